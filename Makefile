@@ -1,0 +1,51 @@
+# Two commands matter: `make run` (serve the demo site) and `make test` (the whole suite).
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-browser lint format bench install migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
+
+## make run — migrate, load the demo data, serve http://127.0.0.1:8000 with the background worker
+run: migrate
+	$(BIN)/python manage.py seed_demo
+	@echo "Starting the web server (http://127.0.0.1:8000) and the worker; Ctrl-C stops both."
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+
+## make test — lint, migration check and the whole suite (honours DATABASE_URL)
+test: install lint
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=config.settings.test
+	$(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+## make test-browser — the Playwright tests, in Debian's Chromium (/usr/bin/chromium)
+test-browser: install
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## make bench — every benchmark in bench/, each printing its figures and the machine's baseline
+bench: migrate
+	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

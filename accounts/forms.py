@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from accounts.models import CoachProfile, User
+from accounts.validators import normalize_phone, timezone_choices, validate_timezone
+
+
+class TimezoneField(forms.ChoiceField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Time zone")
+        super().__init__(choices=timezone_choices, **kwargs)
+
+    def validate(self, value: str) -> None:
+        # Accept any IANA zone, including ones not in the list (e.g. US/Eastern from a browser).
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if value:
+            validate_timezone(value)
+
+
+class PhoneField(forms.CharField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 32)
+        kwargs.setdefault("help_text", "Optional. International format, e.g. +33 6 12 34 56 78.")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value: str) -> str:
+        value = super().clean(value)
+        return normalize_phone(value) if value else ""
+
+
+class SignupForm(forms.Form):
+    """Extra sign-up fields for allauth; the time zone is pre-filled from the browser."""
+
+    name = forms.CharField(
+        label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True})
+    )
+    timezone = TimezoneField(
+        initial="UTC",
+        help_text="Filled in from your browser; all times are shown in this zone.",
+        widget=forms.Select(attrs={"data-browser-timezone": "true"}),
+    )
+
+    field_order = ["name", "email", "password1", "password2", "timezone"]
+
+    def signup(self, request: HttpRequest, user: User) -> None:
+        user.name = self.cleaned_data["name"].strip()
+        user.timezone = self.cleaned_data["timezone"]
+        user.save(update_fields=["name", "timezone"])
+
+
+class ProfileForm(forms.Form):
+    name = forms.CharField(label="Full name", max_length=150)
+    timezone = TimezoneField()
+    phone = PhoneField()
+
+
+class CoachSettingsForm(forms.ModelForm):
+    class Meta:
+        model = CoachProfile
+        fields = [
+            "headline",
+            "bio",
+            "allow_firm_booking",
+            "firm_booking_threshold_hours",
+            "require_approval_unconnected",
+            "calendar_visibility",
+            "minimum_notice_hours",
+            "booking_window_days",
+            "slot_step_minutes",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "max_sessions_per_day",
+            "max_sessions_per_week",
+            "cancellation_notice_hours",
+        ]
+        widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        per_day, per_week = data.get("max_sessions_per_day"), data.get("max_sessions_per_week")
+        if per_day and per_week and per_week < per_day:
+            self.add_error("max_sessions_per_week", "The weekly limit cannot be lower than the daily limit.")
+        return data
+
+
+class ConnectionRequestForm(forms.Form):
+    coach = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose a coach")
+    message = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label="Note to the coach"
+    )
+
+    def __init__(self, *args: Any, coaches: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if coaches is not None:
+            self.fields["coach"].queryset = coaches
+
+
+class DependentForm(forms.Form):
+    email = forms.EmailField(label="Their account's email")
+    relationship = forms.CharField(max_length=40, required=False, help_text="e.g. parent")
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=80, label="Token name", help_text="e.g. “Calendar script”.")

@@ -1,0 +1,191 @@
+"""Pages about people: home, dashboards, profile, coach settings, connections."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from accounts import selectors, services
+from accounts.access import get_connection_for, get_token_for, role_required
+from accounts.forms import ApiTokenForm, CoachSettingsForm, ConnectionRequestForm, DependentForm, ProfileForm
+from accounts.models import Role
+from config.errors import DomainError, NotAllowed
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html", {"coaches": selectors.coaches_visible_to(request.user)[:6]})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Send each person to the dashboard of their role."""
+    user = request.user
+    if user.is_superuser or user.role == Role.STAFF:
+        return redirect("staff_dashboard")
+    if user.role == Role.COACH:
+        return redirect("coach_dashboard")
+    return redirect("client_dashboard")
+
+
+@role_required(Role.CLIENT)
+def client_dashboard(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    return render(
+        request,
+        "accounts/client_dashboard.html",
+        {
+            "connections": selectors.connections_of_client(user),
+            "dependents": selectors.dependents_of(user),
+        },
+    )
+
+
+@role_required(Role.COACH)
+def coach_dashboard(request: HttpRequest) -> HttpResponse:
+    connections = list(selectors.connections_of_coach(request.user))
+    return render(
+        request,
+        "accounts/coach_dashboard.html",
+        {
+            "pending": [c for c in connections if c.status == "pending"],
+            "clients": [c for c in connections if c.status == "accepted"],
+        },
+    )
+
+
+@role_required(Role.STAFF)
+def staff_dashboard(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/staff_dashboard.html", selectors.staff_overview())
+
+
+@login_required
+def profile(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = ProfileForm(
+        request.POST or None, initial={"name": user.name, "timezone": user.timezone, "phone": user.phone}
+    )
+    if request.method == "POST" and form.is_valid():
+        services.update_profile(
+            user=user,
+            name=form.cleaned_data["name"],
+            timezone_name=form.cleaned_data["timezone"],
+            phone=form.cleaned_data["phone"],
+        )
+        messages.success(request, "Your profile is saved.")
+        return redirect("profile")
+    return _render_profile(request, form=form)
+
+
+def _render_profile(request: HttpRequest, **context: object) -> HttpResponse:
+    user = request.user
+    context.setdefault("form", ProfileForm(initial={"name": user.name, "timezone": user.timezone, "phone": user.phone}))
+    context.setdefault("token_form", ApiTokenForm())
+    context.setdefault("dependent_form", DependentForm())
+    context["tokens"] = user.api_tokens.all()
+    context["dependents"] = selectors.dependents_of(user)
+    context["guardians"] = selectors.guardians_of(user)
+    status = 400 if any(getattr(f, "errors", None) for f in context.values() if hasattr(f, "is_bound")) else 200
+    return render(request, "accounts/profile.html", context, status=status)
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    form = ApiTokenForm(request.POST)
+    if not form.is_valid():
+        return _render_profile(request, token_form=form)
+    token, raw = services.create_api_token(user=request.user, name=form.cleaned_data["name"])
+    messages.success(request, f"Token “{token.name}” created. Copy it now: it will not be shown again.")
+    return _render_profile(request, new_token=raw)
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = get_token_for(request.user, pk)
+    services.revoke_api_token(token=token, actor=request.user)
+    messages.success(request, f"Token “{token.name}” revoked.")
+    return redirect("profile")
+
+
+@login_required
+@require_POST
+def dependent_add(request: HttpRequest) -> HttpResponse:
+    form = DependentForm(request.POST)
+    if form.is_valid():
+        try:
+            link = services.link_dependent(
+                guardian=request.user,
+                dependent_email=form.cleaned_data["email"],
+                relationship=form.cleaned_data["relationship"],
+            )
+        except DomainError as error:
+            form.add_error("email", error.message)
+        else:
+            messages.success(request, f"{link.dependent} is now linked to your account; you can book for them.")
+            return redirect("profile")
+    return _render_profile(request, dependent_form=form)
+
+
+@role_required(Role.COACH)
+def coach_settings(request: HttpRequest) -> HttpResponse:
+    profile = request.user.coach_profile
+    form = CoachSettingsForm(request.POST or None, instance=profile)
+    if request.method == "POST":
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your booking settings are saved.")
+            return redirect("coach_settings")
+        return render(request, "accounts/coach_settings.html", {"form": form}, status=400)
+    return render(request, "accounts/coach_settings.html", {"form": form})
+
+
+@role_required(Role.CLIENT, Role.COACH, Role.STAFF)
+def connections(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    form = None
+    if user.is_client:
+        form = ConnectionRequestForm(request.POST or None, coaches=selectors.coaches_open_to_requests(user))
+        if request.method == "POST" and form.is_valid():
+            try:
+                services.request_connection(
+                    client=user, coach=form.cleaned_data["coach"], message=form.cleaned_data["message"]
+                )
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, f"Request sent to {form.cleaned_data['coach']}.")
+                return redirect("connections")
+    elif request.method == "POST":
+        raise PermissionDenied("Only clients can ask to connect with a coach.")
+    context = {
+        "form": form,
+        "as_client": selectors.connections_of_client(user) if user.is_client else [],
+        "as_coach": selectors.connections_of_coach(user) if user.is_coach else [],
+    }
+    status = 400 if form is not None and form.is_bound and form.errors else 200
+    return render(request, "accounts/connections.html", context, status=status)
+
+
+@login_required
+@require_POST
+def connection_respond(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    connection = get_connection_for(request.user, pk)
+    try:
+        services.respond_to_connection(connection=connection, actor=request.user, accept=decision == "accept")
+    except NotAllowed as error:
+        raise PermissionDenied(error.message) from error
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        verb = "accepted" if decision == "accept" else "declined"
+        messages.success(request, f"You {verb} {connection.client}'s request.")
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        return redirect(next_url)
+    return redirect("connections")

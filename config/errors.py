@@ -1,0 +1,28 @@
+"""The error every service raises for a user-facing refusal."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A refusal the user should read: a stable ``code`` for programs, a ``message`` for people.
+
+    ``status`` is the HTTP status the API answers with (4xx).
+    """
+
+    status = 400
+
+    def __init__(self, message: str, *, code: str = "invalid", status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        if status is not None:
+            self.status = status
+
+
+class NotAllowed(DomainError):
+    """The user may see the object but not make this change (403)."""
+
+    status = 403
+
+    def __init__(self, message: str = "You are not allowed to do that.", *, code: str = "forbidden") -> None:
+        super().__init__(message, code=code)

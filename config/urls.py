@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+
+from accounts import views as account_views
+from config.api import api
+from config.health import health
+from config.views import api_not_found
+
+admin.site.site_header = "Booking back office"
+admin.site.site_title = "Booking admin"
+admin.site.index_title = "Back office"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("dashboard/", account_views.dashboard, name="dashboard"),
+    path("", include("accounts.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found),
+    path("health/", health, name="health"),
+    path("admin/", admin.site.urls),
+]
+
+handler404 = "config.views.page_not_found"
+handler403 = "config.views.permission_denied"
+handler500 = "config.views.server_error"

@@ -1,0 +1,49 @@
+"""Fixtures shared by every app's tests: one user per role, and clients logged in as them."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from accounts.tests.factories import AdminFactory, ClientFactory, CoachFactory, StaffFactory
+
+
+@pytest.fixture
+def client_user(db):
+    return ClientFactory(email="client@example.com", name="Chloé Client")
+
+
+@pytest.fixture
+def coach_user(db):
+    return CoachFactory(email="coach@example.com", name="Carl Coach")
+
+
+@pytest.fixture
+def staff_user(db):
+    return StaffFactory(email="staff@example.com", name="Stella Staff")
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory(email="admin@example.com", name="Ada Admin")
+
+
+@pytest.fixture
+def users_by_role(client_user, coach_user, staff_user, admin_user):
+    return {"client": client_user, "coach": coach_user, "staff": staff_user, "admin": admin_user}
+
+
+def logged_in(user) -> Client:
+    http = Client()
+    http.force_login(user)
+    return http
+
+
+@pytest.fixture
+def as_role(users_by_role):
+    """``as_role("coach")`` → a test client logged in as that role's user (None → visitor)."""
+
+    def make(role: str | None) -> Client:
+        return Client() if role is None else logged_in(users_by_role[role])
+
+    return make
