@@ -15,3 +15,5 @@ STORAGES = {
 }
 WHITENOISE_AUTOREFRESH = True
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# No collected static files in tests: the live server serves them through the finders.
+STATIC_ROOT = None
