@@ -21,6 +21,13 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "apitoken": ("view",),
     },
     "account": {"emailaddress": ("view", "add", "change")},
+    "availability": {
+        "availabilitywindow": ("view", "add", "change", "delete"),
+        "dateoverride": ("view", "add", "change", "delete"),
+        "overridewindow": ("view", "add", "change", "delete"),
+        "timeoff": ("view", "add", "change", "delete"),
+        "resource": ("view", "add", "change", "delete"),
+    },
     "django_q": {
         "schedule": ("view",),
         "success": ("view",),

@@ -1,0 +1,45 @@
+from django.contrib import admin
+
+from availability.models import AvailabilityWindow, DateOverride, OverrideWindow, Resource, TimeOff
+
+
+@admin.register(AvailabilityWindow)
+class AvailabilityWindowAdmin(admin.ModelAdmin):
+    list_display = ["coach", "weekday", "start", "end", "valid_from", "valid_until"]
+    list_filter = ["weekday", "coach"]
+    search_fields = ["coach__email", "coach__name"]
+    list_select_related = ["coach"]
+    autocomplete_fields = ["coach"]
+
+
+class OverrideWindowInline(admin.TabularInline):
+    model = OverrideWindow
+    extra = 0
+
+
+@admin.register(DateOverride)
+class DateOverrideAdmin(admin.ModelAdmin):
+    list_display = ["coach", "date", "reason"]
+    list_filter = ["date", "coach"]
+    search_fields = ["coach__email", "coach__name", "reason"]
+    list_select_related = ["coach"]
+    autocomplete_fields = ["coach"]
+    date_hierarchy = "date"
+    inlines = [OverrideWindowInline]
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["coach", "start_date", "end_date", "reason"]
+    list_filter = ["start_date", "coach"]
+    search_fields = ["coach__email", "coach__name", "reason"]
+    list_select_related = ["coach"]
+    autocomplete_fields = ["coach"]
+    date_hierarchy = "start_date"
+
+
+@admin.register(Resource)
+class ResourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "capacity", "location", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "location"]

@@ -1,0 +1,144 @@
+"""When coaches work, in their own wall-clock time, and the rooms and equipment sessions use.
+
+Times here are local to the coach's zone (``User.timezone``) so that a DST change moves
+nothing a coach wrote; the slot engine turns them into UTC instants.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from recurrence.fields import RecurrenceField
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class AvailabilityWindow(models.Model):
+    """A recurring stretch of bookable time: every ``weekday`` (or by ``recurrence``), from
+    ``start`` to ``end`` local time, optionally only between two dates."""
+
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="availability_windows")
+    weekday = models.PositiveSmallIntegerField(
+        choices=Weekday.choices,
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(6)],
+        help_text="Leave empty when a recurrence rule decides the days.",
+    )
+    recurrence = RecurrenceField(
+        null=True, blank=True, help_text="Optional rule (e.g. every other Monday) used instead of the weekday."
+    )
+    start = models.TimeField(help_text="Local time in the coach's zone.")
+    end = models.TimeField()
+    valid_from = models.DateField(null=True, blank=True)
+    valid_until = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["coach", "weekday", "start"]
+        indexes = [models.Index(fields=["coach", "weekday"], name="avail_window_coach_day")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="avail_window_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_until__gte=F("valid_from")),
+                name="avail_window_valid_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__isnull=True) | Q(weekday__gte=0, weekday__lte=6), name="avail_window_weekday_0_6"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        day = self.get_weekday_display() if self.weekday is not None else "By rule"
+        return f"{day} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class DateOverride(models.Model):
+    """One local day that doesn't follow the weekly pattern: a day off (no windows), or its
+    own windows instead of the weekly ones."""
+
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="date_overrides")
+    date = models.DateField()
+    reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["coach", "date"]
+        constraints = [models.UniqueConstraint(fields=["coach", "date"], name="unique_override_per_day")]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} ({self.reason or 'override'})"
+
+    @property
+    def is_day_off(self) -> bool:
+        return not self.windows.exists()
+
+
+class OverrideWindow(models.Model):
+    override = models.ForeignKey(DateOverride, on_delete=models.CASCADE, related_name="windows")
+    start = models.TimeField()
+    end = models.TimeField()
+
+    class Meta:
+        ordering = ["override", "start"]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="override_window_end_after_start")]
+
+    def __str__(self) -> str:
+        return f"{self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class TimeOff(models.Model):
+    """Holidays and other absences: whole local days from ``start_date`` to ``end_date``."""
+
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="time_off")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    reason = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["coach", "start_date"]
+        verbose_name_plural = "time off"
+        indexes = [models.Index(fields=["coach", "end_date"], name="time_off_coach_end")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="time_off_end_not_before_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date:%Y-%m-%d} → {self.end_date:%Y-%m-%d} ({self.reason or 'time off'})"
+
+
+class ResourceKind(models.TextChoices):
+    ROOM = "room", "Room"
+    EQUIPMENT = "equipment", "Equipment"
+    ONLINE = "online", "Online room"
+
+
+class Resource(models.Model):
+    """A room or piece of equipment that a session may need; booked through allocations."""
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=ResourceKind.choices, default=ResourceKind.ROOM)
+    capacity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
+    location = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField("active", default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="resource_capacity_positive"),
+            models.UniqueConstraint(fields=["name", "location"], name="unique_resource_name_location"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name if not self.location else f"{self.name} ({self.location})"
