@@ -6,14 +6,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services
 from accounts.access import get_connection_for, get_token_for, role_required
 from accounts.forms import ApiTokenForm, CoachSettingsForm, ConnectionRequestForm, DependentForm, ProfileForm
-from accounts.models import Role
+from accounts.models import CoachProfile, Role
 from config.errors import DomainError, NotAllowed
 
 
@@ -134,7 +134,8 @@ def dependent_add(request: HttpRequest) -> HttpResponse:
 
 @role_required(Role.COACH)
 def coach_settings(request: HttpRequest) -> HttpResponse:
-    profile = request.user.coach_profile
+    # An admin passes the role check but has no coach profile: nothing to edit, so 404.
+    profile = get_object_or_404(CoachProfile, user=request.user)
     form = CoachSettingsForm(request.POST or None, instance=profile)
     if request.method == "POST":
         if form.is_valid():

@@ -4,11 +4,12 @@ from django.urls import include, path, re_path
 from accounts import views as account_views
 from config.api import api
 from config.health import health
-from config.views import api_not_found
+from config.views import admin_login, api_not_found
 
 admin.site.site_header = "Booking back office"
 admin.site.site_title = "Booking admin"
 admin.site.index_title = "Back office"
+admin.site.login = admin_login
 
 urlpatterns = [
     path("", account_views.home, name="home"),
