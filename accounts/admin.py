@@ -58,10 +58,18 @@ class UserAdmin(BaseUserAdmin):
             fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
         return fields
 
-    def save_model(self, request: HttpRequest, obj: User, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+    def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Only an admin may change an admin (their email, password or anything else).
+        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
+        # After the form's many-to-many save, which would otherwise reset the groups that
+        # set_role gives or takes away.
+        super().save_related(request, form, formsets, change)
         if "role" in form.changed_data or not change:
-            services.set_role(user=obj, role=obj.role)
+            services.set_role(user=form.instance, role=form.instance.role)
 
     def _set_role(self, request: HttpRequest, queryset: QuerySet[User], role: str) -> None:
         for user in queryset:

@@ -10,6 +10,7 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 
 from accounts.models import CoachProfile, User
+from accounts.services import COACH_SETTING_FIELDS
 from accounts.validators import normalize_phone, timezone_choices, validate_timezone
 
 
@@ -95,24 +96,11 @@ class ProfileForm(forms.Form):
 
 
 class CoachSettingsForm(forms.ModelForm):
+    """Parses and validates the settings; ``services.update_coach_settings`` writes them."""
+
     class Meta:
         model = CoachProfile
-        fields = [
-            "headline",
-            "bio",
-            "allow_firm_booking",
-            "firm_booking_threshold_hours",
-            "require_approval_unconnected",
-            "calendar_visibility",
-            "minimum_notice_hours",
-            "booking_window_days",
-            "slot_step_minutes",
-            "buffer_before_minutes",
-            "buffer_after_minutes",
-            "max_sessions_per_day",
-            "max_sessions_per_week",
-            "cancellation_notice_hours",
-        ]
+        fields = list(COACH_SETTING_FIELDS)
         widgets = {"bio": forms.Textarea(attrs={"rows": 4})}
 
     def clean(self) -> dict[str, Any]:

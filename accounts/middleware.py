@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zoneinfo
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -18,7 +19,8 @@ def viewer_timezone_name(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and is_valid_timezone(user.timezone):
         return user.timezone
-    cookie = request.COOKIES.get(TZ_COOKIE, "")
+    # The page's script writes the zone URL-encoded (Europe%2FParis).
+    cookie = unquote(request.COOKIES.get(TZ_COOKIE, ""))
     if cookie and is_valid_timezone(cookie):
         return cookie
     return "UTC"

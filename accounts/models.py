@@ -158,9 +158,9 @@ def default_cancellation_notice_hours() -> int:
 
 
 class CalendarVisibility(models.TextChoices):
-    PUBLIC = "public", "Public — anyone can see free times"
-    CONNECTED = "connected", "Connected clients only"
-    PRIVATE = "private", "Private — only staff book for clients"
+    PUBLIC = "public", "Everyone"
+    CONNECTED = "connected", "Connected clients"
+    PRIVATE = "private", "Nobody (staff book for you)"
 
 
 class CoachProfile(models.Model):
@@ -174,45 +174,63 @@ class CoachProfile(models.Model):
         help_text="Clients may book without waiting for approval when the rules below allow it.",
     )
     firm_booking_threshold_hours = models.PositiveIntegerField(
+        "firm booking threshold (hours)",
         default=default_firm_booking_threshold_hours,
         validators=[MaxValueValidator(24 * 60)],
         help_text="A booking that starts sooner than this becomes a request.",
     )
     buffer_before_minutes = models.PositiveIntegerField(
-        default=default_buffer_before_minutes, validators=[MaxValueValidator(240)]
+        "buffer before (minutes)",
+        default=default_buffer_before_minutes,
+        validators=[MaxValueValidator(240)],
+        help_text="Free time kept before each session.",
     )
     buffer_after_minutes = models.PositiveIntegerField(
-        default=default_buffer_after_minutes, validators=[MaxValueValidator(240)]
+        "buffer after (minutes)",
+        default=default_buffer_after_minutes,
+        validators=[MaxValueValidator(240)],
+        help_text="Free time kept after each session.",
     )
     max_sessions_per_day = models.PositiveIntegerField(
-        default=default_max_sessions_per_day, validators=[MinValueValidator(1), MaxValueValidator(48)]
+        "most sessions a day",
+        default=default_max_sessions_per_day,
+        validators=[MinValueValidator(1), MaxValueValidator(48)],
     )
     max_sessions_per_week = models.PositiveIntegerField(
-        default=default_max_sessions_per_week, validators=[MinValueValidator(1), MaxValueValidator(200)]
+        "most sessions a week",
+        default=default_max_sessions_per_week,
+        validators=[MinValueValidator(1), MaxValueValidator(200)],
     )
     calendar_visibility = models.CharField(
-        max_length=16, choices=CalendarVisibility.choices, default=default_calendar_visibility
+        "who sees your calendar",
+        max_length=16,
+        choices=CalendarVisibility.choices,
+        default=default_calendar_visibility,
     )
     require_approval_unconnected = models.BooleanField(
         "require approval for unconnected clients",
         default=default_require_approval_unconnected,
     )
     minimum_notice_hours = models.PositiveIntegerField(
+        "minimum notice (hours)",
         default=default_minimum_notice_hours,
         validators=[MaxValueValidator(24 * 30)],
         help_text="Clients cannot book a slot that starts sooner than this.",
     )
     booking_window_days = models.PositiveIntegerField(
+        "booking window (days)",
         default=default_booking_window_days,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
         help_text="How far ahead clients can book.",
     )
     slot_step_minutes = models.PositiveIntegerField(
+        "time between start times (minutes)",
         default=default_slot_step_minutes,
         validators=[MinValueValidator(5), MaxValueValidator(240)],
         help_text="Offered start times are this many minutes apart.",
     )
     cancellation_notice_hours = models.PositiveIntegerField(
+        "cancellation notice (hours)",
         default=default_cancellation_notice_hours,
         validators=[MaxValueValidator(24 * 30)],
         help_text="Clients can cancel free of charge up to this many hours before the start.",
@@ -299,6 +317,7 @@ class ApiToken(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = "API token"
 
     def __str__(self) -> str:
         return f"{self.name} ({self.hint}…)"

@@ -83,11 +83,46 @@ def set_role(*, user: User, role: str) -> User:
 
 def update_profile(*, user: User, name: str, timezone_name: str, phone: str) -> User:
     validate_timezone(timezone_name)
+    normalized_phone = normalize_phone(phone) if phone.strip() else ""
     user.name = name.strip()
     user.timezone = timezone_name
-    user.phone = normalize_phone(phone) if phone.strip() else ""
+    user.phone = normalized_phone
     user.save(update_fields=["name", "timezone", "phone"])
     return user
+
+
+COACH_SETTING_FIELDS = (
+    "headline",
+    "bio",
+    "allow_firm_booking",
+    "firm_booking_threshold_hours",
+    "require_approval_unconnected",
+    "calendar_visibility",
+    "minimum_notice_hours",
+    "booking_window_days",
+    "slot_step_minutes",
+    "buffer_before_minutes",
+    "buffer_after_minutes",
+    "max_sessions_per_day",
+    "max_sessions_per_week",
+    "cancellation_notice_hours",
+)
+
+
+def update_coach_settings(*, profile: CoachProfile, actor: User, **changes: object) -> CoachProfile:
+    """Change a coach's booking rules (the coach themself or staff), validated by the model."""
+    if actor.pk != profile.user_id and not actor.is_staff_member:
+        raise NotAllowed("You can only change your own booking settings.")
+    unknown = set(changes) - set(COACH_SETTING_FIELDS)
+    if unknown:
+        raise DomainError(f"Unknown setting: {', '.join(sorted(unknown))}.", code="unknown_setting")
+    for field, value in changes.items():
+        setattr(profile, field, value)
+    profile.full_clean(exclude=["user"])
+    if profile.max_sessions_per_week < profile.max_sessions_per_day:
+        raise DomainError("The weekly limit cannot be lower than the daily limit.", code="limits_inconsistent")
+    profile.save(update_fields=list(changes) or None)
+    return profile
 
 
 def request_connection(*, client: User, coach: User, message: str = "") -> Connection:

@@ -139,9 +139,13 @@ def coach_settings(request: HttpRequest) -> HttpResponse:
     form = CoachSettingsForm(request.POST or None, instance=profile)
     if request.method == "POST":
         if form.is_valid():
-            form.save()
-            messages.success(request, "Your booking settings are saved.")
-            return redirect("coach_settings")
+            try:
+                services.update_coach_settings(profile=profile, actor=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.message)
+            else:
+                messages.success(request, "Your booking settings are saved.")
+                return redirect("coach_settings")
         return render(request, "accounts/coach_settings.html", {"form": form}, status=400)
     return render(request, "accounts/coach_settings.html", {"form": form})
 
