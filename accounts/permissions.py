@@ -28,6 +28,7 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "timeoff": ("view", "add", "change", "delete"),
         "resource": ("view", "add", "change", "delete"),
     },
+    "bookings": {"allocation": ("view",)},
     "django_q": {
         "schedule": ("view",),
         "success": ("view",),

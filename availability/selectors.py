@@ -1,0 +1,133 @@
+"""Reads about availability that pages and the API share.
+
+``free_slots`` loads everything it needs with a fixed number of queries whatever the range,
+and only the allocations near the range (through the active (staff, blocked_start) index),
+then hands plain values to the pure slot engine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import recurrence
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import CoachProfile, User
+from availability import slots as engine
+from availability.models import AvailabilityWindow, DateOverride, TimeOff
+from bookings.models import Allocation
+
+MAX_RANGE_DAYS = 93
+# No allocation is longer than this; it bounds the index scan from below.
+LONGEST_ALLOCATION = dt.timedelta(days=2)
+
+
+def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tzinfo=zone)
+
+
+def rules_for(profile: CoachProfile, *, duration: dt.timedelta) -> engine.SlotRules:
+    return engine.SlotRules(
+        duration=duration,
+        step=dt.timedelta(minutes=profile.slot_step_minutes),
+        minimum_notice=dt.timedelta(hours=profile.minimum_notice_hours),
+        booking_window=dt.timedelta(days=profile.booking_window_days),
+        buffer_before=dt.timedelta(minutes=profile.buffer_before_minutes),
+        buffer_after=dt.timedelta(minutes=profile.buffer_after_minutes),
+        max_per_day=profile.max_sessions_per_day,
+        max_per_week=profile.max_sessions_per_week,
+    )
+
+
+def _weekly_window(window: AvailabilityWindow) -> engine.WeeklyWindow:
+    rule = None
+    if window.recurrence is not None and window.recurrence.rrules:
+        rule = "\n".join(
+            line for line in recurrence.serialize(window.recurrence).splitlines() if line.startswith("RRULE:")
+        )
+    return engine.WeeklyWindow(
+        weekdays=frozenset() if window.weekday is None else frozenset({window.weekday}),
+        start=window.start,
+        end=window.end,
+        valid_from=window.valid_from,
+        valid_until=window.valid_until,
+        rrule=rule or None,
+    )
+
+
+def availability_inputs(
+    coach: User, *, first_day: dt.date, last_day: dt.date
+) -> tuple[list[engine.WeeklyWindow], list[engine.DateOverride], list[engine.TimeOff]]:
+    """The coach's windows, overrides and time off touching local days first_day..last_day."""
+    zone = ZoneInfo(coach.timezone)
+    windows = [
+        _weekly_window(window)
+        for window in AvailabilityWindow.objects.filter(coach=coach)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=last_day))
+    ]
+    overrides = [
+        engine.DateOverride(day=override.date, windows=tuple((w.start, w.end) for w in override.windows.all()))
+        for override in DateOverride.objects.filter(coach=coach, date__range=(first_day, last_day)).prefetch_related(
+            "windows"
+        )
+    ]
+    time_off = [
+        engine.TimeOff(
+            start=local_midnight(item.start_date, zone), end=local_midnight(item.end_date + dt.timedelta(days=1), zone)
+        )
+        for item in TimeOff.objects.filter(coach=coach, end_date__gte=first_day, start_date__lte=last_day)
+    ]
+    return windows, overrides, time_off
+
+
+def busy_intervals(coach: User, *, start: dt.datetime, end: dt.datetime) -> list[engine.BusyInterval]:
+    """Active allocations of ``coach`` whose blocked range touches [start, end)."""
+    rows = Allocation.objects.filter(
+        staff=coach,
+        is_active=True,
+        blocked_start__gte=start - LONGEST_ALLOCATION,
+        blocked_start__lt=end,
+        blocked_end__gt=start,
+    ).values_list("start", "end", "counts_toward_limits")
+    return [engine.BusyInterval(start=s, end=e, counts_toward_limits=counts) for s, e, counts in rows]
+
+
+def free_slots(
+    *,
+    coach: User,
+    duration: dt.timedelta,
+    start_date: dt.date,
+    end_date: dt.date,
+    viewer_tz: ZoneInfo,
+    now: dt.datetime | None = None,
+    session_type_id: int | None = None,
+) -> list[engine.Slot]:
+    """Free slots starting on viewer-local days start_date..end_date (inclusive)."""
+    now = now or timezone.now()
+    profile = coach.coach_profile
+    zone = ZoneInfo(coach.timezone)
+    range_start = local_midnight(start_date, viewer_tz)
+    range_end = local_midnight(end_date + dt.timedelta(days=1), viewer_tz)
+    # Coach-local days that can hold a slot in the range, padded by a day on both sides.
+    first_day = range_start.astimezone(zone).date() - dt.timedelta(days=1)
+    last_day = range_end.astimezone(zone).date() + dt.timedelta(days=1)
+    windows, overrides, time_off = availability_inputs(coach, first_day=first_day, last_day=last_day)
+    # Whole ISO weeks, so the weekly limit counts sessions outside the range too.
+    week_start = local_midnight(first_day - dt.timedelta(days=first_day.weekday()), zone)
+    week_end = local_midnight(last_day + dt.timedelta(days=7 - last_day.weekday()), zone)
+    busy = busy_intervals(coach, start=week_start, end=week_end)
+    return engine.free_slots(
+        windows=windows,
+        overrides=overrides,
+        time_off=time_off,
+        busy=busy,
+        rules=rules_for(profile, duration=duration),
+        zone=zone,
+        range_start=range_start,
+        range_end=range_end,
+        now=now,
+        session_type_id=session_type_id,
+    )
