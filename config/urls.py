@@ -15,6 +15,8 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("dashboard/", account_views.dashboard, name="dashboard"),
     path("", include("accounts.urls")),
+    path("", include("availability.urls")),
+    path("", include("bookings.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
