@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.validators import is_valid_timezone
 from availability.models import AvailabilityWindow, DateOverride, OverrideWindow, TimeOff, Weekday
 from config.errors import DomainError, NotAllowed
 
@@ -199,15 +200,23 @@ def remove_time_off(*, time_off: TimeOff, actor: User) -> None:
 
 
 def replace_availability(
-    *, coach: User, actor: User, weekly: Sequence[WindowSpec], overrides: Sequence[OverrideSpec]
+    *,
+    coach: User,
+    actor: User,
+    weekly: Sequence[WindowSpec],
+    overrides: Sequence[OverrideSpec],
+    timezone_name: str | None = None,
 ) -> None:
-    """Replace the weekly windows and the overrides from today on, all or nothing.
+    """Replace the weekly windows and the overrides from today on, all or nothing; with
+    ``timezone_name``, the coach's zone changes in the same transaction.
 
     Everything is validated before anything is written; past overrides are kept as history.
     """
     _require_coach(coach, actor)
+    if timezone_name is not None and not is_valid_timezone(timezone_name):
+        raise DomainError(f"“{timezone_name}” is not a known time zone.", code="invalid_timezone")
     _check_weekly(weekly)
-    today = timezone.localdate(timezone=coach_zone(coach))
+    today = timezone.localdate(timezone=ZoneInfo(timezone_name or coach.timezone))
     seen: set[dt.date] = set()
     for override in overrides:
         if override.date in seen:
@@ -218,7 +227,10 @@ def replace_availability(
         check_windows(override.windows, day_label=f"{override.date:%Y-%m-%d}")
     with transaction.atomic():
         # Lock the coach's row so two replacements of one calendar can't interleave.
-        type(coach).objects.select_for_update().filter(pk=coach.pk).first()
+        User.objects.select_for_update().filter(pk=coach.pk).first()
+        if timezone_name is not None and timezone_name != coach.timezone:
+            coach.timezone = timezone_name
+            coach.save(update_fields=["timezone"])
         AvailabilityWindow.objects.filter(coach=coach, recurrence__isnull=True).delete()
         AvailabilityWindow.objects.bulk_create(
             AvailabilityWindow(coach=coach, weekday=w.weekday, start=w.start, end=w.end) for w in weekly
@@ -233,3 +245,8 @@ def replace_availability(
 
 def coach_zone(coach: User) -> ZoneInfo:
     return ZoneInfo(coach.timezone)
+
+
+def today_for(coach: User) -> dt.date:
+    """Today's date on the coach's wall clock."""
+    return timezone.localdate(timezone=coach_zone(coach))

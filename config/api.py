@@ -71,6 +71,14 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
 
 @api.exception_handler(DjangoValidationError)
 def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+    if hasattr(exc, "error_dict"):
+        fields = [
+            {"field": "" if name == "__all__" else name, "message": message}
+            for name, messages in exc.message_dict.items()
+            for message in messages
+        ]
+        summary = "; ".join(f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields)
+        return error_response(request, 400, "invalid", summary, fields=fields)
     return error_response(request, 400, "invalid", " ".join(exc.messages))
 
 
@@ -103,3 +111,4 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 
 
 api.add_router("/", "accounts.api.router")
+api.add_router("/", "availability.api.router")
