@@ -5,6 +5,7 @@ Idempotent: running it again updates the same accounts instead of adding more.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
@@ -13,8 +14,34 @@ from django.db import transaction
 
 from accounts import services
 from accounts.models import CoachProfile, Connection, ConnectionStatus, GuardianLink, Role, User
+from availability.models import TimeOff
 
 DEMO_PASSWORD = "demo-pass-2026"
+
+# weekday (0 = Monday) -> windows of (hour, minute) pairs, in each coach's own zone.
+DEMO_WEEKS = {
+    "camille.laurent@demo.booking.test": {
+        0: [((9, 0), (12, 30)), ((14, 0), (18, 0))],
+        1: [((9, 0), (12, 30)), ((14, 0), (18, 0))],
+        2: [((9, 0), (13, 0))],
+        3: [((9, 0), (12, 30)), ((14, 0), (19, 0))],
+        4: [((9, 0), (12, 0)), ((13, 30), (16, 0))],
+    },
+    "marcus.bennett@demo.booking.test": {
+        0: [((15, 0), (18, 0)), ((19, 0), (21, 0))],
+        1: [((15, 0), (18, 0)), ((19, 0), (21, 0))],
+        2: [((15, 0), (18, 0)), ((19, 0), (21, 0))],
+        3: [((15, 0), (18, 0)), ((19, 0), (21, 0))],
+        5: [((10, 0), (14, 0))],
+    },
+    "priya.raman@demo.booking.test": {
+        0: [((10, 0), (13, 0)), ((17, 0), (21, 0))],
+        1: [((10, 0), (13, 0)), ((17, 0), (21, 0))],
+        3: [((10, 0), (13, 0)), ((17, 0), (21, 0))],
+        4: [((10, 0), (13, 0)), ((17, 0), (21, 0))],
+        5: [((10, 0), (13, 0))],
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -92,11 +119,43 @@ class Command(BaseCommand):
             dependent=users["noah.fischer@demo.booking.test"],
             defaults={"relationship": "parent"},
         )
+        self._seed_availability(users)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/accounts/login/ with:"))
         for person in PEOPLE:
             label = "admin" if person.superuser else person.role
             self.stdout.write(f"  {label:<7} {person.email:<38} {person.timezone}")
         self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
+
+    def _seed_availability(self, users: dict[str, User]) -> None:
+        """A realistic week per coach (two windows most days), an override or two and a
+        holiday, placed relative to today so the demo always has something to book."""
+        from availability import services as availability
+
+        today = dt.date.today()
+        for email, week in DEMO_WEEKS.items():
+            coach = users[email]
+            weekly = [
+                availability.WindowSpec(weekday, dt.time(*start), dt.time(*end))
+                for weekday, windows in week.items()
+                for start, end in windows
+            ]
+            first_monday = today + dt.timedelta(days=7 - today.weekday())
+            overrides = [
+                # A half day on the first Friday ahead, and a Saturday morning clinic.
+                availability.OverrideSpec(
+                    first_monday + dt.timedelta(days=4), ((dt.time(9), dt.time(12)),), "Half day"
+                ),
+                availability.OverrideSpec(
+                    first_monday + dt.timedelta(days=12), ((dt.time(10), dt.time(13)),), "Saturday clinic"
+                ),
+            ]
+            availability.replace_availability(coach=coach, actor=coach, weekly=weekly, overrides=overrides)
+            holiday_start = first_monday + dt.timedelta(days=21)
+            TimeOff.objects.update_or_create(
+                coach=coach,
+                reason="Holiday",
+                defaults={"start_date": holiday_start, "end_date": holiday_start + dt.timedelta(days=4)},
+            )
 
     def _upsert(self, person: DemoPerson) -> User:
         user = User.objects.filter(email=person.email).first()
