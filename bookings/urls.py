@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from bookings import views
+
+urlpatterns = [
+    path("book/", views.book_coach_list, name="book_coach_list"),
+    path("book/<int:coach_id>/", views.book_coach, name="book_coach"),
+]
