@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,91 +16,181 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='DateOverride',
+            name="DateOverride",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('date', models.DateField()),
-                ('reason', models.CharField(blank=True, max_length=120)),
-                ('coach', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='date_overrides', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("date", models.DateField()),
+                ("reason", models.CharField(blank=True, max_length=120)),
+                (
+                    "coach",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="date_overrides",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['coach', 'date'],
+                "ordering": ["coach", "date"],
             },
         ),
         migrations.CreateModel(
-            name='OverrideWindow',
+            name="OverrideWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.TimeField()),
-                ('end', models.TimeField()),
-                ('override', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='windows', to='availability.dateoverride')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("start", models.TimeField()),
+                ("end", models.TimeField()),
+                (
+                    "override",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="windows",
+                        to="availability.dateoverride",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['override', 'start'],
+                "ordering": ["override", "start"],
             },
         ),
         migrations.CreateModel(
-            name='Resource',
+            name="Resource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('kind', models.CharField(choices=[('room', 'Room'), ('equipment', 'Equipment'), ('online', 'Online room')], default='room', max_length=16)),
-                ('capacity', models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)])),
-                ('location', models.CharField(blank=True, max_length=200)),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("room", "Room"), ("equipment", "Equipment"), ("online", "Online room")],
+                        default="room",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "capacity",
+                    models.PositiveIntegerField(default=1, validators=[django.core.validators.MinValueValidator(1)]),
+                ),
+                ("location", models.CharField(blank=True, max_length=200)),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('capacity__gte', 1)), name='resource_capacity_positive'), models.UniqueConstraint(fields=('name', 'location'), name='unique_resource_name_location')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(condition=models.Q(("capacity__gte", 1)), name="resource_capacity_positive"),
+                    models.UniqueConstraint(fields=("name", "location"), name="unique_resource_name_location"),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='TimeOff',
+            name="TimeOff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField()),
-                ('reason', models.CharField(blank=True, max_length=120)),
-                ('coach', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='time_off', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField()),
+                ("reason", models.CharField(blank=True, max_length=120)),
+                (
+                    "coach",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="time_off",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'time off',
-                'ordering': ['coach', 'start_date'],
+                "verbose_name_plural": "time off",
+                "ordering": ["coach", "start_date"],
             },
         ),
         migrations.CreateModel(
-            name='AvailabilityWindow',
+            name="AvailabilityWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('weekday', models.PositiveSmallIntegerField(blank=True, choices=[(0, 'Monday'), (1, 'Tuesday'), (2, 'Wednesday'), (3, 'Thursday'), (4, 'Friday'), (5, 'Saturday'), (6, 'Sunday')], help_text='Leave empty when a recurrence rule decides the days.', null=True, validators=[django.core.validators.MaxValueValidator(6)])),
-                ('recurrence', recurrence.fields.RecurrenceField(blank=True, help_text='Optional rule (e.g. every other Monday) used instead of the weekday.', null=True)),
-                ('start', models.TimeField(help_text="Local time in the coach's zone.")),
-                ('end', models.TimeField()),
-                ('valid_from', models.DateField(blank=True, null=True)),
-                ('valid_until', models.DateField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('coach', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='availability_windows', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "weekday",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        choices=[
+                            (0, "Monday"),
+                            (1, "Tuesday"),
+                            (2, "Wednesday"),
+                            (3, "Thursday"),
+                            (4, "Friday"),
+                            (5, "Saturday"),
+                            (6, "Sunday"),
+                        ],
+                        help_text="Leave empty when a recurrence rule decides the days.",
+                        null=True,
+                        validators=[django.core.validators.MaxValueValidator(6)],
+                    ),
+                ),
+                (
+                    "recurrence",
+                    recurrence.fields.RecurrenceField(
+                        blank=True,
+                        help_text="Optional rule (e.g. every other Monday) used instead of the weekday.",
+                        null=True,
+                    ),
+                ),
+                ("start", models.TimeField(help_text="Local time in the coach's zone.")),
+                ("end", models.TimeField()),
+                ("valid_from", models.DateField(blank=True, null=True)),
+                ("valid_until", models.DateField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "coach",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="availability_windows",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['coach', 'weekday', 'start'],
-                'indexes': [models.Index(fields=['coach', 'weekday'], name='avail_window_coach_day')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='avail_window_end_after_start'), models.CheckConstraint(condition=models.Q(('valid_until__isnull', True), ('valid_from__isnull', True), ('valid_until__gte', models.F('valid_from')), _connector='OR'), name='avail_window_valid_range'), models.CheckConstraint(condition=models.Q(('weekday__isnull', True), models.Q(('weekday__gte', 0), ('weekday__lte', 6)), _connector='OR'), name='avail_window_weekday_0_6')],
+                "ordering": ["coach", "weekday", "start"],
+                "indexes": [models.Index(fields=["coach", "weekday"], name="avail_window_coach_day")],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gt", models.F("start"))), name="avail_window_end_after_start"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("valid_until__isnull", True),
+                            ("valid_from__isnull", True),
+                            ("valid_until__gte", models.F("valid_from")),
+                            _connector="OR",
+                        ),
+                        name="avail_window_valid_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("weekday__isnull", True),
+                            models.Q(("weekday__gte", 0), ("weekday__lte", 6)),
+                            _connector="OR",
+                        ),
+                        name="avail_window_weekday_0_6",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='dateoverride',
-            constraint=models.UniqueConstraint(fields=('coach', 'date'), name='unique_override_per_day'),
+            model_name="dateoverride",
+            constraint=models.UniqueConstraint(fields=("coach", "date"), name="unique_override_per_day"),
         ),
         migrations.AddConstraint(
-            model_name='overridewindow',
-            constraint=models.CheckConstraint(condition=models.Q(('end__gt', models.F('start'))), name='override_window_end_after_start'),
+            model_name="overridewindow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end__gt", models.F("start"))), name="override_window_end_after_start"
+            ),
         ),
         migrations.AddIndex(
-            model_name='timeoff',
-            index=models.Index(fields=['coach', 'end_date'], name='time_off_coach_end'),
+            model_name="timeoff",
+            index=models.Index(fields=["coach", "end_date"], name="time_off_coach_end"),
         ),
         migrations.AddConstraint(
-            model_name='timeoff',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__gte', models.F('start_date'))), name='time_off_end_not_before_start'),
+            model_name="timeoff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("end_date__gte", models.F("start_date"))), name="time_off_end_not_before_start"
+            ),
         ),
     ]
