@@ -44,8 +44,9 @@ format: install
 	$(BIN)/ruff format .
 
 ## make bench — every benchmark in bench/, each printing its figures and the machine's baseline
-bench: migrate
-	@for script in bench/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+bench: install
+	@for script in bench/*.py; do case $$script in */common.py|*/__init__.py) continue;; esac; \
+		echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

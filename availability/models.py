@@ -82,7 +82,8 @@ class DateOverride(models.Model):
 
     @property
     def is_day_off(self) -> bool:
-        return not self.windows.exists()
+        # all() uses the prefetched windows when there are some, so a list costs no query each.
+        return not self.windows.all()
 
 
 class OverrideWindow(models.Model):

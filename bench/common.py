@@ -10,13 +10,33 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def setup_django() -> None:
+def _bench_database_url(url: str) -> str:
+    """A database of the benchmark's own beside DATABASE_URL's, so a run never touches real data."""
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/") + "_bench"
+    import psycopg
+
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists:
+            connection.execute(f'DROP DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return parts._replace(path=f"/{name}").geturl()
+
+
+def setup_django() -> str:
+    """Configure Django on a fresh throw-away database; returns its vendor name."""
     sys.path.insert(0, str(ROOT))
-    if not os.environ.get("DATABASE_URL"):
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        os.environ["DATABASE_URL"] = _bench_database_url(url)
+    else:
         os.environ["DATABASE_URL"] = f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/bench.sqlite3"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
     os.environ.setdefault("DEBUG", "false")
@@ -29,6 +49,9 @@ def setup_django() -> None:
     call_command("migrate", verbosity=0)
     call_command("createcachetable", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)
+    from django.db import connection
+
+    return connection.vendor
 
 
 def timed(fn: Callable[[], object], *, repeat: int = 200, warmup: int = 20) -> dict[str, float]:

@@ -1,5 +1,5 @@
 """Time the foundation's pages and API through the full middleware stack, against a bare
-Django view measured in the same run.  Run: make bench (or .venv/bin/python bench/bench_pages.py)."""
+Django view measured in the same run.  Run: make bench (or .venv/bin/python bench/pages.py)."""
 
 from __future__ import annotations
 

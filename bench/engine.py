@@ -1,5 +1,5 @@
 """Time the pure slot engine (no Django, no database) against plain-Python baselines
-measured in the same run.  Run: .venv/bin/python bench/bench_slots.py (or make bench).
+measured in the same run.  Run: .venv/bin/python bench/engine.py (or make bench).
 
 Workload: one coach in Europe/Paris, three windows every day, a 93-day range that crosses
 the spring-forward change, a 15-minute step, 60-minute sessions with 10-minute buffers,

@@ -1,0 +1,758 @@
+"""The coach's availability editor: one page at /coach/availability/ with four sections
+(weekly hours, days off and exceptions, a preview of the bookable times, booking settings).
+
+Every change is a POST to its own URL that works without JavaScript (redirect back with a
+flash message, or the whole page again with status 400 and the errors next to the fields).
+With htmx the same views answer with the changed section only (a partial of
+``availability/editor.html``) plus out-of-band copies of the preview and a status message;
+a form with errors comes back as its section with the errors shown, status 200, so htmx
+swaps it in. GETs of the editor with htmx answer with the section named by ``HX-Target``.
+
+Views here parse, authorize and render; every write goes through ``availability.services``
+or ``accounts.services.update_coach_settings``.
+"""
+
+from __future__ import annotations
+
+import calendar
+import copy
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from accounts import services as account_services
+from accounts.access import role_required
+from accounts.forms import CoachSettingsForm
+from accounts.models import CoachProfile, Role, User
+from availability import services
+from availability.forms import DayOverrideForm, PreviewForm, TimeOffForm, WindowForm, attach_domain_error
+from availability.models import AvailabilityWindow, DateOverride, OverrideWindow, TimeOff, Weekday
+from availability.selectors import availability_inputs, free_slots, local_midnight
+from availability.slots import Slot, WeeklyWindow
+from config.errors import DomainError
+
+TEMPLATE = "availability/editor.html"
+DAY_NAMES = dict(Weekday.choices)
+ONE_DAY = dt.timedelta(days=1)
+PREVIEW_DAYS = 14
+MONTHS_AHEAD = 24  # how far the calendar goes
+OVERRIDE_AUTO_ID = "id_override_%s"
+TIME_OFF_AUTO_ID = "id_timeoff_%s"
+
+# Sections of the page: the id of each section's root element is also its partial's name.
+WEEK, CALENDAR, PREVIEW, SETTINGS = "week", "calendar", "preview", "settings"
+
+
+def _add_auto_id(weekday: int) -> str:
+    return f"id_add{weekday}_%s"
+
+
+def _edit_auto_id(pk: int) -> str:
+    return f"id_window{pk}_%s"
+
+
+# ---------------------------------------------------------------------------------------
+# State of the page (query string) and the values the template shows
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EditorState:
+    """The editor's query string, parsed; a bad value falls back to a default and says so."""
+
+    month: dt.date  # the first of the month the calendar shows
+    day: dt.date | None = None  # the day whose form is open
+    duration: int = PreviewForm.DEFAULT
+    edit_id: int | None = None  # the weekly window being edited (no-JS inline edit)
+    notices: tuple[str, ...] = ()
+
+
+@dataclass
+class WeekDay:
+    weekday: int
+    name: str
+    windows: list[AvailabilityWindow]
+    add_form: WindowForm
+    add_open: bool
+
+
+@dataclass(frozen=True)
+class OverrideRow:
+    override: DateOverride
+    windows: list[OverrideWindow]
+
+    @property
+    def is_day_off(self) -> bool:
+        return not self.windows
+
+
+@dataclass(frozen=True)
+class CalendarCell:
+    date: dt.date
+    is_past: bool
+    is_today: bool
+    selected: bool
+    override: OverrideRow | None
+    time_off: TimeOff | None
+    url: str
+
+    @property
+    def mark(self) -> str:
+        if self.time_off is not None:
+            return "timeoff"
+        if self.override is not None:
+            return "off" if self.override.is_day_off else "custom"
+        return ""
+
+
+@dataclass(frozen=True)
+class PreviewTime:
+    label: str
+    start: dt.datetime  # UTC
+    end: dt.datetime  # UTC
+    local_start: dt.datetime  # in the coach's zone
+    local_end: dt.datetime
+
+    @property
+    def span(self) -> str:
+        return f"{self.local_start:%H:%M}–{self.local_end:%H:%M}"
+
+    @property
+    def start_iso(self) -> str:
+        return self.start.astimezone(dt.UTC).isoformat()
+
+
+@dataclass
+class PreviewDay:
+    date: dt.date
+    times: list[PreviewTime] = field(default_factory=list)
+    note: str = ""
+    last_date: dt.date | None = None  # set on the one row that stands for the days past the booking window
+
+
+def _month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _add_months(month: dt.date, count: int) -> dt.date:
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _parse_date(value: str) -> dt.date | None:
+    if len(value) != 10:  # only YYYY-MM-DD
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _parse_month(value: str) -> dt.date | None:
+    return _parse_date(f"{value}-01") if len(value) == 7 else None
+
+
+def _parse_state(query: QueryDict, *, today: dt.date) -> EditorState:
+    notices: list[str] = []
+    first_month, last_month = _month_start(today), _add_months(_month_start(today), MONTHS_AHEAD)
+
+    day: dt.date | None = None
+    raw_day = (query.get("day") or "").strip()
+    if raw_day:
+        day = _parse_date(raw_day)
+        if day is None:
+            notices.append("That date could not be read. Pick a day in the calendar.")
+        elif day < today:
+            notices.append(f"{date_format(day, 'l j F Y')} is in the past; pick today or a later day.")
+            day = None
+        elif day >= last_month:
+            notices.append("That day is too far ahead for the calendar.")
+            day = None
+
+    raw_month = (query.get("month") or "").strip()
+    month = first_month
+    if day is not None:
+        month = _month_start(day)
+    elif raw_month:
+        parsed = _parse_month(raw_month)
+        if parsed is None:
+            notices.append("That month could not be read; showing this month.")
+        elif first_month <= parsed <= last_month:
+            month = parsed
+
+    raw_edit = (query.get("edit") or "").strip()
+    return EditorState(
+        month=month,
+        day=day,
+        duration=PreviewForm.duration_from(query),
+        edit_id=int(raw_edit) if raw_edit.isdigit() else None,
+        notices=tuple(notices),
+    )
+
+
+def _editor_url(*, month: dt.date | None = None, day: dt.date | None = None, duration: int | None = None) -> str:
+    query: dict[str, str | int] = {}
+    if month is not None:
+        query["month"] = month.strftime("%Y-%m")
+    if day is not None:
+        query["day"] = day.isoformat()
+    if duration is not None and duration != PreviewForm.DEFAULT:
+        query["duration"] = duration
+    base = reverse("availability_editor")
+    return f"{base}?{urlencode(query)}" if query else base
+
+
+# ---------------------------------------------------------------------------------------
+# One context per section; the full page is all of them
+# ---------------------------------------------------------------------------------------
+
+
+def _week_context(
+    coach: User,
+    *,
+    add_forms: dict[int, WindowForm] | None = None,
+    edit_id: int | None = None,
+    edit_form: WindowForm | None = None,
+) -> dict[str, Any]:
+    add_forms = add_forms or {}
+    by_day: dict[int, list[AvailabilityWindow]] = {weekday: [] for weekday in DAY_NAMES}
+    by_rule: list[AvailabilityWindow] = []
+    for window in AvailabilityWindow.objects.filter(coach=coach).order_by("weekday", "start", "pk"):
+        # Windows with a recurrence rule (set through the admin or the API) aren't part of
+        # the weekly grid; they're listed below it.
+        if window.weekday is None or window.recurrence is not None:
+            by_rule.append(window)
+        else:
+            by_day[window.weekday].append(window)
+    editing = next((w for ws in by_day.values() for w in ws if w.pk == edit_id), None)
+    if editing is not None and edit_form is None:
+        edit_form = WindowForm(initial={"start": editing.start, "end": editing.end}, auto_id=_edit_auto_id(editing.pk))
+    days = [
+        WeekDay(
+            weekday=weekday,
+            name=name,
+            windows=by_day[weekday],
+            add_form=add_forms.get(weekday) or WindowForm(auto_id=_add_auto_id(weekday)),
+            add_open=weekday in add_forms or not by_day[weekday],
+        )
+        for weekday, name in DAY_NAMES.items()
+    ]
+    return {
+        "days": days,
+        "rule_windows": by_rule,
+        "edit_id": editing.pk if editing else None,
+        "edit_form": edit_form,
+        "monday_has_windows": bool(by_day[Weekday.MONDAY]),
+        "week_is_empty": not any(by_day.values()),
+    }
+
+
+def _calendar_context(
+    coach: User,
+    *,
+    today: dt.date,
+    state: EditorState,
+    override_form: DayOverrideForm | None = None,
+    time_off_form: TimeOffForm | None = None,
+) -> dict[str, Any]:
+    month = state.month
+    weeks_of_dates = calendar.Calendar(firstweekday=calendar.MONDAY).monthdatescalendar(month.year, month.month)
+    since = min(weeks_of_dates[0][0], today)
+    # Two queries (three with the overrides' windows) whatever the month or the history:
+    # everything from the shown month (or today) on feeds both the grid and the lists.
+    overrides = [
+        OverrideRow(override=o, windows=list(o.windows.all()))
+        for o in DateOverride.objects.filter(coach=coach, date__gte=since).order_by("date").prefetch_related("windows")
+    ]
+    time_off = list(TimeOff.objects.filter(coach=coach, end_date__gte=since).order_by("start_date", "pk"))
+    override_on = {row.override.date: row for row in overrides}
+
+    def time_off_on(day: dt.date) -> TimeOff | None:
+        return next((item for item in time_off if item.start_date <= day <= item.end_date), None)
+
+    weeks = [
+        [
+            None
+            if day.month != month.month
+            else CalendarCell(
+                date=day,
+                is_past=day < today,
+                is_today=day == today,
+                selected=day == state.day,
+                override=override_on.get(day),
+                time_off=time_off_on(day),
+                url=_editor_url(month=month, day=day, duration=state.duration),
+            )
+            for day in week
+        ]
+        for week in weeks_of_dates
+    ]
+
+    first_month, last_month = _month_start(today), _add_months(_month_start(today), MONTHS_AHEAD)
+    prev_month = _add_months(month, -1) if month > first_month else None
+    next_month = _add_months(month, 1) if month < last_month else None
+
+    day = state.day
+    day_override = override_on.get(day) if day else None
+    if override_form is None and day is not None:
+        initial: dict[str, Any] = {"date": day, "kind": DayOverrideForm.DAY_OFF}
+        rows = DayOverrideForm.DEFAULT_ROWS
+        if day_override is not None:
+            initial["reason"] = day_override.override.reason
+            if day_override.windows:
+                initial["kind"] = DayOverrideForm.CUSTOM
+                rows = max(rows, len(day_override.windows) + 1)
+            for i, window in enumerate(day_override.windows, start=1):
+                initial[f"start_{i}"], initial[f"end_{i}"] = window.start, window.end
+        override_form = DayOverrideForm(initial=initial, rows=rows, auto_id=OVERRIDE_AUTO_ID)
+        # htmx focuses it after the swap, which also scrolls the opened form into view on phones.
+        override_form.fields["date"].widget.attrs["autofocus"] = True
+
+    return {
+        "month": month,
+        "month_param": month.strftime("%Y-%m"),
+        "weekday_abbrs": [calendar.day_abbr[i] for i in range(7)],
+        "weeks": weeks,
+        "prev_month": prev_month,
+        "next_month": next_month,
+        "prev_month_url": _editor_url(month=prev_month, duration=state.duration) if prev_month else None,
+        "next_month_url": _editor_url(month=next_month, duration=state.duration) if next_month else None,
+        "selected_day": day,
+        "day_override": day_override,
+        "day_time_off": time_off_on(day) if day else None,
+        "override_form": override_form,
+        "close_day_url": _editor_url(month=month, duration=state.duration),
+        "time_off_form": time_off_form or TimeOffForm(auto_id=TIME_OFF_AUTO_ID),
+        "upcoming_overrides": [row for row in overrides if row.override.date >= today],
+        "upcoming_time_off": [item for item in time_off if item.end_date >= today],
+        "notices": state.notices,
+        "today": today,
+    }
+
+
+def _preview_context(profile: CoachProfile, *, duration: int, now: dt.datetime | None = None) -> dict[str, Any]:
+    """The bookable times of the next 14 days, in the coach's zone, grouped by day; an
+    empty day says why (time off, a day off, beyond the booking window, no hours...)."""
+    coach = profile.user
+    zone = ZoneInfo(coach.timezone)
+    now = now or timezone.now()
+    today = now.astimezone(zone).date()
+    last = today + dt.timedelta(days=PREVIEW_DAYS - 1)
+    slots: list[Slot] = free_slots(
+        coach=coach, duration=dt.timedelta(minutes=duration), start_date=today, end_date=last, viewer_tz=zone, now=now
+    )
+    windows, overrides, time_off = availability_inputs(coach, first_day=today, last_day=last)
+    override_on = {override.day: override for override in overrides}
+    last_bookable = (now + dt.timedelta(days=profile.booking_window_days)).astimezone(zone).date()
+
+    days = {today + dt.timedelta(days=i): PreviewDay(date=today + dt.timedelta(days=i)) for i in range(PREVIEW_DAYS)}
+    for slot in slots:
+        local_start, local_end = slot.start.astimezone(zone), slot.end.astimezone(zone)
+        day = days.get(local_start.date())
+        if day is not None:
+            day.times.append(
+                PreviewTime(
+                    label=local_start.strftime("%H:%M"),
+                    start=slot.start,
+                    end=slot.end,
+                    local_start=local_start,
+                    local_end=local_end,
+                )
+            )
+    for day in days.values():
+        # A day whose times straddle a clock change shows each time's zone abbreviation,
+        # so 01:30 before and 01:30 after a fall-back can be told apart.
+        if len({time.local_start.utcoffset() for time in day.times}) > 1:
+            day.times = [replace(time, label=time.local_start.strftime("%H:%M %Z")) for time in day.times]
+        midnight = local_midnight(day.date, zone)
+        override = override_on.get(day.date)
+        if any(item.start <= midnight < item.end for item in time_off):
+            day.note = "Time off"
+        elif override is not None and not override.windows:
+            day.note = "Day off"
+        elif day.times:
+            day.note = "Own hours" if override is not None else ""
+        elif override is None and not any(_window_covers(window, day.date) for window in windows):
+            day.note = "No hours set"
+        else:
+            day.note = "Nothing free (booked, too soon, or at your limits)"
+    # Nothing starts after the booking window closes: one row stands for those days.
+    shown = [day for day in days.values() if day.date <= last_bookable]
+    if last_bookable < last:
+        later = max(last_bookable + ONE_DAY, today)
+        plural = "s" if profile.booking_window_days != 1 else ""
+        shown.append(
+            PreviewDay(
+                date=later,
+                last_date=last if last > later else None,
+                note=f"Not bookable yet: clients book up to {profile.booking_window_days} day{plural} ahead.",
+            )
+        )
+    return {
+        "preview_days": shown,
+        "preview_count": len(slots),
+        "preview_form": PreviewForm(initial={"duration": duration}, auto_id="preview-%s"),
+        "duration": duration,
+        "booking_window_days": profile.booking_window_days,
+        "last_bookable": last_bookable,
+        "preview_first": today,
+        "preview_last": last,
+    }
+
+
+def _window_covers(window: WeeklyWindow, day: dt.date) -> bool:
+    if window.rrule:
+        return True  # a rule may cover it; the slots say whether it does
+    if (window.valid_from and day < window.valid_from) or (window.valid_until and day > window.valid_until):
+        return False
+    return day.weekday() in window.weekdays
+
+
+def _coach_profile(request: HttpRequest) -> CoachProfile:
+    # An admin passes the role check but has no coach profile: nothing to edit, so 404.
+    # select_related also caches the profile on profile.user for free_slots.
+    return get_object_or_404(CoachProfile.objects.select_related("user"), user=request.user)
+
+
+def _section_context(profile: CoachProfile, section: str, state: EditorState, **forms: Any) -> dict[str, Any]:
+    coach = profile.user
+    if section == WEEK:
+        return _week_context(
+            coach, add_forms=forms.get("add_forms"), edit_id=state.edit_id, edit_form=forms.get("edit_form")
+        )
+    if section == CALENDAR:
+        return _calendar_context(
+            coach,
+            today=services.today_for(coach),
+            state=state,
+            override_form=forms.get("override_form"),
+            time_off_form=forms.get("time_off_form"),
+        )
+    if section == PREVIEW:
+        return _preview_context(profile, duration=state.duration)
+    if section == SETTINGS:
+        return {"settings_form": forms.get("settings_form") or CoachSettingsForm(instance=profile)}
+    raise ValueError(section)
+
+
+def _base_context(profile: CoachProfile, state: EditorState) -> dict[str, Any]:
+    return {"coach": profile.user, "profile": profile, "zone_name": profile.user.timezone, "state": state}
+
+
+def _render_page(
+    request: HttpRequest, profile: CoachProfile, state: EditorState, *, status: int = 200, **forms: Any
+) -> HttpResponse:
+    context = _base_context(profile, state)
+    for section in (WEEK, CALENDAR, PREVIEW, SETTINGS):
+        context.update(_section_context(profile, section, state, **forms))
+    return render(request, TEMPLATE, context, status=status)
+
+
+def _render_section(
+    request: HttpRequest, profile: CoachProfile, section: str, state: EditorState, *, refresh: bool, **forms: Any
+) -> HttpResponse:
+    """One section for htmx; with ``refresh`` also the preview and the status message,
+    out of band, since the change may have moved the bookable times."""
+    context = _base_context(profile, state)
+    context.update(_section_context(profile, section, state, **forms))
+    context["oob"] = True
+    if refresh and section != PREVIEW:
+        context.update(_section_context(profile, PREVIEW, state))
+        context["refresh_preview"] = True
+    return render(request, f"{TEMPLATE}#{section}", context)
+
+
+def _done(
+    request: HttpRequest,
+    profile: CoachProfile,
+    section: str,
+    message: str,
+    *,
+    month: dt.date | None = None,
+) -> HttpResponse:
+    """After a change: the section again (htmx), or back to the editor (plain POST)."""
+    messages.success(request, message)
+    today = services.today_for(profile.user)
+    state = EditorState(
+        month=month or _month_start(today), duration=PreviewForm.duration_from(request.POST), notices=()
+    )
+    if request.htmx:
+        return _render_section(request, profile, section, state, refresh=True)
+    return redirect(f"{_editor_url(month=month, duration=state.duration)}#{section}")
+
+
+def _failed(
+    request: HttpRequest, profile: CoachProfile, section: str, state: EditorState, **forms: Any
+) -> HttpResponse:
+    """A form with errors: its section with the errors (htmx swaps a 200), or the whole page
+    with status 400 (plain POST)."""
+    if request.htmx:
+        return _render_section(request, profile, section, state, refresh=False, **forms)
+    return _render_page(request, profile, state, status=400, **forms)
+
+
+def _posted_state(request: HttpRequest, profile: CoachProfile, **changes: Any) -> EditorState:
+    """The page's state as the section a form was posted from shows it (its hidden month)."""
+    today = services.today_for(profile.user)
+    month = _parse_month((request.POST.get("month") or "").strip())
+    first_month = _month_start(today)
+    if month is None or not first_month <= month <= _add_months(first_month, MONTHS_AHEAD):
+        month = first_month
+    values: dict[str, Any] = {"month": month, "duration": PreviewForm.duration_from(request.POST)}
+    values.update(changes)
+    return EditorState(**values)
+
+
+def _posted_month(request: HttpRequest, profile: CoachProfile) -> dt.date:
+    return _posted_state(request, profile).month
+
+
+def _window_label(weekday: int | None, start: dt.time, end: dt.time) -> str:
+    day = DAY_NAMES[weekday] if weekday is not None else "Window"
+    return f"{day} {start:%H:%M}–{end:%H:%M}"
+
+
+def _day_label(day: dt.date) -> str:
+    return date_format(day, "l j F Y")
+
+
+# ---------------------------------------------------------------------------------------
+# The page
+# ---------------------------------------------------------------------------------------
+
+
+@role_required(Role.COACH)
+@require_http_methods(["GET", "HEAD"])
+@vary_on_headers("HX-Request", "HX-Target")
+def editor(request: HttpRequest) -> HttpResponse:
+    profile = _coach_profile(request)
+    state = _parse_state(request.GET, today=services.today_for(profile.user))
+    if request.htmx and not request.htmx.history_restore_request:
+        section = request.htmx.target
+        if section in (WEEK, CALENDAR, PREVIEW):
+            context = _base_context(profile, state)
+            context.update(_section_context(profile, section, state))
+            return render(request, f"{TEMPLATE}#{section}", context)
+    return _render_page(request, profile, state)
+
+
+# ---------------------------------------------------------------------------------------
+# Weekly hours
+# ---------------------------------------------------------------------------------------
+
+
+def _weekday_or_404(weekday: int) -> int:
+    if weekday not in DAY_NAMES:
+        raise Http404("No such weekday")
+    return weekday
+
+
+@role_required(Role.COACH)
+@require_POST
+def window_add(request: HttpRequest, weekday: int) -> HttpResponse:
+    profile = _coach_profile(request)
+    weekday = _weekday_or_404(weekday)
+    form = WindowForm(request.POST, auto_id=_add_auto_id(weekday))
+    if form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        try:
+            services.add_window(coach=profile.user, actor=request.user, weekday=weekday, start=start, end=end)
+        except DomainError as error:
+            attach_domain_error(form, error, WindowForm.ERROR_FIELDS)
+        else:
+            return _done(request, profile, WEEK, f"Added {_window_label(weekday, start, end)}.")
+    return _failed(request, profile, WEEK, _posted_state(request, profile), add_forms={weekday: form})
+
+
+@role_required(Role.COACH)
+@require_http_methods(["GET", "POST"])
+def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: the inline form (htmx) or the editor with it open; POST: change the window."""
+    profile = _coach_profile(request)
+    window = get_object_or_404(AvailabilityWindow, pk=pk, coach=profile.user)
+    if request.method == "GET":
+        if not request.htmx:
+            return redirect(f"{reverse('availability_editor')}?edit={window.pk}#window-{window.pk}")
+        form = WindowForm(initial={"start": window.start, "end": window.end}, auto_id=_edit_auto_id(window.pk))
+        form.fields["start"].widget.attrs["autofocus"] = True
+        context = _base_context(profile, _posted_state(request, profile))
+        context.update({"window": window, "day_name": DAY_NAMES.get(window.weekday, ""), "edit_form": form})
+        return render(request, f"{TEMPLATE}#window_edit", context)
+
+    form = WindowForm(request.POST, auto_id=_edit_auto_id(window.pk))
+    if form.is_valid():
+        before = _window_label(window.weekday, window.start, window.end)
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        try:
+            services.update_window(window=window, actor=request.user, start=start, end=end)
+        except DomainError as error:
+            attach_domain_error(form, error, WindowForm.ERROR_FIELDS)
+        else:
+            return _done(request, profile, WEEK, f"Changed {before} to {start:%H:%M}–{end:%H:%M}.")
+    state = _posted_state(request, profile, edit_id=window.pk)
+    return _failed(request, profile, WEEK, state, edit_form=form)
+
+
+@role_required(Role.COACH)
+@require_POST
+def window_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = _coach_profile(request)
+    window = get_object_or_404(AvailabilityWindow, pk=pk, coach=profile.user)
+    label = _window_label(window.weekday, window.start, window.end)
+    services.delete_window(window=window, actor=request.user)
+    return _done(request, profile, WEEK, f"Removed {label}.")
+
+
+@role_required(Role.COACH)
+@require_POST
+def day_clear(request: HttpRequest, weekday: int) -> HttpResponse:
+    profile = _coach_profile(request)
+    weekday = _weekday_or_404(weekday)
+    services.set_day_windows(coach=profile.user, actor=request.user, weekday=weekday, windows=[])
+    return _done(request, profile, WEEK, f"Cleared {DAY_NAMES[weekday]}: no weekly hours that day.")
+
+
+@role_required(Role.COACH)
+@require_POST
+def copy_monday(request: HttpRequest) -> HttpResponse:
+    profile = _coach_profile(request)
+    services.copy_day_to_weekdays(coach=profile.user, actor=request.user, source_weekday=Weekday.MONDAY)
+    return _done(request, profile, WEEK, "Tuesday to Friday now have Monday's hours.")
+
+
+@role_required(Role.COACH)
+@require_POST
+def default_pattern(request: HttpRequest) -> HttpResponse:
+    profile = _coach_profile(request)
+    services.apply_default_pattern(coach=profile.user, actor=request.user)
+    return _done(request, profile, WEEK, "Applied the default pattern: Monday to Friday, 09:00–12:00 and 13:00–17:00.")
+
+
+# ---------------------------------------------------------------------------------------
+# Days off and exceptions
+# ---------------------------------------------------------------------------------------
+
+
+@role_required(Role.COACH)
+@require_POST
+def override_save(request: HttpRequest) -> HttpResponse:
+    profile = _coach_profile(request)
+    form = DayOverrideForm(request.POST, auto_id=OVERRIDE_AUTO_ID)
+    if form.is_valid():
+        day, windows = form.cleaned_data["date"], form.cleaned_data["windows"]
+        try:
+            services.set_override(
+                coach=profile.user, actor=request.user, date=day, windows=windows, reason=form.cleaned_data["reason"]
+            )
+        except DomainError as error:
+            attach_domain_error(form, error, DayOverrideForm.ERROR_FIELDS)
+        else:
+            if windows:
+                hours = ", ".join(f"{start:%H:%M}–{end:%H:%M}" for start, end in sorted(windows))
+                message = f"{_day_label(day)} now has its own hours: {hours}."
+            else:
+                message = f"{_day_label(day)} is now a day off."
+            return _done(request, profile, CALENDAR, message, month=_month_start(day))
+    # The calendar shows the posted day's month (a past day: the month the form came from).
+    day = form.cleaned_data.get("date")
+    changes: dict[str, Any] = {"day": day}
+    if day is not None and day >= services.today_for(profile.user):
+        changes["month"] = _month_start(day)
+    return _failed(request, profile, CALENDAR, _posted_state(request, profile, **changes), override_form=form)
+
+
+@role_required(Role.COACH)
+@require_POST
+def override_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = _coach_profile(request)
+    override = get_object_or_404(DateOverride, pk=pk, coach=profile.user)
+    day = override.date
+    services.remove_override(override=override, actor=request.user)
+    return _done(
+        request,
+        profile,
+        CALENDAR,
+        f"{_day_label(day)} follows your weekly hours again.",
+        month=_posted_month(request, profile),
+    )
+
+
+@role_required(Role.COACH)
+@require_POST
+def time_off_add(request: HttpRequest) -> HttpResponse:
+    profile = _coach_profile(request)
+    form = TimeOffForm(request.POST, auto_id=TIME_OFF_AUTO_ID)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            item = services.add_time_off(
+                coach=profile.user,
+                actor=request.user,
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                reason=data["reason"],
+            )
+        except DomainError as error:
+            attach_domain_error(form, error, TimeOffForm.ERROR_FIELDS)
+        else:
+            return _done(
+                request,
+                profile,
+                CALENDAR,
+                f"Time off added: {_time_off_label(item)}.",
+                month=_posted_month(request, profile),
+            )
+    return _failed(request, profile, CALENDAR, _posted_state(request, profile), time_off_form=form)
+
+
+@role_required(Role.COACH)
+@require_POST
+def time_off_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    profile = _coach_profile(request)
+    item = get_object_or_404(TimeOff, pk=pk, coach=profile.user)
+    label = _time_off_label(item)
+    services.remove_time_off(time_off=item, actor=request.user)
+    return _done(request, profile, CALENDAR, f"Time off removed: {label}.", month=_posted_month(request, profile))
+
+
+def _time_off_label(item: TimeOff) -> str:
+    span = (
+        _day_label(item.start_date)
+        if item.start_date == item.end_date
+        else f"{_day_label(item.start_date)} to {_day_label(item.end_date)}"
+    )
+    return f"{span} ({item.reason})" if item.reason else span
+
+
+# ---------------------------------------------------------------------------------------
+# Booking settings
+# ---------------------------------------------------------------------------------------
+
+
+@role_required(Role.COACH)
+@require_POST
+def settings_save(request: HttpRequest) -> HttpResponse:
+    profile = _coach_profile(request)
+    # The form validates against a copy, so a rejected value never reaches the profile
+    # the rest of the page (the preview) is computed from.
+    form = CoachSettingsForm(request.POST, instance=copy.copy(profile))
+    if form.is_valid():
+        try:
+            account_services.update_coach_settings(profile=profile, actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            profile.refresh_from_db()
+            form.add_error(None, error.message)
+        else:
+            return _done(request, profile, SETTINGS, "Your booking settings are saved.")
+    return _failed(request, profile, SETTINGS, _posted_state(request, profile), settings_form=form)
