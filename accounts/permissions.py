@@ -28,7 +28,14 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "timeoff": ("view", "add", "change", "delete"),
         "resource": ("view", "add", "change", "delete"),
     },
-    "bookings": {"allocation": ("view",)},
+    "bookings": {
+        "allocation": ("view",),
+        "sessiontype": ("view", "add", "change"),
+        "session": ("view", "change"),
+        "booking": ("view", "change"),
+        "bookingevent": ("view",),
+        "plannedsession": ("view", "change", "delete"),
+    },
     "django_q": {
         "schedule": ("view",),
         "success": ("view",),

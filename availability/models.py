@@ -42,6 +42,12 @@ class AvailabilityWindow(models.Model):
     end = models.TimeField()
     valid_from = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
+    session_types = models.ManyToManyField(
+        "bookings.SessionType",
+        blank=True,
+        related_name="availability_windows",
+        help_text="Leave empty to offer every session type in this window.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

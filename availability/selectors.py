@@ -17,7 +17,8 @@ from django.utils import timezone
 from accounts.models import CoachProfile, User
 from availability import slots as engine
 from availability.models import AvailabilityWindow, DateOverride, TimeOff
-from bookings.models import Allocation
+from bookings.models import Allocation, SessionType
+from bookings.rules import rules_for as booking_rules_for
 
 MAX_RANGE_DAYS = 93
 # No allocation is longer than this; it bounds the index scan from below.
@@ -28,17 +29,12 @@ def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), tzinfo=zone)
 
 
-def rules_for(profile: CoachProfile, *, duration: dt.timedelta) -> engine.SlotRules:
-    return engine.SlotRules(
-        duration=duration,
-        step=dt.timedelta(minutes=profile.slot_step_minutes),
-        minimum_notice=dt.timedelta(hours=profile.minimum_notice_hours),
-        booking_window=dt.timedelta(days=profile.booking_window_days),
-        buffer_before=dt.timedelta(minutes=profile.buffer_before_minutes),
-        buffer_after=dt.timedelta(minutes=profile.buffer_after_minutes),
-        max_per_day=profile.max_sessions_per_day,
-        max_per_week=profile.max_sessions_per_week,
-    )
+def rules_for(
+    profile: CoachProfile, *, duration: dt.timedelta | None = None, session_type: SessionType | None = None
+) -> engine.SlotRules:
+    """The slot rules for a session type (its overrides on top of the coach's settings),
+    or for a bare duration with the coach's own settings."""
+    return booking_rules_for(profile, session_type, duration=duration).slot_rules()
 
 
 def _weekly_window(window: AvailabilityWindow) -> engine.WeeklyWindow:
@@ -47,7 +43,9 @@ def _weekly_window(window: AvailabilityWindow) -> engine.WeeklyWindow:
         rule = "\n".join(
             line for line in recurrence.serialize(window.recurrence).splitlines() if line.startswith("RRULE:")
         )
+    type_ids = frozenset(st.pk for st in window.session_types.all())
     return engine.WeeklyWindow(
+        session_type_ids=type_ids or None,
         weekdays=frozenset() if window.weekday is None else frozenset({window.weekday}),
         start=window.start,
         end=window.end,
@@ -67,6 +65,7 @@ def availability_inputs(
         for window in AvailabilityWindow.objects.filter(coach=coach)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=last_day))
+        .prefetch_related("session_types")
     ]
     overrides = [
         engine.DateOverride(day=override.date, windows=tuple((w.start, w.end) for w in override.windows.all()))
@@ -91,21 +90,25 @@ def busy_intervals(coach: User, *, start: dt.datetime, end: dt.datetime) -> list
         blocked_start__gte=start - LONGEST_ALLOCATION,
         blocked_start__lt=end,
         blocked_end__gt=start,
-    ).values_list("start", "end", "counts_toward_limits")
-    return [engine.BusyInterval(start=s, end=e, counts_toward_limits=counts) for s, e, counts in rows]
+    ).values_list("start", "end", "blocked_start", "blocked_end", "counts_toward_limits")
+    return [
+        engine.BusyInterval(start=s, end=e, blocked_start=bs, blocked_end=be, counts_toward_limits=counts)
+        for s, e, bs, be, counts in rows
+    ]
 
 
 def free_slots(
     *,
     coach: User,
-    duration: dt.timedelta,
     start_date: dt.date,
     end_date: dt.date,
     viewer_tz: ZoneInfo,
+    duration: dt.timedelta | None = None,
+    session_type: SessionType | None = None,
     now: dt.datetime | None = None,
-    session_type_id: int | None = None,
 ) -> list[engine.Slot]:
-    """Free slots starting on viewer-local days start_date..end_date (inclusive)."""
+    """Free slots starting on viewer-local days start_date..end_date (inclusive), for a
+    session type (its duration and rules, and the windows open to it) or a bare duration."""
     now = now or timezone.now()
     profile = coach.coach_profile
     zone = ZoneInfo(coach.timezone)
@@ -124,10 +127,10 @@ def free_slots(
         overrides=overrides,
         time_off=time_off,
         busy=busy,
-        rules=rules_for(profile, duration=duration),
+        rules=rules_for(profile, duration=duration, session_type=session_type),
         zone=zone,
         range_start=range_start,
         range_end=range_end,
         now=now,
-        session_type_id=session_type_id,
+        session_type_id=session_type.pk if session_type is not None else None,
     )

@@ -19,8 +19,9 @@ The rules, in one place:
   inside its window ``[instant(day, start), instant(day, end))``.
 * **Conflicts.** A slot's blocked range ``[s - buffer_before, s + duration + buffer_after)``
   must not overlap any busy interval's blocked range ``[b.start - buffer_before,
-  b.end + buffer_after)`` — the widening the database's exclusion constraint applies to
-  allocations, so the engine and the database agree. The raw slot must not overlap any
+  b.end + buffer_after)`` (or its own stored ``blocked_start``/``blocked_end`` when given)
+  — the ranges the database's exclusion constraint compares, so the engine and the
+  database agree. The raw slot must not overlap any
   time off. Intervals are half-open: touching is not overlapping, and an empty range
   overlaps nothing (as with PostgreSQL's ``&&``).
 * **Notice and window.** ``start >= now + minimum_notice`` and ``end <= now + booking_window``.
@@ -150,11 +151,18 @@ class TimeOff:
 class BusyInterval:
     """Time that already holds the coach (a session, or a request that holds its slot),
     between two aware instants. ``counts_toward_limits`` says whether it counts toward
-    ``max_per_day`` and ``max_per_week``."""
+    ``max_per_day`` and ``max_per_week``.
+
+    ``blocked_start``/``blocked_end``, when given, are the range the interval really
+    blocks (its own buffers, as stored in the allocation ledger) instead of the interval
+    widened by the rules' buffers; a slot's own blocked range must then stay clear of it.
+    """
 
     start: datetime
     end: datetime
     counts_toward_limits: bool = True
+    blocked_start: datetime | None = None
+    blocked_end: datetime | None = None
 
     def __post_init__(self) -> None:
         _require_aware("BusyInterval.start", self.start)
@@ -313,7 +321,12 @@ def _forbidden_ranges(
     widen = rules.buffer_before + rules.buffer_after
     ranges: list[tuple[datetime, datetime]] = []
     for interval in busy:
-        start, end = interval.start.astimezone(UTC) - widen, interval.end.astimezone(UTC) + widen
+        if interval.blocked_start is not None and interval.blocked_end is not None:
+            # [s - before, e + after) clear of [bs, be)  <=>  [s, e) clear of [bs - after, be + before)
+            start = interval.blocked_start.astimezone(UTC) - rules.buffer_after
+            end = interval.blocked_end.astimezone(UTC) + rules.buffer_before
+        else:
+            start, end = interval.start.astimezone(UTC) - widen, interval.end.astimezone(UTC) + widen
         if start < end:  # an empty blocked range blocks nothing
             ranges.append((start, end))
     for absence in time_off:

@@ -1,10 +1,330 @@
-"""Sessions and bookings. This module starts with the ledger every conflict check reads."""
+"""Session types, sessions, bookings and their history, and the ledger of busy time.
+
+The status machine lives here (``TRANSITIONS``) so the services, the pages and the
+property tests read one definition.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+
+
+class SessionKind(models.TextChoices):
+    ONE_ON_ONE = "one_on_one", "One-on-one"
+    GROUP = "group", "Group session"
+    WORKSHOP = "workshop", "Workshop"
+
+
+class Modality(models.TextChoices):
+    ONLINE = "online", "Online"
+    IN_PERSON = "in_person", "In person"
+    HYBRID = "hybrid", "Hybrid"
+
+
+class ApprovalPolicy(models.TextChoices):
+    COACH = "coach", "Follow the coach's rules"
+    ALWAYS = "always", "Every booking is a request"
+    NEVER = "never", "Never needs approval"
+
+
+class SessionType(models.Model):
+    """What can be booked with a coach. Blank rule fields follow the coach's settings."""
+
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="session_types")
+    title = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=16, choices=SessionKind.choices, default=SessionKind.ONE_ON_ONE)
+    duration_minutes = models.PositiveIntegerField(
+        "duration (minutes)", default=60, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+    )
+    capacity = models.PositiveIntegerField(
+        default=1, validators=[MinValueValidator(1)], help_text="Seats per session; 1 for one-on-one."
+    )
+    price = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217 code, e.g. EUR, USD, INR.")
+    modality = models.CharField(max_length=16, choices=Modality.choices, default=Modality.ONLINE)
+    location = models.CharField(max_length=200, blank=True, help_text="Address, for sessions in person.")
+    meeting_link = models.URLField(blank=True, help_text="Video call link, for online sessions.")
+    resource_kind = models.CharField(
+        "required resource",
+        max_length=16,
+        blank=True,
+        choices=[("room", "Room"), ("equipment", "Equipment"), ("online", "Online room")],
+        help_text="A free resource of this kind is reserved with every session.",
+    )
+    approval = models.CharField(max_length=16, choices=ApprovalPolicy.choices, default=ApprovalPolicy.COACH)
+    buffer_before_minutes = models.PositiveIntegerField(null=True, blank=True)
+    buffer_after_minutes = models.PositiveIntegerField(null=True, blank=True)
+    minimum_notice_hours = models.PositiveIntegerField(null=True, blank=True)
+    booking_window_days = models.PositiveIntegerField(null=True, blank=True)
+    cancellation_notice_hours = models.PositiveIntegerField(null=True, blank=True)
+    allow_late_cancellation = models.BooleanField(
+        default=False, help_text="Let clients cancel inside the notice period; the booking is marked late."
+    )
+    is_active = models.BooleanField("active", default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["coach", "kind", "title"]
+        constraints = [
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="sessiontype_capacity_positive"),
+            models.CheckConstraint(
+                condition=~Q(kind="one_on_one") | Q(capacity=1), name="sessiontype_one_on_one_single_seat"
+            ),
+            models.CheckConstraint(condition=Q(duration_minutes__gte=1), name="sessiontype_duration_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="sessiontype_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.duration_minutes} min)"
+
+    @property
+    def duration(self) -> dt.timedelta:
+        return dt.timedelta(minutes=self.duration_minutes)
+
+    @property
+    def is_group(self) -> bool:
+        return self.kind != SessionKind.ONE_ON_ONE
+
+    @property
+    def is_free(self) -> bool:
+        return self.price == 0
+
+
+class SessionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Session(models.Model):
+    """One occurrence on the calendar. A one-on-one booking creates its session; a coach
+    publishes group sessions and workshops and clients take seats. ``seats_taken`` counts
+    active bookings and can never exceed ``capacity`` (a check constraint)."""
+
+    session_type = models.ForeignKey(SessionType, on_delete=models.PROTECT, related_name="sessions")
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hosted_sessions")
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    capacity = models.PositiveIntegerField(default=1)
+    seats_taken = models.PositiveIntegerField(default=0)
+    resource = models.ForeignKey(
+        "availability.Resource", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+    meeting_link = models.URLField(blank=True)
+    location = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["start"]
+        indexes = [models.Index(fields=["coach", "start"], name="session_coach_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_end_after_start"),
+            models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_positive"),
+            models.CheckConstraint(condition=Q(seats_taken__lte=F("capacity")), name="session_seats_within_capacity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.session_type.title}, {self.start:%Y-%m-%d %H:%M} UTC"
+
+    @property
+    def seats_left(self) -> int:
+        return max(self.capacity - self.seats_taken, 0)
+
+    @property
+    def is_full(self) -> bool:
+        return self.seats_taken >= self.capacity
+
+
+class BookingStatus(models.TextChoices):
+    REQUESTED = "requested", "Requested"
+    FIRM_BOOKED = "firm_booked", "Booked"
+    CONFIRMED = "confirmed", "Confirmed"
+    DECLINED = "declined", "Declined"
+    CANCELLED = "cancelled", "Cancelled"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Statuses that hold a seat and the coach's time.
+ACTIVE_STATUSES = (BookingStatus.REQUESTED, BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED)
+BOOKED_STATUSES = (BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED)
+FINAL_STATUSES = (BookingStatus.DECLINED, BookingStatus.CANCELLED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+# The status machine: which status may follow which. A status may "follow itself" when a
+# change keeps it (a reschedule, alternatives suggested, a question asked and answered).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    BookingStatus.REQUESTED: frozenset(
+        {
+            BookingStatus.REQUESTED,
+            BookingStatus.CONFIRMED,
+            BookingStatus.DECLINED,
+            BookingStatus.CANCELLED,
+        }
+    ),
+    BookingStatus.FIRM_BOOKED: frozenset(
+        {
+            BookingStatus.FIRM_BOOKED,
+            BookingStatus.REQUESTED,
+            BookingStatus.CANCELLED,
+            BookingStatus.COMPLETED,
+            BookingStatus.NO_SHOW,
+        }
+    ),
+    BookingStatus.CONFIRMED: frozenset(
+        {
+            BookingStatus.CONFIRMED,
+            BookingStatus.FIRM_BOOKED,
+            BookingStatus.REQUESTED,
+            BookingStatus.CANCELLED,
+            BookingStatus.COMPLETED,
+            BookingStatus.NO_SHOW,
+        }
+    ),
+    BookingStatus.DECLINED: frozenset(),
+    BookingStatus.CANCELLED: frozenset(),
+    BookingStatus.COMPLETED: frozenset(),
+    BookingStatus.NO_SHOW: frozenset(),
+}
+INITIAL_STATUSES = frozenset({BookingStatus.REQUESTED, BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED})
+
+
+class Booking(models.Model):
+    """One client's seat in a session."""
+
+    session = models.ForeignKey(Session, on_delete=models.PROTECT, related_name="bookings")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bookings")
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="bookings_made",
+        help_text="Client, guardian or staff.",
+    )
+    reference = models.CharField(max_length=40, unique=True, editable=False)
+    status = models.CharField(max_length=16, choices=BookingStatus.choices, db_index=True)
+    client_notes = models.TextField("notes to the coach", blank=True)
+    coach_notes = models.TextField(blank=True)
+    decline_reason = models.TextField(blank=True)
+    suggested_alternatives = models.JSONField(default=list, blank=True, help_text="ISO 8601 start times.")
+    info_request = models.TextField("question from the coach", blank=True)
+    info_response = models.TextField("client's answer", blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="A request not answered by then is declined.")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    cancellation_reason = models.TextField(blank=True)
+    is_late_cancellation = models.BooleanField(default=False)
+    rescheduled_from = models.ForeignKey(
+        Session, null=True, blank=True, on_delete=models.PROTECT, related_name="rescheduled_bookings"
+    )
+    price = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(max_length=3, default="EUR")
+    reminders_enabled = models.BooleanField(default=True)
+    rating = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    feedback = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["client", "status"], name="booking_client_status"),
+            models.Index(fields=["status", "expires_at"], name="booking_status_expires"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "client"],
+                condition=Q(status__in=["requested", "firm_booked", "confirmed"]),
+                name="booking_one_active_per_client_session",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__gte=1, rating__lte=5), name="booking_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_request(self) -> bool:
+        return self.status == BookingStatus.REQUESTED
+
+
+class BookingEvent(models.Model):
+    """Append-only history of a booking: who changed what, when. Written in the same
+    transaction as the change it records; never updated or deleted."""
+
+    booking = models.ForeignKey(Booking, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty when the system acted (an expiry, an automatic completion).",
+    )
+    action = models.CharField(max_length=32)
+    from_status = models.CharField(max_length=16, blank=True, choices=BookingStatus.choices)
+    to_status = models.CharField(max_length=16, choices=BookingStatus.choices)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.booking_id}: {self.from_status or '∅'} → {self.to_status} ({self.action})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None:
+            raise ValueError("Booking history is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Booking history is append-only.")
+
+
+class PlannedSession(models.Model):
+    """“Schedule later”: a client records the session type they want without a time; it
+    stays on their dashboard as to be scheduled until they book it or drop it."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="planned_sessions")
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    session_type = models.ForeignKey(SessionType, on_delete=models.CASCADE, related_name="planned")
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    booking = models.ForeignKey(Booking, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "session_type"], condition=Q(closed_at__isnull=True), name="planned_one_open_per_type"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client}: {self.session_type.title} (to schedule)"
 
 
 class AllocationKind(models.TextChoices):
@@ -27,6 +347,7 @@ class Allocation(models.Model):
     resource = models.ForeignKey(
         "availability.Resource", null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
     )
+    session = models.ForeignKey(Session, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations")
     kind = models.CharField(max_length=16, choices=AllocationKind.choices, default=AllocationKind.SESSION)
     start = models.DateTimeField()
     end = models.DateTimeField()

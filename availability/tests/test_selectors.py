@@ -79,9 +79,26 @@ def test_active_allocations_block_and_cancelled_ones_dont(coach) -> None:
 def test_buffers_from_the_coach_profile_apply(coach) -> None:
     coach.coach_profile.buffer_after_minutes = 15
     coach.coach_profile.save()
-    allocate(coach, dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # 10:00–11:00 Paris
-    # 09:00–10:00 would end where the booked session's buffer starts → blocked too.
+    start = dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # 10:00–11:00 Paris, booked with the buffer
+    Allocation.objects.create(
+        staff=coach,
+        start=start,
+        end=start + dt.timedelta(hours=1),
+        blocked_start=start,
+        blocked_end=start + dt.timedelta(minutes=75),
+    )
+    # 09:00–10:00 would run into the session's 10:00 start plus its own 15-minute buffer,
+    # 11:00–12:00 into the booked session's buffer: nothing is left that morning.
     assert slots(coach, dt.date(2026, 11, 23), dt.date(2026, 11, 23)) == []
+
+
+def test_the_stored_blocked_range_is_what_blocks(coach) -> None:
+    """A session booked before the coach added a buffer keeps the range it was booked with."""
+    allocate(coach, dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC))  # 10:00–11:00 Paris, no buffer
+    coach.coach_profile.buffer_after_minutes = 15
+    coach.coach_profile.save()
+    # 09:00's own buffer runs into 10:00; 11:00 starts where the old session ends.
+    assert slots(coach, dt.date(2026, 11, 23), dt.date(2026, 11, 23)) == [dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC)]
 
 
 def test_daily_limit_counts_sessions_outside_the_range(coach) -> None:
@@ -132,10 +149,11 @@ def test_query_count_is_fixed_whatever_the_range(coach, django_assert_num_querie
     for week in range(12):
         allocate(coach, dt.datetime(2026, 12, 1, 8, 0, tzinfo=UTC) + dt.timedelta(weeks=week))
     fresh = User.objects.select_related("coach_profile").get(pk=coach.pk)
-    # windows, overrides, their windows (prefetch), time off, allocations
-    with django_assert_num_queries(5):
+    # windows, their session types (prefetch), overrides, their windows (prefetch), time off,
+    # allocations
+    with django_assert_num_queries(6):
         slots(fresh, dt.date(2026, 12, 1), dt.date(2026, 12, 1))
-    assert queries_for(coach, 1) == queries_for(coach, 31) == queries_for(coach, 93) == 5
+    assert queries_for(coach, 1) == queries_for(coach, 31) == queries_for(coach, 93) == 6
 
 
 def test_only_allocations_near_the_range_are_read(coach) -> None:

@@ -1,0 +1,88 @@
+"""The booking rules that apply to one session type: the coach's settings, with the
+type's own overrides on top. The slot engine, the services and the pages read these."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from accounts.models import CoachProfile
+from availability import slots as engine
+from bookings.models import ApprovalPolicy, SessionType
+
+
+@dataclass(frozen=True, kw_only=True)
+class BookingRules:
+    duration: dt.timedelta
+    step: dt.timedelta
+    minimum_notice: dt.timedelta
+    booking_window: dt.timedelta
+    buffer_before: dt.timedelta
+    buffer_after: dt.timedelta
+    max_per_day: int | None
+    max_per_week: int | None
+    allow_firm_booking: bool
+    firm_threshold: dt.timedelta
+    require_approval_unconnected: bool
+    approval: str
+    cancellation_notice: dt.timedelta
+    allow_late_cancellation: bool
+
+    def slot_rules(self) -> engine.SlotRules:
+        return engine.SlotRules(
+            duration=self.duration,
+            step=self.step,
+            minimum_notice=self.minimum_notice,
+            booking_window=self.booking_window,
+            buffer_before=self.buffer_before,
+            buffer_after=self.buffer_after,
+            max_per_day=self.max_per_day,
+            max_per_week=self.max_per_week,
+        )
+
+    def is_firm(self, *, start: dt.datetime, now: dt.datetime, connected: bool) -> bool:
+        """DESIGN.md's rule: firm when the coach allows firm booking, and the client is
+        connected or the coach doesn't require approval for unconnected clients, and the
+        start is further away than the threshold. A type may force either answer."""
+        if self.approval == ApprovalPolicy.ALWAYS:
+            return False
+        if self.approval == ApprovalPolicy.NEVER:
+            return True
+        return (
+            self.allow_firm_booking
+            and (connected or not self.require_approval_unconnected)
+            and start > now + self.firm_threshold
+        )
+
+
+def _pick(override: int | None, default: int) -> int:
+    return default if override is None else override
+
+
+def rules_for(
+    profile: CoachProfile, session_type: SessionType | None = None, *, duration: dt.timedelta | None = None
+) -> BookingRules:
+    """The rules for ``session_type`` (or, with no type, the coach's own with ``duration``)."""
+    st = session_type
+    if duration is None:
+        if st is None:
+            raise ValueError("give a session type or a duration")
+        duration = st.duration
+    return BookingRules(
+        duration=duration,
+        step=dt.timedelta(minutes=profile.slot_step_minutes),
+        minimum_notice=dt.timedelta(hours=_pick(st and st.minimum_notice_hours, profile.minimum_notice_hours)),
+        booking_window=dt.timedelta(days=_pick(st and st.booking_window_days, profile.booking_window_days)),
+        buffer_before=dt.timedelta(minutes=_pick(st and st.buffer_before_minutes, profile.buffer_before_minutes)),
+        buffer_after=dt.timedelta(minutes=_pick(st and st.buffer_after_minutes, profile.buffer_after_minutes)),
+        max_per_day=profile.max_sessions_per_day,
+        max_per_week=profile.max_sessions_per_week,
+        allow_firm_booking=profile.allow_firm_booking,
+        firm_threshold=dt.timedelta(hours=profile.firm_booking_threshold_hours),
+        require_approval_unconnected=profile.require_approval_unconnected,
+        approval=st.approval if st is not None else ApprovalPolicy.COACH,
+        cancellation_notice=dt.timedelta(
+            hours=_pick(st and st.cancellation_notice_hours, profile.cancellation_notice_hours)
+        ),
+        allow_late_cancellation=bool(st and st.allow_late_cancellation),
+    )
