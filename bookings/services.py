@@ -28,6 +28,7 @@ from accounts.selectors import is_connected
 from availability import slots as engine
 from availability.models import Resource
 from availability.selectors import LONGEST_ALLOCATION, availability_inputs
+from bookings import live
 from bookings.models import (
     ACTIVE_STATUSES,
     BOOKED_STATUSES,
@@ -488,6 +489,7 @@ def publish_session(
                 location=session_type.location or (resource.location if resource else ""),
             )
             _allocate(session, rules=rules, kind=AllocationKind.SESSION, resource=resource)
+            transaction.on_commit(lambda: live.bump(coach.pk, live.STAFF_SCOPE))
     except IntegrityError as exc:
         raise _integrity_as_taken(exc) from exc
     return session
