@@ -26,6 +26,7 @@ from bookings.models import (
     SessionType,
 )
 
+UTC_ZONE = ZoneInfo("UTC")
 BOOKING_RELATED = ("session", "session__session_type", "session__coach", "session__resource", "client", "booked_by")
 
 
@@ -123,7 +124,7 @@ def staff_sessions(
     status: str | None = None,
     day_from: dt.date | None = None,
     day_to: dt.date | None = None,
-    zone: ZoneInfo = ZoneInfo("UTC"),
+    zone: ZoneInfo = UTC_ZONE,
 ) -> QuerySet[Booking]:
     """Every booking for the staff overview, filtered by coach, booking status and local days."""
     bookings = Booking.objects.select_related(*BOOKING_RELATED)
