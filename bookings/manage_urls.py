@@ -1,0 +1,3 @@
+"""Pages where bookings are looked after: booking details and their actions, the dashboards' live parts."""
+
+urlpatterns: list = []
