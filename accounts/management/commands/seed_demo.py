@@ -1,22 +1,34 @@
-"""Demo people for trying the product: an admin, staff, three coaches, five clients.
+"""Demo data for trying the product: an admin, staff, three coaches, five clients, their
+availability, session types, and a calendar of bookings in every status.
 
-Idempotent: running it again updates the same accounts instead of adding more.
+Idempotent: running it again updates the same accounts and session types instead of adding
+more, and leaves the calendar alone once the demo coaches have one.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from accounts import services
 from accounts.models import CoachProfile, Connection, ConnectionStatus, GuardianLink, Role, User
 from availability.models import TimeOff
+from availability.selectors import free_slots, local_midnight
+from bookings import services as booking_services
+from bookings.models import Booking, BookingStatus, Modality, Session, SessionKind, SessionType
 
 DEMO_PASSWORD = "demo-pass-2026"
+# Four weeks ahead, so the demo's group sessions and workshops can be booked.
+DEMO_BOOKING_WINDOW_DAYS = 28
 
 # weekday (0 = Monday) -> windows of (hour, minute) pairs, in each coach's own zone.
 DEMO_WEEKS = {
@@ -120,6 +132,7 @@ class Command(BaseCommand):
             defaults={"relationship": "parent"},
         )
         self._seed_availability(users)
+        self.stdout.write(DemoCalendar(users).seed())
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/accounts/login/ with:"))
         for person in PEOPLE:
             label = "admin" if person.superuser else person.role
@@ -180,5 +193,380 @@ class Command(BaseCommand):
                 user=user, email=user.email, defaults={"verified": True, "primary": True}
             )
         if person.role == Role.COACH:
-            CoachProfile.objects.filter(user=user).update(headline=person.headline, bio=person.bio)
+            CoachProfile.objects.filter(user=user).update(
+                headline=person.headline, bio=person.bio, booking_window_days=DEMO_BOOKING_WINDOW_DAYS
+            )
         return user
+
+
+# ---------------------------------------------------------------------------------------
+# Session types and a calendar of bookings
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DemoType:
+    key: str  # consultation / group / workshop
+    title: str
+    kind: str
+    minutes: int
+    capacity: int
+    price: str
+    description: str
+
+
+DEMO_TYPES = {
+    "camille.laurent@demo.booking.test": (
+        "EUR",
+        [
+            DemoType("consultation", "Career consultation", "one_on_one", 60, 1, "90.00", "One hour, one to one."),
+            DemoType("group", "Leadership circle", "group", 90, 6, "35.00", "A small group of new managers."),
+            DemoType("workshop", "Managing your first team", "workshop", 180, 10, "120.00", "A half-day workshop."),
+        ],
+    ),
+    "marcus.bennett@demo.booking.test": (
+        "USD",
+        [
+            DemoType("consultation", "Tutoring session", "one_on_one", 60, 1, "60.00", "Maths or physics, one to one."),
+            DemoType("group", "Exam prep group", "group", 90, 6, "25.00", "Past papers worked through together."),
+            DemoType("workshop", "Physics problem-solving", "workshop", 180, 10, "80.00", "Three hours of practice."),
+        ],
+    ),
+    "priya.raman@demo.booking.test": (
+        "INR",
+        [
+            DemoType("consultation", "Counselling consultation", "one_on_one", 60, 1, "2500.00", "A first talk."),
+            DemoType("group", "Mindfulness group", "group", 60, 8, "800.00", "Guided practice in a small group."),
+            DemoType("workshop", "Stress resilience workshop", "workshop", 180, 10, "3000.00", "Tools for hard weeks."),
+        ],
+    ),
+}
+
+SOFIA = "sofia.marquez@demo.booking.test"
+LIAM = "liam.oconnor@demo.booking.test"
+AISHA = "aisha.khan@demo.booking.test"
+NOAH = "noah.fischer@demo.booking.test"
+EMMA = "emma.dubois@demo.booking.test"
+STAFF = "staff@demo.booking.test"
+
+# Refusals that only mean "that time doesn't suit these two people": try the next time.
+RETRY_CODES = {"slot_taken", "client_conflict", "limit_reached", "outside_availability", "too_soon"}
+
+
+@contextmanager
+def _clock_at(moment: dt.datetime | None):
+    """Run services as of ``moment``. Every service is also given ``now=moment``; when
+    time_machine is installed (it is with ``make run``) the clock moves too, so the history's
+    own timestamps (when booked, when completed) read true for the past part of the demo."""
+    if moment is None:
+        yield
+        return
+    try:
+        import time_machine
+    except ImportError:  # production installs: the services' ``now`` is enough
+        yield
+        return
+    with time_machine.travel(moment, tick=False):
+        yield
+
+
+class DemoCalendar:
+    """Session types for each demo coach and a few weeks of sessions and bookings around
+    today, every one written by the booking services (so the ledger, the history and the
+    constraints hold as they would for real bookings)."""
+
+    def __init__(self, users: dict[str, User]) -> None:
+        # Fresh rows: the coaches' profiles were just updated behind the cached ones.
+        self.users = {user.email: user for user in User.objects.filter(pk__in=[u.pk for u in users.values()])}
+        self.now = timezone.now().replace(second=0, microsecond=0)
+        self.types: dict[str, dict[str, SessionType]] = {}
+
+    def seed(self) -> str:
+        for email in DEMO_TYPES:
+            self.types[email] = self._session_types(email)
+        coaches = [self.users[email] for email in DEMO_TYPES]
+        if Session.objects.filter(coach__in=coaches).exists():
+            made = "kept"
+        else:
+            self._calendar()
+            made = "created"
+        sessions = Session.objects.filter(coach__in=coaches)
+        bookings = Booking.objects.filter(session__coach__in=coaches)
+        return (
+            f"Demo calendar {made}: {sessions.count()} sessions, {bookings.count()} bookings, "
+            f"{bookings.filter(status=BookingStatus.REQUESTED).count()} pending requests."
+        )
+
+    def _session_types(self, email: str) -> dict[str, SessionType]:
+        currency, specs = DEMO_TYPES[email]
+        coach = self.users[email]
+        made = {}
+        for spec in specs:
+            capacity = min(spec.capacity, settings.MAX_GROUP_CAPACITY) if spec.kind != SessionKind.ONE_ON_ONE else 1
+            made[spec.key], _ = SessionType.objects.update_or_create(
+                coach=coach,
+                title=spec.title,
+                defaults={
+                    "kind": spec.kind,
+                    "description": spec.description,
+                    "duration_minutes": spec.minutes,
+                    "capacity": capacity,
+                    "price": Decimal(spec.price),
+                    "currency": currency,
+                    "modality": Modality.ONLINE,
+                    "meeting_link": f"https://meet.demo.booking.test/{coach.pk}-{spec.key}",
+                    # A client may still cancel a consultation late; it is marked as such.
+                    "allow_late_cancellation": spec.key == "consultation",
+                    "is_active": True,
+                },
+            )
+        return made
+
+    # --- finding times ------------------------------------------------------------------
+
+    def _today(self, coach: User) -> dt.date:
+        return self.now.astimezone(ZoneInfo(coach.timezone)).date()
+
+    def _midnight(self, coach: User, day: dt.date) -> dt.datetime:
+        return local_midnight(day, ZoneInfo(coach.timezone))
+
+    def _days(self, coach: User, offset: int) -> list[dt.date]:
+        """Coach-local days from ``offset`` days after today: past ones end before
+        yesterday, future ones start the day after tomorrow and stay in the booking window."""
+        today = self._today(coach)
+        if offset < 0:
+            candidates = [today + dt.timedelta(days=offset - n) for n in range(14)]
+            return [day for day in candidates if day <= today - dt.timedelta(days=2)]
+        candidates = [today + dt.timedelta(days=offset + n) for n in range(14)]
+        last = today + dt.timedelta(days=DEMO_BOOKING_WINDOW_DAYS - 3)
+        return [day for day in candidates if dt.timedelta(days=2) <= day - today and day <= last]
+
+    def _starts(self, session_type: SessionType, day: dt.date, now: dt.datetime) -> list[dt.datetime]:
+        coach = session_type.coach
+        slots = free_slots(
+            coach=coach,
+            start_date=day,
+            end_date=day,
+            viewer_tz=ZoneInfo(coach.timezone),
+            session_type=session_type,
+            now=now,
+        )
+        return [slot.start for slot in slots]
+
+    def _booked_on(self, coach: User, day: dt.date, lead: dt.timedelta) -> dt.datetime | None:
+        """When a past session on ``day`` was booked: ``lead`` before the day began."""
+        if day >= self._today(coach):
+            return None
+        return self._midnight(coach, day) - lead
+
+    # --- one-on-one ---------------------------------------------------------------------
+
+    def book(
+        self, client: str, coach: str, offset: int, *, booked_by: str | None = None, notes: str = ""
+    ) -> tuple[Booking, dt.datetime | None]:
+        """Book the coach's consultation for ``client`` on the first day from ``offset``
+        with a time that suits both; returns the booking and, for a past one, when it was made."""
+        session_type = self.types[coach]["consultation"]
+        for day in self._days(session_type.coach, offset):
+            moment = self._booked_on(session_type.coach, day, dt.timedelta(days=3))
+            starts = self._starts(session_type, day, moment or self.now)
+            # Spread the demo over the day rather than stacking it at opening time.
+            starts = starts[len(starts) // 3 :] + starts[: len(starts) // 3]
+            for start in starts:
+                try:
+                    with _clock_at(moment):
+                        booking = booking_services.book_slot(
+                            client=self.users[client],
+                            session_type=session_type,
+                            start=start,
+                            booked_by=self.users[booked_by] if booked_by else None,
+                            notes=notes,
+                            now=moment or self.now,
+                        )
+                except booking_services.BookingRefused as refused:
+                    if refused.code in RETRY_CODES:
+                        continue
+                    raise
+                return booking, moment
+        raise CommandError(f"No free time for {client} with {coach} around day {offset}.")
+
+    def firm(self, booking: Booking, moment: dt.datetime | None) -> Booking:
+        """A request answered yes by the coach an hour later; a firm booking stays as it is."""
+        if booking.status == BookingStatus.REQUESTED:
+            later = moment + dt.timedelta(hours=1) if moment else None
+            with _clock_at(later):
+                booking = booking_services.approve(booking=booking, actor=booking.session.coach, now=later or self.now)
+        return booking
+
+    def finish(self, booking: Booking, *, rating: int | None = None, feedback: str = "", no_show=False) -> None:
+        """A past session takes place: the coach closes it (or marks the client absent)."""
+        session, coach = booking.session, booking.session.coach
+        if no_show:
+            at = session.start + dt.timedelta(minutes=15)
+            with _clock_at(at):
+                booking_services.mark_no_show(booking=booking, actor=coach, now=at)
+        at = session.end + dt.timedelta(minutes=10)
+        with _clock_at(at):
+            booking_services.mark_completed(session=session, actor=coach, now=at)
+        if rating is not None:
+            booking.refresh_from_db()
+            at = session.end + dt.timedelta(hours=3)
+            with _clock_at(at):
+                booking_services.rate(booking=booking, actor=booking.client, rating=rating, feedback=feedback)
+
+    # --- group sessions and workshops -----------------------------------------------------
+
+    def publish(
+        self, coach: str, key: str, offset: int, clients: list[str], *, capacity: int | None = None
+    ) -> Session | None:
+        """Publish the coach's ``key`` type on the first suitable day from ``offset`` and
+        seat ``clients`` (someone busy at that time is skipped)."""
+        if not settings.ENABLE_GROUP_SESSIONS:
+            return None
+        session_type = self.types[coach][key]
+        coach_user = session_type.coach
+        for day in self._days(coach_user, offset):
+            moment = self._booked_on(coach_user, day, dt.timedelta(days=10))
+            starts = self._starts(session_type, day, moment or self.now)
+            if not starts:
+                continue
+            with _clock_at(moment):
+                session = booking_services.publish_session(
+                    actor=coach_user,
+                    session_type=session_type,
+                    start=starts[len(starts) // 2],
+                    capacity=capacity,
+                    now=moment or self.now,
+                )
+            for n, client in enumerate(clients):
+                at = moment + dt.timedelta(days=1, hours=n) if moment else None
+                try:
+                    with _clock_at(at):
+                        booked_by = self.users[EMMA] if client == NOAH else None
+                        booking_services.take_seat(
+                            client=self.users[client], session=session, booked_by=booked_by, now=at or self.now
+                        )
+                except booking_services.BookingRefused as refused:
+                    if refused.code not in RETRY_CODES | {"full"}:
+                        raise
+            session.refresh_from_db()
+            return session
+        raise CommandError(f"No free time for {session_type.title} around day {offset}.")
+
+    # --- the plan -------------------------------------------------------------------------
+
+    def _calendar(self) -> None:
+        camille, marcus, priya = DEMO_TYPES
+        for coach, clients in [
+            # Sofia and Liam are connected with Camille, so their bookings are firm.
+            (camille, [SOFIA, LIAM, AISHA, NOAH, EMMA]),
+            (marcus, [AISHA, NOAH, SOFIA, EMMA, LIAM]),
+            (priya, [EMMA, AISHA, LIAM, SOFIA, NOAH]),
+        ]:
+            self._past(coach, clients)
+            self._future(coach, clients)
+        self._special_cases(camille, marcus, priya)
+
+    def _past(self, coach: str, clients: list[str]) -> None:
+        a, b, c, d, e = clients
+        good, _ = self.book(a, coach, -20, notes="Looking forward to it.")
+        self.finish(self.firm(good, _), rating=5, feedback="Clear, practical and kind. Thank you!")
+        fine, moment = self.book(b, coach, -13)
+        self.finish(self.firm(fine, moment), rating=4, feedback="Useful session.")
+        plain, moment = self.book(c, coach, -6)
+        self.finish(self.firm(plain, moment))
+        absent, moment = self.book(d, coach, -9)
+        self.finish(self.firm(absent, moment), no_show=True)
+        late, moment = self.book(e, coach, -16)
+        late = self.firm(late, moment)
+        at = late.session.start - dt.timedelta(hours=6)
+        with _clock_at(at):
+            booking_services.cancel(booking=late, actor=late.client, reason="Something came up at work.", now=at)
+        turned_down, moment = self.book(c, coach, -11)
+        if turned_down.status == BookingStatus.REQUESTED:
+            at = moment + dt.timedelta(hours=2)
+            with _clock_at(at):
+                booking_services.decline(
+                    booking=turned_down,
+                    actor=turned_down.session.coach,
+                    reason="I'm not the right coach for this; I've suggested a colleague by email.",
+                    now=at,
+                )
+        else:
+            self.finish(turned_down, rating=5)
+        session = self.publish(coach, "group", -8, [a, b, c])
+        if session is not None:
+            at = session.end + dt.timedelta(minutes=10)
+            with _clock_at(at):
+                booking_services.mark_completed(session=session, actor=session.coach, now=at)
+            first = session.bookings.order_by("pk").first()
+            if first is not None:
+                booking_services.rate(booking=first, actor=first.client, rating=5, feedback="Great group.")
+
+    def _future(self, coach: str, clients: list[str]) -> None:
+        a, b, c, d, e = clients
+        coach_user = self.users[coach]
+        # Pending requests (firm for Camille's connected clients, requests for the rest).
+        self.book(c, coach, 3, notes="First time trying this; happy to talk about what I need.")
+        self.book(d, coach, 6)
+        approved, _ = self.book(e, coach, 4)
+        self.firm(approved, None)
+        declined, _ = self.book(d, coach, 9)
+        if declined.status == BookingStatus.REQUESTED:
+            booking_services.decline(
+                booking=declined, actor=coach_user, reason="I'm away at a conference that day.", now=self.now
+            )
+        kept, _ = self.book(a, coach, 5)
+        self.firm(kept, None)
+        withdrawn, _ = self.book(b, coach, 7)
+        booking_services.cancel(
+            booking=withdrawn, actor=withdrawn.client, reason="I have an exam that day.", now=self.now
+        )
+        self.publish(coach, "group", 4, [a, c])
+        self.publish(coach, "workshop", 11, [b, d, e])
+
+    def _special_cases(self, camille: str, marcus: str, priya: str) -> None:
+        # A full group session.
+        self.publish(camille, "group", 8, [SOFIA, LIAM, AISHA, NOAH], capacity=min(4, settings.MAX_GROUP_CAPACITY))
+        # Liam moves his session two days later.
+        moved, _ = self.book(LIAM, camille, 6)
+        later = self._starts(moved.session.session_type, moved.session.start.date() + dt.timedelta(days=2), self.now)
+        for start in later:
+            try:
+                booking_services.reschedule(booking=moved, actor=self.users[LIAM], start=start, now=self.now)
+                break
+            except booking_services.BookingRefused as refused:
+                if refused.code not in RETRY_CODES:
+                    raise
+        # Camille offers Aisha other times.
+        asked, _ = self.book(AISHA, camille, 10, notes="Evenings suit me best.")
+        offered = [
+            start for start in self._starts(asked.session.session_type, asked.session.start.date(), self.now)[:2]
+        ] or self._starts(asked.session.session_type, asked.session.start.date() + dt.timedelta(days=1), self.now)[:2]
+        booking_services.suggest_alternatives(
+            booking=asked,
+            actor=asked.session.coach,
+            alternatives=offered,
+            note="Would one of these work?",
+            now=self.now,
+        )
+        # Marcus asks a question before answering.
+        question, _ = self.book(SOFIA, marcus, 8, notes="Help with calculus, please.")
+        booking_services.request_information(
+            booking=question, actor=question.session.coach, question="Which exam board is the course?", now=self.now
+        )
+        # Emma books for Noah, her son: a past lesson and one to come.
+        past, moment = self.book(NOAH, marcus, -4, booked_by=EMMA, notes="Noah is preparing for his exams.")
+        self.finish(self.firm(past, moment), rating=5, feedback="Noah finally understands vectors.")
+        coming, _ = self.book(NOAH, marcus, 5, booked_by=EMMA)
+        self.firm(coming, None)
+        # The back office cancels a session for a coach who is unwell.
+        called_off, _ = self.book(SOFIA, priya, 12)
+        self.firm(called_off, None)
+        booking_services.cancel(
+            booking=called_off, actor=self.users[STAFF], reason="Priya is unwell; we'll help you rebook.", now=self.now
+        )
+        # "Schedule later": Liam wants a workshop with Marcus but hasn't picked a date.
+        booking_services.schedule_later(
+            client=self.users[LIAM], session_type=self.types[marcus]["workshop"], notes="After my exams."
+        )
