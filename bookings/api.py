@@ -1,3 +1,609 @@
-from ninja import Router
+"""Session types, group sessions and bookings over JSON.
+
+Reads go through ``bookings.selectors`` and every change through ``bookings.services``, so
+the API and the pages follow the same rules. Times go in as ISO 8601 with a UTC offset
+(a time without one is refused) and come back in the caller's zone, with the zone named.
+A booking the caller may not see answers 404; one they may see but not change, 403; a
+refusal by the rules, 409 with a stable code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+from pydantic import AwareDatetime
+
+from accounts.access import can_book_for
+from accounts.models import Role, User
+from accounts.selectors import coaches_visible_to
+from availability.api import viewer
+from bookings import selectors, services
+from bookings.models import Booking, BookingStatus, Session, SessionKind, SessionType
+from config.errors import DomainError, NotAllowed
 
 router = Router(tags=["bookings"])
+
+Kind = Literal["one_on_one", "group", "workshop"]
+GroupKind = Literal["group", "workshop"]
+ModalityValue = Literal["online", "in_person", "hybrid"]
+ApprovalValue = Literal["coach", "always", "never"]
+ResourceKind = Literal["", "room", "equipment", "online"]
+
+
+def zone_of(user: User | None) -> ZoneInfo:
+    return ZoneInfo(user.timezone if user is not None else "UTC")
+
+
+def local(value: dt.datetime | None, zone: ZoneInfo) -> str | None:
+    return None if value is None else value.astimezone(zone).isoformat()
+
+
+def require_coach_or_staff(user: User) -> User:
+    if user.role != Role.COACH and not user.is_staff_member:
+        raise NotAllowed("Only coaches and back-office staff can do that.", code="not_a_coach")
+    return user
+
+
+# ---------------------------------------------------------------------------------------
+# Session types
+# ---------------------------------------------------------------------------------------
+
+
+class SessionTypeOut(Schema):
+    id: int
+    coach: int
+    title: str
+    description: str
+    kind: str
+    duration_minutes: int
+    capacity: int
+    price: Decimal
+    currency: str
+    modality: str
+    location: str
+    meeting_link: str
+    resource_kind: str
+    approval: str
+    buffer_before_minutes: int | None
+    buffer_after_minutes: int | None
+    minimum_notice_hours: int | None
+    booking_window_days: int | None
+    cancellation_notice_hours: int | None
+    allow_late_cancellation: bool
+    is_active: bool
+
+
+TYPE_FIELDS = tuple(name for name in SessionTypeOut.model_fields if name not in ("id", "coach"))
+# Rule overrides: null means "follow the coach's settings".
+NULLABLE_TYPE_FIELDS = frozenset(
+    {
+        "buffer_before_minutes",
+        "buffer_after_minutes",
+        "minimum_notice_hours",
+        "booking_window_days",
+        "cancellation_notice_hours",
+    }
+)
+
+
+def session_type_out(st: SessionType) -> SessionTypeOut:
+    return SessionTypeOut(id=st.pk, coach=st.coach_id, **{name: getattr(st, name) for name in TYPE_FIELDS})
+
+
+class SessionTypeIn(Schema):
+    title: str = Field(min_length=1, max_length=120)
+    description: str = ""
+    kind: Kind = "one_on_one"
+    duration_minutes: int = Field(60, ge=5, le=24 * 60)
+    capacity: int | None = Field(None, ge=1, description="Seats per session: 1 for one-on-one (the default).")
+    price: Decimal = Field(Decimal("0"), ge=0, max_digits=9, decimal_places=2)
+    currency: str = Field("EUR", pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code, e.g. EUR.")
+    modality: ModalityValue = "online"
+    location: str = Field("", max_length=200)
+    meeting_link: str = Field("", max_length=200)
+    resource_kind: ResourceKind = ""
+    approval: ApprovalValue = "coach"
+    buffer_before_minutes: int | None = Field(None, ge=0, le=24 * 60)
+    buffer_after_minutes: int | None = Field(None, ge=0, le=24 * 60)
+    minimum_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
+    booking_window_days: int | None = Field(None, ge=1, le=365)
+    cancellation_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
+    allow_late_cancellation: bool = False
+    is_active: bool = True
+
+
+class SessionTypePatch(Schema):
+    title: str | None = Field(None, min_length=1, max_length=120)
+    description: str | None = None
+    kind: Kind | None = None
+    duration_minutes: int | None = Field(None, ge=5, le=24 * 60)
+    capacity: int | None = Field(None, ge=1)
+    price: Decimal | None = Field(None, ge=0, max_digits=9, decimal_places=2)
+    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
+    modality: ModalityValue | None = None
+    location: str | None = Field(None, max_length=200)
+    meeting_link: str | None = Field(None, max_length=200)
+    resource_kind: ResourceKind | None = None
+    approval: ApprovalValue | None = None
+    buffer_before_minutes: int | None = Field(None, ge=0, le=24 * 60)
+    buffer_after_minutes: int | None = Field(None, ge=0, le=24 * 60)
+    minimum_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
+    booking_window_days: int | None = Field(None, ge=1, le=365)
+    cancellation_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
+    allow_late_cancellation: bool | None = None
+    is_active: bool | None = None
+
+
+def _check_type(st: SessionType) -> None:
+    """The rules a session type must keep, whoever writes it; then the model's own."""
+    if st.kind == SessionKind.ONE_ON_ONE and st.capacity != 1:
+        raise DomainError("A one-on-one session type has exactly 1 seat.", code="invalid")
+    if st.is_group:
+        if not settings.ENABLE_GROUP_SESSIONS:
+            raise services.BookingRefused("Group sessions and workshops are turned off.", code="policy_violation")
+        if st.capacity > settings.MAX_GROUP_CAPACITY:
+            raise DomainError(f"A group session has at most {settings.MAX_GROUP_CAPACITY} seats.", code="invalid")
+    st.currency = st.currency.upper()
+    st.full_clean()
+
+
+@router.get("/session-types", response=list[SessionTypeOut], auth=None, summary="A coach's session types")
+def list_session_types(request: HttpRequest, coach: int | None = None) -> list[SessionTypeOut]:
+    """``?coach=ID``: the active types of a coach you may see. Without ``coach``, a coach
+    gets all of their own types, the inactive ones too."""
+    user = viewer(request)
+    if coach is None:
+        if user is None or user.role != Role.COACH:
+            raise DomainError("Give coach=ID.", code="coach_required")
+        return [session_type_out(st) for st in selectors.session_types_of(user, active_only=False)]
+    found = get_object_or_404(coaches_visible_to(user), pk=coach)
+    return [session_type_out(st) for st in selectors.session_types_of(found)]
+
+
+@router.post("/session-types", response={201: SessionTypeOut}, summary="Create one of your session types")
+def create_session_type(request: HttpRequest, payload: SessionTypeIn) -> Status:
+    coach = request.auth
+    if coach.role != Role.COACH:
+        raise NotAllowed("Only coaches have session types.", code="not_a_coach")
+    values = payload.dict()
+    if values["capacity"] is None:
+        if values["kind"] != SessionKind.ONE_ON_ONE:
+            raise DomainError("Give the number of seats (capacity) of a group session.", code="invalid")
+        values["capacity"] = 1
+    st = SessionType(coach=coach, **values)
+    _check_type(st)
+    st.save()
+    return Status(201, session_type_out(st))
+
+
+@router.patch("/session-types/{type_id}", response=SessionTypeOut, summary="Change one of your session types")
+def patch_session_type(request: HttpRequest, type_id: int, payload: SessionTypePatch) -> SessionTypeOut:
+    coach = request.auth
+    if coach.role != Role.COACH:
+        raise NotAllowed("Only coaches have session types.", code="not_a_coach")
+    changes = payload.dict(exclude_unset=True)
+    for name, value in changes.items():
+        if value is None and name not in NULLABLE_TYPE_FIELDS:
+            raise DomainError(f"{name} cannot be null; leave it out to keep it.", code="invalid")
+    with transaction.atomic():
+        st = get_object_or_404(SessionType.objects.select_for_update(), pk=type_id, coach=coach)
+        if "kind" in changes and changes["kind"] != st.kind and st.sessions.exists():
+            raise DomainError(
+                "This type already has sessions, so its kind can't change. Create a new type instead.",
+                code="invalid",
+            )
+        for name, value in changes.items():
+            setattr(st, name, value)
+        _check_type(st)
+        st.save()
+    return session_type_out(st)
+
+
+# ---------------------------------------------------------------------------------------
+# Group sessions and workshops
+# ---------------------------------------------------------------------------------------
+
+
+class SessionOut(Schema):
+    id: int
+    session_type: int
+    title: str
+    kind: str
+    coach: int
+    coach_name: str
+    start: str
+    end: str
+    timezone: str
+    capacity: int
+    seats_taken: int
+    seats_left: int
+    full: bool
+    status: str
+    price: Decimal
+    currency: str
+    location: str
+
+
+def session_out(session: Session, zone: ZoneInfo) -> SessionOut:
+    st = session.session_type
+    return SessionOut(
+        id=session.pk,
+        session_type=st.pk,
+        title=st.title,
+        kind=st.kind,
+        coach=session.coach_id,
+        coach_name=session.coach.display_name,
+        start=local(session.start, zone),
+        end=local(session.end, zone),
+        timezone=zone.key,
+        capacity=session.capacity,
+        seats_taken=session.seats_taken,
+        seats_left=session.seats_left,
+        full=session.is_full,
+        status=session.status,
+        price=st.price,
+        currency=st.currency,
+        location=session.location,
+    )
+
+
+class PublishIn(Schema):
+    session_type: int
+    start: AwareDatetime = Field(description="ISO 8601 with a UTC offset, e.g. 2026-12-02T18:00:00+01:00.")
+    capacity: int | None = Field(None, ge=1, description="Seats; default: the type's capacity.")
+
+
+@router.post("/sessions", response={201: SessionOut}, summary="Publish a group session or workshop")
+def publish_session(request: HttpRequest, payload: PublishIn) -> Status:
+    actor = require_coach_or_staff(request.auth)
+    types = SessionType.objects.select_related("coach__coach_profile")
+    if not actor.is_staff_member:
+        types = types.filter(coach=actor)
+    st = get_object_or_404(types, pk=payload.session_type)
+    session = services.publish_session(actor=actor, session_type=st, start=payload.start, capacity=payload.capacity)
+    return Status(201, session_out(session, zone_of(actor)))
+
+
+class SessionsQuery(Schema):
+    coach: int | None = Field(None, description="Only this coach's sessions.")
+    kind: GroupKind | None = Field(None, description="group or workshop.")
+    session_type: int | None = None
+
+
+@router.get("/sessions", response=list[SessionOut], auth=None, summary="Upcoming group sessions and workshops")
+def list_sessions(request: HttpRequest, query: Query[SessionsQuery]) -> list[SessionOut]:
+    user = viewer(request)
+    if not settings.ENABLE_GROUP_SESSIONS:
+        return []
+    visible = coaches_visible_to(user)
+    sessions = selectors.upcoming_group_sessions(kind=query.kind)
+    if query.coach is not None:
+        sessions = sessions.filter(coach=get_object_or_404(visible, pk=query.coach))
+    else:
+        sessions = sessions.filter(coach__in=visible.values("pk"))
+    if query.session_type is not None:
+        sessions = sessions.filter(session_type_id=query.session_type)
+    zone = zone_of(user)
+    return [session_out(session, zone) for session in sessions[:200]]
+
+
+# ---------------------------------------------------------------------------------------
+# Bookings
+# ---------------------------------------------------------------------------------------
+
+
+class BookingOut(Schema):
+    id: int
+    reference: str
+    status: str
+    start: str
+    end: str
+    timezone: str
+    coach: int
+    coach_name: str
+    session_type: int
+    session_type_title: str
+    session: int
+    client: int
+    client_name: str
+    booked_by: int
+    notes: str
+    price: Decimal
+    currency: str
+    reminders: bool
+    expires_at: str | None
+    suggested_alternatives: list[str]
+    info_request: str
+    info_response: str
+    decline_reason: str
+    cancellation_reason: str
+    late_cancellation: bool
+    rescheduled_from: str | None = Field(description="The previous start, when the booking was moved.")
+
+
+class EventOut(Schema):
+    action: str
+    from_status: str = Field(alias="from")
+    to_status: str = Field(alias="to")
+    actor: str | None = Field(description="Who acted; null when the system did (an expiry).")
+    at: str
+    note: str
+
+
+class BookingDetailOut(BookingOut):
+    history: list[EventOut]
+
+
+def booking_out(booking: Booking, zone: ZoneInfo) -> dict:
+    session = booking.session
+    return {
+        "id": booking.pk,
+        "reference": booking.reference,
+        "status": booking.status,
+        "start": local(session.start, zone),
+        "end": local(session.end, zone),
+        "timezone": zone.key,
+        "coach": session.coach_id,
+        "coach_name": session.coach.display_name,
+        "session_type": session.session_type_id,
+        "session_type_title": session.session_type.title,
+        "session": session.pk,
+        "client": booking.client_id,
+        "client_name": booking.client.display_name,
+        "booked_by": booking.booked_by_id,
+        "notes": booking.client_notes,
+        "price": booking.price,
+        "currency": booking.currency,
+        "reminders": booking.reminders_enabled,
+        "expires_at": local(booking.expires_at, zone),
+        "suggested_alternatives": [
+            local(dt.datetime.fromisoformat(value), zone) for value in booking.suggested_alternatives
+        ],
+        "info_request": booking.info_request,
+        "info_response": booking.info_response,
+        "decline_reason": booking.decline_reason,
+        "cancellation_reason": booking.cancellation_reason,
+        "late_cancellation": booking.is_late_cancellation,
+        "rescheduled_from": local(booking.rescheduled_from.start, zone) if booking.rescheduled_from else None,
+    }
+
+
+def booking_detail(booking: Booking, zone: ZoneInfo) -> dict:
+    return {
+        **booking_out(booking, zone),
+        "history": [
+            {
+                "action": event.action,
+                "from": event.from_status,
+                "to": event.to_status,
+                "actor": event.actor.display_name if event.actor else None,
+                "at": local(event.created_at, zone),
+                "note": event.note,
+            }
+            for event in selectors.history(booking)
+        ],
+    }
+
+
+def fresh(user: User, booking: Booking) -> dict:
+    """The booking as the caller may see it after a change, with its history."""
+    return booking_detail(selectors.get_booking_for(user, booking.pk), zone_of(user))
+
+
+def client_for(actor: User, client_id: int | None) -> User:
+    """Who the booking is for: the caller, or someone they may book for (else 404)."""
+    if client_id is None or client_id == actor.pk:
+        return actor
+    client = User.objects.filter(pk=client_id, is_active=True).first()
+    if client is None or not can_book_for(actor, client):
+        raise Http404("No such client.")
+    return client
+
+
+class BookIn(Schema):
+    coach: int
+    session_type: int
+    start: AwareDatetime = Field(description="ISO 8601 with a UTC offset, e.g. 2026-12-02T10:00:00+01:00.")
+    notes: str = Field("", max_length=2000, description="Notes to the coach.")
+    client: int | None = Field(None, description="Book for someone else (a guardian or staff); default: you.")
+    reminders: bool = True
+
+
+@router.post("/bookings", response={201: BookingOut}, summary="Book a one-on-one session")
+def create_booking(request: HttpRequest, payload: BookIn) -> Status:
+    actor = request.auth
+    coach = get_object_or_404(User.objects.select_related("coach_profile"), pk=payload.coach, role=Role.COACH)
+    st = SessionType.objects.filter(pk=payload.session_type, coach=coach).first()
+    if st is None:
+        raise DomainError("This coach has no session type with that id.", code="unknown_session_type")
+    booking = services.book_slot(
+        client=client_for(actor, payload.client),
+        session_type=st,
+        start=payload.start,
+        booked_by=actor,
+        notes=payload.notes,
+        reminders=payload.reminders,
+    )
+    return Status(201, fresh(actor, booking))
+
+
+class SeatIn(Schema):
+    notes: str = Field("", max_length=2000)
+    client: int | None = Field(None, description="Take the seat for someone else (a guardian or staff).")
+    reminders: bool = True
+
+
+@router.post("/sessions/{session_id}/bookings", response={201: BookingOut}, summary="Take a seat in a session")
+def take_seat(request: HttpRequest, session_id: int, payload: SeatIn | None = None) -> Status:
+    actor = request.auth
+    payload = payload or SeatIn()
+    session = get_object_or_404(
+        Session.objects.select_related("session_type", "coach__coach_profile"),
+        pk=session_id,
+        session_type__kind__in=[SessionKind.GROUP, SessionKind.WORKSHOP],
+    )
+    booking = services.take_seat(
+        client=client_for(actor, payload.client),
+        session=session,
+        booked_by=actor,
+        notes=payload.notes,
+        reminders=payload.reminders,
+    )
+    return Status(201, fresh(actor, booking))
+
+
+class BookingsQuery(Schema):
+    status: BookingStatus | None = None
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("/bookings", response=list[BookingOut], summary="Your bookings, as client or as coach")
+def list_bookings(request: HttpRequest, query: Query[BookingsQuery]) -> list[dict]:
+    """Bookings you made, are the client of (or the guardian of the client), or coach;
+    staff see every booking. Soonest session first."""
+    user = request.auth
+    bookings = selectors.bookings_visible_to(user)
+    if query.status is not None:
+        bookings = bookings.filter(status=query.status)
+    bookings = bookings.select_related("rescheduled_from").order_by("session__start", "pk")
+    zone = zone_of(user)
+    return [booking_out(b, zone) for b in bookings[query.offset : query.offset + query.limit]]
+
+
+@router.get("/bookings/{booking_id}", response=BookingDetailOut, by_alias=True, summary="A booking and its history")
+def get_booking(request: HttpRequest, booking_id: str) -> dict:
+    """By id, or by reference (``BK-2026-000123``)."""
+    user = request.auth
+    return booking_detail(selectors.get_booking_for(user, booking_id), zone_of(user))
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=2000)
+
+
+class StartIn(Schema):
+    start: AwareDatetime = Field(description="ISO 8601 with a UTC offset.")
+
+
+class NoteIn(Schema):
+    note: str = Field("", max_length=2000)
+
+
+class SuggestIn(Schema):
+    alternatives: list[AwareDatetime] = Field(description="Up to 5 start times, ISO 8601 with a UTC offset.")
+    note: str = Field("", max_length=2000)
+
+
+class QuestionIn(Schema):
+    question: str = Field(max_length=2000)
+
+
+class AnswerIn(Schema):
+    answer: str = Field(max_length=2000)
+
+
+@router.post("/bookings/{booking_id}/cancel", response=BookingDetailOut, by_alias=True, summary="Cancel a booking")
+def cancel_booking(request: HttpRequest, booking_id: str, payload: ReasonIn | None = None) -> dict:
+    user = request.auth
+    booking = selectors.get_booking_for(user, booking_id)
+    booking = services.cancel(booking=booking, actor=user, reason=(payload or ReasonIn()).reason)
+    return fresh(user, booking)
+
+
+@router.post("/bookings/{booking_id}/reschedule", response=BookingDetailOut, by_alias=True, summary="Move a booking")
+def reschedule_booking(request: HttpRequest, booking_id: str, payload: StartIn) -> dict:
+    user = request.auth
+    booking = selectors.get_booking_for(user, booking_id)
+    booking = services.reschedule(booking=booking, actor=user, start=payload.start)
+    return fresh(user, booking)
+
+
+@router.post(
+    "/bookings/{booking_id}/approve", response=BookingDetailOut, by_alias=True, summary="Approve a request (coach)"
+)
+def approve_booking(request: HttpRequest, booking_id: str, payload: NoteIn | None = None) -> dict:
+    user = request.auth
+    booking = selectors.get_booking_for(user, booking_id)
+    booking = services.approve(booking=booking, actor=user, note=(payload or NoteIn()).note)
+    return fresh(user, booking)
+
+
+@router.post(
+    "/bookings/{booking_id}/decline", response=BookingDetailOut, by_alias=True, summary="Decline a request (coach)"
+)
+def decline_booking(request: HttpRequest, booking_id: str, payload: ReasonIn) -> dict:
+    user = request.auth
+    booking = selectors.get_booking_for(user, booking_id)
+    booking = services.decline(booking=booking, actor=user, reason=payload.reason)
+    return fresh(user, booking)
+
+
+@router.post(
+    "/bookings/{booking_id}/suggest", response=BookingDetailOut, by_alias=True, summary="Suggest other times (coach)"
+)
+def suggest_times(request: HttpRequest, booking_id: str, payload: SuggestIn) -> dict:
+    user = request.auth
+    booking = selectors.get_booking_for(user, booking_id)
+    booking = services.suggest_alternatives(
+        booking=booking, actor=user, alternatives=payload.alternatives, note=payload.note
+    )
+    return fresh(user, booking)
+
+
+@router.post(
+    "/bookings/{booking_id}/accept-alternative",
+    response=BookingDetailOut,
+    by_alias=True,
+    summary="Accept a suggested time",
+)
+def accept_alternative(request: HttpRequest, booking_id: str, payload: StartIn) -> dict:
+    user = request.auth
+    booking = selectors.get_booking_for(user, booking_id)
+    booking = services.accept_alternative(booking=booking, actor=user, start=payload.start)
+    return fresh(user, booking)
+
+
+@router.post(
+    "/bookings/{booking_id}/decline-alternatives",
+    response=BookingDetailOut,
+    by_alias=True,
+    summary="Turn the suggested times down (withdraws the request)",
+)
+def decline_alternatives(request: HttpRequest, booking_id: str, payload: NoteIn | None = None) -> dict:
+    user = request.auth
+    booking = selectors.get_booking_for(user, booking_id)
+    booking = services.decline_alternatives(booking=booking, actor=user, note=(payload or NoteIn()).note)
+    return fresh(user, booking)
+
+
+@router.post(
+    "/bookings/{booking_id}/request-info", response=BookingDetailOut, by_alias=True, summary="Ask the client (coach)"
+)
+def request_info(request: HttpRequest, booking_id: str, payload: QuestionIn) -> dict:
+    user = request.auth
+    booking = selectors.get_booking_for(user, booking_id)
+    booking = services.request_information(booking=booking, actor=user, question=payload.question)
+    return fresh(user, booking)
+
+
+@router.post(
+    "/bookings/{booking_id}/answer-info",
+    response=BookingDetailOut,
+    by_alias=True,
+    summary="Answer the coach's question",
+)
+def answer_info(request: HttpRequest, booking_id: str, payload: AnswerIn) -> dict:
+    user = request.auth
+    booking = selectors.get_booking_for(user, booking_id)
+    booking = services.answer_information(booking=booking, actor=user, answer=payload.answer)
+    return fresh(user, booking)
