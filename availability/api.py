@@ -16,6 +16,7 @@ from accounts.services import COACH_SETTING_FIELDS, authenticate_token
 from accounts.validators import is_valid_timezone
 from availability import selectors, services
 from availability.models import AvailabilityWindow, DateOverride
+from bookings.models import SessionType
 from config.errors import DomainError, NotAllowed
 
 router = Router(tags=["availability"])
@@ -87,14 +88,20 @@ def coach_slots(request: HttpRequest, coach_id: int, query: Query[SlotsQuery]) -
         raise DomainError(
             f"The range is {days} days; ask for at most {selectors.MAX_RANGE_DAYS}.", code="range_too_long"
         )
+    session_type = None
     if query.session_type is not None:
-        raise DomainError("This coach has no session type with that id.", code="unknown_session_type")
-    if query.duration is None:
+        if query.duration is not None:
+            raise DomainError("Give duration or session_type, not both.", code="invalid")
+        session_type = SessionType.objects.filter(pk=query.session_type, coach=coach, is_active=True).first()
+        if session_type is None:
+            raise DomainError("This coach has no session type with that id.", code="unknown_session_type")
+    elif query.duration is None:
         raise DomainError("Give duration=MINUTES (or session_type=ID).", code="duration_required")
     zone = ZoneInfo(zone_name)
     slots = selectors.free_slots(
         coach=coach,
-        duration=dt.timedelta(minutes=query.duration),
+        session_type=session_type,
+        duration=None if session_type is not None else dt.timedelta(minutes=query.duration),
         start_date=query.start,
         end_date=query.end,
         viewer_tz=zone,
