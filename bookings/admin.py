@@ -1,6 +1,465 @@
-from django.contrib import admin
+"""The back office for bookings.
 
-from bookings.models import Allocation
+Staff see everything and change nothing behind the services' back: a session's seats, a
+booking's status and the ledger are read-only here, and every change of status is an
+admin action that calls the same service as the pages (so it is checked, locked and
+recorded in the booking's history with the staff member as its actor). A refusal is shown
+as a message on the list, never as an error page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ActionForm
+from django.db import models
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from accounts.models import Role, User
+from bookings import services
+from bookings.models import (
+    Allocation,
+    Booking,
+    BookingEvent,
+    PlannedSession,
+    Session,
+    SessionKind,
+    SessionType,
+)
+from config.errors import DomainError
+
+
+def local(value: dt.datetime | None) -> str:
+    """A time in the viewer's zone (the one the middleware activated), zone named."""
+    if value is None:
+        return "—"
+    return f"{timezone.localtime(value):%Y-%m-%d %H:%M} ({timezone.get_current_timezone_name()})"
+
+
+# Meeting links are https unless someone types otherwise.
+URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
+def change_link(obj, label: str | None = None) -> str:
+    url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    return format_html('<a href="{}">{}</a>', url, label or str(obj))
+
+
+# ---------------------------------------------------------------------------------------
+# Session types
+# ---------------------------------------------------------------------------------------
+
+
+class SessionTypeForm(forms.ModelForm):
+    meeting_link = forms.URLField(
+        required=False, assume_scheme="https", help_text=SessionType._meta.get_field("meeting_link").help_text
+    )
+
+    class Meta:
+        model = SessionType
+        fields = [
+            "coach",
+            "title",
+            "description",
+            "kind",
+            "is_active",
+            "duration_minutes",
+            "capacity",
+            "price",
+            "currency",
+            "modality",
+            "location",
+            "meeting_link",
+            "resource_kind",
+            "approval",
+            "minimum_notice_hours",
+            "booking_window_days",
+            "buffer_before_minutes",
+            "buffer_after_minutes",
+            "cancellation_notice_hours",
+            "allow_late_cancellation",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        kind, capacity = data.get("kind"), data.get("capacity")
+        if kind == SessionKind.ONE_ON_ONE and capacity not in (None, 1):
+            self.add_error("capacity", "A one-on-one session has one seat.")
+        if kind and kind != SessionKind.ONE_ON_ONE and capacity and capacity > settings.MAX_GROUP_CAPACITY:
+            self.add_error("capacity", f"At most {settings.MAX_GROUP_CAPACITY} seats.")
+        return data
+
+
+@admin.register(SessionType)
+class SessionTypeAdmin(admin.ModelAdmin):
+    form = SessionTypeForm
+    formfield_overrides = URL_FIELDS
+    list_display = ["title", "coach", "kind", "duration_minutes", "capacity", "price_display", "modality", "is_active"]
+    list_filter = ["kind", "is_active", "modality", "currency", ("coach", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["title", "coach__email", "coach__name"]
+    list_select_related = ["coach"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["coach", "title", "description", "kind", "is_active"]}),
+        ("Length, seats and price", {"fields": [("duration_minutes", "capacity"), ("price", "currency")]}),
+        ("Where", {"fields": ["modality", "location", "meeting_link", "resource_kind"]}),
+        (
+            "Rules (blank follows the coach's settings)",
+            {
+                "fields": [
+                    "approval",
+                    ("minimum_notice_hours", "booking_window_days"),
+                    ("buffer_before_minutes", "buffer_after_minutes"),
+                    ("cancellation_notice_hours", "allow_late_cancellation"),
+                ]
+            },
+        ),
+        ("Dates", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description="price", ordering="price")
+    def price_display(self, obj: SessionType) -> str:
+        return "Free" if obj.is_free else f"{obj.price} {obj.currency}"
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "coach":
+            kwargs["queryset"] = User.objects.filter(role=Role.COACH).order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# ---------------------------------------------------------------------------------------
+# Sessions
+# ---------------------------------------------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+class SessionBookingInline(ReadOnlyInline):
+    model = Booking
+    fk_name = "session"
+    verbose_name_plural = "bookings"
+    fields = ["booking", "client", "booked_by", "status", "made"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
+        return super().get_queryset(request).select_related("client", "booked_by").order_by("created_at")
+
+    @admin.display(description="reference")
+    def booking(self, obj: Booking) -> str:
+        return change_link(obj, obj.reference)
+
+    @admin.display(description="made")
+    def made(self, obj: Booking) -> str:
+        return local(obj.created_at)
+
+
+class KindFilter(admin.SimpleListFilter):
+    title = "kind"
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return SessionKind.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(session_type__kind=self.value()) if self.value() else queryset
+
+
+@admin.register(Session)
+class SessionAdmin(admin.ModelAdmin):
+    list_display = ["start_local", "session_type", "coach", "kind", "status", "seats"]
+    list_filter = ["status", KindFilter, ("coach", admin.RelatedOnlyFieldListFilter)]
+    search_fields = ["session_type__title", "coach__email", "coach__name"]
+    list_select_related = ["session_type", "coach"]
+    date_hierarchy = "start"
+    ordering = ["-start"]
+    inlines = [SessionBookingInline]
+    formfield_overrides = URL_FIELDS
+    fields = [
+        "session_type",
+        "coach",
+        ("start", "end"),
+        ("capacity", "seats_taken"),
+        "status",
+        "resource",
+        "meeting_link",
+        "location",
+        ("created_at", "updated_at"),
+    ]
+    # Times, seats and status change only through the services (book, cancel, complete).
+    readonly_fields = [
+        "session_type",
+        "coach",
+        "start",
+        "end",
+        "capacity",
+        "seats_taken",
+        "status",
+        "resource",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # one-on-ones are made by booking them; group sessions by publishing them
+
+    @admin.display(description="start", ordering="start")
+    def start_local(self, obj: Session) -> str:
+        return local(obj.start)
+
+    @admin.display(description="kind", ordering="session_type__kind")
+    def kind(self, obj: Session) -> str:
+        return obj.session_type.get_kind_display()
+
+    @admin.display(description="seats")
+    def seats(self, obj: Session) -> str:
+        return f"{obj.seats_taken}/{obj.capacity}"
+
+
+# ---------------------------------------------------------------------------------------
+# Bookings and their history
+# ---------------------------------------------------------------------------------------
+
+
+class BookingEventInline(ReadOnlyInline):
+    model = BookingEvent
+    verbose_name_plural = "history"
+    fields = ["when", "action", "from_status", "to_status", "actor", "note"]
+    readonly_fields = fields
+    ordering = ["created_at", "pk"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[BookingEvent]:
+        return super().get_queryset(request).select_related("actor")
+
+    @admin.display(description="when")
+    def when(self, obj: BookingEvent) -> str:
+        return local(obj.created_at)
+
+
+class BookingActionForm(ActionForm):
+    reason = forms.CharField(
+        required=False,
+        label="Reason",
+        widget=forms.TextInput(attrs={"placeholder": "Reason (to cancel or decline)", "size": 40}),
+    )
+
+
+LEDGER_FIELDS = [
+    "reference",
+    "session",
+    "client",
+    "booked_by",
+    "status",
+    "client_notes",
+    "coach_notes",
+    "decline_reason",
+    "suggested_alternatives",
+    "info_request",
+    "info_response",
+    "expires_at",
+    "confirmed_at",
+    "cancelled_at",
+    "cancelled_by",
+    "cancellation_reason",
+    "is_late_cancellation",
+    "rescheduled_from",
+    "price",
+    "currency",
+    "reminders_enabled",
+    "rating",
+    "feedback",
+    "created_at",
+    "updated_at",
+]
+
+
+@admin.register(Booking)
+class BookingAdmin(admin.ModelAdmin):
+    list_display = ["reference", "client", "coach", "session_type", "start", "status", "created"]
+    list_filter = ["status", "is_late_cancellation", "session__session_type__kind", "created_at"]
+    search_fields = ["reference", "client__email", "client__name"]
+    list_select_related = ["client", "session", "session__coach", "session__session_type"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    inlines = [BookingEventInline]
+    action_form = BookingActionForm
+    actions = ["cancel_by_staff", "approve_requests", "decline_requests", "mark_no_show"]
+    fieldsets = [
+        (None, {"fields": ["reference", "status", "session", "client", "booked_by", "created_at", "updated_at"]}),
+        ("Notes", {"fields": ["client_notes", "coach_notes", "info_request", "info_response"]}),
+        ("Request", {"fields": ["expires_at", "confirmed_at", "suggested_alternatives", "decline_reason"]}),
+        (
+            "Cancellation and changes",
+            {
+                "fields": [
+                    "cancelled_at",
+                    "cancelled_by",
+                    "cancellation_reason",
+                    "is_late_cancellation",
+                    "rescheduled_from",
+                ]
+            },
+        ),
+        ("Price, reminders and rating", {"fields": ["price", "currency", "reminders_enabled", "rating", "feedback"]}),
+    ]
+    # Every status and ledger field changes only through an action below (a service).
+    readonly_fields = LEDGER_FIELDS
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # bookings are made through the booking services (the wizard, the API)
+
+    @admin.display(description="coach", ordering="session__coach__name")
+    def coach(self, obj: Booking) -> User:
+        return obj.session.coach
+
+    @admin.display(description="session type", ordering="session__session_type__title")
+    def session_type(self, obj: Booking) -> str:
+        return obj.session.session_type.title
+
+    @admin.display(description="start", ordering="session__start")
+    def start(self, obj: Booking) -> str:
+        return local(obj.session.start)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj: Booking) -> str:
+        return local(obj.created_at)
+
+    # --- actions: each calls a service with the staff member as actor --------------------
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet[Booking], verb: str, change) -> None:
+        done = 0
+        for booking in queryset.select_related("session", "session__coach", "session__session_type", "client"):
+            try:
+                change(booking)
+            except DomainError as error:
+                self.message_user(request, f"{booking.reference}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} booking(s) {verb}.", messages.SUCCESS)
+
+    def _reason(self, request: HttpRequest) -> str:
+        return request.POST.get("reason", "").strip()
+
+    @admin.action(description="Cancel (by staff) — give a reason", permissions=["change"])
+    def cancel_by_staff(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        reason = self._reason(request)
+        if not reason:
+            self.message_user(request, "Write a reason for the cancellation; the client will read it.", messages.ERROR)
+            return
+        self._apply(
+            request,
+            queryset,
+            "cancelled",
+            lambda booking: services.cancel(booking=booking, actor=request.user, reason=reason),
+        )
+
+    @admin.action(description="Approve requests", permissions=["change"])
+    def approve_requests(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._apply(
+            request,
+            queryset,
+            "approved",
+            lambda booking: services.approve(booking=booking, actor=request.user, note=self._reason(request)),
+        )
+
+    @admin.action(description="Decline requests — give a reason", permissions=["change"])
+    def decline_requests(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        reason = self._reason(request)
+        if not reason:
+            self.message_user(request, "Write a reason for declining; the client will read it.", messages.ERROR)
+            return
+        self._apply(
+            request,
+            queryset,
+            "declined",
+            lambda booking: services.decline(booking=booking, actor=request.user, reason=reason),
+        )
+
+    @admin.action(description="Mark no-show", permissions=["change"])
+    def mark_no_show(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
+        self._apply(
+            request,
+            queryset,
+            "marked as no-shows",
+            lambda booking: services.mark_no_show(booking=booking, actor=request.user),
+        )
+
+
+@admin.register(BookingEvent)
+class BookingEventAdmin(admin.ModelAdmin):
+    """The history is append-only: it can be read, never written here."""
+
+    list_display = ["when", "booking", "action", "from_status", "to_status", "actor"]
+    list_filter = ["action", "to_status", "created_at"]
+    search_fields = ["booking__reference", "actor__email", "actor__name", "note"]
+    list_select_related = ["booking", "actor"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at", "-pk"]
+    readonly_fields = ["booking", "actor", "action", "from_status", "to_status", "note", "data", "created_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description="when", ordering="created_at")
+    def when(self, obj: BookingEvent) -> str:
+        return local(obj.created_at)
+
+
+class OpenPlanFilter(admin.SimpleListFilter):
+    title = "state"
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("open", "To be scheduled"), ("closed", "Booked or dropped")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(closed_at__isnull=True)
+        if self.value() == "closed":
+            return queryset.filter(closed_at__isnull=False)
+        return queryset
+
+
+@admin.register(PlannedSession)
+class PlannedSessionAdmin(admin.ModelAdmin):
+    list_display = ["client", "session_type", "coach", "booked_by", "created_at", "closed_at", "booking"]
+    list_filter = [OpenPlanFilter, "session_type__kind"]
+    search_fields = ["client__email", "client__name", "session_type__title"]
+    list_select_related = ["client", "booked_by", "session_type", "session_type__coach", "booking"]
+    readonly_fields = ["client", "booked_by", "session_type", "booking", "created_at", "closed_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # clients (or their guardians) record a plan with “Schedule later”
+
+    @admin.display(description="coach", ordering="session_type__coach__name")
+    def coach(self, obj: PlannedSession) -> User:
+        return obj.session_type.coach
 
 
 @admin.register(Allocation)
