@@ -766,3 +766,20 @@ def test_openapi_schema_renders_with_the_booking_paths(db) -> None:
     ):
         assert path in paths, path
     assert Client().get("/api/v1/docs").status_code == 200
+
+
+def test_ids_beyond_any_database_integer_are_404_not_500(coach, consultation, client_ny) -> None:
+    http = logged_in(client_ny)
+    huge = 10**20
+    for response in (
+        http.get(f"/api/v1/bookings/{huge}"),
+        post(http, f"/api/v1/bookings/{huge}/cancel", {"reason": ""}),
+        http.get("/api/v1/session-types", {"coach": huge}),
+        post(http, f"/api/v1/sessions/{huge}/bookings"),
+        book(http, coach, consultation, client=huge),
+        post(http, "/api/v1/bookings", {"coach": huge, "session_type": huge, "start": TOMORROW_10_PARIS}),
+        patch(logged_in(coach), f"/api/v1/session-types/{huge}", {"title": "x"}),
+    ):
+        assert error_of(response, 404)["code"] == "not_found"
+    unknown_type = post(http, "/api/v1/bookings", {"coach": coach.pk, "session_type": huge, "start": TOMORROW_10_PARIS})
+    assert error_of(unknown_type, 400)["code"] == "unknown_session_type"
