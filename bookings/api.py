@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
@@ -45,6 +46,14 @@ def zone_of(user: User | None) -> ZoneInfo:
 
 def local(value: dt.datetime | None, zone: ZoneInfo) -> str | None:
     return None if value is None else value.astimezone(zone).isoformat()
+
+
+def coaches_seen_by(user: User | None) -> QuerySet[User]:
+    """Coaches whose calendar ``user`` may see, and a coach always sees their own."""
+    visible = coaches_visible_to(user)
+    if user is None or user.role != Role.COACH:
+        return visible
+    return User.objects.filter(Q(pk__in=visible.values("pk")) | Q(pk=user.pk)).select_related("coach_profile")
 
 
 def require_coach_or_staff(user: User) -> User:
@@ -165,7 +174,7 @@ def list_session_types(request: HttpRequest, coach: int | None = None) -> list[S
         if user is None or user.role != Role.COACH:
             raise DomainError("Give coach=ID.", code="coach_required")
         return [session_type_out(st) for st in selectors.session_types_of(user, active_only=False)]
-    found = get_object_or_404(coaches_visible_to(user), pk=coach)
+    found = get_object_or_404(coaches_seen_by(user), pk=coach)
     return [session_type_out(st) for st in selectors.session_types_of(found)]
 
 
@@ -284,7 +293,7 @@ def list_sessions(request: HttpRequest, query: Query[SessionsQuery]) -> list[Ses
     user = viewer(request)
     if not settings.ENABLE_GROUP_SESSIONS:
         return []
-    visible = coaches_visible_to(user)
+    visible = coaches_seen_by(user)
     sessions = selectors.upcoming_group_sessions(kind=query.kind)
     if query.coach is not None:
         sessions = sessions.filter(coach=get_object_or_404(visible, pk=query.coach))

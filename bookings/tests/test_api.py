@@ -135,6 +135,21 @@ def test_session_types_of_an_invisible_or_unknown_coach_are_404(coach, consultat
     assert [t["id"] for t in http.get("/api/v1/session-types", {"coach": coach.pk}).json()] == [consultation.pk]
 
 
+def test_a_private_coach_still_sees_their_own_types_and_sessions(coach, consultation) -> None:
+    coach.coach_profile.calendar_visibility = CalendarVisibility.PRIVATE
+    coach.coach_profile.save()
+    yoga = GroupTypeFactory(coach=coach, title="Yoga", capacity=4)
+    http = logged_in(coach)
+    assert publish(http, yoga).status_code == 201
+    assert {t["id"] for t in http.get("/api/v1/session-types", {"coach": coach.pk}).json()} == {
+        consultation.pk,
+        yoga.pk,
+    }
+    assert len(http.get("/api/v1/sessions", {"coach": coach.pk}).json()) == 1
+    assert error_of(Client().get("/api/v1/session-types", {"coach": coach.pk}), 404)
+    assert Client().get("/api/v1/sessions").json() == []
+
+
 def test_a_coach_lists_all_their_own_types_without_coach_param(coach, consultation) -> None:
     retired = SessionTypeFactory(coach=coach, title="Retired", is_active=False)
     body = logged_in(coach).get("/api/v1/session-types").json()
