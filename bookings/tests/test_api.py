@@ -798,3 +798,10 @@ def test_ids_beyond_any_database_integer_are_404_not_500(coach, consultation, cl
         assert error_of(response, 404)["code"] == "not_found"
     unknown_type = post(http, "/api/v1/bookings", {"coach": coach.pk, "session_type": huge, "start": TOMORROW_10_PARIS})
     assert error_of(unknown_type, 400)["code"] == "unknown_session_type"
+
+
+def test_a_session_cookie_needs_the_csrf_token_to_book(coach, consultation, client_ny) -> None:
+    http = Client(enforce_csrf_checks=True)
+    http.force_login(client_ny)
+    assert error_of(book(http, coach, consultation), 403)["code"] == "forbidden"
+    assert not Booking.objects.exists()
