@@ -17,3 +17,15 @@ WHITENOISE_AUTOREFRESH = True
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 # No collected static files in tests: the live server serves them through the finders.
 STATIC_ROOT = None
+
+# SQLite: the test database is a file of this process's own, not Django's shared-cache
+# in-memory database, so that threads (the concurrency tests) each open their own
+# connection with the production settings — WAL, BEGIN IMMEDIATE, a busy timeout — and
+# queue on the write lock as the real site's workers do.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    import os as _os
+    import tempfile as _tempfile
+
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": _os.path.join(_tempfile.gettempdir(), f"booking-test-{_os.getpid()}.sqlite3")
+    }
