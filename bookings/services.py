@@ -889,7 +889,8 @@ def reschedule(*, booking: Booking, actor: User, start: dt.datetime, now: dt.dat
     if manager:
         if start <= now:
             raise BookingRefused("This time has already passed. Select another.", code="too_soon")
-        status = BookingStatus.CONFIRMED
+        # A booked session stays as it was booked; a request the coach moves is accepted.
+        status = BookingStatus.CONFIRMED if booking.status == BookingStatus.REQUESTED else booking.status
     else:
         _late_policy(booking, rules, now=now, verb="moved")
         _check_timing(rules, coach=coach, start=start, now=now)
