@@ -939,9 +939,12 @@ def _move(booking: Booking, *, actor: User, start: dt.datetime, status: str, act
                 location=session_type.location or (resource.location if resource else old_session.location),
             )
             kind = AllocationKind.REQUEST if status == BookingStatus.REQUESTED else AllocationKind.SESSION
-            _allocate(new_session, rules=rules, kind=kind, resource=resource)
-            # The new time is held: now let the old one go.
+            # The new time was checked free (under the locks) above; the old allocation is
+            # let go in the same transaction just before the new one is written, so a new
+            # time overlapping the old one doesn't trip PostgreSQL's exclusion constraint.
+            # Nobody sees the booking without a time: a refusal rolls both back.
             _release(old_session)
+            _allocate(new_session, rules=rules, kind=kind, resource=resource)
             Session.objects.filter(pk=old_session.pk).update(status=SessionStatus.CANCELLED, seats_taken=0)
             from_status = booking.status
             booking.session = new_session
