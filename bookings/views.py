@@ -1,39 +1,66 @@
-"""The client-facing first steps of the booking wizard.
+"""The booking wizard, one URL per step so back, refresh and shared links all work:
 
-Step 1 (``book_coach_list``) lists the coaches the viewer may see. Steps 2 and 3 live on
-the coach's page (``book_coach``), one URL whose query string holds the wizard's state
-(``?month=YYYY-MM``, ``?date=YYYY-MM-DD``, ``?start=<UTC instant>``, ``?duration=MINUTES``),
-so back, refresh and shared links all work with or without JavaScript. With htmx the
-same view answers with the ``times`` partial plus out-of-band copies of the calendar,
-the step indicator and the notices, so every region stays in step with the URL.
+1. ``/book/`` choose a coach (``book_coach_list``);
+2. ``/book/<coach>/`` choose one of the coach's session types (``book_coach``; ``?type=``
+   or a coach with a single type skips ahead);
+3. ``/book/<coach>/<type>/`` a month calendar of the free days, then the chosen day's
+   times (``book_type``); the query string holds the state (``?month=YYYY-MM``,
+   ``?date=YYYY-MM-DD``, ``?start=<UTC instant>``). Group sessions and workshops list
+   their upcoming sessions here instead;
+4. ``/book/<coach>/<type>/confirm/?start=`` the summary, notes and reminders, then one
+   call to ``services.book_slot`` (``book_confirm``); ``/book/session/<id>/`` the same for
+   a seat in a group session (``book_seat``);
+5. ``/bookings/<reference>/done/`` the confirmation screen (``booking_done``).
 
-Bad query values never fail the page: each falls back to a sensible default and says so.
+``/bookings/<reference>/reschedule/`` reuses the calendar and times for a booking's type.
+With htmx the calendar view answers with the ``times`` partial plus out-of-band copies of
+the calendar, the step indicator and the notices, so every region stays in step with the
+URL. Bad query values never fail a page: each falls back to a sensible default and says so.
+Every write goes through ``bookings.services``; a refusal is shown with its message and
+leaves nothing written.
 """
 
 from __future__ import annotations
 
 import calendar
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from django.http import HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import get_object_or_404, render
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
-from accounts.models import User
-from accounts.selectors import coaches_visible_to
+from accounts.models import Role, User
+from accounts.selectors import coaches_visible_to, dependents_of, is_connected
 from availability.selectors import MAX_RANGE_DAYS, free_slots
 from availability.slots import Slot
+from bookings import selectors, services
+from bookings.forms import BookingForm
+from bookings.models import Booking, BookingStatus, Session, SessionType
+from bookings.rules import rules_for
+from config.errors import DomainError
 
-# Session types arrive with the booking core (issue 4); until then the length is a choice.
-DURATIONS = (30, 45, 60, 90)
-DEFAULT_DURATION = 60
-SLOT_UNAVAILABLE = "This time is no longer available. Select another."
+logger = logging.getLogger(__name__)
+
+SLOT_UNAVAILABLE = services.MSG_SLOT_TAKEN  # "This time is no longer available. Select another."
+CLIENT_CONFLICT = services.MSG_CLIENT_CONFLICT  # "You have another session at this time."
+BOOKING_FAILED = services.MSG_FAILED  # "Unable to book. Please try again."
+SESSION_FULL = "This session is full."
+NOT_A_CLIENT = (
+    "Sessions are booked from a client account. As a coach or staff member you can look "
+    "around here, but not book a session for yourself."
+)
 ONE_DAY = dt.timedelta(days=1)
+GROUP_LIST_LIMIT = 60
 
 
 @dataclass(frozen=True)
@@ -53,6 +80,7 @@ class TimeChoice:
     label: str
     url: str
     selected: bool
+    instant: str  # the UTC start as it goes in a URL
 
 
 @dataclass(frozen=True)
@@ -63,9 +91,8 @@ class TimeGroup:
 
 @dataclass(frozen=True)
 class WizardState:
-    """The coach page's query string, parsed; every bad value replaced by a default."""
+    """The calendar page's query string, parsed; every bad value replaced by a default."""
 
-    duration: int
     month: dt.date  # the first of the shown month
     date: dt.date | None
     start: dt.datetime | None  # UTC
@@ -73,31 +100,195 @@ class WizardState:
     notices: list[str]
 
 
+@dataclass(frozen=True)
+class Step:
+    key: str
+    label: str
+    url: str | None
+    state: str  # "done", "current" or "todo"
+
+
+STEP_LABELS = {
+    "coach": "Coach",
+    "session": "Session",
+    "day": "Day",
+    "time": "Time",
+    "date": "Date",
+    "confirm": "Confirm",
+}
+ONE_ON_ONE_STEPS = ("coach", "session", "day", "time", "confirm")
+GROUP_STEPS = ("coach", "session", "date", "confirm")
+RESCHEDULE_STEPS = ("day", "time", "confirm")
+
+
+def _steps(keys: tuple[str, ...], current: str, urls: dict[str, str] | None = None) -> list[Step]:
+    """The step indicator: steps before ``current`` are done (and link back when a URL is
+    known), the current one is marked, the rest are still to come."""
+    urls = urls or {}
+    index = keys.index(current)
+    return [
+        Step(
+            key=key,
+            label=STEP_LABELS[key],
+            url=urls.get(key) if position < index else None,
+            state="done" if position < index else "current" if position == index else "todo",
+        )
+        for position, key in enumerate(keys)
+    ]
+
+
+# ---------------------------------------------------------------------------------------
+# Steps 1 and 2: coach, session type
+# ---------------------------------------------------------------------------------------
+
+
 def book_coach_list(request: HttpRequest) -> HttpResponse:
     """Step 1: choose a coach. Open to visitors; only coaches the viewer may see are listed."""
-    return render(request, "bookings/coach_list.html", {"coaches": coaches_visible_to(request.user)})
+    return render(
+        request,
+        "bookings/coach_list.html",
+        {"coaches": coaches_visible_to(request.user), "steps": _steps(ONE_ON_ONE_STEPS, "coach")},
+    )
+
+
+def _visible_coach(request: HttpRequest, coach_id: int) -> User:
+    return get_object_or_404(coaches_visible_to(request.user), pk=coach_id)
+
+
+def _offered_type(coach: User, type_id: int) -> SessionType:
+    return get_object_or_404(selectors.session_types_of(coach), pk=type_id)
+
+
+def _coach_url(coach: User) -> str:
+    # ``all=1`` keeps a coach with a single session type on the list instead of skipping it.
+    return f"{reverse('book_coach', args=[coach.pk])}?all=1"
+
+
+def _type_url(session_type: SessionType, **params: object) -> str:
+    url = reverse("book_type", args=[session_type.coach_id, session_type.pk])
+    query = {key: value for key, value in params.items() if value is not None}
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
+    """Step 2: the coach's session types. ``?type=ID`` (a link from elsewhere) or a coach
+    who offers exactly one type goes straight on to that type's calendar, keeping any
+    month, date or start the link carried."""
+    coach = _visible_coach(request, coach_id)
+    types = list(selectors.session_types_of(coach).order_by("kind", "title", "pk"))
+    carried = {key: request.GET[key] for key in ("month", "date", "start") if request.GET.get(key)}
+    notices: list[str] = []
+    raw_type = (request.GET.get("type") or "").strip()
+    if raw_type:
+        chosen = next((st for st in types if str(st.pk) == raw_type), None)
+        if chosen is not None:
+            return redirect(_type_url(chosen, **carried))
+        notices.append("That session type isn't offered; choose one below.")
+    elif len(types) == 1 and not request.GET.get("all"):
+        return redirect(_type_url(types[0], **carried))
+    return render(
+        request,
+        "bookings/coach.html",
+        {
+            "coach": coach,
+            "profile": coach.coach_profile,
+            "session_types": types,
+            "groups_enabled": settings.ENABLE_GROUP_SESSIONS,
+            "notices": notices,
+            "steps": _steps(ONE_ON_ONE_STEPS, "session", {"coach": reverse("book_coach_list")}),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Step 3: date and time (one-on-one), or the list of sessions (group, workshop)
+# ---------------------------------------------------------------------------------------
 
 
 @vary_on_headers("HX-Request")
-def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
-    """Steps 2 and 3: a month calendar of the coach's free days, the chosen day's times,
-    and the chosen time's summary. Entering here skips step 1 (a pre-selected coach)."""
-    coach = get_object_or_404(coaches_visible_to(request.user), pk=coach_id)
+def book_type(request: HttpRequest, coach_id: int, type_id: int) -> HttpResponse:
+    """The type's month calendar of free days, the chosen day's times in the viewer's zone,
+    and the chosen time's summary with the way on to the confirm step."""
+    coach = _visible_coach(request, coach_id)
+    session_type = _offered_type(coach, type_id)
+    if session_type.is_group:
+        return _group_sessions(request, coach, session_type)
+    base = reverse("book_type", args=[coach.pk, session_type.pk])
+    context = _picker_context(request, coach=coach, session_type=session_type, base=base)
+    selected = context["selected"]
+    context |= {
+        "rebooking": None,
+        "continue_url": (
+            f"{reverse('book_confirm', args=[coach.pk, session_type.pk])}?{urlencode({'start': selected.instant})}"
+            if selected
+            else None
+        ),
+        "steps": _steps(
+            ONE_ON_ONE_STEPS,
+            "time" if context["selected_date"] else "day",
+            {"coach": reverse("book_coach_list"), "session": _coach_url(coach), "day": base},
+        ),
+        "may_book": _may_book(request.user),
+    }
+    return _render_picker(request, context)
+
+
+def _render_picker(request: HttpRequest, context: dict) -> HttpResponse:
+    if request.htmx and not request.htmx.history_restore_request:
+        context["oob"] = True
+        return render(request, "bookings/type.html#times", context)
+    return render(request, "bookings/type.html", context)
+
+
+def _group_sessions(request: HttpRequest, coach: User, session_type: SessionType) -> HttpResponse:
+    """A group type's or workshop's upcoming sessions, with the seats left in each."""
+    sessions = list(
+        selectors.upcoming_group_sessions(coach=coach, session_type=session_type)[:GROUP_LIST_LIMIT]
+        if settings.ENABLE_GROUP_SESSIONS
+        else []
+    )
+    refusal = SESSION_FULL if request.GET.get("full") else None
+    return render(
+        request,
+        "bookings/group.html",
+        {
+            "coach": coach,
+            "profile": coach.coach_profile,
+            "session_type": session_type,
+            "sessions": sessions,
+            "groups_enabled": settings.ENABLE_GROUP_SESSIONS,
+            "refusal": refusal,
+            "may_book": _may_book(request.user),
+            "steps": _steps(GROUP_STEPS, "date", {"coach": reverse("book_coach_list"), "session": _coach_url(coach)}),
+        },
+    )
+
+
+def _picker_context(request: HttpRequest, *, coach: User, session_type: SessionType, base: str) -> dict:
+    """The calendar, the chosen day's times and the chosen time, for ``session_type``
+    with ``coach``; links lead to ``base`` with the wizard's query string."""
     zone = ZoneInfo(request.viewer_timezone)
     now = timezone.now()
     today = now.astimezone(zone).date()
+    rules = rules_for(coach.coach_profile, session_type)
     # The last viewer-local day on which a slot can start: slots must end inside the window.
-    last_day = (now + dt.timedelta(days=coach.coach_profile.booking_window_days)).astimezone(zone).date()
+    last_day = (now + rules.booking_window).astimezone(zone).date()
     state = _parse_state(request.GET, today=today, last_day=last_day, zone=zone)
 
     month_first = state.month
     month_last = month_first.replace(day=calendar.monthrange(month_first.year, month_first.month)[1])
     range_first, range_last = max(month_first, today), min(month_last, last_day)
-    duration = dt.timedelta(minutes=state.duration)
     # One free_slots call for the whole visible month: the calendar's marks and the chosen
     # day's times both come from it.
     slots = (
-        free_slots(coach=coach, duration=duration, start_date=range_first, end_date=range_last, viewer_tz=zone, now=now)
+        free_slots(
+            coach=coach,
+            session_type=session_type,
+            start_date=range_first,
+            end_date=range_last,
+            viewer_tz=zone,
+            now=now,
+        )
         if range_first <= range_last
         else []
     )
@@ -106,8 +297,8 @@ def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
         by_day.setdefault(slot.start.astimezone(zone).date(), []).append(slot)
 
     def link(**params: object) -> str:
-        query = {"duration": state.duration, **{k: v for k, v in params.items() if v is not None}}
-        return f"{reverse('book_coach', args=[coach.pk])}?{urlencode(query)}"
+        query = {key: value for key, value in params.items() if value is not None}
+        return f"{base}?{urlencode(query)}" if query else base
 
     day_slots = by_day.get(state.date, []) if state.date else []
     selected_slot = next((s for s in day_slots if state.start is not None and s.start == state.start), None)
@@ -124,7 +315,7 @@ def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
         next_free_day = next((day for day in sorted(by_day) if day > after), None)
         if next_free_day is None and month_last < last_day:
             next_free_day = _first_free_day(
-                coach, first=month_last + ONE_DAY, last=last_day, duration=duration, zone=zone, now=now
+                coach, session_type, first=month_last + ONE_DAY, last=last_day, zone=zone, now=now
             )
 
     weeks = [
@@ -157,12 +348,14 @@ def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
     show_offset = len({slot.start.astimezone(zone).utcoffset() for slot in day_slots}) > 1
     for slot in day_slots:
         local_start, local_end = slot.start.astimezone(zone), slot.end.astimezone(zone)
+        instant = _instant_param(slot.start)
         choice = TimeChoice(
             start=local_start,
             end=local_end,
             label=local_start.strftime("%H:%M %Z" if show_offset else "%H:%M"),
-            url=link(date=state.date.isoformat(), start=_instant_param(slot.start)),
+            url=link(date=state.date.isoformat(), start=instant),
             selected=slot is selected_slot,
+            instant=instant,
         )
         if choice.selected:
             selected = choice
@@ -171,15 +364,12 @@ def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
             time_groups.append(TimeGroup(label=group, times=[]))
         time_groups[-1].times.append(choice)
 
-    step = "confirm" if selected else "time" if state.date else "date"
-    context = {
+    return {
         "coach": coach,
         "profile": coach.coach_profile,
-        "durations": DURATIONS,
-        "duration": state.duration,
+        "session_type": session_type,
         "notices": state.notices,
         "month": month_first,
-        "month_param": month_first.strftime("%Y-%m"),
         "month_free_days": sum(1 for day in by_day if month_first <= day <= month_last),
         "prev_month_url": link(month=prev_month.strftime("%Y-%m")) if prev_month else None,
         "next_month_url": link(month=next_month.strftime("%Y-%m")) if next_month else None,
@@ -196,13 +386,367 @@ def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
         "slot_unavailable_text": SLOT_UNAVAILABLE,
         "next_free_day": next_free_day,
         "next_free_day_url": link(date=next_free_day.isoformat()) if next_free_day else None,
-        "step": step,
         "page_url": request.get_full_path(),
     }
-    if request.htmx and not request.htmx.history_restore_request:
-        context["oob"] = True
-        return render(request, "bookings/coach.html#times", context)
-    return render(request, "bookings/coach.html", context)
+
+
+# ---------------------------------------------------------------------------------------
+# Step 4: confirm (one-on-one, or a seat) → book
+# ---------------------------------------------------------------------------------------
+
+
+def _may_book(user: User) -> bool:
+    """Bookings are made from client accounts (for oneself or a dependent). Coaches and
+    staff may walk through the wizard, but a coach can't book a session as a client."""
+    return not user.is_authenticated or (user.role == Role.CLIENT and not user.is_superuser)
+
+
+def _people(user: User) -> list[User]:
+    """Whom ``user`` may book for from the wizard: themself, then their dependents."""
+    return [user, *(link.dependent for link in dependents_of(user).order_by("dependent__name", "dependent__pk"))]
+
+
+def _free_at(coach: User, session_type: SessionType, start: dt.datetime, zone: ZoneInfo) -> bool:
+    """Whether ``start`` is still one of the free slots offered for ``session_type``."""
+    day = start.astimezone(zone).date()
+    today = timezone.now().astimezone(zone).date()
+    if day < today:
+        return False
+    found = free_slots(coach=coach, session_type=session_type, start_date=day, end_date=day, viewer_tz=zone)
+    return any(slot.start == start for slot in found)
+
+
+def _back_to_times(base_url: str, start: dt.datetime | None, raw: str, zone: ZoneInfo) -> HttpResponseRedirect:
+    """The time step again: the chosen day with its refreshed slots, and (for a start that
+    isn't free or can't be read) seed 004's "This time is no longer available"."""
+    if start is None:
+        query = {"start": raw} if raw else {}
+    else:
+        query = {"date": start.astimezone(zone).date().isoformat(), "start": _instant_param(start)}
+    return HttpResponseRedirect(f"{base_url}?{urlencode(query)}" if query else base_url, status=303)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpResponse:
+    """The summary of the chosen time; its POST books it through ``services.book_slot``."""
+    coach = _visible_coach(request, coach_id)
+    session_type = _offered_type(coach, type_id)
+    type_url = reverse("book_type", args=[coach.pk, session_type.pk])
+    if session_type.is_group:
+        return redirect(type_url)
+    zone = ZoneInfo(request.viewer_timezone)
+    raw = (request.GET.get("start") or "").strip()
+    start = _parse_instant(raw) if raw else None
+    if start is None:
+        return _back_to_times(type_url, None, raw, zone)
+    user = request.user
+    may_book = _may_book(user)
+    people = _people(user) if may_book else [user]
+    form = BookingForm(request.POST if request.method == "POST" else None, people=people)
+    error: str | None = None
+    status = 200
+
+    if request.method == "GET":
+        if not _free_at(coach, session_type, start, zone):
+            return _back_to_times(type_url, start, raw, zone)
+    elif not may_book:
+        error, status = NOT_A_CLIENT, 403
+    elif form.is_valid():
+        try:
+            booking = services.book_slot(
+                client=form.client(),
+                session_type=session_type,
+                start=start,
+                booked_by=user,
+                notes=form.cleaned_data["notes"],
+                reminders=form.cleaned_data["reminders"],
+            )
+        except DomainError as exc:
+            if exc.code == "slot_taken" and exc.message == SLOT_UNAVAILABLE:
+                return _back_to_times(type_url, start, raw, zone)
+            error, status = exc.message, exc.status
+        except Exception:
+            logger.exception("Booking failed: type %s, start %s, by user %s", session_type.pk, start, user.pk)
+            error = BOOKING_FAILED
+        else:
+            return redirect_303("booking_done", booking.reference)
+    else:
+        status = 400
+
+    client = form.client() if form.is_bound and form.is_valid() else user
+    rules = rules_for(coach.coach_profile, session_type)
+    firm = rules.is_firm(start=start, now=timezone.now(), connected=is_connected(client, coach))
+    back_url = _back_to_times(type_url, start, raw, zone).url
+    return render(
+        request,
+        "bookings/confirm.html",
+        {
+            "coach": coach,
+            "profile": coach.coach_profile,
+            "session_type": session_type,
+            "start": start,
+            "end": start + rules.duration,
+            "firm": firm,
+            "form": form,
+            "error": error,
+            "may_book": may_book,
+            "not_a_client": NOT_A_CLIENT,
+            "back_url": back_url,
+            "steps": _steps(
+                ONE_ON_ONE_STEPS,
+                "confirm",
+                {
+                    "coach": reverse("book_coach_list"),
+                    "session": _coach_url(coach),
+                    "day": type_url,
+                    "time": back_url,
+                },
+            ),
+        },
+        status=status,
+    )
+
+
+def redirect_303(to: str, *args: object) -> HttpResponseRedirect:
+    """After a POST that changed something: "see other", so a refresh doesn't repeat it."""
+    return HttpResponseRedirect(reverse(to, args=args), status=303)
+
+
+def _bookable_session(request: HttpRequest, session_id: int) -> Session:
+    """An upcoming group session or workshop of a coach the viewer may see, else 404."""
+    session = get_object_or_404(selectors.upcoming_group_sessions(), pk=session_id)
+    if not settings.ENABLE_GROUP_SESSIONS or not coaches_visible_to(request.user).filter(pk=session.coach_id).exists():
+        raise Http404("No such session.")
+    return session
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Confirm a seat in a group session or workshop; its POST calls ``services.take_seat``."""
+    session = _bookable_session(request, session_id)
+    session_type, coach = session.session_type, session.coach
+    list_url = _type_url(session_type)
+    if request.method == "GET" and session.is_full:
+        return HttpResponseRedirect(_type_url(session_type, full=1))
+    user = request.user
+    may_book = _may_book(user)
+    form = BookingForm(request.POST if request.method == "POST" else None, people=_people(user) if may_book else [user])
+    error: str | None = None
+    status = 200
+    if request.method == "POST":
+        if not may_book:
+            error, status = NOT_A_CLIENT, 403
+        elif form.is_valid():
+            try:
+                booking = services.take_seat(
+                    client=form.client(),
+                    session=session,
+                    booked_by=user,
+                    notes=form.cleaned_data["notes"],
+                    reminders=form.cleaned_data["reminders"],
+                )
+            except DomainError as exc:
+                if exc.code == "full":
+                    return HttpResponseRedirect(_type_url(session_type, full=1), status=303)
+                error, status = exc.message, exc.status
+            except Exception:
+                logger.exception("Seat booking failed: session %s, by user %s", session.pk, user.pk)
+                error = BOOKING_FAILED
+            else:
+                return redirect_303("booking_done", booking.reference)
+        else:
+            status = 400
+    return render(
+        request,
+        "bookings/seat.html",
+        {
+            "coach": coach,
+            "profile": coach.coach_profile,
+            "session_type": session_type,
+            "session": session,
+            "form": form,
+            "error": error,
+            "may_book": may_book,
+            "not_a_client": NOT_A_CLIENT,
+            "back_url": list_url,
+            "steps": _steps(
+                GROUP_STEPS,
+                "confirm",
+                {"coach": reverse("book_coach_list"), "session": _coach_url(coach), "date": list_url},
+            ),
+        },
+        status=status,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Step 5: the confirmation screen; "Schedule later"
+# ---------------------------------------------------------------------------------------
+
+
+def _booking_by_reference(user: User, reference: str) -> Booking:
+    # Only references here: a bare number would be read as a row id by get_booking_for.
+    if not reference.startswith("BK-"):
+        raise Http404("No such booking.")
+    return selectors.get_booking_for(user, reference)
+
+
+@login_required
+def booking_done(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _booking_by_reference(request.user, reference)
+    session = booking.session
+    return render(
+        request,
+        "bookings/done.html",
+        {
+            "booking": booking,
+            "session": session,
+            "session_type": session.session_type,
+            "coach": session.coach,
+            "is_request": booking.status == BookingStatus.REQUESTED,
+            "for_someone_else": booking.client_id != request.user.pk,
+            "book_another_url": _coach_url(session.coach)
+            if coaches_visible_to(request.user).filter(pk=session.coach_id).exists()
+            else reverse("book_coach_list"),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book_later(request: HttpRequest, coach_id: int, type_id: int) -> HttpResponse:
+    """ "Schedule later": keep the type on the client's dashboard without a time."""
+    coach = _visible_coach(request, coach_id)
+    session_type = _offered_type(coach, type_id)
+    type_url = reverse("book_type", args=[coach.pk, session_type.pk])
+    if request.method == "GET":  # e.g. back from the login page
+        return redirect(type_url)
+    if not _may_book(request.user):
+        messages.error(request, NOT_A_CLIENT)
+        return HttpResponseRedirect(type_url, status=303)
+    try:
+        services.schedule_later(client=request.user, session_type=session_type, booked_by=request.user)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(type_url, status=303)
+    messages.success(
+        request, f"Saved: {session_type.title} with {coach.display_name} is on your dashboard to schedule later."
+    )
+    return redirect_303("dashboard")
+
+
+# ---------------------------------------------------------------------------------------
+# Reschedule: the same calendar and times for the booking's type, then old → new
+# ---------------------------------------------------------------------------------------
+
+
+def _movable_booking(request: HttpRequest, reference: str) -> Booking:
+    booking = _booking_by_reference(request.user, reference)
+    user = request.user
+    if not (services.can_act_for_client(user, booking) or services.is_manager(user, booking.session.coach)):
+        raise Http404("No such booking.")
+    return booking
+
+
+def _why_not_movable(booking: Booking) -> str | None:
+    if booking.session.session_type.is_group:
+        return "A seat in a group session can't be moved: cancel it and take a seat in another session."
+    if not booking.is_active:
+        return "This booking is no longer active, so it can't be moved."
+    return None
+
+
+@vary_on_headers("HX-Request")
+@login_required
+def reschedule(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _movable_booking(request, reference)
+    session = booking.session
+    blocked = _why_not_movable(booking)
+    if blocked:
+        return _reschedule_blocked(request, booking, blocked)
+    base = reverse("booking_reschedule", args=[booking.reference])
+    context = _picker_context(request, coach=session.coach, session_type=session.session_type, base=base)
+    selected = context["selected"]
+    confirm_url = reverse("booking_reschedule_confirm", args=[booking.reference])
+    context |= {
+        "rebooking": booking,
+        "continue_url": f"{confirm_url}?{urlencode({'start': selected.instant})}" if selected else None,
+        "steps": _steps(RESCHEDULE_STEPS, "time" if context["selected_date"] else "day", {"day": base}),
+        "may_book": True,
+    }
+    return _render_picker(request, context)
+
+
+def _reschedule_blocked(request: HttpRequest, booking: Booking, reason: str) -> HttpResponse:
+    return render(
+        request,
+        "bookings/reschedule_confirm.html",
+        {"booking": booking, "session": booking.session, "blocked": reason, "steps": _steps(RESCHEDULE_STEPS, "day")},
+        status=409,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = _movable_booking(request, reference)
+    blocked = _why_not_movable(booking)
+    if blocked:
+        return _reschedule_blocked(request, booking, blocked)
+    session = booking.session
+    coach, session_type = session.coach, session.session_type
+    base = reverse("booking_reschedule", args=[booking.reference])
+    zone = ZoneInfo(request.viewer_timezone)
+    raw = (request.GET.get("start") or "").strip()
+    start = _parse_instant(raw) if raw else None
+    if start is None:
+        return _back_to_times(base, None, raw, zone)
+    error: str | None = None
+    status = 200
+    if request.method == "GET":
+        if start != session.start and not _free_at(coach, session_type, start, zone):
+            return _back_to_times(base, start, raw, zone)
+    else:
+        try:
+            moved = services.reschedule(booking=booking, actor=request.user, start=start)
+        except DomainError as exc:
+            if exc.code == "slot_taken" and exc.message == SLOT_UNAVAILABLE:
+                return _back_to_times(base, start, raw, zone)
+            error, status = exc.message, exc.status
+        except Exception:
+            logger.exception("Reschedule failed: booking %s, start %s, by user %s", booking.pk, start, request.user.pk)
+            error = "Unable to move the booking. Please try again."
+        else:
+            when = timezone.localtime(moved.session.start, zone)
+            text = f"{when:%A} {when.day} {when:%B} at {when:%H:%M} ({zone.key})"
+            if moved.status == BookingStatus.REQUESTED:
+                messages.success(request, f"Change requested: {coach.display_name} confirms the new time, {text}.")
+            else:
+                messages.success(request, f"Moved to {text}.")
+            return redirect_303("booking_detail", moved.reference)
+    rules = rules_for(coach.coach_profile, session_type)
+    manager = services.is_manager(request.user, coach)
+    firm = manager or rules.is_firm(start=start, now=timezone.now(), connected=is_connected(booking.client, coach))
+    back_url = _back_to_times(base, start, raw, zone).url
+    return render(
+        request,
+        "bookings/reschedule_confirm.html",
+        {
+            "booking": booking,
+            "session": session,
+            "coach": coach,
+            "session_type": session_type,
+            "start": start,
+            "end": start + rules.duration,
+            "firm": firm,
+            "error": error,
+            "back_url": back_url,
+            "steps": _steps(RESCHEDULE_STEPS, "confirm", {"day": base, "time": back_url}),
+        },
+        status=status,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -214,14 +758,6 @@ def _parse_state(query: QueryDict, *, today: dt.date, last_day: dt.date, zone: Z
     notices: list[str] = []
     get = query.get
     bookable = f"from {_day_label(today)} to {_day_label(last_day)}"
-
-    raw_duration = (get("duration") or "").strip()
-    duration = DEFAULT_DURATION
-    if raw_duration:
-        if raw_duration.isdigit() and int(raw_duration) in DURATIONS:
-            duration = int(raw_duration)
-        else:
-            notices.append(f"Sessions last 30, 45, 60 or 90 minutes; showing {DEFAULT_DURATION} minutes.")
 
     raw_start = (get("start") or "").strip()
     start = _parse_instant(raw_start) if raw_start else None
@@ -257,9 +793,7 @@ def _parse_state(query: QueryDict, *, today: dt.date, last_day: dt.date, zone: Z
             month = parsed
     else:
         month = first_month
-    return WizardState(
-        duration=duration, month=month, date=date, start=start, start_unreadable=start_unreadable, notices=notices
-    )
+    return WizardState(month=month, date=date, start=start, start_unreadable=start_unreadable, notices=notices)
 
 
 def _parse_date(value: str) -> dt.date | None:
@@ -299,12 +833,12 @@ def _instant_param(instant: dt.datetime) -> str:
 
 
 def _first_free_day(
-    coach: User, *, first: dt.date, last: dt.date, duration: dt.timedelta, zone: ZoneInfo, now: dt.datetime
+    coach: User, session_type: SessionType, *, first: dt.date, last: dt.date, zone: ZoneInfo, now: dt.datetime
 ) -> dt.date | None:
     if first > last:
         return None
     last = min(last, first + dt.timedelta(days=MAX_RANGE_DAYS - 1))
-    found = free_slots(coach=coach, duration=duration, start_date=first, end_date=last, viewer_tz=zone, now=now)
+    found = free_slots(coach=coach, session_type=session_type, start_date=first, end_date=last, viewer_tz=zone, now=now)
     return found[0].start.astimezone(zone).date() if found else None
 
 

@@ -1,12 +1,14 @@
 """The first steps of the booking wizard as a person sees them: the coach directory, the
-coach page's month calendar, the chosen day's times in the viewer's zone, and the chosen
-time's summary; with htmx and without, with bad query strings, on a fixed query budget."""
+coach's session types, the type's month calendar, the chosen day's times in the viewer's
+zone, and the chosen time's summary; with htmx and without, with bad query strings, on a
+fixed query budget."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
 from unittest import mock
+from urllib.parse import parse_qs
 
 import pytest
 import time_machine
@@ -20,7 +22,8 @@ from accounts.tests.factories import ClientFactory, CoachFactory, ConnectionFact
 from availability import selectors
 from availability.services import add_time_off, apply_default_pattern, set_day_windows, set_override
 from bookings import views
-from bookings.models import Allocation
+from bookings.models import Allocation, SessionType
+from bookings.tests.factories import SessionTypeFactory
 
 UTC = dt.UTC
 # Monday 2 March 2026, 06:00 UTC: 01:00 in New York, 07:00 in Paris. The United States
@@ -30,8 +33,16 @@ NOW = dt.datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 UNAVAILABLE = "This time is no longer available. Select another."
 
 
+def type_of(coach) -> SessionType:
+    """The coach's session type the calendar tests book: a 60-minute consultation."""
+    return SessionType.objects.filter(coach=coach).order_by("pk").first() or SessionTypeFactory(
+        coach=coach, title="Consultation", duration_minutes=60
+    )
+
+
 def page_url(coach, **params: str) -> str:
-    url = reverse("book_coach", args=[coach.pk])
+    """The calendar page of the coach's (first) session type."""
+    url = reverse("book_type", args=[coach.pk, type_of(coach).pk])
     if params:
         url += "?" + "&".join(f"{key}={value}" for key, value in params.items())
     return url
@@ -256,13 +267,13 @@ def test_month_navigation_stays_inside_the_booking_window(db, client) -> None:
 
     march = html(client.get(page_url(coach)))
     assert 'rel="prev"' not in march  # no past months
-    assert f'href="{in_html(page_url(coach, duration="60", month="2026-04"))}#calendar"' in march
+    assert f'href="{in_html(page_url(coach, month="2026-04"))}#calendar"' in march
 
     april = client.get(page_url(coach, month="2026-04"))
     body = html(april)
     assert "April 2026" in body
     assert 'rel="next"' not in body  # May is beyond the window
-    assert f'href="{in_html(page_url(coach, duration="60", month="2026-03"))}#calendar"' in body
+    assert f'href="{in_html(page_url(coach, month="2026-03"))}#calendar"' in body
     assert max(free_days(april)) == dt.date(2026, 4, 10)  # Friday; the 11th is a Saturday
 
 
@@ -349,15 +360,21 @@ def test_without_a_chosen_day_the_page_offers_the_first_free_day(coach, paris_cl
     assert re.search(r'data-testid="next-free-day">First free day: Monday 2 March</a>', body)
 
 
-def test_duration_changes_the_times_and_is_kept_in_the_links(coach, paris_client) -> None:
-    response = signed_in(paris_client).get(page_url(coach, date="2026-03-06", duration="90"))
-    # 90 minutes: 09:00–10:30 is the last morning start in 09:00–12:00 (10:30 in New York).
+def test_the_session_types_length_sets_the_times_and_duration_is_ignored(coach, paris_client) -> None:
+    long = SessionTypeFactory(coach=coach, title="Deep dive", duration_minutes=90)
+    url = reverse("book_type", args=[coach.pk, long.pk])
+    response = signed_in(paris_client).get(f"{url}?date=2026-03-06&duration=30")
+    # 90 minutes: 09:00–10:30 is the last morning start in 09:00–12:00 (10:30 in New York);
+    # a leftover ?duration from an old link changes nothing.
     assert times_shown(response)[:4] == ["15:00", "15:30", "16:00", "16:30"]
     assert "17:00" not in times_shown(response)[:5]
     body = html(response)
-    assert '<option value="90" selected>' in body
-    assert "duration=90&amp;date=2026-03-06&amp;start=" in body
-    assert "duration=90&amp;date=2026-03-10" in body  # calendar links keep it too
+    assert "Deep dive" in body
+    assert "90 min" in body
+    assert "duration=" not in body
+    assert 'class="flash' not in notices(response)
+    assert f"{url}?date=2026-03-06&amp;start=" in body
+    assert f"{url}?date=2026-03-10" in body  # the calendar's links lead to the same type
 
 
 # ---------------------------------------------------------------------------------------
@@ -374,21 +391,29 @@ def test_choosing_a_time_selects_it_and_shows_the_summary(coach, paris_client) -
     assert 'data-testid="booking-summary"' in body
     assert "Monday 9 March 2026" in body
     assert re.search(r'data-testid="summary-time">14:30–15:30 <span class="summary-zone">Europe/Paris</span>', body)
-    assert "60 minutes" in body
+    assert "Consultation" in body
     assert "Nora" in body
-    # The confirm step comes with the next issue: signed-in people see a disabled button.
-    assert re.search(r'<button type="button" class="btn btn-primary summary-continue" disabled', body)
-    assert "Booking opens in the next release" in body
+    # On to the confirm step, with the chosen instant in UTC.
+    confirm = reverse("book_confirm", args=[coach.pk, type_of(coach).pk])
+    assert re.search(
+        rf'<a class="btn btn-primary summary-continue" href="{re.escape(confirm)}\?start=2026-03-09T13%3A30%3A00Z"',
+        body,
+    )
+    assert "disabled" not in body.split('data-testid="booking-summary"', 1)[1]
     assert UNAVAILABLE not in body
 
 
-def test_a_visitors_continue_leads_to_login_and_back(coach) -> None:
+def test_a_visitors_continue_leads_to_login_and_back_to_the_confirm_step(coach) -> None:
     start = "2026-03-09T13:30:00Z"
     body = html(visitor("Europe/Paris").get(page_url(coach, date="2026-03-09", start=start)))
     match = re.search(r'<a class="btn btn-primary summary-continue" href="([^"]+)"', body)
     assert match
-    assert match.group(1).startswith("/accounts/login/?next=/book/")
-    assert "Booking opens in the next release" not in body
+    confirm = reverse("book_confirm", args=[coach.pk, type_of(coach).pk])
+    login, _, query = match.group(1).partition("?")
+    assert login == reverse("account_login")
+    next_url = parse_qs(query)["next"][0]
+    assert next_url == f"{confirm}?start=2026-03-09T13%3A30%3A00Z"
+    assert parse_qs(next_url.partition("?")[2])["start"] == [start]
 
 
 def test_an_offset_start_is_understood_too(coach, paris_client) -> None:
@@ -480,9 +505,7 @@ def test_a_history_restore_gets_the_full_page(coach, paris_client) -> None:
         ({"month": "march"}, "That month could not be read; showing this month.", "Choose a day"),
         ({"month": "2025-12"}, "showing this month.", "Choose a day"),
         ({"month": "2026-06"}, "showing this month.", "Choose a day"),
-        ({"duration": "17"}, "Sessions last 30, 45, 60 or 90 minutes; showing 60 minutes.", "Choose a day"),
-        ({"duration": "sixty"}, "Sessions last 30, 45, 60 or 90 minutes; showing 60 minutes.", "Choose a day"),
-        ({"date": "%00", "month": "%ff", "duration": "-1"}, "That date could not be read", "Monday 2 March"),
+        ({"date": "%00", "month": "%ff", "start": "%ff"}, "That date could not be read", "Monday 2 March"),
     ],
 )
 def test_bad_query_values_fall_back_with_a_message(coach, paris_client, query, notice, title) -> None:
@@ -505,7 +528,7 @@ def test_a_bad_start_keeps_the_day_and_asks_for_another_time(coach, paris_client
 
 
 def test_a_good_page_has_no_notices(coach, paris_client) -> None:
-    response = signed_in(paris_client).get(page_url(coach, date="2026-03-09", duration="45"))
+    response = signed_in(paris_client).get(page_url(coach, date="2026-03-09"))
     assert 'class="flash' not in notices(response)
 
 
@@ -542,18 +565,20 @@ def test_the_coach_page_query_count_does_not_grow_with_windows_or_days(db, paris
     large = _coach_with_windows("large@example.com", 20, window_days=60)
     http = signed_in(paris_client)
     http.get(page_url(small))  # warm the session and any per-process caches
-    counts = {
-        name: _queries_for(http, page_url(coach, month="2026-03", date="2026-03-03"))
+    urls = {
+        name: page_url(coach, month="2026-03", date="2026-03-03")
         for name, coach in (("small", small), ("large", large))
     }
+    counts = {name: _queries_for(http, url) for name, url in urls.items()}
     assert counts["small"] == counts["large"]
-    # And the large one's busier month costs the same as a quiet day on the htmx path.
+    # And the large one's busier month costs the same as a quiet day.
     assert _queries_for(http, page_url(large, date="2026-03-04")) == counts["large"]
 
 
 def test_the_coach_page_stays_within_a_fixed_query_budget(coach, paris_client, django_assert_max_num_queries) -> None:
     http = signed_in(paris_client)
-    with django_assert_max_num_queries(10):
-        http.get(page_url(coach, date="2026-03-09", start="2026-03-09T13:30:00Z"))
-    with django_assert_max_num_queries(10):
-        http.get(page_url(coach, date="2026-03-09"), HTTP_HX_REQUEST="true")
+    chosen, day = page_url(coach, date="2026-03-09", start="2026-03-09T13:30:00Z"), page_url(coach, date="2026-03-09")
+    with django_assert_max_num_queries(11):
+        http.get(chosen)
+    with django_assert_max_num_queries(11):
+        http.get(day, HTTP_HX_REQUEST="true")

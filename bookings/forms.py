@@ -1,0 +1,44 @@
+"""The booking wizard's forms: what a person adds when confirming a time or a seat."""
+
+from __future__ import annotations
+
+from django import forms
+
+from accounts.models import User
+
+NOTES_MAX = 2000
+
+
+class BookingForm(forms.Form):
+    """Notes to the coach, reminders, and for guardians whom the session is for.
+
+    ``people`` lists who the viewer may book for, themself first; with only themself the
+    "Book for" choice is left out and the booking is theirs."""
+
+    book_for = forms.TypedChoiceField(label="Book for", coerce=int, required=False)
+    notes = forms.CharField(
+        label="Notes to the coach",
+        required=False,
+        max_length=NOTES_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Anything the coach should know beforehand"}),
+    )
+    reminders = forms.BooleanField(label="Send me reminders before the session", required=False, initial=True)
+
+    def __init__(self, *args: object, people: list[User], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.people = {person.pk: person for person in people}
+        if len(people) > 1:
+            self.fields["book_for"].required = True
+            self.fields["book_for"].choices = [
+                (person.pk, "Myself" if index == 0 else person.display_name) for index, person in enumerate(people)
+            ]
+            self.fields["book_for"].initial = people[0].pk
+        else:
+            del self.fields["book_for"]
+        self._default = people[0]
+
+    def client(self) -> User:
+        """Who the session is for (call after ``is_valid()``)."""
+        if "book_for" not in self.fields:
+            return self._default
+        return self.people.get(self.cleaned_data.get("book_for"), self._default)
