@@ -175,7 +175,9 @@ def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
     who offers exactly one type goes straight on to that type's calendar, keeping any
     month, date or start the link carried."""
     coach = _visible_coach(request, coach_id)
-    types = list(selectors.session_types_of(coach).order_by("kind", "title", "pk"))
+    # One-on-one first, then group sessions, then workshops.
+    kind_order = {"one_on_one": 0, "group": 1, "workshop": 2}
+    types = sorted(selectors.session_types_of(coach), key=lambda st: (kind_order.get(st.kind, 3), st.title, st.pk))
     carried = {key: request.GET[key] for key in ("month", "date", "start") if request.GET.get(key)}
     notices: list[str] = []
     raw_type = (request.GET.get("type") or "").strip()
