@@ -25,6 +25,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
+import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -60,6 +61,7 @@ NOT_A_CLIENT = (
     "around here, but not book a session for yourself."
 )
 ONE_DAY = dt.timedelta(days=1)
+REFERENCE_SHAPE = re.compile(r"BK-\d{4}-\d{1,12}")
 GROUP_LIST_LIMIT = 60
 
 
@@ -589,8 +591,9 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 def _booking_by_reference(user: User, reference: str) -> Booking:
-    # Only references here: a bare number would be read as a row id by get_booking_for.
-    if not reference.startswith("BK-"):
+    # Only well-formed references reach the database: a bare number would be read as a row
+    # id by get_booking_for, and PostgreSQL refuses text with a NUL byte (an error, not a 404).
+    if not REFERENCE_SHAPE.fullmatch(reference):
         raise Http404("No such booking.")
     return selectors.get_booking_for(user, reference)
 

@@ -579,6 +579,9 @@ def test_who_may_reschedule(coach, consult, booking, ny_client) -> None:
     visitor = Client().get(url)
     assert visitor.status_code == 302
     assert query_of(visitor["Location"])["next"] == [url]
+    for bad in ("BK-%00", "123", str(booking.pk), "BK-2026-999999"):
+        assert signed_in(ny_client).get(f"/bookings/{bad}/reschedule/").status_code == 404
+        assert signed_in(ny_client).post(f"/bookings/{bad}/reschedule/confirm/?start={NEW_START}").status_code == 404
     booking.refresh_from_db()
     assert booking.session.start == START
 
