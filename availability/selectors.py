@@ -11,7 +11,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 import recurrence
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
@@ -37,13 +37,12 @@ def rules_for(
     return booking_rules_for(profile, session_type, duration=duration).slot_rules()
 
 
-def _weekly_window(window: AvailabilityWindow) -> engine.WeeklyWindow:
+def _weekly_window(window: AvailabilityWindow, type_ids: frozenset[int]) -> engine.WeeklyWindow:
     rule = None
     if window.recurrence is not None and window.recurrence.rrules:
         rule = "\n".join(
             line for line in recurrence.serialize(window.recurrence).splitlines() if line.startswith("RRULE:")
         )
-    type_ids = frozenset(st.pk for st in window.session_types.all())
     return engine.WeeklyWindow(
         session_type_ids=type_ids or None,
         weekdays=frozenset() if window.weekday is None else frozenset({window.weekday}),
@@ -60,13 +59,22 @@ def availability_inputs(
 ) -> tuple[list[engine.WeeklyWindow], list[engine.DateOverride], list[engine.TimeOff]]:
     """The coach's windows, overrides and time off touching local days first_day..last_day."""
     zone = ZoneInfo(coach.timezone)
-    windows = [
-        _weekly_window(window)
-        for window in AvailabilityWindow.objects.filter(coach=coach)
+    links = AvailabilityWindow.session_types.through.objects
+    rows = list(
+        AvailabilityWindow.objects.filter(coach=coach)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=last_day))
-        .prefetch_related("session_types")
-    ]
+        .annotate(is_limited=Exists(links.filter(availabilitywindow_id=OuterRef("pk"))))
+    )
+    # Which windows are limited to some session types (ids only; no query when none is).
+    limited: dict[int, set[int]] = {}
+    if any(row.is_limited for row in rows):
+        links = links.filter(availabilitywindow_id__in=[row.pk for row in rows if row.is_limited]).values_list(
+            "availabilitywindow_id", "sessiontype_id"
+        )
+        for window_id, type_id in links:
+            limited.setdefault(window_id, set()).add(type_id)
+    windows = [_weekly_window(row, frozenset(limited.get(row.pk, ()))) for row in rows]
     overrides = [
         engine.DateOverride(day=override.date, windows=tuple((w.start, w.end) for w in override.windows.all()))
         for override in DateOverride.objects.filter(coach=coach, date__range=(first_day, last_day)).prefetch_related(

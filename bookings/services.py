@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
@@ -47,7 +47,8 @@ from bookings.models import (
 from bookings.rules import BookingRules, rules_for
 from config.errors import DomainError, NotAllowed
 
-# Sent after the commit of every change: sender=Booking, booking_id, action, actor_id.
+# Sent after the commit of every change: sender=Booking and the ids of the booking, the
+# actor (None: the system), the client, who booked, and the coach; plus the action's name.
 booking_changed = Signal()
 
 REQUEST_EXPIRY = dt.timedelta(hours=24)
@@ -108,10 +109,15 @@ def _record(booking: Booking, *, actor: User | None, action: str, from_status: s
         note=note,
         data=data,
     )
-    booking_id, actor_id = booking.pk, actor.pk if actor else None
-    transaction.on_commit(
-        lambda: booking_changed.send(sender=Booking, booking_id=booking_id, action=action, actor_id=actor_id)
-    )
+    changed = {
+        "booking_id": booking.pk,
+        "action": action,
+        "actor_id": actor.pk if actor else None,
+        "client_id": booking.client_id,
+        "booked_by_id": booking.booked_by_id,
+        "coach_id": booking.session.coach_id,
+    }
+    transaction.on_commit(lambda: booking_changed.send(sender=Booking, **changed))
 
 
 def _new_reference_placeholder() -> str:
@@ -182,7 +188,9 @@ def _overlapping(
             blocked_start__gte=blocked_start - LONGEST_ALLOCATION,
             blocked_start__lt=blocked_end,
             blocked_end__gt=blocked_start,
-        ).exclude(pk__in=list(exclude))
+        )
+        .exclude(pk__in=list(exclude))
+        .values_list("pk", flat=True)
     )
 
 
@@ -196,24 +204,44 @@ def _check_coach_free(
         raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
 
 
-def _check_limits(coach: User, rules: BookingRules, *, start: dt.datetime, exclude: Iterable[int] = ()) -> None:
+def _check_coach_time(
+    coach: User,
+    rules: BookingRules,
+    *,
+    start: dt.datetime,
+    blocked_start: dt.datetime,
+    blocked_end: dt.datetime,
+    exclude: Iterable[int] = (),
+) -> None:
+    """One read of the coach's active allocations around ``start`` (its local ISO week and
+    anything near the blocked range): no overlap with the blocked range (``slot_taken``),
+    and room under the day and week limits in the coach's zone (``limit_reached``)."""
     zone = ZoneInfo(coach.timezone)
     day = start.astimezone(zone).date()
     day_start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     monday = day - dt.timedelta(days=day.weekday())
     week_start = dt.datetime.combine(monday, dt.time(), tzinfo=zone)
     week_end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=zone)
-    starts = list(
-        Allocation.objects.filter(
-            staff=coach, is_active=True, counts_toward_limits=True, start__gte=week_start, start__lt=week_end
+    rows = (
+        Allocation.objects.filter(staff=coach, is_active=True)
+        .filter(
+            Q(blocked_start__gte=blocked_start - LONGEST_ALLOCATION, blocked_start__lt=blocked_end)
+            | Q(start__gte=week_start, start__lt=week_end)
         )
         .exclude(pk__in=list(exclude))
-        .values_list("start", flat=True)
+        .values_list("start", "blocked_start", "blocked_end", "counts_toward_limits")
     )
-    if rules.max_per_week is not None and len(starts) >= rules.max_per_week:
+    in_week = in_day = 0
+    for other_start, other_blocked_start, other_blocked_end, counts in rows:
+        if other_blocked_start < blocked_end and other_blocked_end > blocked_start:
+            raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
+        if counts and week_start <= other_start < week_end:
+            in_week += 1
+            in_day += day_start <= other_start < day_end
+    if rules.max_per_week is not None and in_week >= rules.max_per_week:
         raise BookingRefused(f"{coach.display_name} is fully booked that week.", code="limit_reached")
-    same_day = sum(1 for s in starts if day_start <= s.astimezone(zone) < day_start + dt.timedelta(days=1))
-    if rules.max_per_day is not None and same_day >= rules.max_per_day:
+    if rules.max_per_day is not None and in_day >= rules.max_per_day:
         raise BookingRefused(f"{coach.display_name} is fully booked that day.", code="limit_reached")
 
 
@@ -368,8 +396,13 @@ def book_slot(
     try:
         with transaction.atomic():
             _lock_users(coach, client)
-            _check_coach_free(coach, blocked_start=start - rules.buffer_before, blocked_end=end + rules.buffer_after)
-            _check_limits(coach, rules, start=start)
+            _check_coach_time(
+                coach,
+                rules,
+                start=start,
+                blocked_start=start - rules.buffer_before,
+                blocked_end=end + rules.buffer_after,
+            )
             _check_client_free(client, start=start, end=end)
             resource = (
                 _free_resource(session_type.resource_kind, start=start, end=end) if session_type.resource_kind else None
@@ -917,10 +950,14 @@ def _move(booking: Booking, *, actor: User, start: dt.datetime, status: str, act
             _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
             old_session = booking.session
             own = list(Allocation.objects.filter(session=old_session, is_active=True).values_list("pk", flat=True))
-            _check_coach_free(
-                coach, blocked_start=start - rules.buffer_before, blocked_end=end + rules.buffer_after, exclude=own
+            _check_coach_time(
+                coach,
+                rules,
+                start=start,
+                blocked_start=start - rules.buffer_before,
+                blocked_end=end + rules.buffer_after,
+                exclude=own,
             )
-            _check_limits(coach, rules, start=start, exclude=own)
             _check_client_free(booking.client, start=start, end=end, exclude_booking=booking.pk)
             resource = (
                 _free_resource(session_type.resource_kind, start=start, end=end, exclude=own)
