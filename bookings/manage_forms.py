@@ -1,0 +1,143 @@
+"""Forms of the booking management pages: they only parse; the services decide.
+
+Times a coach types (suggested alternatives, a group session's start) are wall-clock times
+in the coach's own zone, whoever is typing them (the coach or back-office staff).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from accounts.models import Role, User
+from bookings.models import BookingStatus, SessionType
+from bookings.services import MAX_ALTERNATIVES
+
+LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def local_to_utc(value: str, zone: ZoneInfo) -> dt.datetime:
+    """A ``datetime-local`` value read as wall-clock time in ``zone``, as a UTC instant.
+    A time the clocks skip (spring forward) is refused rather than silently moved."""
+    try:
+        naive = dt.datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT)
+    except ValueError:
+        try:
+            naive = dt.datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT + ":%S")
+        except ValueError as exc:
+            raise ValidationError("Enter a date and time, like 2026-12-01T09:30.") from exc
+    aware = naive.replace(tzinfo=zone)
+    back = aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
+    if back != naive:
+        raise ValidationError(f"{naive:%d %b %Y %H:%M} doesn't exist in {zone.key}: the clocks change then.")
+    return aware.astimezone(dt.UTC)
+
+
+class ReasonForm(forms.Form):
+    """Cancel or decline: the reason is read by the client (the service says when it's required)."""
+
+    reason = forms.CharField(required=False, max_length=1000, strip=True)
+
+
+class QuestionForm(forms.Form):
+    question = forms.CharField(max_length=2000, error_messages={"required": "Write your question to the client."})
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(max_length=2000, error_messages={"required": "Write your answer."})
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(required=False, max_length=1000)
+
+
+class AcceptAlternativeForm(forms.Form):
+    start = forms.CharField(error_messages={"required": "Choose one of the suggested times."})
+
+    def clean_start(self) -> dt.datetime:
+        try:
+            value = dt.datetime.fromisoformat(self.cleaned_data["start"])
+        except ValueError as exc:
+            raise ValidationError("Choose one of the suggested times.") from exc
+        if value.tzinfo is None:
+            raise ValidationError("Choose one of the suggested times.")
+        return value
+
+
+class RateForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        choices=[(n, str(n)) for n in range(1, 6)],
+        coerce=int,
+        error_messages={"required": "Give a rating from 1 to 5.", "invalid_choice": "Give a rating from 1 to 5."},
+    )
+    feedback = forms.CharField(required=False, max_length=2000)
+
+
+class SuggestForm(forms.Form):
+    """Up to five alternative starts, typed in the coach's zone."""
+
+    note = forms.CharField(required=False, max_length=1000)
+
+    def __init__(self, *args, zone: ZoneInfo, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = zone
+        for index in range(1, MAX_ALTERNATIVES + 1):
+            self.fields[f"alt_{index}"] = forms.CharField(required=False, max_length=32)
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        times: list[dt.datetime] = []
+        for index in range(1, MAX_ALTERNATIVES + 1):
+            raw = (cleaned.get(f"alt_{index}") or "").strip()
+            if not raw:
+                continue
+            try:
+                times.append(local_to_utc(raw, self.zone))
+            except ValidationError as error:
+                self.add_error(f"alt_{index}", error)
+        if not times and not self.errors:
+            raise ValidationError("Suggest at least one time.")
+        cleaned["alternatives"] = times
+        return cleaned
+
+
+class PublishSessionForm(forms.Form):
+    """A coach puts a group session or workshop on the calendar."""
+
+    session_type = forms.ModelChoiceField(
+        queryset=SessionType.objects.none(),
+        label="Session type",
+        empty_label=None,
+        error_messages={"required": "Choose a session type.", "invalid_choice": "Choose one of your group types."},
+    )
+    start = forms.CharField(label="Starts", max_length=32, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    capacity = forms.IntegerField(label="Seats", min_value=1, required=False)
+
+    def __init__(self, *args, coach: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(coach.timezone)
+        self.fields["session_type"].queryset = SessionType.objects.filter(
+            coach=coach, is_active=True, kind__in=["group", "workshop"]
+        ).order_by("title")
+        self.fields["start"].help_text = f"In {coach.timezone}."
+
+    def clean_start(self) -> dt.datetime:
+        return local_to_utc(self.cleaned_data["start"], self.zone)
+
+
+class StaffFilterForm(forms.Form):
+    """The staff overview's filters; a bad value is dropped, never an error page."""
+
+    coach = forms.ModelChoiceField(
+        queryset=User.objects.filter(role=Role.COACH).order_by("name"), required=False, empty_label="All coaches"
+    )
+    status = forms.ChoiceField(choices=[("", "Any status"), *BookingStatus.choices], required=False)
+    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def filters(self) -> dict:
+        self.is_valid()  # invalid fields are simply left out of cleaned_data
+        return {name: self.cleaned_data.get(name) for name in self.fields}

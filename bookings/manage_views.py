@@ -1,0 +1,532 @@
+"""Pages where bookings are looked after: a booking's details and history with the actions
+each side may take, the dashboards' data, and the live fragments that keep the coach's
+and the staff's pages current without a reload.
+
+Views parse, authorize and render; every change goes through ``bookings.services``. A
+booking the viewer may not see is 404 (``get_booking_for``); one they may see but not
+change answers 403 with the service's message on the page; any other refusal shows its
+message with the service's 4xx status, never a 500.
+
+Every action is a plain POST form (redirect back on success) that htmx enhances: the
+response then replaces the part of the page the form lives in (the booking's details,
+a row of the requests queue, a row of the client's upcoming sessions).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.access import role_required
+from accounts.models import Role, User
+from bookings import live, selectors, services
+from bookings.manage_forms import (
+    AcceptAlternativeForm,
+    AnswerForm,
+    NoteForm,
+    PublishSessionForm,
+    QuestionForm,
+    RateForm,
+    ReasonForm,
+    StaffFilterForm,
+    SuggestForm,
+)
+from bookings.models import (
+    ACTIVE_STATUSES,
+    BOOKED_STATUSES,
+    Booking,
+    BookingStatus,
+    PlannedSession,
+    Session,
+)
+from config.errors import DomainError, NotAllowed
+
+STAFF_PAGE_SIZE = 25
+AGENDA_DAYS = 7
+ROSTER_LIMIT = 12
+
+ACTION_LABELS = {
+    "booked": "Booked",
+    "requested": "Requested",
+    "seat_taken": "Took a seat",
+    "approved": "Approved",
+    "declined": "Declined",
+    "alternatives_suggested": "Suggested other times",
+    "alternative_accepted": "Accepted a suggested time",
+    "alternatives_declined": "Declined the suggested times",
+    "information_requested": "Asked for more information",
+    "information_given": "Answered the coach's question",
+    "expired": "Expired without an answer",
+    "cancelled": "Cancelled",
+    "rescheduled": "Rescheduled",
+    "completed": "Completed",
+    "completed_automatically": "Completed",
+    "no_show": "Marked as a no-show",
+}
+
+SUCCESS_MESSAGES = {
+    "cancel": "The session is cancelled.",
+    "approve": "Request approved: the session is confirmed.",
+    "decline": "Request declined.",
+    "suggest": "Your suggested times were sent to the client.",
+    "ask": "Your question was sent to the client.",
+    "answer": "Your answer was sent to the coach.",
+    "accept-alternative": "You took the suggested time: the session is confirmed.",
+    "decline-alternatives": "You declined the suggested times; the request is withdrawn.",
+    "rate": "Thank you for your rating.",
+    "no-show": "Marked as a no-show.",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# Booking details
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    when: dt.datetime
+    who: str
+    action: str
+    from_status: str
+    to_status: str
+    note: str
+    late: bool
+
+
+def history_rows(booking: Booking) -> list[HistoryRow]:
+    labels = dict(BookingStatus.choices)
+    return [
+        HistoryRow(
+            when=event.created_at,
+            who=event.actor.display_name if event.actor else "System",
+            action=ACTION_LABELS.get(event.action, event.action.replace("_", " ").capitalize()),
+            from_status=labels.get(event.from_status, ""),
+            to_status=labels.get(event.to_status, event.to_status),
+            note=event.note,
+            late=bool(event.data.get("late")) if isinstance(event.data, dict) else False,
+        )
+        for event in selectors.history(booking)
+    ]
+
+
+def suggested_times(booking: Booking) -> list[tuple[str, dt.datetime]]:
+    """The coach's suggestions as (the value to post back, the instant)."""
+    times = []
+    for value in booking.suggested_alternatives or []:
+        try:
+            times.append((value, dt.datetime.fromisoformat(value)))
+        except (TypeError, ValueError):
+            continue
+    return times
+
+
+def booking_permissions(user: User, booking: Booking, *, now: dt.datetime) -> dict[str, bool]:
+    """Which actions the page offers ``user``; the services still decide."""
+    manager = services.is_manager(user, booking.session.coach)
+    client_side = not manager and services.can_act_for_client(user, booking)
+    started = booking.session.start <= now
+    requested = booking.status == BookingStatus.REQUESTED
+    return {
+        "manager": manager,
+        "client_side": client_side,
+        "cancel": (manager or client_side) and booking.status in ACTIVE_STATUSES and not started,
+        "reschedule": client_side
+        and booking.status in ACTIVE_STATUSES
+        and not started
+        and not booking.session.session_type.is_group,
+        "accept_alternative": client_side and requested and bool(booking.suggested_alternatives),
+        "answer": client_side and requested and bool(booking.info_request),
+        "rate": client_side and booking.status == BookingStatus.COMPLETED and booking.rating is None,
+        "approve": manager and requested,
+        "decline": manager and requested,
+        "suggest": manager and requested,
+        "ask": manager and requested,
+        "no_show": manager and booking.status in BOOKED_STATUSES and started,
+    }
+
+
+def _detail_context(request: HttpRequest, booking: Booking, **extra: object) -> dict:
+    now = timezone.now()
+    coach_zone = booking.session.coach.timezone
+    return {
+        "booking": booking,
+        "session": booking.session,
+        "can": booking_permissions(request.user, booking, now=now),
+        "history": history_rows(booking),
+        "alternatives": suggested_times(booking),
+        "coach_zone": coach_zone,
+        "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
+        "back_url": reverse("dashboard"),
+        **extra,
+    }
+
+
+@login_required
+@require_GET
+def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    booking = selectors.get_booking_for(request.user, reference)
+    return render(request, "bookings/detail.html", _detail_context(request, booking))
+
+
+# ---------------------------------------------------------------------------------------
+# Booking actions
+# ---------------------------------------------------------------------------------------
+
+
+def _form_error(form) -> DomainError:
+    """A form's errors as one refusal the page shows (400)."""
+    texts = [str(error) for errors in form.errors.values() for error in errors]
+    return DomainError(" ".join(texts) or "Check the form and try again.", code="invalid")
+
+
+def _valid(form):
+    if not form.is_valid():
+        raise _form_error(form)
+    return form.cleaned_data
+
+
+def _require_manager(user: User, booking: Booking) -> None:
+    if not services.is_manager(user, booking.session.coach):
+        raise NotAllowed("Only the coach or back-office staff can do that.")
+
+
+def _cancel(user: User, booking: Booking, data: QueryDict) -> Booking:
+    return services.cancel(booking=booking, actor=user, reason=_valid(ReasonForm(data))["reason"])
+
+
+def _approve(user: User, booking: Booking, data: QueryDict) -> Booking:
+    return services.approve(booking=booking, actor=user, note=_valid(NoteForm(data))["note"])
+
+
+def _decline(user: User, booking: Booking, data: QueryDict) -> Booking:
+    return services.decline(booking=booking, actor=user, reason=_valid(ReasonForm(data))["reason"])
+
+
+def _suggest(user: User, booking: Booking, data: QueryDict) -> Booking:
+    _require_manager(user, booking)  # refuse (403) before reading the times
+    cleaned = _valid(SuggestForm(data, zone=ZoneInfo(booking.session.coach.timezone)))
+    return services.suggest_alternatives(
+        booking=booking, actor=user, alternatives=cleaned["alternatives"], note=cleaned["note"]
+    )
+
+
+def _ask(user: User, booking: Booking, data: QueryDict) -> Booking:
+    _require_manager(user, booking)
+    return services.request_information(booking=booking, actor=user, question=_valid(QuestionForm(data))["question"])
+
+
+def _answer(user: User, booking: Booking, data: QueryDict) -> Booking:
+    if not services.can_act_for_client(user, booking):
+        raise NotAllowed("Only the client (or who booked for them) can do that.")
+    return services.answer_information(booking=booking, actor=user, answer=_valid(AnswerForm(data))["answer"])
+
+
+def _accept_alternative(user: User, booking: Booking, data: QueryDict) -> Booking:
+    if not services.can_act_for_client(user, booking):
+        raise NotAllowed("Only the client (or who booked for them) can do that.")
+    return services.accept_alternative(booking=booking, actor=user, start=_valid(AcceptAlternativeForm(data))["start"])
+
+
+def _decline_alternatives(user: User, booking: Booking, data: QueryDict) -> Booking:
+    return services.decline_alternatives(booking=booking, actor=user, note=_valid(NoteForm(data))["note"])
+
+
+def _rate(user: User, booking: Booking, data: QueryDict) -> Booking:
+    if not services.can_act_for_client(user, booking):
+        raise NotAllowed("Only the client (or who booked for them) can do that.")
+    cleaned = _valid(RateForm(data))
+    return services.rate(booking=booking, actor=user, rating=cleaned["rating"], feedback=cleaned["feedback"])
+
+
+def _no_show(user: User, booking: Booking, data: QueryDict) -> Booking:
+    return services.mark_no_show(booking=booking, actor=user)
+
+
+ACTIONS: dict[str, Callable[[User, Booking, QueryDict], Booking]] = {
+    "cancel": _cancel,
+    "approve": _approve,
+    "decline": _decline,
+    "suggest": _suggest,
+    "ask": _ask,
+    "answer": _answer,
+    "accept-alternative": _accept_alternative,
+    "decline-alternatives": _decline_alternatives,
+    "rate": _rate,
+    "no-show": _no_show,
+}
+
+
+def _safe_next(request: HttpRequest) -> str | None:
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
+        return next_url
+    return None
+
+
+@login_required
+@require_POST
+def booking_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    booking = selectors.get_booking_for(request.user, reference)
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise Http404("No such action.")
+    error: str | None = None
+    status = 200
+    try:
+        handler(request.user, booking, request.POST)
+    except DomainError as refusal:  # NotAllowed included: 403
+        error = refusal.message
+        status = refusal.status if 400 <= refusal.status < 500 else 400
+    notice = None if error else SUCCESS_MESSAGES[action]
+    # Read it again as the viewer sees it: the service may have moved or ended it.
+    booking = selectors.get_booking_for(request.user, booking.pk)
+    ui = request.POST.get("ui", "")
+    if request.htmx and ui == "queue":
+        return render(
+            request,
+            "accounts/coach_dashboard.html#request_row",
+            {
+                "req": booking,
+                "row_notice": notice,
+                "row_error": error,
+                "requests_count": selectors.requests_queue(booking.session.coach).count(),
+                "oob_count": True,
+                "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
+            },
+            status=status,
+        )
+    if request.htmx and ui == "upcoming":
+        return render(
+            request,
+            "accounts/client_dashboard.html#upcoming_row",
+            {"b": booking, "row_notice": notice, "row_error": error, "now": timezone.now()},
+            status=status,
+        )
+    if error is None and not request.htmx:
+        messages.success(request, notice)
+        return redirect(_safe_next(request) or reverse("booking_detail", args=[booking.reference]))
+    template = "bookings/detail.html#detail" if request.htmx else "bookings/detail.html"
+    context = _detail_context(request, booking, notice=notice, error=error, posted=request.POST, action=action)
+    return render(request, template, context, status=status)
+
+
+# ---------------------------------------------------------------------------------------
+# Client dashboard
+# ---------------------------------------------------------------------------------------
+
+
+def client_dashboard_context(client: User, *, now: dt.datetime | None = None) -> dict:
+    now = now or timezone.now()
+    bookings = selectors.client_bookings(client, now=now)
+    return {
+        "upcoming": bookings["upcoming"],
+        "past": bookings["past"][:20],
+        "plans": list(selectors.plans_of(client)),
+        "now": now,
+    }
+
+
+@login_required
+@require_POST
+def plan_drop(request: HttpRequest, pk: int) -> HttpResponse:
+    plan = PlannedSession.objects.select_related("session_type", "client").filter(pk=pk, closed_at__isnull=True).first()
+    if plan is None or not (request.user.pk in (plan.client_id, plan.booked_by_id) or request.user.is_staff_member):
+        raise Http404("No such plan.")
+    try:
+        services.drop_plan(plan=plan, actor=request.user)
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+        return redirect("client_dashboard")
+    if request.htmx:
+        return HttpResponse("")
+    messages.success(request, f"{plan.session_type.title} removed from your list.")
+    return redirect("client_dashboard")
+
+
+# ---------------------------------------------------------------------------------------
+# Coach dashboard
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgendaDay:
+    date: dt.date
+    sessions: list[Session]
+
+
+def coach_live_context(coach: User, *, now: dt.datetime | None = None) -> dict:
+    """The parts of the coach's dashboard that refresh themselves: today's agenda, the
+    next days, the requests queue and the group rosters, with the change counter they
+    were read at (read first, so a change during the reads shows on the next poll)."""
+    version = live.version(coach.pk)
+    now = now or timezone.now()
+    zone = ZoneInfo(coach.timezone)
+    today = now.astimezone(zone).date()
+    start, _ = selectors.local_day_bounds(today, zone)
+    end, _ = selectors.local_day_bounds(today + dt.timedelta(days=AGENDA_DAYS), zone)
+    sessions = selectors.coach_agenda(coach, start=start, end=end)
+    by_day: dict[dt.date, list[Session]] = {}
+    for session in sessions:
+        by_day.setdefault(session.start.astimezone(zone).date(), []).append(session)
+    week = [AgendaDay(day, by_day[day]) for day in sorted(by_day) if day != today]
+    requests = list(selectors.requests_queue(coach))
+    active = Booking.objects.filter(status__in=ACTIVE_STATUSES).select_related("client").order_by("created_at")
+    rosters = list(
+        selectors.upcoming_group_sessions(coach=coach, now=now).prefetch_related(
+            Prefetch("bookings", queryset=active, to_attr="active_bookings")
+        )[:ROSTER_LIMIT]
+    )
+    return {
+        "live_version": version,
+        "live_url": f"{reverse('coach_live')}?{urlencode({'v': version})}",
+        "today": today,
+        "today_sessions": by_day.get(today, []),
+        "week": week,
+        "requests": requests,
+        "requests_count": len(requests),
+        "rosters": rosters,
+        "now": now,
+        "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
+    }
+
+
+@role_required(Role.COACH)
+@require_GET
+def coach_live(request: HttpRequest) -> HttpResponse:
+    """The coach's live fragment; ``204`` while nothing changed since version ``v``."""
+    if request.GET.get("v", "") == str(live.version(request.user.pk)):
+        return HttpResponse(status=204)
+    return render(request, "accounts/coach_dashboard.html#live", coach_live_context(request.user))
+
+
+def _manageable_session(user: User, pk: int) -> Session:
+    session = Session.objects.select_related("coach", "session_type").filter(pk=pk).first()
+    if session is None or not services.is_manager(user, session.coach):
+        raise Http404("No such session.")
+    return session
+
+
+@role_required(Role.COACH)
+@require_POST
+def session_publish(request: HttpRequest) -> HttpResponse:
+    form = PublishSessionForm(request.POST, coach=request.user)
+    status = 400
+    if form.is_valid():
+        try:
+            session = services.publish_session(
+                actor=request.user,
+                session_type=form.cleaned_data["session_type"],
+                start=form.cleaned_data["start"],
+                capacity=form.cleaned_data["capacity"],
+            )
+        except DomainError as refusal:
+            form.add_error(None, refusal.message)
+            status = refusal.status if 400 <= refusal.status < 500 else 400
+        else:
+            local = timezone.localtime(session.start)
+            text = f"{session.session_type.title} published for {local:%a %d %b, %H:%M}."
+            if request.htmx:
+                fresh = PublishSessionForm(coach=request.user)
+                response = render(
+                    request, "accounts/coach_dashboard.html#publish", {"publish_form": fresh, "publish_notice": text}
+                )
+                response["HX-Trigger"] = "live-refresh"  # the rosters show the new session now
+                return response
+            messages.success(request, text)
+            return redirect("coach_dashboard")
+    if request.htmx:
+        return render(request, "accounts/coach_dashboard.html#publish", {"publish_form": form}, status=status)
+    from accounts.views import render_coach_dashboard
+
+    return render_coach_dashboard(request, publish_form=form, status=status)
+
+
+@login_required
+@require_POST
+def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = _manageable_session(request.user, pk)
+    form = ReasonForm(request.POST)
+    try:
+        services.cancel_session(session=session, actor=request.user, reason=_valid(form)["reason"])
+    except DomainError as refusal:
+        error, status = refusal.message, (refusal.status if 400 <= refusal.status < 500 else 400)
+    else:
+        # A session nobody had joined changes no booking, so nothing else moves the counters.
+        live.bump(session.coach_id, live.STAFF_SCOPE)
+        error, status = None, 200
+    text = error or f"{session.session_type.title} on {timezone.localtime(session.start):%a %d %b, %H:%M} is cancelled."
+    if request.htmx and session.coach_id == request.user.pk:
+        context = coach_live_context(request.user)
+        context["live_notice"], context["live_error"] = (None, error) if error else (text, None)
+        return render(request, "accounts/coach_dashboard.html#live", context, status=status)
+    if error:
+        messages.error(request, error)
+        if session.coach_id == request.user.pk:
+            from accounts.views import render_coach_dashboard
+
+            return render_coach_dashboard(request, status=status)
+        return redirect("dashboard")
+    messages.success(request, text)
+    return redirect(_safe_next(request) or reverse("dashboard"))
+
+
+# ---------------------------------------------------------------------------------------
+# Staff overview
+# ---------------------------------------------------------------------------------------
+
+
+def staff_live_context(request: HttpRequest) -> dict:
+    """The staff overview's bookings table: filtered, paginated, with its change counter."""
+    version = live.version(live.STAFF_SCOPE)
+    form = StaffFilterForm(request.GET or None)
+    filters = form.filters() if request.GET else {}
+    zone = ZoneInfo(request.viewer_timezone)
+    bookings = selectors.staff_sessions(
+        coach_id=filters["coach"].pk if filters.get("coach") else None,
+        status=filters.get("status") or None,
+        day_from=filters.get("date_from"),
+        day_to=filters.get("date_to"),
+        zone=zone,
+    )
+    page = Paginator(bookings, STAFF_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = {
+        key: value
+        for key, value in {
+            "coach": filters["coach"].pk if filters.get("coach") else "",
+            "status": filters.get("status") or "",
+            "date_from": filters["date_from"].isoformat() if filters.get("date_from") else "",
+            "date_to": filters["date_to"].isoformat() if filters.get("date_to") else "",
+        }.items()
+        if value
+    }
+    return {
+        "filter_form": form if request.GET else StaffFilterForm(),
+        "page": page,
+        "filter_query": urlencode(query),
+        "filtered": bool(query),
+        "live_version": version,
+        "live_url": f"{reverse('staff_live')}?{urlencode({**query, 'page': page.number, 'v': version})}",
+    }
+
+
+@role_required(Role.STAFF)
+@require_GET
+def staff_live(request: HttpRequest) -> HttpResponse:
+    if request.GET.get("v", "") == str(live.version(live.STAFF_SCOPE)):
+        return HttpResponse(status=204)
+    return render(request, "accounts/staff_dashboard.html#live", staff_live_context(request))
