@@ -369,11 +369,11 @@ class AgendaDay:
     sessions: list[Session]
 
 
-def coach_live_context(coach: User, *, now: dt.datetime | None = None) -> dict:
+def coach_live_context(coach: User, *, now: dt.datetime | None = None, version: str | None = None) -> dict:
     """The parts of the coach's dashboard that refresh themselves: today's agenda, the
     next days, the requests queue and the group rosters, with the change counter they
     were read at (read first, so a change during the reads shows on the next poll)."""
-    version = live.version(coach.pk)
+    version = str(live.version(coach.pk)) if version is None else version
     now = now or timezone.now()
     zone = ZoneInfo(coach.timezone)
     today = now.astimezone(zone).date()
@@ -409,9 +409,10 @@ def coach_live_context(coach: User, *, now: dt.datetime | None = None) -> dict:
 @require_GET
 def coach_live(request: HttpRequest) -> HttpResponse:
     """The coach's live fragment; ``204`` while nothing changed since version ``v``."""
-    if request.GET.get("v", "") == str(live.version(request.user.pk)):
+    current = str(live.version(request.user.pk))
+    if request.GET.get("v", "") == current:
         return HttpResponse(status=204)
-    return render(request, "accounts/coach_dashboard.html#live", coach_live_context(request.user))
+    return render(request, "accounts/coach_dashboard.html#live", coach_live_context(request.user, version=current))
 
 
 def _manageable_session(user: User, pk: int) -> Session:
@@ -490,9 +491,9 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------------------
 
 
-def staff_live_context(request: HttpRequest) -> dict:
+def staff_live_context(request: HttpRequest, *, version: str | None = None) -> dict:
     """The staff overview's bookings table: filtered, paginated, with its change counter."""
-    version = live.version(live.STAFF_SCOPE)
+    version = str(live.version(live.STAFF_SCOPE)) if version is None else version
     form = StaffFilterForm(request.GET or None)
     filters = form.filters() if request.GET else {}
     zone = ZoneInfo(request.viewer_timezone)
@@ -527,6 +528,7 @@ def staff_live_context(request: HttpRequest) -> dict:
 @role_required(Role.STAFF)
 @require_GET
 def staff_live(request: HttpRequest) -> HttpResponse:
-    if request.GET.get("v", "") == str(live.version(live.STAFF_SCOPE)):
+    current = str(live.version(live.STAFF_SCOPE))
+    if request.GET.get("v", "") == current:
         return HttpResponse(status=204)
-    return render(request, "accounts/staff_dashboard.html#live", staff_live_context(request))
+    return render(request, "accounts/staff_dashboard.html#live", staff_live_context(request, version=current))

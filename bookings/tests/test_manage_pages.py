@@ -671,7 +671,13 @@ def thirty(coach, client_ny):
 
 @pytest.mark.parametrize(
     ("who", "path", "limit"),
-    [("client", "/client/", 9), ("coach", "/coach/", 12), ("staff", "/staff/", 12)],
+    [
+        ("client", "/client/", 7),
+        ("coach", "/coach/", 12),
+        ("staff", "/staff/", 10),
+        ("coach", "/coach/live/?v=stale", 8),
+        ("staff", "/staff/live/?v=stale", 5),
+    ],
 )
 def test_dashboards_have_a_fixed_number_of_queries(
     thirty, coach, client_ny, who, path, limit, django_assert_max_num_queries
