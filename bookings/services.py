@@ -160,6 +160,8 @@ def _check_may_book(*, actor: User, client: User, coach: User) -> bool:
     """Who may book whom; returns whether the client is connected to the coach."""
     if not can_book_for(actor, client):
         raise NotAllowed("You can book only for yourself or for someone you are the guardian of.")
+    if client.pk == coach.pk:
+        raise DomainError("You can't book a session with yourself.", code="invalid")
     if not coach.is_active or coach.role != Role.COACH:
         raise BookingRefused("This coach is not taking bookings.", code="not_connected")
     connected = is_connected(client, coach)
@@ -629,6 +631,12 @@ def approve(*, booking: Booking, actor: User, note: str = "", now: dt.datetime |
             booking = _lock_booking(booking)
             _require_status(booking, BookingStatus.REQUESTED, message="This request has already been answered.")
             session = booking.session
+            if session.start <= now:
+                raise DomainError(
+                    "This session's time has passed; the request can only be declined.",
+                    code="invalid_transition",
+                    status=409,
+                )
             holds = list(Allocation.objects.filter(session=session, is_active=True))
             own = [hold.pk for hold in holds]
             staff_hold = next((hold for hold in holds if hold.staff_id), None)

@@ -657,3 +657,21 @@ def test_every_event_matches_the_status_machine():
             assert event.to_status in TRANSITIONS[event.from_status]
         else:
             assert event.to_status in INITIAL_STATUSES
+
+
+def test_a_request_whose_time_has_passed_cannot_be_approved(request_setup, frozen):
+    coach, st, client, booking = request_setup  # noqa: RUF059
+    frozen.move_to(booking.session.start + dt.timedelta(minutes=1))
+    refused("invalid_transition", services.approve, booking=booking, actor=coach)
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.REQUESTED
+
+
+def test_a_coach_cannot_book_a_session_with_themself():
+    coach = open_coach()
+    st = SessionTypeFactory(coach=coach)
+    refused("invalid", services.book_slot, client=coach, session_type=st, start=TOMORROW_10_PARIS)
+    group = GroupTypeFactory(coach=coach)
+    session = services.publish_session(actor=coach, session_type=group, start=TOMORROW_10_PARIS + 3 * H)
+    refused("invalid", services.take_seat, client=coach, session=session)
+    assert not Booking.objects.exists()
