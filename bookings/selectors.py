@@ -7,6 +7,7 @@ the client's guardians, the session's coach, and staff; anything else is 404.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
@@ -27,6 +28,7 @@ from bookings.models import (
 )
 
 UTC_ZONE = ZoneInfo("UTC")
+REFERENCE = re.compile(r"BK-\d{4}-\d{6,12}")
 BOOKING_RELATED = ("session", "session__session_type", "session__coach", "session__resource", "client", "booked_by")
 
 
@@ -40,7 +42,13 @@ def bookings_visible_to(user: User) -> QuerySet[Booking]:
 
 def get_booking_for(user: User, pk: int | str) -> Booking:
     """The booking by id or reference, or 404 if ``user`` may not see it."""
-    lookup = Q(reference=pk) if isinstance(pk, str) and not pk.isdigit() else Q(pk=int(pk))
+    text = str(pk)
+    if text.isascii() and text.isdigit() and len(text) < 19:
+        lookup = Q(pk=int(text))
+    elif REFERENCE.fullmatch(text):
+        lookup = Q(reference=text)
+    else:
+        raise Http404("No such booking.")
     booking = bookings_visible_to(user).filter(lookup).first()
     if booking is None:
         raise Http404("No such booking.")
