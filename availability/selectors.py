@@ -90,15 +90,21 @@ def availability_inputs(
     return windows, overrides, time_off
 
 
-def busy_intervals(coach: User, *, start: dt.datetime, end: dt.datetime) -> list[engine.BusyInterval]:
-    """Active allocations of ``coach`` whose blocked range touches [start, end)."""
+def busy_intervals(
+    coach: User, *, start: dt.datetime, end: dt.datetime, ignore_session_id: int | None = None
+) -> list[engine.BusyInterval]:
+    """Active allocations of ``coach`` whose blocked range touches [start, end), except
+    those of ``ignore_session_id`` (a booking being moved doesn't block its own way)."""
     rows = Allocation.objects.filter(
         staff=coach,
         is_active=True,
         blocked_start__gte=start - LONGEST_ALLOCATION,
         blocked_start__lt=end,
         blocked_end__gt=start,
-    ).values_list("start", "end", "blocked_start", "blocked_end", "counts_toward_limits")
+    )
+    if ignore_session_id is not None:
+        rows = rows.exclude(session_id=ignore_session_id)
+    rows = rows.values_list("start", "end", "blocked_start", "blocked_end", "counts_toward_limits")
     return [
         engine.BusyInterval(start=s, end=e, blocked_start=bs, blocked_end=be, counts_toward_limits=counts)
         for s, e, bs, be, counts in rows
@@ -114,6 +120,7 @@ def free_slots(
     duration: dt.timedelta | None = None,
     session_type: SessionType | None = None,
     now: dt.datetime | None = None,
+    ignore_session_id: int | None = None,
 ) -> list[engine.Slot]:
     """Free slots starting on viewer-local days start_date..end_date (inclusive), for a
     session type (its duration and rules, and the windows open to it) or a bare duration."""
@@ -129,7 +136,7 @@ def free_slots(
     # Whole ISO weeks, so the weekly limit counts sessions outside the range too.
     week_start = local_midnight(first_day - dt.timedelta(days=first_day.weekday()), zone)
     week_end = local_midnight(last_day + dt.timedelta(days=7 - last_day.weekday()), zone)
-    busy = busy_intervals(coach, start=week_start, end=week_end)
+    busy = busy_intervals(coach, start=week_start, end=week_end, ignore_session_id=ignore_session_id)
     return engine.free_slots(
         windows=windows,
         overrides=overrides,

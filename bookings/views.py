@@ -268,7 +268,9 @@ def _group_sessions(request: HttpRequest, coach: User, session_type: SessionType
     )
 
 
-def _picker_context(request: HttpRequest, *, coach: User, session_type: SessionType, base: str) -> dict:
+def _picker_context(
+    request: HttpRequest, *, coach: User, session_type: SessionType, base: str, moving: Booking | None = None
+) -> dict:
     """The calendar, the chosen day's times and the chosen time, for ``session_type``
     with ``coach``; links lead to ``base`` with the wizard's query string."""
     zone = ZoneInfo(request.viewer_timezone)
@@ -292,6 +294,7 @@ def _picker_context(request: HttpRequest, *, coach: User, session_type: SessionT
             end_date=range_last,
             viewer_tz=zone,
             now=now,
+            ignore_session_id=moving.session_id if moving is not None else None,
         )
         if range_first <= range_last
         else []
@@ -410,13 +413,23 @@ def _people(user: User) -> list[User]:
     return [user, *(link.dependent for link in dependents_of(user).order_by("dependent__name", "dependent__pk"))]
 
 
-def _free_at(coach: User, session_type: SessionType, start: dt.datetime, zone: ZoneInfo) -> bool:
-    """Whether ``start`` is still one of the free slots offered for ``session_type``."""
+def _free_at(
+    coach: User, session_type: SessionType, start: dt.datetime, zone: ZoneInfo, moving: Booking | None = None
+) -> bool:
+    """Whether ``start`` is still one of the free slots offered for ``session_type`` (for
+    ``moving``, a booking being rescheduled, its own time doesn't count as taken)."""
     day = start.astimezone(zone).date()
     today = timezone.now().astimezone(zone).date()
     if day < today:
         return False
-    found = free_slots(coach=coach, session_type=session_type, start_date=day, end_date=day, viewer_tz=zone)
+    found = free_slots(
+        coach=coach,
+        session_type=session_type,
+        start_date=day,
+        end_date=day,
+        viewer_tz=zone,
+        ignore_session_id=moving.session_id if moving is not None else None,
+    )
     return any(slot.start == start for slot in found)
 
 
@@ -672,7 +685,9 @@ def reschedule(request: HttpRequest, reference: str) -> HttpResponse:
     if blocked:
         return _reschedule_blocked(request, booking, blocked)
     base = reverse("booking_reschedule", args=[booking.reference])
-    context = _picker_context(request, coach=session.coach, session_type=session.session_type, base=base)
+    context = _picker_context(
+        request, coach=session.coach, session_type=session.session_type, base=base, moving=booking
+    )
     selected = context["selected"]
     confirm_url = reverse("booking_reschedule_confirm", args=[booking.reference])
     context |= {
@@ -711,7 +726,7 @@ def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
     error: str | None = None
     status = 200
     if request.method == "GET":
-        if start != session.start and not _free_at(coach, session_type, start, zone):
+        if start != session.start and not _free_at(coach, session_type, start, zone, moving=booking):
             return _back_to_times(base, start, raw, zone)
     else:
         try:

@@ -553,6 +553,26 @@ def test_a_reschedule_through_the_pages(coach, consult, booking, ny_client) -> N
     assert "Moved to Thursday 3 December at 08:00 (America/New_York)." in html(detail)
 
 
+def test_moving_a_booking_by_half_an_hour_is_offered_and_works(coach, consult, booking, ny_client) -> None:
+    """The booking's own time doesn't block its way: 10:30 Paris overlaps the 10:00 booking
+    being moved, yet it is offered, and the move goes through."""
+    profile = coach.coach_profile
+    profile.slot_step_minutes = 30
+    profile.save()
+    http = signed_in(ny_client)
+    base = reverse("booking_reschedule", args=[booking.reference])
+    half_past = "2026-12-02T09:30:00Z"  # 10:30 Paris, 04:30 New York
+    assert "04:30" in times_shown(http.get(f"{base}?date=2026-12-02"))
+    assert "04:30" not in times_shown(
+        signed_in(ClientFactory(timezone="America/New_York")).get(type_url(consult, date="2026-12-02"))
+    )
+    confirm = f"{reverse('booking_reschedule_confirm', args=[booking.reference])}?start={half_past}"
+    assert http.get(confirm).status_code == 200
+    assert http.post(confirm).status_code == 303
+    booking.refresh_from_db()
+    assert booking.session.start == dt.datetime(2026, 12, 2, 9, 30, tzinfo=UTC)
+
+
 def test_a_reschedule_to_a_time_taken_meanwhile_goes_back_to_the_times(coach, consult, booking, ny_client) -> None:
     http = signed_in(ny_client)
     confirm = f"{reverse('booking_reschedule_confirm', args=[booking.reference])}?start={NEW_START}"
