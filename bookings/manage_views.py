@@ -494,9 +494,15 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_live_context(request: HttpRequest, *, version: str | None = None) -> dict:
     """The staff overview's bookings table: filtered, paginated, with its change counter."""
     version = str(live.version(live.STAFF_SCOPE)) if version is None else version
-    form = StaffFilterForm(request.GET or None)
-    filters = form.filters() if request.GET else {}
     zone = ZoneInfo(request.viewer_timezone)
+    if request.GET:
+        form = StaffFilterForm(request.GET)
+        filters = form.filters()
+    else:
+        # Opening the overview shows what is coming, from today on; "Show all" clears it.
+        today = timezone.now().astimezone(zone).date()
+        form = StaffFilterForm(initial={"date_from": today})
+        filters = {"date_from": today}
     bookings = selectors.staff_sessions(
         coach_id=filters["coach"].pk if filters.get("coach") else None,
         status=filters.get("status") or None,
@@ -516,7 +522,7 @@ def staff_live_context(request: HttpRequest, *, version: str | None = None) -> d
         if value
     }
     return {
-        "filter_form": form if request.GET else StaffFilterForm(),
+        "filter_form": form,
         "page": page,
         "filter_query": urlencode(query),
         "filtered": bool(query),

@@ -310,6 +310,12 @@ class TestClientActions:
         event = booking.events.last()
         assert (event.action, event.actor, event.note) == ("cancelled", client_ny, "Plans changed")
 
+    def test_reschedule_links_to_the_wizard_step(self, booking, client_ny, coach):
+        link = f'href="/bookings/{booking.reference}/reschedule/"'
+        assert link in text(browser(client_ny).get(detail_url(booking)))
+        assert link in text(browser(client_ny).get("/client/"))
+        assert link not in text(browser(coach).get(detail_url(booking)))
+
     def test_a_late_cancel_shows_the_policy(self, coach, client_ny):
         strict = SessionTypeFactory(coach=coach, cancellation_notice_hours=48)
         late = services.book_slot(client=client_ny, session_type=strict, start=TOMORROW_9)
@@ -463,7 +469,7 @@ class TestClientDashboard:
         plan = services.schedule_later(client=client_ny, session_type=one_on_one)
         body = text(browser(client_ny).get("/client/"))
         assert 'data-testid="to-be-scheduled"' in body and "Consultation" in body
-        assert 'data-testid="plan-pick"' in body
+        assert f'href="/book/{one_on_one.coach_id}/{one_on_one.pk}/" data-testid="plan-pick"' in body
 
         response = browser(client_ny).post(f"/plans/{plan.pk}/remove/")
         assert response.status_code == 302
@@ -597,6 +603,20 @@ class TestStaffOverview:
             mine[1].reference,
             mine[2].reference,
         ]
+
+    def test_opens_on_today_onwards_and_can_show_all(self, coach, one_on_one, client_ny, frozen):
+        frozen.move_to(NOW - dt.timedelta(days=3))
+        old = services.book_slot(client=client_ny, session_type=one_on_one, start=TOMORROW_9 - dt.timedelta(days=2))
+        frozen.move_to(NOW)
+        new = services.book_slot(client=client_ny, session_type=one_on_one, start=TOMORROW_9)
+        staff = browser(StaffFactory(timezone="UTC"))
+
+        default = text(staff.get("/staff/"))
+        assert new.reference in default and old.reference not in default
+        assert 'name="date_from" value="2026-12-01"' in default
+
+        everything = text(staff.get("/staff/?date_from="))
+        assert new.reference in everything and old.reference in everything
 
     def test_bad_filters_are_ignored_not_an_error(self, booking):
         response = browser(StaffFactory()).get("/staff/?coach=abc&status=nope&date_from=yesterday&page=99")
