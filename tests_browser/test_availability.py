@@ -20,6 +20,7 @@ from accounts.tests.factories import ClientFactory, CoachFactory
 from availability import services
 from availability.models import AvailabilityWindow, DateOverride, Weekday
 from availability.selectors import free_slots
+from bookings.tests.factories import SessionTypeFactory
 from tests_browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser
@@ -41,9 +42,11 @@ def make_coach(email: str = "carl@example.com", name: str = "Carl Coach", zone: 
 
 
 def open_coach() -> User:
-    """The New York coach with the default pattern (Monday to Friday, 09–12 and 13–17)."""
+    """The New York coach with the default pattern (Monday to Friday, 09–12 and 13–17) and
+    one 60-minute session type (so the coach page goes straight to the calendar)."""
     coach = make_coach()
     services.apply_default_pattern(coach=coach, actor=coach)
+    SessionTypeFactory(coach=coach, title="Consultation", duration_minutes=60)
     return coach
 
 
@@ -187,12 +190,12 @@ def bookable_day_in_kolkata(coach: User) -> tuple[dt.date, dt.datetime]:
     on the clock), and the coach's first free slot on it, found on the coach's New York clock."""
     now = timezone.now()
     today = now.astimezone(KOLKATA).date()
-    duration = 1 * HOUR  # the page's default session length
+    session_type = coach.session_types.get()
     # The coach's free slots on their own days, then the first one falling on a Kolkata day
     # from the day after tomorrow on.
     ny_slots = free_slots(
         coach=coach,
-        duration=duration,
+        session_type=session_type,
         start_date=today,
         end_date=today + dt.timedelta(days=10),
         viewer_tz=NEW_YORK,
@@ -201,7 +204,9 @@ def bookable_day_in_kolkata(coach: User) -> tuple[dt.date, dt.datetime]:
     first = next(s for s in ny_slots if s.start.astimezone(KOLKATA).date() >= today + dt.timedelta(days=2))
     day = first.start.astimezone(KOLKATA).date()
     # The same day asked for in Kolkata terms starts with the same slot.
-    kolkata_slots = free_slots(coach=coach, duration=duration, start_date=day, end_date=day, viewer_tz=KOLKATA, now=now)
+    kolkata_slots = free_slots(
+        coach=coach, session_type=session_type, start_date=day, end_date=day, viewer_tz=KOLKATA, now=now
+    )
     assert kolkata_slots and kolkata_slots[0].start == first.start
     return day, first.start.astimezone(KOLKATA)
 
@@ -223,8 +228,11 @@ def test_client_in_kolkata_sees_a_new_york_coach_times_in_their_zone(page: Page,
     carl = cards.filter(has_text="Carl Coach")
     expect(carl).to_contain_text("America/New_York")
     carl.get_by_role("link", name="Book with Carl Coach").click()
-    expect(page).to_have_url(re.compile(rf"/book/{coach.pk}/$"))
-    expect(page.get_by_role("heading", name="Carl Coach", level=1)).to_be_visible()
+    # One session type: the coach page goes straight to its calendar.
+    consultation = coach.session_types.get()
+    expect(page).to_have_url(re.compile(rf"/book/{coach.pk}/{consultation.pk}/$"))
+    expect(page.get_by_role("heading", name="Consultation", level=1)).to_be_visible()
+    expect(page.get_by_text("with Carl Coach")).to_be_visible()
 
     calendar = page.get_by_test_id("calendar")
     if day.month != today.month:
@@ -266,11 +274,12 @@ def test_coach_page_fits_a_phone_with_thumb_sized_times(page: Page, log_in) -> N
         overflow = page.evaluate("[document.scrollingElement.scrollWidth, window.innerWidth]")
         assert overflow[0] <= overflow[1], f"scrollWidth {overflow[0]} > innerWidth {overflow[1]}"
 
-    page.goto(f"/book/{coach.pk}/")
+    type_page = f"/book/{coach.pk}/{coach.session_types.get().pk}/"
+    page.goto(type_page)
     expect(page.get_by_test_id("calendar")).to_be_visible()
     fits_the_screen()
 
-    page.goto(f"/book/{coach.pk}/?date={day.isoformat()}")
+    page.goto(f"{type_page}?date={day.isoformat()}")
     slots = page.get_by_test_id("times").locator("a.time-slot")
     expect(slots.first).to_have_text(f"{first_start:%H:%M}")
     fits_the_screen()
