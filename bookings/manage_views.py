@@ -15,6 +15,7 @@ a row of the requests queue, a row of the client's upcoming sessions).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlencode
@@ -55,6 +56,7 @@ from bookings.models import (
 )
 from config.errors import DomainError, NotAllowed
 
+REFERENCE_SHAPE = re.compile(r"BK-\d{4}-\d{1,12}")
 STAFF_PAGE_SIZE = 25
 AGENDA_DAYS = 7
 ROSTER_LIMIT = 12
@@ -176,10 +178,18 @@ def _detail_context(request: HttpRequest, booking: Booking, **extra: object) -> 
     }
 
 
+def _booking_by_reference(user: User, reference: str) -> Booking:
+    # Only well-formed references reach the database: a bare number would be read as a row
+    # id (and may overflow an integer), and PostgreSQL refuses text with a NUL byte.
+    if not REFERENCE_SHAPE.fullmatch(reference):
+        raise Http404("No such booking.")
+    return selectors.get_booking_for(user, reference)
+
+
 @login_required
 @require_GET
 def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
-    booking = selectors.get_booking_for(request.user, reference)
+    booking = _booking_by_reference(request.user, reference)
     return render(request, "bookings/detail.html", _detail_context(request, booking))
 
 
@@ -281,7 +291,7 @@ def _safe_next(request: HttpRequest) -> str | None:
 @login_required
 @require_POST
 def booking_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    booking = selectors.get_booking_for(request.user, reference)
+    booking = _booking_by_reference(request.user, reference)
     handler = ACTIONS.get(action)
     if handler is None:
         raise Http404("No such action.")

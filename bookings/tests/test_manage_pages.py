@@ -130,8 +130,11 @@ class TestDetail:
         response = Client().get(detail_url(booking))
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
-    def test_unknown_reference_is_404(self, client_ny):
-        assert browser(client_ny).get("/bookings/BK-2026-999999/").status_code == 404
+    @pytest.mark.parametrize("reference", ["BK-2026-999999", "BK-2026-%00", "99999999999999999999999", "1"])
+    def test_unknown_or_malformed_reference_is_404(self, booking, client_ny, reference):
+        http = browser(client_ny)
+        assert http.get(f"/bookings/{reference}/").status_code == 404
+        assert http.post(f"/bookings/{reference}/cancel/").status_code == 404
 
     def test_history_lists_every_change_in_the_viewer_zone_with_who(self, request_booking, approving_coach, client_ny):
         services.request_information(booking=request_booking, actor=approving_coach, question="Which level?")
@@ -562,6 +565,11 @@ class TestCoachDashboard:
         assert response.status_code == 404
         session.refresh_from_db()
         assert session.status == SessionStatus.SCHEDULED
+
+    def test_ids_beyond_any_database_integer_are_404(self, coach, client_ny):
+        huge = 10**30
+        assert browser(coach).post(f"/coach/sessions/{huge}/cancel/", {"reason": "x"}).status_code == 404
+        assert browser(client_ny).post(f"/plans/{huge}/remove/").status_code == 404
 
     def test_clients_cannot_use_coach_endpoints(self, client_ny):
         http = browser(client_ny)
