@@ -17,6 +17,8 @@ from bookings.models import BookingStatus, SessionType
 from bookings.services import MAX_ALTERNATIVES
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
 
 
 def local_to_utc(value: str, zone: ZoneInfo) -> dt.datetime:
@@ -29,6 +31,8 @@ def local_to_utc(value: str, zone: ZoneInfo) -> dt.datetime:
             naive = dt.datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT + ":%S")
         except ValueError as exc:
             raise ValidationError("Enter a date and time, like 2026-12-01T09:30.") from exc
+    if not FIRST_DAY <= naive.date() <= LAST_DAY:
+        raise ValidationError("Choose a date between 1900 and 2999.")
     aware = naive.replace(tzinfo=zone)
     back = aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
     if back != naive:
@@ -137,6 +141,19 @@ class StaffFilterForm(forms.Form):
     status = forms.ChoiceField(choices=[("", "Any status"), *BookingStatus.choices], required=False)
     date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def _in_range(self, name: str) -> dt.date | None:
+        # The calendar's far ends would overflow when turned into instants in a zone.
+        value = self.cleaned_data.get(name)
+        if value is not None and not FIRST_DAY <= value <= LAST_DAY:
+            raise ValidationError("Choose a date between 1900 and 2999.")
+        return value
+
+    def clean_date_from(self) -> dt.date | None:
+        return self._in_range("date_from")
+
+    def clean_date_to(self) -> dt.date | None:
+        return self._in_range("date_to")
 
     def filters(self) -> dict:
         self.is_valid()  # invalid fields are simply left out of cleaned_data

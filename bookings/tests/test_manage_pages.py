@@ -251,6 +251,7 @@ class TestCoachActions:
             ({"alt_1": "tomorrow"}, "Enter a date and time"),
             ({"alt_1": "2026-11-30T11:00"}, "Suggested times must be in the future."),
             ({"alt_1": "2027-03-28T02:30"}, "doesn't exist in Europe/Paris"),
+            ({"alt_1": "0001-01-01T00:30"}, "Choose a date between 1900 and 2999."),
         ],
     )
     def test_bad_suggestions_are_refused_with_a_message(self, request_booking, approving_coach, data, message):
@@ -536,6 +537,8 @@ class TestCoachDashboard:
             "/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-12-03T18:00", "capacity": "999"}
         )
         assert too_big.status_code == 400 and "Capacity must be between 1 and" in text(too_big)
+        far = browser(coach).post("/coach/sessions/publish/", {"session_type": group.pk, "start": "0001-01-01T00:30"})
+        assert far.status_code == 400 and "Choose a date between 1900 and 2999." in text(far)
         assert not Session.objects.filter(session_type=group).exists()
 
     def test_cannot_publish_another_coach_type(self, coach):
@@ -625,6 +628,12 @@ class TestStaffOverview:
 
         everything = text(staff.get("/staff/?date_from="))
         assert new.reference in everything and old.reference in everything
+
+    @pytest.mark.parametrize("query", ["date_to=9999-12-31", "date_from=0001-01-01", "date_from=9999-12-31"])
+    def test_the_calendar_far_ends_are_ignored(self, booking, query):
+        http = browser(StaffFactory(timezone="Asia/Kolkata"))
+        assert http.get(f"/staff/?{query}").status_code == 200
+        assert http.get(f"/staff/live/?{query}&v=old").status_code == 200
 
     def test_bad_filters_are_ignored_not_an_error(self, booking):
         response = browser(StaffFactory()).get("/staff/?coach=abc&status=nope&date_from=yesterday&page=99")
