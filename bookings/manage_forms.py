@@ -68,7 +68,10 @@ class AcceptAlternativeForm(forms.Form):
             raise ValidationError("Choose one of the suggested times.") from exc
         if value.tzinfo is None:
             raise ValidationError("Choose one of the suggested times.")
-        return value
+        try:
+            return value.astimezone(dt.UTC)
+        except OverflowError as exc:  # the first day of the calendar with a positive offset
+            raise ValidationError("Choose one of the suggested times.") from exc
 
 
 class RateForm(forms.Form):

@@ -361,6 +361,10 @@ class TestClientActions:
             action_url(request_booking, "accept-alternative"), {"start": "2026-12-03T14:00:00+00:00"}
         )
         assert response.status_code == 400 and "That time was not one of the suggested times." in text(response)
+        overflow = browser(client_ny).post(
+            action_url(request_booking, "accept-alternative"), {"start": "0001-01-01T00:00:00+14:00"}
+        )
+        assert overflow.status_code == 400 and "Choose one of the suggested times." in text(overflow)
 
     def test_decline_the_suggestions(self, request_booking, approving_coach, client_ny):
         services.suggest_alternatives(
