@@ -12,7 +12,7 @@ a shared counter.
 from __future__ import annotations
 
 import datetime as dt
-import time
+import uuid
 
 from django.core.cache import cache
 from django.db.models import Max, Q
@@ -44,5 +44,5 @@ def version(scope: str | int) -> str:
 
 def bump(*scopes: str | int) -> None:
     """Move the scopes' stamps on for a change that leaves no booking history."""
-    token = time.time_ns()
+    token = uuid.uuid4().hex
     cache.set_many({_key(scope): token for scope in {str(s) for s in scopes if s is not None}}, timeout=None)

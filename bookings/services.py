@@ -78,7 +78,10 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 def _aware(value: dt.datetime, name: str = "start") -> dt.datetime:
     if timezone.is_naive(value):
         raise DomainError(f"The {name} time needs a UTC offset or a time zone.", code="invalid")
-    return value.astimezone(dt.UTC)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise DomainError(f"The {name} time is out of range.", code="invalid") from None
 
 
 def _hours(delta: dt.timedelta) -> str:
@@ -599,6 +602,7 @@ def cancel_session(*, session: Session, actor: User, reason: str, now: dt.dateti
         locked.seats_taken = 0
         locked.save(update_fields=["status", "seats_taken", "updated_at"])
         _release(locked)
+        transaction.on_commit(lambda: live.bump(locked.coach_id, live.STAFF_SCOPE))
     return locked
 
 

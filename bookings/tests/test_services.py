@@ -675,3 +675,11 @@ def test_a_coach_cannot_book_a_session_with_themself():
     session = services.publish_session(actor=coach, session_type=group, start=TOMORROW_10_PARIS + 3 * H)
     refused("invalid", services.take_seat, client=coach, session=session)
     assert not Booking.objects.exists()
+
+
+def test_a_time_out_of_range_is_a_clear_refusal():
+    coach = open_coach()
+    st = SessionTypeFactory(coach=coach)
+    far = dt.datetime(1, 1, 1, 0, 0, tzinfo=dt.timezone(dt.timedelta(hours=14)))
+    error = refused("invalid", services.book_slot, client=ClientFactory(), session_type=st, start=far)
+    assert "out of range" in error.message
