@@ -36,6 +36,13 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "bookingevent": ("view",),
         "plannedsession": ("view", "change", "delete"),
     },
+    "notifications": {
+        "notification": ("view",),
+        "delivery": ("view",),
+        "reminder": ("view",),
+        "messagetemplate": ("view", "add", "change", "delete"),
+        "notificationsettings": ("view",),
+    },
     "django_q": {
         "schedule": ("view",),
         "success": ("view",),

@@ -10,6 +10,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -31,6 +32,18 @@ class ApprovalPolicy(models.TextChoices):
     COACH = "coach", "Follow the coach's rules"
     ALWAYS = "always", "Every booking is a request"
     NEVER = "never", "Never needs approval"
+
+
+def validate_reminder_minutes(value) -> None:
+    """Reminder lead times: a list of whole minutes, each from 5 minutes to 14 days."""
+    if value is None:
+        return
+    if not isinstance(value, list) or not all(isinstance(m, int) and not isinstance(m, bool) for m in value):
+        raise ValidationError("Give the reminders as a list of minutes, e.g. [1440, 120, 30].")
+    if len(value) > 6:
+        raise ValidationError("At most 6 reminders.")
+    if any(not 5 <= m <= 14 * 24 * 60 for m in value):
+        raise ValidationError("Each reminder must be between 5 minutes and 14 days before the session.")
 
 
 class SessionType(models.Model):
@@ -66,6 +79,13 @@ class SessionType(models.Model):
     cancellation_notice_hours = models.PositiveIntegerField(null=True, blank=True)
     allow_late_cancellation = models.BooleanField(
         default=False, help_text="Let clients cancel inside the notice period; the booking is marked late."
+    )
+    reminder_minutes = models.JSONField(
+        "reminders",
+        null=True,
+        blank=True,
+        validators=[validate_reminder_minutes],
+        help_text="Minutes before the session, e.g. [1440, 120, 30]; empty for the usual reminders.",
     )
     is_active = models.BooleanField("active", default=True)
     created_at = models.DateTimeField(auto_now_add=True)

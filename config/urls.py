@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("availability.urls")),
     path("", include("bookings.urls")),
     path("", include("bookings.manage_urls")),
+    path("", include("notifications.urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),

@@ -10,6 +10,7 @@ from config.env import (
     env_bool,
     env_choice,
     env_int,
+    env_int_list,
     env_list,
     env_str,
 )
@@ -178,6 +179,24 @@ MAX_GROUP_CAPACITY = env_int("MAX_GROUP_CAPACITY", 10, minimum=1)
 BOOKING_WINDOW_DAYS = env_int("BOOKING_WINDOW_DAYS", 7, minimum=1)
 NOTIFICATION_METHOD = env_choice("NOTIFICATION_METHOD", "email", ("email", "sms", "both"))
 ENABLE_PAYMENT_GATEWAY = env_bool("ENABLE_PAYMENT_GATEWAY", False)
+
+# Notifications (issue 5). Reminders: minutes before a session (a session type may have
+# its own); the feedback request goes this long after the end; the cancellation-window
+# message this long before free cancellation closes.
+NOTIFICATION_REMINDER_MINUTES = env_int_list("NOTIFICATION_REMINDER_MINUTES", [24 * 60, 120, 30])
+NOTIFICATION_FEEDBACK_DELAY_MINUTES = env_int("NOTIFICATION_FEEDBACK_DELAY_MINUTES", 60, minimum=0)
+NOTIFICATION_CANCELLATION_WARNING_HOURS = env_int("NOTIFICATION_CANCELLATION_WARNING_HOURS", 6, minimum=1)
+# A failed email or SMS is tried again after 1, 5, 25… minutes, this many times in all.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
+# SMS like EMAIL_BACKEND: console (prints), locmem (tests), twilio.
+SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.console.SmsBackend")
+TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
+# Only for pointing the client somewhere else than api.twilio.com (a local fake in tests).
+TWILIO_API_BASE = env_str("TWILIO_API_BASE", "")
+# The site's public address, for links in emails and SMS and Twilio's status callbacks.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 BOOKING_DEFAULTS = {
     "allow_firm_booking": True,
     "firm_booking_threshold_hours": 24,

@@ -1,0 +1,205 @@
+"""What people are told about their bookings, how each message went out, and when.
+
+- ``Notification``: one thing a person should know (a request received, a reminder…).
+- ``Delivery``: its journey through one channel (in-app, email, SMS); at most one per
+  notification and channel. A reminder's notification carries its due time and is unique
+  per (recipient, booking, kind, due time), so DESIGN.md invariant 4 — at most once per
+  booking, kind, channel and due time — is held by the database itself.
+- ``Reminder``: a message planned for later (session reminders, the cancellation window
+  closing, the feedback request), kept in step with the booking by ``reminders.sync``.
+- ``MessageTemplate``: staff's own wording for one kind and channel (built-in otherwise).
+- ``NotificationSettings``: a person's channels per kind and which reminders they want.
+- ``CalendarFeed``: a person's private iCal feed address.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class Kind(models.TextChoices):
+    BOOKING_CREATED = "booking_created", "Booking created"
+    REQUEST_RECEIVED = "request_received", "Request received"
+    CONFIRMED = "confirmed", "Booking confirmed"
+    DECLINED = "declined", "Request declined"
+    ALTERNATIVES_SUGGESTED = "alternatives_suggested", "Other times suggested"
+    INFORMATION_REQUESTED = "information_requested", "More information requested"
+    INFORMATION_GIVEN = "information_given", "Information given"
+    CANCELLED = "cancelled", "Booking cancelled"
+    RESCHEDULED = "rescheduled", "Booking rescheduled"
+    SESSION_REMINDER = "session_reminder", "Session reminder"
+    CANCELLATION_WINDOW = "cancellation_window", "Cancellation window closing"
+    SESSION_LIMIT_WARNING = "session_limit_warning", "Session limit warning"
+    FEEDBACK_REQUEST = "feedback_request", "Feedback request"
+
+
+class Channel(models.TextChoices):
+    IN_APP = "in_app", "In-app"
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Notification(models.Model):
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    booking = models.ForeignKey(
+        "bookings.Booking", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True, help_text="For planned messages: when it was due.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notif_recipient_recent"),
+            models.Index(fields=["recipient"], condition=Q(read_at__isnull=True), name="notif_recipient_unread"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "booking", "kind", "due_at"],
+                condition=Q(due_at__isnull=False),
+                name="notif_once_per_due_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient}: {self.title}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class Delivery(models.Model):
+    notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    to = models.CharField("sent to", max_length=254, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=40, blank=True)
+    provider_id = models.CharField(max_length=120, blank=True, db_index=True)
+    provider_status = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        verbose_name_plural = "deliveries"
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="delivery_queued_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "channel"], name="delivery_one_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} by {self.channel}: {self.status}"
+
+
+class ReminderStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Skipped (too late)"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Reminder(models.Model):
+    """A message planned for ``due_at``: claimed once by whichever worker gets it first."""
+
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.CASCADE, related_name="reminders")
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    due_at = models.DateTimeField()
+    # How long after ``due_at`` it is still worth sending; later than that it is skipped.
+    window = models.DurationField()
+    status = models.CharField(max_length=16, choices=ReminderStatus.choices, default=ReminderStatus.PENDING)
+    claimed_by = models.CharField(max_length=40, blank=True)
+    handled_at = models.DateTimeField(null=True, blank=True)
+    notification = models.ForeignKey(Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["due_at"]
+        indexes = [
+            models.Index(fields=["due_at"], condition=Q(status="pending"), name="reminder_pending_due"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["booking", "recipient", "kind", "due_at"], name="reminder_once_per_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.booking_id} at {self.due_at:%Y-%m-%d %H:%M}Z"
+
+
+class MessageTemplate(models.Model):
+    """Staff's wording for one kind and channel; the built-in one is used otherwise."""
+
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    subject = models.CharField(max_length=200, blank=True, help_text="Email subject, or the in-app title.")
+    body = models.TextField(help_text="Plain text (email, SMS) or the in-app text.")
+    html_body = models.TextField("HTML body", blank=True, help_text="Email only; built from the text when empty.")
+    is_active = models.BooleanField("in use", default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["kind", "channel"]
+        constraints = [models.UniqueConstraint(fields=["kind", "channel"], name="template_one_per_kind_channel")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.get_channel_display()}"
+
+
+class NotificationSettings(models.Model):
+    """A person's choices; no row (or an empty choice) means the product's defaults."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_settings"
+    )
+    # {kind: [channel, ...]} for the kinds the person changed.
+    channels = models.JSONField(default=dict, blank=True)
+    # Minutes before the session; None = the defaults (settings or the session type).
+    reminder_minutes = models.JSONField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "notification settings"
+
+    def __str__(self) -> str:
+        return f"Notification settings of {self.user}"
+
+
+class CalendarFeed(models.Model):
+    """A private feed address ``/calendar/<lookup><verifier>.ics``: the lookup part finds the
+    row, the verifier is compared in constant time. Rotating replaces both."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    lookup = models.CharField(max_length=12, unique=True)
+    verifier = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.user}"
+
+    @property
+    def secret(self) -> str:
+        return f"{self.lookup}{self.verifier}"
