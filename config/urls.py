@@ -19,6 +19,8 @@ urlpatterns = [
     path("", include("bookings.urls")),
     path("", include("bookings.manage_urls")),
     path("", include("notifications.urls")),
+    path("", include("notifications.calendar_urls")),
+    path("", include("notifications.sms_urls")),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),

@@ -1,0 +1,3 @@
+"""Calendar addresses: private feeds and per-booking .ics downloads."""
+
+urlpatterns: list = []

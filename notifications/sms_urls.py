@@ -1,0 +1,3 @@
+"""Callbacks from the SMS provider."""
+
+urlpatterns: list = []
