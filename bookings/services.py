@@ -50,6 +50,9 @@ from config.errors import DomainError, NotAllowed
 # Sent after the commit of every change: sender=Booking and the ids of the booking, the
 # actor (None: the system), the client, who booked, and the coach; plus the action's name.
 booking_changed = Signal()
+# Sent inside the transaction of every change, with the booking itself, so that what must
+# never be lost with it (its notifications and reminders) is written in the same commit.
+booking_recorded = Signal()
 
 REQUEST_EXPIRY = dt.timedelta(hours=24)
 MAX_ALTERNATIVES = 5
@@ -103,7 +106,7 @@ def _record(booking: Booking, *, actor: User | None, action: str, from_status: s
         raise DomainError(
             f"A booking can't go from {from_status} to {booking.status}.", code="invalid_transition", status=409
         )
-    BookingEvent.objects.create(
+    event = BookingEvent.objects.create(
         booking=booking,
         actor=actor,
         action=action,
@@ -112,6 +115,7 @@ def _record(booking: Booking, *, actor: User | None, action: str, from_status: s
         note=note,
         data=data,
     )
+    booking_recorded.send(sender=Booking, booking=booking, event=event)
     changed = {
         "booking_id": booking.pk,
         "action": action,

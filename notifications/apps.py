@@ -6,7 +6,8 @@ class NotificationsConfig(AppConfig):
     verbose_name = "Notifications"
 
     def ready(self) -> None:
-        from bookings.services import booking_changed
-        from notifications.services import on_booking_changed
+        from bookings.services import booking_recorded
+        from notifications.services import on_booking_recorded
 
-        booking_changed.connect(on_booking_changed, dispatch_uid="notifications.in_app")
+        # In the booking's own transaction: its notifications and reminders commit with it.
+        booking_recorded.connect(on_booking_recorded, dispatch_uid="notifications.record_change")

@@ -1,124 +1,215 @@
 """Turning booking changes into notifications, and marking them read.
 
-``on_booking_changed`` listens to ``bookings.services.booking_changed`` (sent after each
-commit) and tells the people concerned: the client and their guardians, or the coach,
-depending on who acted. Each notification gets its in-app delivery at once; other
-channels are added by the delivery code.
+``record_change`` runs inside the transaction of every booking change (the
+``booking_recorded`` signal): it writes the notifications the change makes, each with one
+delivery per channel the recipient wants — in-app ones already sent, email and SMS ones
+queued — and brings the booking's reminders in step. Written in the same commit as the
+booking, none of it can be lost; sending happens after the commit (``delivery``), so no
+provider call ever runs under the booking's locks.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts.models import GuardianLink, User
+from accounts.models import GuardianLink, Role, User
+from bookings.models import BOOKED_STATUSES
+from notifications import messages, preferences, reminders
 from notifications.models import Channel, Delivery, DeliveryStatus, Kind, Notification
 
-CLIENT, COACH = "client", "coach"
+logger = logging.getLogger(__name__)
 
-# action -> (kind, who is told, title for them); "other" = the side that didn't act.
-RULES: dict[str, list[tuple[str, str, str]]] = {
-    "booked": [
-        (Kind.BOOKING_CREATED, CLIENT, "Session booked: {title} with {coach}"),
-        (Kind.BOOKING_CREATED, COACH, "New booking: {title} with {client}"),
-    ],
-    "seat_taken": [
-        (Kind.BOOKING_CREATED, CLIENT, "Seat booked: {title} with {coach}"),
-        (Kind.BOOKING_CREATED, COACH, "New attendee: {client} in {title}"),
-    ],
-    "requested": [
-        (Kind.BOOKING_CREATED, CLIENT, "Request sent: {title} with {coach}"),
-        (Kind.REQUEST_RECEIVED, COACH, "Booking request from {client}: {title}"),
-    ],
-    "approved": [(Kind.CONFIRMED, CLIENT, "Confirmed: {title} with {coach}")],
-    "alternative_accepted": [
-        (Kind.CONFIRMED, CLIENT, "Confirmed at the new time: {title} with {coach}"),
-        (Kind.CONFIRMED, COACH, "{client} took one of your suggested times"),
-    ],
-    "declined": [(Kind.DECLINED, CLIENT, "Declined: {title} with {coach}")],
-    "expired": [(Kind.DECLINED, CLIENT, "Not answered in time: {title} with {coach}")],
-    "alternatives_suggested": [(Kind.ALTERNATIVES_SUGGESTED, CLIENT, "{coach} suggested other times")],
-    "alternatives_declined": [(Kind.CANCELLED, COACH, "{client} declined your suggested times")],
-    "information_requested": [(Kind.INFORMATION_REQUESTED, CLIENT, "{coach} has a question about your request")],
-    "information_given": [(Kind.INFORMATION_GIVEN, COACH, "{client} answered your question")],
-    "cancelled": [
-        (Kind.CANCELLED, CLIENT, "Cancelled: {title} with {coach}"),
-        (Kind.CANCELLED, COACH, "Cancelled: {title} with {client}"),
-    ],
-    "rescheduled": [
-        (Kind.RESCHEDULED, CLIENT, "Moved: {title} with {coach}"),
-        (Kind.RESCHEDULED, COACH, "Moved: {title} with {client}"),
-    ],
+CLIENT, COACH, STAFF = "client", "coach", "staff"
+
+# action -> the kinds it makes, and for whom. Nobody is told about their own action, except
+# that a new booking is confirmed to the person who made it.
+RULES: dict[str, list[tuple[str, str]]] = {
+    "booked": [(Kind.BOOKING_CREATED, CLIENT), (Kind.BOOKING_CREATED, COACH), (Kind.BOOKING_CREATED, STAFF)],
+    "seat_taken": [(Kind.BOOKING_CREATED, CLIENT), (Kind.BOOKING_CREATED, COACH), (Kind.BOOKING_CREATED, STAFF)],
+    "requested": [(Kind.BOOKING_CREATED, CLIENT), (Kind.REQUEST_RECEIVED, COACH), (Kind.BOOKING_CREATED, STAFF)],
+    "approved": [(Kind.CONFIRMED, CLIENT)],
+    "alternative_accepted": [(Kind.CONFIRMED, CLIENT), (Kind.CONFIRMED, COACH)],
+    "declined": [(Kind.DECLINED, CLIENT)],
+    "expired": [(Kind.DECLINED, CLIENT)],
+    "alternatives_suggested": [(Kind.ALTERNATIVES_SUGGESTED, CLIENT)],
+    "alternatives_declined": [(Kind.CANCELLED, COACH)],
+    "information_requested": [(Kind.INFORMATION_REQUESTED, CLIENT)],
+    "information_given": [(Kind.INFORMATION_GIVEN, COACH)],
+    "cancelled": [(Kind.CANCELLED, CLIENT), (Kind.CANCELLED, COACH), (Kind.CANCELLED, STAFF)],
+    "rescheduled": [(Kind.RESCHEDULED, CLIENT), (Kind.RESCHEDULED, COACH), (Kind.RESCHEDULED, STAFF)],
 }
-
-
-# A new booking is confirmed to whoever made it too; other changes only to the others.
 TOLD_TO_THE_ACTOR = {"booked", "seat_taken", "requested"}
+# Changes after which the coach may be close to their day or week limit.
+ADDS_TO_THE_CALENDAR = {"booked", "approved", "alternative_accepted", "rescheduled"}
 
 
-def _when(start, user: User) -> str:
-    local = timezone.localtime(start, ZoneInfo(user.timezone))
-    return f"{local:%a %d %b %Y, %H:%M} ({user.timezone})"
-
-
-def notifications_for(booking, *, action: str, actor_id: int | None) -> list[Notification]:
-    """The notifications a change makes (unsaved). Nobody is told about their own action,
-    except that a new booking is confirmed to the person who made it."""
-    session = booking.session
-    coach, client = session.coach, booking.client
-    clients = [
-        client,
-        *(link.guardian for link in GuardianLink.objects.filter(dependent=client).select_related("guardian")),
-    ]
+def _people(booking, *, with_staff: bool) -> tuple[list[User], User, list[User]]:
+    """The client side (client, their guardians, whoever booked), the coach, and staff —
+    guardians and staff in one query."""
+    client = booking.client
+    wanted = Q(dependent_links__dependent=client)
+    if with_staff:
+        wanted |= Q(role=Role.STAFF, is_active=True)
+    is_guardian = Exists(GuardianLink.objects.filter(guardian=OuterRef("pk"), dependent=client))
+    others = list(User.objects.filter(wanted).annotate(is_guardian=is_guardian).distinct())
+    clients = [client, *[user for user in others if user.is_guardian and user.pk != client.pk]]
     if booking.booked_by_id not in {person.pk for person in clients}:
         clients.append(booking.booked_by)
-    values = {"title": session.session_type.title, "coach": coach.display_name, "client": client.display_name}
+    on_client_side = {person.pk for person in clients}
+    staff = [user for user in others if user.role == Role.STAFF and user.pk not in on_client_side]
+    return clients, booking.session.coach, staff
+
+
+@dataclass
+class Wanted:
+    """One message to make: about ``booking``, for ``person``, of ``kind``."""
+
+    booking: object
+    person: User
+    kind: str
+    as_staff: bool = False
+    extra: dict = field(default_factory=dict)
+    due_at: dt.datetime | None = None
+    payload: dict = field(default_factory=dict)
+
+
+def build(wanted: list[Wanted]) -> list[tuple[Notification, list[str]]]:
+    """Unsaved notifications, each with the channels it goes out on (by the recipient's
+    choices; none at all → no notification). Two queries however many."""
+    if not wanted:
+        return []
+    choices = preferences.settings_of(item.person for item in wanted)
+    custom = messages.custom_templates({item.kind for item in wanted})
     made = []
-    for kind, side, title in RULES.get(action, []):
-        for person in clients if side == CLIENT else [coach]:
-            if person.pk == actor_id and action not in TOLD_TO_THE_ACTOR:
-                continue
-            body = f"{_when(session.start, person)} · {booking.reference}"
-            if kind == Kind.DECLINED and booking.decline_reason:
-                body += f"\nReason: {booking.decline_reason}"
-            if kind == Kind.CANCELLED and booking.cancellation_reason:
-                body += f"\nReason: {booking.cancellation_reason}"
-            if kind == Kind.INFORMATION_REQUESTED:
-                body += f"\n“{booking.info_request}”"
-            made.append(
-                Notification(
-                    recipient=person,
-                    kind=kind,
-                    booking=booking,
-                    title=title.format(**values)[:200],
-                    body=body,
-                    payload={"action": action, "reference": booking.reference},
-                )
-            )
+    for item in wanted:
+        person, kind = item.person, item.kind
+        channels = preferences.channels_for(person, kind, choices.get(person.pk), as_staff=item.as_staff)
+        if not channels:
+            continue
+        context = messages.booking_context(item.booking, person, **item.extra)
+        words = messages.render(kind, Channel.IN_APP, context, custom=custom.get((kind, Channel.IN_APP)))
+        note = Notification(
+            recipient=person,
+            kind=kind,
+            booking=item.booking,
+            title=words.subject,
+            body=words.text,
+            due_at=item.due_at,
+            payload={"reference": item.booking.reference, **item.payload, "extra": item.extra, "staff": item.as_staff},
+        )
+        made.append((note, channels))
     return made
 
 
-def on_booking_changed(sender, *, booking_id: int, action: str, actor_id: int | None, **kwargs) -> None:
-    from bookings.models import Booking
-
-    booking = (
-        Booking.objects.select_related("session", "session__coach", "session__session_type", "client", "booked_by")
-        .filter(pk=booking_id)
-        .first()
-    )
-    if booking is None:
-        return
-    made = notifications_for(booking, action=action, actor_id=actor_id)
+def save(made: list[tuple[Notification, list[str]]], *, now: dt.datetime) -> list[Delivery]:
+    """Write the notifications and their deliveries: in-app delivered at once, the others
+    queued for the worker. Returns the queued deliveries."""
     if not made:
-        return
-    with transaction.atomic():
-        Notification.objects.bulk_create(made)
-        Delivery.objects.bulk_create(
-            Delivery(notification=note, channel=Channel.IN_APP, status=DeliveryStatus.SENT, sent_at=timezone.now())
-            for note in made
+        return []
+    Notification.objects.bulk_create([note for note, _ in made])
+    deliveries = []
+    for note, channels in made:
+        for channel in channels:
+            if channel == Channel.IN_APP:
+                deliveries.append(Delivery(notification=note, channel=channel, status=DeliveryStatus.SENT, sent_at=now))
+            else:
+                deliveries.append(
+                    Delivery(notification=note, channel=channel, status=DeliveryStatus.QUEUED, next_attempt_at=now)
+                )
+    Delivery.objects.bulk_create(deliveries)
+    return [delivery for delivery in deliveries if delivery.status == DeliveryStatus.QUEUED]
+
+
+def record_change(booking, event) -> None:
+    """Inside the booking's transaction: the notifications ``event`` makes, and the
+    booking's reminders brought in step with it."""
+    action, actor_id = event.action, event.actor_id
+    rules = RULES.get(action, [])
+    now = event.created_at or timezone.now()
+    previous = (event.data or {}).get("previous_start")
+    previous = dt.datetime.fromisoformat(previous) if previous else None
+    wanted: list[Wanted] = []
+    if rules:
+        clients, coach, staff = _people(booking, with_staff=any(side == STAFF for _, side in rules))
+        for kind, side in rules:
+            for person in {CLIENT: clients, COACH: [coach], STAFF: staff}[side]:
+                if person.pk == actor_id and action not in TOLD_TO_THE_ACTOR:
+                    continue
+                if side == STAFF and person.pk == coach.pk:
+                    continue
+                extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
+                wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload={"action": action}))
+    made = build(wanted)
+    if action in ADDS_TO_THE_CALENDAR and booking.status in BOOKED_STATUSES:
+        made += _limit_warning(booking)
+    queued = save(made, now=now)
+    reminders.sync(booking, now=now)
+    if queued:
+        ids = [delivery.pk for delivery in queued]
+        transaction.on_commit(lambda: _send_soon(ids))
+
+
+def _send_soon(delivery_ids: list[int]) -> None:
+    """After the commit: hand the new email and SMS deliveries to the worker now rather
+    than at its next minute (if that fails, the minute's run sends them)."""
+    from django_q.tasks import async_task
+
+    try:
+        async_task("notifications.tasks.send_deliveries", delivery_ids, task_name="send notifications")
+    except Exception:
+        logger.exception("Could not queue deliveries %s; the next scheduled run sends them.", delivery_ids)
+
+
+def _limit_warning(booking) -> list[tuple[Notification, list[str]]]:
+    """The coach is told when a day (or ISO week) of theirs has one session left, or none."""
+    from bookings.models import Allocation
+    from bookings.rules import rules_for
+
+    session = booking.session
+    coach = session.coach
+    limits = rules_for(coach.coach_profile, session.session_type)
+    if limits.max_per_day is None and limits.max_per_week is None:
+        return []
+    zone = ZoneInfo(coach.timezone)
+    day = session.start.astimezone(zone).date()
+    monday = day - dt.timedelta(days=day.weekday())
+    day_start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    week_start = dt.datetime.combine(monday, dt.time(), tzinfo=zone)
+    week_end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=zone)
+    starts = list(
+        Allocation.objects.filter(
+            staff=coach, is_active=True, counts_toward_limits=True, start__gte=week_start, start__lt=week_end
+        ).values_list("start", flat=True)
+    )
+    in_week = len(starts)
+    in_day = sum(day_start <= start < day_start + dt.timedelta(days=1) for start in starts)
+    label = f"{day:%a} {day.day} {day:%b}"
+    if limits.max_per_day is not None and in_day >= limits.max_per_day - 1:
+        text, key = f"{in_day} of {limits.max_per_day} sessions on {label}", day_start
+    elif limits.max_per_week is not None and in_week >= limits.max_per_week - 1:
+        text, key = (
+            f"{in_week} of {limits.max_per_week} sessions in the week of {monday:%a} {monday.day} {monday:%b}",
+            (week_start),
         )
+    else:
+        return []
+    return build([Wanted(booking, coach, Kind.SESSION_LIMIT_WARNING, extra={"limit_text": text}, due_at=key)])
+
+
+def on_booking_recorded(sender, *, booking, event, **kwargs) -> None:
+    record_change(booking, event)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading and marking read
+# ---------------------------------------------------------------------------------------
 
 
 def unread_count(user: User) -> int:

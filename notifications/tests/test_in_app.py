@@ -50,12 +50,12 @@ def test_a_request_tells_the_coach_and_the_answer_tells_the_client():
     services.decline(booking=booking, actor=coach, reason="I'm away that week.")
     note = Notification.objects.get(recipient=client, kind=Kind.DECLINED)
     assert note.title == "Declined: Consultation with Nora Coach"
-    assert "Wed 02 Dec 2026, 04:00 (America/New_York)" in note.body  # the client's own clock
+    assert "Wed 2 Dec 2026, 04:00 (America/New_York)" in note.body  # the client's own clock
     assert "Reason: I'm away that week." in note.body
     assert booking.reference in note.body
     # The coach acted: nothing for them about their own decline.
     assert [kind for kind, _ in told(coach)] == [Kind.REQUEST_RECEIVED]
-    delivery = Delivery.objects.get(notification=note)
+    delivery = Delivery.objects.get(notification=note, channel=Channel.IN_APP)
     assert (delivery.channel, delivery.status) == (Channel.IN_APP, DeliveryStatus.SENT)
 
 

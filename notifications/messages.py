@@ -1,0 +1,324 @@
+"""The words of every notification: built-in wording per kind and channel, staff's own
+templates from the admin, the variables they may use, and rendering with a safe fallback.
+
+Templates use Django's template language on plain strings (``{{ coach_name }}``); the
+context holds strings only, so a template can't reach into the database. A template that
+fails to render — a syntax error, an unknown filter, an empty result — is logged and the
+built-in wording is used instead: a wording mistake never stops a booking or a reminder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.template import Context, Engine
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import linebreaks
+
+from notifications.models import Channel, Kind, MessageTemplate
+
+logger = logging.getLogger(__name__)
+
+# Staff templates run in an engine of their own: no template files to include, no tag
+# libraries to load beyond Django's built-in tags and filters.
+ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, debug=False)
+
+# The variables every template may use, with what they hold (listed in the admin).
+VARIABLES: dict[str, str] = {
+    "recipient_name": "The name of the person the message goes to.",
+    "audience": "Who reads it: client, coach or staff.",
+    "other_party": "The coach's name for a client, the client's name for a coach or staff.",
+    "client_name": "The client's name.",
+    "coach_name": "The coach's name.",
+    "session_title": "The session type, e.g. “Consultation”.",
+    "when": "Day, date and start time in the recipient's time zone, with the zone.",
+    "time_range": "Start and end time, e.g. “10:00–11:00”.",
+    "timezone": "The recipient's time zone, e.g. Europe/Paris.",
+    "duration": "The length, e.g. “60 minutes”.",
+    "reference": "The booking reference, e.g. BK-2026-000042.",
+    "status": "The booking's status, e.g. “Confirmed”.",
+    "place": "Where: the address, the meeting link, or “Online”.",
+    "booking_url": "The booking's page.",
+    "reason": "The reason given for a decline or a cancellation (may be empty).",
+    "question": "The coach's question (more information requested).",
+    "answer": "The client's answer (information given).",
+    "previous_when": "The time before a reschedule (may be empty).",
+    "alternatives": "The suggested times, one per line (may be empty).",
+    "lead": "How soon the session starts, e.g. “in 2 hours” (reminders).",
+    "cancellation_deadline": "Until when the booking can be cancelled free of charge.",
+    "limit_text": "The coach's day or week count against the limit (limit warnings).",
+    "rating_url": "Where the client rates the session (feedback request).",
+    "site_url": "The address of the site.",
+}
+
+# Built-in wording: a subject (the email subject and the in-app title), the email text,
+# and the SMS / in-app text (short).
+_DETAILS = "{{ session_title }} with {{ coach_name }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}"
+_CLIENT_SIDE = "{{ session_title }} with {{ coach_name }}"
+BUILTIN: dict[str, dict[str, str]] = {
+    Kind.BOOKING_CREATED: {
+        "subject": "{% if audience == 'staff' %}New booking: {{ client_name }} with {{ coach_name }}"
+        "{% elif audience == 'coach' %}New booking: {{ session_title }} with {{ client_name }}"
+        "{% elif status == 'Requested' %}Request sent: {{ session_title }} with {{ coach_name }}"
+        "{% else %}Booked: {{ session_title }} with {{ coach_name }}{% endif %}",
+        "text": "Hello {{ recipient_name }},\n\n"
+        "{% if audience != 'client' %}{{ client_name }} booked a session with {{ coach_name }}."
+        "{% elif status == 'Requested' %}Your request was sent. {{ coach_name }} will confirm or suggest another time."
+        "{% else %}Your session is booked.{% endif %}\n\n" + _DETAILS,
+        "short": "{% if audience == 'client' %}{% if status == 'Requested' %}Request sent{% else %}Booked{% endif %}: "
+        "{{ session_title }}{% else %}{{ client_name }} with {{ coach_name }}{% endif %}, {{ when }}. {{ reference }}",
+    },
+    Kind.REQUEST_RECEIVED: {
+        "subject": "Booking request from {{ client_name }}: {{ session_title }}",
+        "text": "Hello {{ recipient_name }},\n\n{{ client_name }} asks for a session. Approve it, decline it or "
+        "suggest another time from your dashboard.\n\n{{ session_title }} with {{ client_name }}\n{{ when }}\n"
+        "Reference: {{ reference }}",
+        "short": "Request from {{ client_name }}: {{ session_title }}, {{ when }}. {{ reference }}",
+    },
+    Kind.CONFIRMED: {
+        "subject": "Confirmed: {{ session_title }} with {{ other_party }}",
+        "text": "Hello {{ recipient_name }},\n\nThe session is confirmed.\n\n" + _DETAILS,
+        "short": "Confirmed: {{ session_title }}, {{ when }}. {{ reference }}",
+    },
+    Kind.DECLINED: {
+        "subject": "Declined: " + _CLIENT_SIDE,
+        "text": "Hello {{ recipient_name }},\n\n{{ coach_name }} can't take this session."
+        "{% if reason %}\nReason: {{ reason }}{% endif %}\n\n" + _DETAILS,
+        "short": "Declined: {{ session_title }}, {{ when }}.{% if reason %} Reason: {{ reason }}{% endif %} "
+        "{{ reference }}",
+    },
+    Kind.ALTERNATIVES_SUGGESTED: {
+        "subject": "{{ coach_name }} suggested other times",
+        "text": "Hello {{ recipient_name }},\n\n{{ coach_name }} can't make {{ when }} and suggests:\n"
+        "{{ alternatives }}\n\nChoose one on the booking's page: {{ booking_url }}\n\nReference: {{ reference }}",
+        "short": "{{ coach_name }} suggested other times for {{ session_title }}. {{ reference }}",
+    },
+    Kind.INFORMATION_REQUESTED: {
+        "subject": "{{ coach_name }} has a question about your request",
+        "text": "Hello {{ recipient_name }},\n\n{{ coach_name }} asks:\n“{{ question }}”\n\n"
+        "Answer on the booking's page: {{ booking_url }}\n\n" + _DETAILS,
+        "short": "{{ coach_name }} asks: “{{ question }}” {{ reference }}",
+    },
+    Kind.INFORMATION_GIVEN: {
+        "subject": "{{ client_name }} answered your question",
+        "text": "Hello {{ recipient_name }},\n\n{{ client_name }} answered:\n“{{ answer }}”\n\n"
+        "{{ session_title }} with {{ client_name }}\n{{ when }}\nReference: {{ reference }}",
+        "short": "{{ client_name }} answered: “{{ answer }}” {{ reference }}",
+    },
+    Kind.CANCELLED: {
+        "subject": "Cancelled: {{ session_title }} with {{ other_party }}",
+        "text": "Hello {{ recipient_name }},\n\nThis session is cancelled.{% if reason %}\nReason: {{ reason }}"
+        "{% endif %}\n\n" + _DETAILS,
+        "short": "Cancelled: {{ session_title }}, {{ when }}.{% if reason %} Reason: {{ reason }}{% endif %} "
+        "{{ reference }}",
+    },
+    Kind.RESCHEDULED: {
+        "subject": "Moved: {{ session_title }} with {{ other_party }}",
+        "text": "Hello {{ recipient_name }},\n\nThis session moved{% if previous_when %} from {{ previous_when }}"
+        "{% endif %}.\n\n" + _DETAILS,
+        "short": "Moved: {{ session_title }} is now {{ when }}. {{ reference }}",
+    },
+    Kind.SESSION_REMINDER: {
+        "subject": "Reminder: {{ session_title }} {{ lead }}",
+        "text": "Hello {{ recipient_name }},\n\nYour session starts {{ lead }}.\n\n"
+        "{{ session_title }} with {{ other_party }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}",
+        "short": "Reminder: {{ session_title }} {{ lead }}, {{ when }}. {{ place }}",
+    },
+    Kind.CANCELLATION_WINDOW: {
+        "subject": "Free cancellation ends {{ cancellation_deadline }}",
+        "text": "Hello {{ recipient_name }},\n\nIf you can't come, cancel or move the session before "
+        "{{ cancellation_deadline }}; later changes count as late.\n\n" + _DETAILS,
+        "short": "{{ session_title }} {{ when }}: cancel or move before {{ cancellation_deadline }}. {{ reference }}",
+    },
+    Kind.SESSION_LIMIT_WARNING: {
+        "subject": "Nearly fully booked: {{ limit_text }}",
+        "text": "Hello {{ recipient_name }},\n\nYou are close to your session limit: {{ limit_text }}.\n"
+        "Change the limit in your booking settings if you want to take more.\n\nLatest: {{ session_title }} with "
+        "{{ client_name }}, {{ when }}",
+        "short": "Nearly fully booked: {{ limit_text }}.",
+    },
+    Kind.FEEDBACK_REQUEST: {
+        "subject": "How was {{ session_title }} with {{ coach_name }}?",
+        "text": "Hello {{ recipient_name }},\n\nThank you for your session with {{ coach_name }} on {{ when }}.\n"
+        "Rate it (1–5) and leave a comment: {{ rating_url }}",
+        "short": "How was {{ session_title }} with {{ coach_name }}? Rate it: {{ rating_url }}",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str = ""
+
+
+def _builtin(kind: str, channel: str) -> tuple[str, str, str]:
+    words = BUILTIN[kind]
+    body = words["text"] if channel == Channel.EMAIL else words["short"]
+    return words["subject"], body, ""
+
+
+def _render(source: str, context: dict, *, autoescape: bool) -> str:
+    return ENGINE.from_string(source).render(Context(context, autoescape=autoescape)).strip()
+
+
+def _email_html(subject: str, body_html: str, context: dict) -> str:
+    return render_to_string(
+        "notifications/email/message.html",
+        {"subject": subject, "body_html": body_html, "booking_url": context.get("booking_url", ""), **context},
+    )
+
+
+def render(kind: str, channel: str, context: dict, *, custom: MessageTemplate | None = None) -> Rendered:
+    """The message for ``kind`` on ``channel`` — from ``custom`` (staff's template for this
+    kind and channel, if any and in use), or the built-in wording when it has none or fails."""
+    if custom is not None and custom.is_active:
+        try:
+            return _render_parts(kind, channel, context, custom.subject, custom.body, custom.html_body)
+        except Exception as exc:  # any failure of staff's wording falls back to ours
+            logger.error(
+                "Message template %s/%s (id %s) failed (%s: %s); the built-in wording was used.",
+                kind,
+                channel,
+                custom.pk,
+                type(exc).__name__,
+                exc,
+            )
+    subject, body, html = _builtin(kind, channel)
+    return _render_parts(kind, channel, context, subject, body, html)
+
+
+def _render_parts(kind: str, channel: str, context: dict, subject: str, body: str, html: str) -> Rendered:
+    subject_source = subject or BUILTIN[kind]["subject"]
+    rendered_subject = " ".join(_render(subject_source, context, autoescape=False).split())
+    text = _render(body, context, autoescape=False)
+    if not text or (channel != Channel.SMS and not rendered_subject):
+        raise ValueError("the template renders to nothing")
+    if channel != Channel.EMAIL:
+        return Rendered(rendered_subject[:200], text)
+    body_html = _render(html, context, autoescape=True) if html else linebreaks(text, autoescape=True)
+    return Rendered(rendered_subject[:200], text, _email_html(rendered_subject, body_html, context))
+
+
+def check_template(template: MessageTemplate, context: dict | None = None) -> Rendered:
+    """Render staff's template strictly (errors raised, no fallback) — for the admin."""
+    return _render_parts(
+        template.kind,
+        template.channel,
+        context if context is not None else sample_context(),
+        template.subject,
+        template.body,
+        template.html_body,
+    )
+
+
+def custom_templates(kinds=None) -> dict[tuple[str, str], MessageTemplate]:
+    rows = MessageTemplate.objects.filter(is_active=True)
+    if kinds is not None:
+        rows = rows.filter(kind__in=list(kinds))
+    return {(row.kind, row.channel): row for row in rows}
+
+
+# ---------------------------------------------------------------------------------------
+# Context
+# ---------------------------------------------------------------------------------------
+
+
+def local_when(instant: dt.datetime, zone_name: str) -> str:
+    local = instant.astimezone(ZoneInfo(zone_name))
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone_name})"
+
+
+def lead_text(delta: dt.timedelta) -> str:
+    """“in 24 hours”, “in 2 days”, “in 30 minutes”; rounded to the hour from 2 hours on."""
+    minutes = max(0, round(delta.total_seconds() / 60))
+    if minutes >= 48 * 60 and minutes % (24 * 60) == 0:
+        return f"in {minutes // (24 * 60)} days"
+    if minutes >= 120:
+        return f"in {round(minutes / 60)} hours" if minutes % 60 == 0 else f"in about {round(minutes / 60)} hours"
+    if minutes == 60:
+        return "in 1 hour"
+    return "in 1 minute" if minutes == 1 else f"in {minutes} minutes"
+
+
+def absolute(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def booking_context(booking, recipient, **extra) -> dict:
+    """The variables for a message about ``booking`` to ``recipient``: strings only, times in
+    the recipient's zone. ``booking`` needs its session, session type, coach and client."""
+    session = booking.session
+    zone = recipient.timezone
+    start_local = session.start.astimezone(ZoneInfo(zone))
+    end_local = session.end.astimezone(ZoneInfo(zone))
+    session_type = session.session_type
+    place = session.location or session.meeting_link or session_type.location or session_type.meeting_link
+    booking_url = absolute(reverse("booking_detail", args=[booking.reference]))
+    audience = "coach" if recipient.pk == session.coach_id else ("staff" if recipient.role == "staff" else "client")
+    context = {
+        "recipient_name": recipient.display_name,
+        "audience": audience,
+        "other_party": booking.client.display_name if audience != "client" else session.coach.display_name,
+        "client_name": booking.client.display_name,
+        "coach_name": session.coach.display_name,
+        "session_title": session_type.title,
+        "when": local_when(session.start, zone),
+        "time_range": f"{start_local:%H:%M}–{end_local:%H:%M}",
+        "timezone": zone,
+        "duration": f"{round((session.end - session.start).total_seconds() / 60)} minutes",
+        "reference": booking.reference,
+        "status": booking.get_status_display(),
+        "place": place or "Online",
+        "booking_url": booking_url,
+        "reason": booking.cancellation_reason or booking.decline_reason,
+        "question": booking.info_request,
+        "answer": booking.info_response,
+        "previous_when": "",
+        "alternatives": "\n".join(
+            local_when(dt.datetime.fromisoformat(value), zone) for value in booking.suggested_alternatives or []
+        ),
+        "lead": "",
+        "cancellation_deadline": "",
+        "limit_text": "",
+        "rating_url": f"{booking_url}#rate",
+        "site_url": settings.SITE_URL,
+    }
+    context.update({key: value for key, value in extra.items() if value is not None})
+    return context
+
+
+def sample_context() -> dict:
+    """A believable booking for previews in the admin."""
+    return {
+        "recipient_name": "Cleo Martin",
+        "audience": "client",
+        "other_party": "Nora Haddad",
+        "client_name": "Cleo Martin",
+        "coach_name": "Nora Haddad",
+        "session_title": "Career consultation",
+        "when": "Wed 2 Dec 2026, 10:00 (Europe/Paris)",
+        "time_range": "10:00–11:00",
+        "timezone": "Europe/Paris",
+        "duration": "60 minutes",
+        "reference": "BK-2026-000042",
+        "status": "Confirmed",
+        "place": "https://meet.example.com/nora",
+        "booking_url": absolute("/bookings/BK-2026-000042/"),
+        "reason": "I'm away that week.",
+        "question": "Which role are you aiming for?",
+        "answer": "Product manager in a small team.",
+        "previous_when": "Tue 1 Dec 2026, 15:00 (Europe/Paris)",
+        "alternatives": "Thu 3 Dec 2026, 09:00 (Europe/Paris)\nFri 4 Dec 2026, 14:00 (Europe/Paris)",
+        "lead": "in 2 hours",
+        "cancellation_deadline": "Tue 1 Dec 2026, 10:00 (Europe/Paris)",
+        "limit_text": "7 of 8 sessions on Wed 2 Dec",
+        "rating_url": absolute("/bookings/BK-2026-000042/#rate"),
+        "site_url": settings.SITE_URL,
+    }

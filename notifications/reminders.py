@@ -1,0 +1,255 @@
+"""Planned messages: session reminders, the cancellation window closing, the feedback
+request — kept in step with their booking, and sent once by whichever worker claims them.
+
+``sync`` runs inside every booking change's transaction: it works out the reminders the
+booking should have now (its status, its time, each person's choices) and makes the
+stored ones match — new ones added, ones no longer wanted cancelled, a reschedule thus
+moving them and a cancellation removing them. A reminder already sent stays sent: the
+(booking, recipient, kind, due time) key is unique, so it can't be planned twice.
+
+``dispatch_due`` claims due reminders in batches — ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, the database write lock (``BEGIN IMMEDIATE``) on SQLite — and, in the same
+transaction, turns each into its notification and queued deliveries and marks it done.
+Two workers never get the same reminder; a worker that dies mid-batch commits nothing,
+and the batch is claimed again by the next run. One that is late by more than its own
+window (half its lead time) is skipped, not sent: a "tomorrow" message hours late only
+confuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import GuardianLink, User
+from bookings.models import BOOKED_STATUSES, BookingStatus
+from notifications import preferences
+from notifications.models import Kind, Reminder, ReminderStatus
+
+FEEDBACK_WINDOW = dt.timedelta(days=3)
+MINIMUM_WINDOW = dt.timedelta(minutes=5)
+
+
+def _window(lead: dt.timedelta) -> dt.timedelta:
+    return max(lead / 2, MINIMUM_WINDOW)
+
+
+def wanted(booking, *, now: dt.datetime, guardians: list[User] | None = None) -> dict[tuple, dt.timedelta]:
+    """The reminders ``booking`` should have that are still worth sending:
+    ``{(recipient_id, kind, due_at): window}``."""
+    from bookings.rules import rules_for
+
+    session = booking.session
+    session_type = session.session_type
+    coach = session.coach
+    if guardians is None:
+        guardians = [
+            link.guardian for link in GuardianLink.objects.filter(dependent=booking.client).select_related("guardian")
+        ]
+    client_side = [booking.client, *[g for g in guardians if g.pk != booking.client_id]]
+    carries_coach = _carries_coach_reminders(booking)
+    people = (client_side if booking.reminders_enabled else []) + ([coach] if carries_coach else [])
+    choices = preferences.settings_of(people)
+    result: dict[tuple, dt.timedelta] = {}
+
+    def add(person: User, kind: str, due: dt.datetime, window: dt.timedelta) -> None:
+        if due + window > now:
+            result[(person.pk, kind, due)] = window
+
+    if booking.status in BOOKED_STATUSES and session.start > now:
+        for person in people:
+            for minutes in preferences.reminder_minutes(session_type, choices.get(person.pk)):
+                lead = dt.timedelta(minutes=minutes)
+                add(person, Kind.SESSION_REMINDER, session.start - lead, _window(lead))
+        if booking.reminders_enabled:
+            notice = rules_for(coach.coach_profile, session_type).cancellation_notice
+            if notice > dt.timedelta(0):
+                warning = dt.timedelta(hours=settings.NOTIFICATION_CANCELLATION_WARNING_HOURS)
+                due = session.start - notice - warning
+                # Only worth it when the booking was made before the warning was due.
+                if due > booking.created_at:
+                    for person in client_side:
+                        add(person, Kind.CANCELLATION_WINDOW, due, _window(warning))
+    if booking.status in (*BOOKED_STATUSES, BookingStatus.COMPLETED):
+        due = session.end + dt.timedelta(minutes=settings.NOTIFICATION_FEEDBACK_DELAY_MINUTES)
+        add(booking.client, Kind.FEEDBACK_REQUEST, due, FEEDBACK_WINDOW)
+    return result
+
+
+def _carries_coach_reminders(booking) -> bool:
+    """The coach's reminders for a session ride on one booking: the booking itself for a
+    one-on-one, the earliest active seat of a group session."""
+    if booking.status not in BOOKED_STATUSES:
+        return False
+    session = booking.session
+    if not session.session_type.is_group:
+        return True
+    first = (
+        type(booking)
+        .objects.filter(session=session, status__in=BOOKED_STATUSES)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    return first == booking.pk
+
+
+def sync(booking, *, now: dt.datetime | None = None) -> None:
+    """Make ``booking``'s stored reminders what they should be now (inside its transaction).
+    For a seat in a group session the coach's reminders may move to another seat."""
+    now = now or timezone.now()
+    _sync_one(booking, now=now)
+    if booking.session.session_type.is_group:
+        for other in _other_seats(booking):
+            _sync_one(other, now=now, coach_only=True)
+
+
+def _other_seats(booking):
+    return (
+        type(booking)
+        .objects.filter(session=booking.session, status__in=BOOKED_STATUSES)
+        .exclude(pk=booking.pk)
+        .select_related("session__session_type", "session__coach", "client")
+        .order_by("pk")[:1]
+    )
+
+
+def _sync_one(booking, *, now: dt.datetime, coach_only: bool = False) -> None:
+    should = wanted(booking, now=now)
+    coach_id = booking.session.coach_id
+    if coach_only:
+        should = {key: window for key, window in should.items() if key[0] == coach_id}
+    existing = {
+        (row.recipient_id, row.kind, row.due_at): row
+        for row in Reminder.objects.filter(booking=booking).only("pk", "recipient_id", "kind", "due_at", "status")
+    }
+    new = [
+        Reminder(booking=booking, recipient_id=person, kind=kind, due_at=due, window=window)
+        for (person, kind, due), window in should.items()
+        if (person, kind, due) not in existing
+    ]
+    revive = [row.pk for key, row in existing.items() if key in should and row.status == ReminderStatus.CANCELLED]
+    drop = [
+        row.pk
+        for key, row in existing.items()
+        if key not in should
+        and row.status == ReminderStatus.PENDING
+        and (not coach_only or row.recipient_id == coach_id)
+        # Overdue ones are the dispatcher's to skip; only future plans change here.
+        and row.due_at > now
+    ]
+    if new:
+        Reminder.objects.bulk_create(new)
+    if revive:
+        Reminder.objects.filter(pk__in=revive).update(status=ReminderStatus.PENDING, handled_at=None)
+    if drop:
+        Reminder.objects.filter(pk__in=drop, status=ReminderStatus.PENDING).update(
+            status=ReminderStatus.CANCELLED, handled_at=now
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Dispatch
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Dispatched:
+    sent: int = 0
+    skipped: int = 0
+    delivery_ids: list[int] | None = None
+
+
+def _still_valid(reminder: Reminder) -> bool:
+    """The booking still wants this reminder (a safety net behind ``sync``)."""
+    booking = reminder.booking
+    session = booking.session
+    if reminder.kind == Kind.FEEDBACK_REQUEST:
+        return booking.status in (*BOOKED_STATUSES, BookingStatus.COMPLETED) and reminder.due_at > session.end
+    return booking.status in BOOKED_STATUSES and reminder.due_at < session.start
+
+
+def claim_batch(*, now: dt.datetime, worker: str, batch: int) -> Dispatched:
+    """Claim up to ``batch`` due reminders and turn them into notifications, all in one
+    transaction. Returns the counts and the queued deliveries to send."""
+    from notifications.services import Wanted, build, save
+
+    with transaction.atomic():
+        due = Reminder.objects.filter(status=ReminderStatus.PENDING, due_at__lte=now).order_by("due_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            due = due.select_for_update(skip_locked=True, of=("self",))
+        rows = list(
+            due.select_related(
+                "recipient", "booking__session__session_type", "booking__session__coach", "booking__client"
+            )[:batch]
+        )
+        if not rows:
+            return Dispatched(delivery_ids=[])
+        to_send, skipped = [], []
+        for row in rows:
+            row.claimed_by, row.handled_at = worker, now
+            if now > row.due_at + row.window or not _still_valid(row):
+                row.status = ReminderStatus.SKIPPED
+                skipped.append(row)
+            else:
+                row.status = ReminderStatus.SENT
+                to_send.append(row)
+        wanted = [
+            Wanted(
+                row.booking,
+                row.recipient,
+                row.kind,
+                extra=_extra(row),
+                due_at=row.due_at,
+                payload={"reminder": row.pk},
+            )
+            for row in to_send
+        ]
+        made = build(wanted)
+        queued = save(made, now=now)
+        by_key = {(note.recipient_id, note.booking_id, note.kind, note.due_at): note for note, _ in made}
+        for row in to_send:
+            row.notification = by_key.get((row.recipient_id, row.booking_id, row.kind, row.due_at))
+            if row.notification is None:  # the person wants it on no channel
+                row.status = ReminderStatus.SKIPPED
+        Reminder.objects.bulk_update(rows, ["status", "claimed_by", "handled_at", "notification"])
+    sent = sum(row.status == ReminderStatus.SENT for row in rows)
+    return Dispatched(sent=sent, skipped=len(rows) - sent, delivery_ids=[d.pk for d in queued])
+
+
+def _extra(reminder: Reminder) -> dict:
+    from notifications.messages import lead_text, local_when
+
+    session = reminder.booking.session
+    if reminder.kind == Kind.SESSION_REMINDER:
+        return {"lead": lead_text(session.start - reminder.due_at)}
+    if reminder.kind == Kind.CANCELLATION_WINDOW:
+        deadline = reminder.due_at + dt.timedelta(hours=settings.NOTIFICATION_CANCELLATION_WARNING_HOURS)
+        return {"cancellation_deadline": local_when(deadline, reminder.recipient.timezone)}
+    return {}
+
+
+def dispatch_due(
+    *, now: dt.datetime | None = None, worker: str = "", batch: int = 200, send: bool = True
+) -> Dispatched:
+    """Claim and handle every due reminder, batch by batch; then (``send``) send the email
+    and SMS deliveries they made."""
+    from notifications import delivery
+
+    now = now or timezone.now()
+    worker = worker or f"w-{uuid.uuid4().hex[:12]}"
+    total = Dispatched(delivery_ids=[])
+    while True:
+        done = claim_batch(now=now, worker=worker, batch=batch)
+        total.sent += done.sent
+        total.skipped += done.skipped
+        total.delivery_ids += done.delivery_ids
+        if send and done.delivery_ids:
+            delivery.send_deliveries(done.delivery_ids, now=now, worker=worker)
+        if done.sent + done.skipped < batch:
+            return total
