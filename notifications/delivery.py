@@ -161,7 +161,9 @@ def email_message(item: Delivery, custom: dict | None = None) -> EmailMultiAlter
     if method and note.booking is not None and not (note.payload or {}).get("staff"):
         from notifications import calendar
 
-        invite = calendar.invitation(note.booking, recipient=person, cancel=method == "CANCEL")
+        cancel = method == "CANCEL"
+        invite = calendar.invitation(note.booking, recipient=person, cancel=cancel)
+        method = calendar.invitation_method(note.booking, recipient=person, cancel=cancel)
         mail.attach("invite.ics", invite, f"text/calendar; charset=utf-8; method={method}")
     return mail
 

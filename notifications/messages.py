@@ -10,12 +10,13 @@ built-in wording is used instead: a wording mistake never stops a booking or a r
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.template import Context, Engine
+from django.template import Context, Engine, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import linebreaks
@@ -164,8 +165,13 @@ def _builtin(kind: str, channel: str) -> tuple[str, str, str]:
     return words["subject"], body, ""
 
 
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    return ENGINE.from_string(source)
+
+
 def _render(source: str, context: dict, *, autoescape: bool) -> str:
-    return ENGINE.from_string(source).render(Context(context, autoescape=autoescape)).strip()
+    return _compiled(source).render(Context(context, autoescape=autoescape)).strip()
 
 
 def _email_html(subject: str, body_html: str, context: dict) -> str:

@@ -39,7 +39,9 @@ def _window(lead: dt.timedelta) -> dt.timedelta:
     return max(lead / 2, MINIMUM_WINDOW)
 
 
-def wanted(booking, *, now: dt.datetime, guardians: list[User] | None = None) -> dict[tuple, dt.timedelta]:
+def wanted(
+    booking, *, now: dt.datetime, guardians: list[User] | None = None, choices: dict | None = None
+) -> dict[tuple, dt.timedelta]:
     """The reminders ``booking`` should have that are still worth sending:
     ``{(recipient_id, kind, due_at): window}``."""
     from bookings.rules import rules_for
@@ -54,7 +56,8 @@ def wanted(booking, *, now: dt.datetime, guardians: list[User] | None = None) ->
     client_side = [booking.client, *[g for g in guardians if g.pk != booking.client_id]]
     carries_coach = _carries_coach_reminders(booking)
     people = (client_side if booking.reminders_enabled else []) + ([coach] if carries_coach else [])
-    choices = preferences.settings_of(people)
+    if choices is None:
+        choices = preferences.settings_of(people)
     result: dict[tuple, dt.timedelta] = {}
 
     def add(person: User, kind: str, due: dt.datetime, window: dt.timedelta) -> None:
@@ -99,11 +102,19 @@ def _carries_coach_reminders(booking) -> bool:
     return first == booking.pk
 
 
-def sync(booking, *, now: dt.datetime | None = None) -> None:
-    """Make ``booking``'s stored reminders what they should be now (inside its transaction).
-    For a seat in a group session the coach's reminders may move to another seat."""
+def sync(
+    booking,
+    *,
+    now: dt.datetime | None = None,
+    guardians: list[User] | None = None,
+    choices: dict | None = None,
+    new: bool = False,
+) -> None:
+    """Make ``booking``'s stored reminders what they should be now (inside its transaction;
+    ``new``: it was just made, so it has none yet). For a seat in a group session the
+    coach's reminders may move to another seat."""
     now = now or timezone.now()
-    _sync_one(booking, now=now)
+    _sync_one(booking, now=now, guardians=guardians, choices=choices, new=new)
     if booking.session.session_type.is_group:
         for other in _other_seats(booking):
             _sync_one(other, now=now, coach_only=True)
@@ -119,15 +130,27 @@ def _other_seats(booking):
     )
 
 
-def _sync_one(booking, *, now: dt.datetime, coach_only: bool = False) -> None:
-    should = wanted(booking, now=now)
+def _sync_one(
+    booking,
+    *,
+    now: dt.datetime,
+    coach_only: bool = False,
+    guardians: list[User] | None = None,
+    choices: dict | None = None,
+    new: bool = False,
+) -> None:
+    should = wanted(booking, now=now, guardians=guardians, choices=choices)
     coach_id = booking.session.coach_id
     if coach_only:
         should = {key: window for key, window in should.items() if key[0] == coach_id}
-    existing = {
-        (row.recipient_id, row.kind, row.due_at): row
-        for row in Reminder.objects.filter(booking=booking).only("pk", "recipient_id", "kind", "due_at", "status")
-    }
+    existing = (
+        {}
+        if new
+        else {
+            (row.recipient_id, row.kind, row.due_at): row
+            for row in Reminder.objects.filter(booking=booking).only("pk", "recipient_id", "kind", "due_at", "status")
+        }
+    )
     new = [
         Reminder(booking=booking, recipient_id=person, kind=kind, due_at=due, window=window)
         for (person, kind, due), window in should.items()

@@ -15,6 +15,7 @@ import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
@@ -50,21 +51,31 @@ TOLD_TO_THE_ACTOR = {"booked", "seat_taken", "requested"}
 ADDS_TO_THE_CALENDAR = {"booked", "approved", "alternative_accepted", "rescheduled"}
 
 
-def _people(booking, *, with_staff: bool) -> tuple[list[User], User, list[User]]:
-    """The client side (client, their guardians, whoever booked), the coach, and staff —
-    guardians and staff in one query."""
+def _people(booking, *, with_staff: bool) -> tuple[list[User], list[User], User, list[User], dict]:
+    """The client side (client, their guardians, whoever booked), the guardians alone, the
+    coach, staff, and everyone's saved choices — in one query."""
+    session = booking.session
     client = booking.client
-    wanted = Q(dependent_links__dependent=client)
+    wanted = Q(pk__in={client.pk, session.coach_id, booking.booked_by_id}) | Q(dependent_links__dependent=client)
     if with_staff:
         wanted |= Q(role=Role.STAFF, is_active=True)
     is_guardian = Exists(GuardianLink.objects.filter(guardian=OuterRef("pk"), dependent=client))
-    others = list(User.objects.filter(wanted).annotate(is_guardian=is_guardian).distinct())
-    clients = [client, *[user for user in others if user.is_guardian and user.pk != client.pk]]
+    everyone = {
+        user.pk: user
+        for user in User.objects.filter(wanted)
+        .annotate(is_guardian=is_guardian)
+        .select_related("notification_settings")
+    }
+    choices = {
+        pk: user.notification_settings for pk, user in everyone.items() if hasattr(user, "notification_settings")
+    }
+    guardians = [user for user in everyone.values() if user.is_guardian and user.pk != client.pk]
+    clients = [client, *guardians]
     if booking.booked_by_id not in {person.pk for person in clients}:
         clients.append(booking.booked_by)
-    on_client_side = {person.pk for person in clients}
-    staff = [user for user in others if user.role == Role.STAFF and user.pk not in on_client_side]
-    return clients, booking.session.coach, staff
+    on_client_side = {person.pk for person in clients} | {session.coach_id}
+    staff = [user for user in everyone.values() if user.role == Role.STAFF and user.pk not in on_client_side]
+    return clients, guardians, session.coach, staff, choices
 
 
 @dataclass
@@ -80,13 +91,18 @@ class Wanted:
     payload: dict = field(default_factory=dict)
 
 
-def build(wanted: list[Wanted]) -> list[tuple[Notification, list[str]]]:
+def build(
+    wanted: list[Wanted], *, choices: dict | None = None, custom: dict | None = None
+) -> list[tuple[Notification, list[str]]]:
     """Unsaved notifications, each with the channels it goes out on (by the recipient's
-    choices; none at all → no notification). Two queries however many."""
+    choices; none at all → no notification). Two queries however many (none when the
+    choices and staff's templates are given)."""
     if not wanted:
         return []
-    choices = preferences.settings_of(item.person for item in wanted)
-    custom = messages.custom_templates({item.kind for item in wanted})
+    if choices is None:
+        choices = preferences.settings_of(item.person for item in wanted)
+    if custom is None:
+        custom = messages.custom_templates({item.kind for item in wanted})
     made = []
     for item in wanted:
         person, kind = item.person, item.kind
@@ -133,24 +149,21 @@ def record_change(booking, event) -> None:
     action, actor_id = event.action, event.actor_id
     rules = RULES.get(action, [])
     now = event.created_at or timezone.now()
+    clients, guardians, coach, staff, choices = _people(booking, with_staff=any(side == STAFF for _, side in rules))
     previous = (event.data or {}).get("previous_start")
     previous = dt.datetime.fromisoformat(previous) if previous else None
     wanted: list[Wanted] = []
-    if rules:
-        clients, coach, staff = _people(booking, with_staff=any(side == STAFF for _, side in rules))
-        for kind, side in rules:
-            for person in {CLIENT: clients, COACH: [coach], STAFF: staff}[side]:
-                if person.pk == actor_id and action not in TOLD_TO_THE_ACTOR:
-                    continue
-                if side == STAFF and person.pk == coach.pk:
-                    continue
-                extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
-                wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload={"action": action}))
-    made = build(wanted)
+    for kind, side in rules:
+        for person in {CLIENT: clients, COACH: [coach], STAFF: staff}[side]:
+            if person.pk == actor_id and action not in TOLD_TO_THE_ACTOR:
+                continue
+            extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
+            wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload={"action": action}))
     if action in ADDS_TO_THE_CALENDAR and booking.status in BOOKED_STATUSES:
-        made += _limit_warning(booking)
+        wanted += _limit_warning(booking)
+    made = build(wanted, choices=choices)
     queued = save(made, now=now)
-    reminders.sync(booking, now=now)
+    reminders.sync(booking, now=now, guardians=guardians, choices=choices, new=event.from_status == "")
     if queued:
         ids = [delivery.pk for delivery in queued]
         transaction.on_commit(lambda: _send_soon(ids))
@@ -158,7 +171,11 @@ def record_change(booking, event) -> None:
 
 def _send_soon(delivery_ids: list[int]) -> None:
     """After the commit: hand the new email and SMS deliveries to the worker now rather
-    than at its next minute (if that fails, the minute's run sends them)."""
+    than at its next minute — when the broker makes that cheap (Redis, or tests running
+    tasks inline). The ORM broker would cost a queue row and a reconnection per change, so
+    there the minute's scheduled run sends them; so it does if queueing fails."""
+    if not settings.NOTIFICATION_SEND_AT_ONCE:
+        return
     from django_q.tasks import async_task
 
     try:
@@ -167,7 +184,7 @@ def _send_soon(delivery_ids: list[int]) -> None:
         logger.exception("Could not queue deliveries %s; the next scheduled run sends them.", delivery_ids)
 
 
-def _limit_warning(booking) -> list[tuple[Notification, list[str]]]:
+def _limit_warning(booking) -> list[Wanted]:
     """The coach is told when a day (or ISO week) of theirs has one session left, or none."""
     from bookings.models import Allocation
     from bookings.rules import rules_for
@@ -200,7 +217,7 @@ def _limit_warning(booking) -> list[tuple[Notification, list[str]]]:
         )
     else:
         return []
-    return build([Wanted(booking, coach, Kind.SESSION_LIMIT_WARNING, extra={"limit_text": text}, due_at=key)])
+    return [Wanted(booking, coach, Kind.SESSION_LIMIT_WARNING, extra={"limit_text": text}, due_at=key)]
 
 
 def on_booking_recorded(sender, *, booking, event, **kwargs) -> None:

@@ -186,6 +186,9 @@ ENABLE_PAYMENT_GATEWAY = env_bool("ENABLE_PAYMENT_GATEWAY", False)
 NOTIFICATION_REMINDER_MINUTES = env_int_list("NOTIFICATION_REMINDER_MINUTES", [24 * 60, 120, 30])
 NOTIFICATION_FEEDBACK_DELAY_MINUTES = env_int("NOTIFICATION_FEEDBACK_DELAY_MINUTES", 60, minimum=0)
 NOTIFICATION_CANCELLATION_WARNING_HOURS = env_int("NOTIFICATION_CANCELLATION_WARNING_HOURS", 6, minimum=1)
+# Email and SMS of a booking change go to the worker at once (with Redis as the broker);
+# with the ORM broker the every-minute run sends them.
+NOTIFICATION_SEND_AT_ONCE = env_bool("NOTIFICATION_SEND_AT_ONCE", bool(REDIS_URL))
 # A failed email or SMS is tried again after 1, 5, 25… minutes, this many times in all.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
 # SMS like EMAIL_BACKEND: console (prints), locmem (tests), twilio.
