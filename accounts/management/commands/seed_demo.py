@@ -132,12 +132,25 @@ class Command(BaseCommand):
             defaults={"relationship": "parent"},
         )
         self._seed_availability(users)
+        from notifications.models import Delivery
+
+        last_delivery = Delivery.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         self.stdout.write(DemoCalendar(users).seed())
+        self._quiet_demo_messages(after=last_delivery)
         self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/accounts/login/ with:"))
         for person in PEOPLE:
             label = "admin" if person.superuser else person.role
             self.stdout.write(f"  {label:<7} {person.email:<38} {person.timezone}")
         self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
+
+    def _quiet_demo_messages(self, *, after: int) -> None:
+        """The demo calendar's bookings leave their in-app notifications and reminders, but
+        the emails and SMS of making them are not sent: the worker would print hundreds."""
+        from notifications.models import Channel, Delivery, DeliveryStatus
+
+        Delivery.objects.filter(
+            pk__gt=after, status=DeliveryStatus.QUEUED, channel__in=[Channel.EMAIL, Channel.SMS]
+        ).update(status=DeliveryStatus.SKIPPED, error="Demo data: not sent.", next_attempt_at=None)
 
     def _seed_availability(self, users: dict[str, User]) -> None:
         """A realistic week per coach (two windows most days), an override or two and a
