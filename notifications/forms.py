@@ -1,0 +1,190 @@
+"""The notification settings form: channels per kind, and which session reminders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from accounts.models import Role, User
+from notifications import preferences
+from notifications.messages import lead_text
+from notifications.models import Kind, NotificationSettings
+
+USUAL, OWN = "usual", "own"
+
+# One line per kind: when it is sent. A coach sees both the coach's and the client's kinds,
+# staff the ones they monitor, so some lines depend on who reads them.
+_WHEN: dict[str, dict[str, str]] = {
+    Kind.BOOKING_CREATED: {
+        Role.CLIENT: "When a session you book goes through, or your request is sent.",
+        Role.COACH: "When a client books one of your sessions, or you book one yourself.",
+        Role.STAFF: "When anyone books a session.",
+    },
+    Kind.REQUEST_RECEIVED: {"": "When a client asks for a time that needs your approval."},
+    Kind.CONFIRMED: {
+        Role.CLIENT: "When a coach approves your request.",
+        Role.COACH: "When a client accepts a time you suggested, or a coach approves your request.",
+    },
+    Kind.DECLINED: {"": "When a coach declines your request, or it expires unanswered."},
+    Kind.ALTERNATIVES_SUGGESTED: {"": "When a coach suggests other times for your request."},
+    Kind.INFORMATION_REQUESTED: {"": "When a coach asks you for more details before approving."},
+    Kind.INFORMATION_GIVEN: {"": "When a client answers your question about their request."},
+    Kind.CANCELLED: {
+        Role.CLIENT: "When the other side cancels a booking.",
+        Role.COACH: "When the other side cancels a booking.",
+        Role.STAFF: "When a booking is cancelled, by anyone.",
+    },
+    Kind.RESCHEDULED: {
+        Role.CLIENT: "When a booking moves to another time.",
+        Role.COACH: "When a booking moves to another time.",
+        Role.STAFF: "When a booking moves to another time, by anyone.",
+    },
+    Kind.SESSION_REMINDER: {"": "Before each session, at the times you pick below."},
+    Kind.CANCELLATION_WINDOW: {"": "{hours} hours before free cancellation of a booking ends."},
+    Kind.SESSION_LIMIT_WARNING: {"": "When a day or week is one session away from your limit, or at it."},
+    Kind.FEEDBACK_REQUEST: {"": "After a session, asking how it went."},
+}
+
+
+def _role(user: User) -> str:
+    if user.is_superuser or user.role == Role.STAFF:
+        return Role.STAFF
+    return user.role
+
+
+def when_sent(user: User, kind: str) -> str:
+    lines = _WHEN.get(kind, {})
+    text = lines.get(_role(user)) or lines.get("") or lines.get(Role.CLIENT, "")
+    return text.format(hours=settings.NOTIFICATION_CANCELLATION_WARNING_HOURS)
+
+
+def is_staff_side(user: User, kind: str) -> bool:
+    """Staff hear about what they monitor as staff (in-app only unless they choose)."""
+    return _role(user) == Role.STAFF and kind in preferences.KINDS_BY_ROLE[Role.STAFF]
+
+
+def lead_label(minutes: int) -> str:
+    """1440 → “24 hours before”; the settings page's own wording when it has one."""
+    for value, label in preferences.REMINDER_CHOICES:
+        if value == minutes:
+            return label
+    return f"{lead_text(dt.timedelta(minutes=minutes)).removeprefix('in ')} before"
+
+
+def usual_minutes() -> list[int]:
+    return sorted({int(m) for m in settings.NOTIFICATION_REMINDER_MINUTES if int(m) > 0}, reverse=True)
+
+
+def usual_text() -> str:
+    labels = [lead_label(m).removesuffix(" before") for m in usual_minutes()]
+    if not labels:
+        return "none"
+    joined = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
+    return f"{joined} before"
+
+
+class ChannelsField(forms.Field):
+    """The channels ticked for one kind. Values that are not channels are dropped, not
+    refused: only a hand-made request sends them."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        picked = {str(item) for item in value}
+        return [channel for channel in preferences.ALL_CHANNELS if channel in picked]
+
+
+class NotificationSettingsForm(forms.Form):
+    """One field per kind the person hears about (``ch_<kind>``), the reminder mode
+    (the usual ones, or their own) and their own lead times."""
+
+    reminders_mode = forms.ChoiceField(
+        choices=[(USUAL, "The usual reminders"), (OWN, "My own")],
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the usual reminders or your own.",
+            "invalid_choice": "Choose the usual reminders or your own.",
+        },
+    )
+    reminders = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "invalid_choice": "Pick reminder times from the list.",
+            "invalid_list": "Pick reminder times from the list.",
+        },
+    )
+
+    def __init__(self, *args: Any, user: User, choices: NotificationSettings | None = None, **kwargs: Any) -> None:
+        self.user = user
+        self.kinds = preferences.kinds_for(user)
+        own = None if choices is None else choices.reminder_minutes
+        own_minutes = [int(m) for m in own if str(m).lstrip("-").isdigit()] if own is not None else None
+        kwargs.setdefault(
+            "initial",
+            {
+                "reminders_mode": USUAL if own_minutes is None else OWN,
+                "reminders": [str(m) for m in (usual_minutes() if own_minutes is None else own_minutes)],
+                **{
+                    self.field_name(kind): preferences.chosen_channels(
+                        user, kind, choices, as_staff=is_staff_side(user, kind)
+                    )
+                    for kind in self.kinds
+                },
+            },
+        )
+        super().__init__(*args, **kwargs)
+        # The page's lead times, plus any the settings or the person's old choice add.
+        offered = {value for value, _ in preferences.REMINDER_CHOICES} | set(usual_minutes()) | set(own_minutes or [])
+        self.fields["reminders"].choices = [
+            (str(m), lead_label(m)) for m in sorted((m for m in offered if m > 0), reverse=True)
+        ]
+        for kind in self.kinds:
+            self.fields[self.field_name(kind)] = ChannelsField(label=Kind(kind).label)
+
+    @staticmethod
+    def field_name(kind: str) -> str:
+        return f"ch_{kind}"
+
+    def channel_choices(self) -> dict[str, list[str]]:
+        """The kinds whose channels differ from the defaults: those are stored, the others
+        keep following the product's defaults (``NOTIFICATION_METHOD``)."""
+        changed = {}
+        for kind in self.kinds:
+            picked = self.cleaned_data.get(self.field_name(kind), [])
+            if picked != preferences.default_channels(self.user, kind, as_staff=is_staff_side(self.user, kind)):
+                changed[kind] = picked
+        return changed
+
+    def reminder_choice(self) -> list[int] | None:
+        if self.cleaned_data["reminders_mode"] == USUAL:
+            return None
+        return sorted({int(m) for m in self.cleaned_data["reminders"]}, reverse=True)
+
+    def picked(self, kind: str) -> list[str]:
+        """The channels to show ticked: what was sent back, else the current choice."""
+        name = self.field_name(kind)
+        if self.is_bound:
+            return self.fields[name].to_python(self.data.getlist(self.add_prefix(name)))
+        return self.initial.get(name, [])
+
+    def picked_minutes(self) -> set[str]:
+        if self.is_bound:
+            return set(self.data.getlist(self.add_prefix("reminders")))
+        return set(self.initial.get("reminders", []))
+
+    def picked_mode(self) -> str:
+        if self.is_bound:
+            return self.data.get(self.add_prefix("reminders_mode"), "")
+        return self.initial.get("reminders_mode", USUAL)
