@@ -72,7 +72,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "{% elif status == 'Requested' %}Your request was sent. {{ coach_name }} will confirm or suggest another time."
         "{% else %}Your session is booked.{% endif %}\n\n" + _DETAILS,
         "short": "{% if audience == 'client' %}{% if status == 'Requested' %}Request sent{% else %}Booked{% endif %}: "
-        "{{ session_title }}{% else %}{{ client_name }} with {{ coach_name }}{% endif %}, {{ when }}. {{ reference }}",
+        "{{ session_title }}{% elif audience == 'coach' %}{{ client_name }} booked {{ session_title }}"
+        "{% else %}{{ client_name }} with {{ coach_name }}{% endif %}, {{ when }}. {{ reference }}",
     },
     Kind.REQUEST_RECEIVED: {
         "subject": "Booking request from {{ client_name }}: {{ session_title }}",
