@@ -1,0 +1,846 @@
+"""Calendar data for bookings (RFC 5545): one booking as an event, invitations for email
+(``METHOD:REQUEST`` / ``METHOD:CANCEL``), private feeds and add-to-calendar links.
+
+Each event is first described as plain data (``EventData``) from the viewer's side: their
+time zone, the other party's name, the status. From that data ``to_component`` makes an
+``icalendar.Event`` (single bookings and invitations), and ``_event_lines`` writes the
+same properties straight to text for feeds, which must render 1,000 events quickly; the
+tests parse both back with ``icalendar``.
+
+Identity and versions:
+
+- a booking's UID is ``booking-<id>@<site host>``, the same in feeds, downloads and
+  invitations, whoever looks at it; a coach's group session or workshop is one event per
+  session (``session-<id>@<site host>``) with an attendee per seat;
+- ``SEQUENCE`` counts the booking's recorded changes (its history is append-only, and
+  every approval, reschedule or cancellation adds to it), so it only ever rises;
+- a feed holds active bookings, past ones of the last 90 days, and cancelled or declined
+  ones for 30 days after the change (so calendar apps see them cancelled, then they go).
+  The windows are counted from the start of the current UTC day, so a feed's content is
+  a function of the database and the date, and ``feed_version`` can name it cheaply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db.models import Count, DateTimeField, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
+from django.urls import reverse
+from django.utils import timezone
+from icalendar import Calendar, Event, Timezone, vCalAddress
+
+from accounts.models import GuardianLink, Role, User
+from bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    Session,
+    SessionKind,
+    SessionStatus,
+)
+
+PRODID = "-//Session booking//Calendar 1.0//EN"
+FEED_FORMAT = "1"  # part of every feed's ETag: change it when the feed's layout changes
+CANCELLED_KEPT = dt.timedelta(days=30)
+PAST_KEPT = dt.timedelta(days=90)
+REFRESH = "PT30M"
+UTC = dt.UTC
+UTC_ZONE = ZoneInfo("UTC")
+
+STATUS_FOR = {
+    BookingStatus.REQUESTED: "TENTATIVE",
+    BookingStatus.FIRM_BOOKED: "CONFIRMED",
+    BookingStatus.CONFIRMED: "CONFIRMED",
+    BookingStatus.COMPLETED: "CONFIRMED",
+    BookingStatus.NO_SHOW: "CONFIRMED",
+    BookingStatus.CANCELLED: "CANCELLED",
+    BookingStatus.DECLINED: "CANCELLED",
+}
+PARTSTAT_FOR = {
+    BookingStatus.REQUESTED: "TENTATIVE",
+    BookingStatus.CANCELLED: "DECLINED",
+    BookingStatus.DECLINED: "DECLINED",
+}
+SUMMARY_PREFIX = {
+    BookingStatus.REQUESTED: "Request: ",
+    BookingStatus.CANCELLED: "Cancelled: ",
+    BookingStatus.DECLINED: "Declined: ",
+}
+ENDED = (BookingStatus.CANCELLED, BookingStatus.DECLINED)
+# Who has a place in a group session's event: active seats, and those the session was held for.
+SEATED = (*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+GROUP_KINDS = (SessionKind.GROUP, SessionKind.WORKSHOP)
+
+
+# ---------------------------------------------------------------------------------------
+# Small pieces
+# ---------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=512)
+def _zone_named(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        return UTC_ZONE
+
+
+def zone_of(user: User) -> ZoneInfo:
+    """The user's own time zone (UTC if it can't be read)."""
+    return _zone_named(user.timezone or "UTC")
+
+
+def _site_url() -> str:
+    return settings.SITE_URL.rstrip("/")
+
+
+def _site_host() -> str:
+    return urlsplit(_site_url()).hostname or "localhost"
+
+
+def booking_uid(booking: Booking | BookingFacts) -> str:
+    """The booking's UID, the same in every feed, download and invitation."""
+    return f"booking-{booking.pk}@{_site_host()}"
+
+
+def session_uid(session: Session | SessionFacts) -> str:
+    """The UID of a group session or workshop in its coach's calendar."""
+    return f"session-{session.pk}@{_site_host()}"
+
+
+def booking_url(booking: Booking) -> str:
+    return _site_url() + reverse("booking_detail", args=[booking.reference])
+
+
+def _booking_url_maker() -> Callable[[str], str]:
+    """``booking_url`` for many bookings: one ``reverse`` for the whole feed."""
+    marker = "BK-0000-000000"
+    path = reverse("booking_detail", args=[marker])
+    head, tail = path.split(marker, 1)
+    prefix = _site_url() + head
+    return lambda reference: f"{prefix}{reference}{tail}"
+
+
+def sequence_for(booking: Booking) -> int:
+    """How many times the booking changed since it was made: its recorded history minus one
+    (append-only, so this only rises). Feeds annotate ``event_count``; otherwise one query."""
+    count = getattr(booking, "event_count", None)
+    if count is None:
+        count = booking.events.count()
+    return max(count - 1, 0)
+
+
+def last_modified_for(booking: Booking) -> dt.datetime:
+    """The booking's last change: its own row, its session's, or its last recorded event."""
+    return booking_facts(booking).last_modified
+
+
+# ---------------------------------------------------------------------------------------
+# What an event is made of, read from models or (for feeds) straight from query rows
+# ---------------------------------------------------------------------------------------
+
+
+def _name(name: str, email: str) -> str:
+    return name or email  # User.display_name
+
+
+@dataclass(slots=True)
+class SessionFacts:
+    pk: int
+    start: dt.datetime
+    end: dt.datetime
+    status: str
+    capacity: int
+    updated_at: dt.datetime | None  # None in a booking's row: its ``changed_at`` covers it
+    location: str
+    meeting_link: str
+    coach_id: int
+    coach_name: str
+    coach_email: str
+    title: str
+    kind: str
+    type_location: str
+    type_meeting_link: str
+
+    @property
+    def link(self) -> str:
+        return self.meeting_link or self.type_meeting_link
+
+    def place(self, *, with_link: bool) -> str:
+        location = self.location or self.type_location
+        link = self.link if with_link else ""
+        if location and link:
+            return f"{location} · {link}"
+        return location or link
+
+
+@dataclass(slots=True)
+class BookingFacts:
+    pk: int
+    reference: str
+    status: str
+    client_id: int
+    client_name: str
+    client_email: str
+    decline_reason: str
+    cancellation_reason: str
+    event_count: int
+    changed_at: dt.datetime  # the latest of the booking's row, its last recorded event (and its session)
+    session: SessionFacts | None = None
+
+    @property
+    def sequence(self) -> int:
+        return max(self.event_count - 1, 0)
+
+    @property
+    def last_modified(self) -> dt.datetime:
+        session_changed = self.session.updated_at if self.session else None
+        changed = max(self.changed_at, session_changed) if session_changed else self.changed_at
+        return changed.astimezone(UTC)
+
+
+# Attribute → path from Session, and from Booking: the columns feeds read (``values()``).
+SESSION_PATHS = {
+    "pk": "id",
+    "start": "start",
+    "end": "end",
+    "status": "status",
+    "capacity": "capacity",
+    "updated_at": "updated_at",
+    "location": "location",
+    "meeting_link": "meeting_link",
+    "coach_id": "coach_id",
+    "coach_name": "coach__name",
+    "coach_email": "coach__email",
+    "title": "session_type__title",
+    "kind": "session_type__kind",
+    "type_location": "session_type__location",
+    "type_meeting_link": "session_type__meeting_link",
+}
+BOOKING_PATHS = {
+    "pk": "id",
+    "reference": "reference",
+    "status": "status",
+    "client_id": "client_id",
+    "client_name": "client__name",
+    "client_email": "client__email",
+    "decline_reason": "decline_reason",
+    "cancellation_reason": "cancellation_reason",
+    "event_count": "event_count",
+    "changed_at": "changed_at",
+}
+# A booking's row reads its session without ``updated_at``: its ``changed_at`` includes it.
+# (Every timestamp costs a conversion per row; a feed reads three per booking.)
+BOOKING_SESSION_PATHS = {attr: path for attr, path in SESSION_PATHS.items() if attr != "updated_at"}
+
+
+def _session_from_row(row: dict, prefix: str = "") -> SessionFacts:
+    facts = SessionFacts(
+        **{attr: row[prefix + path] for attr, path in BOOKING_SESSION_PATHS.items()},
+        updated_at=row.get(prefix + "updated_at"),
+    )
+    facts.coach_name = _name(facts.coach_name, facts.coach_email)
+    return facts
+
+
+def _booking_from_row(row: dict, session: SessionFacts | None) -> BookingFacts:
+    facts = BookingFacts(**{attr: row[path] for attr, path in BOOKING_PATHS.items()}, session=session)
+    facts.client_name = _name(facts.client_name, facts.client_email)
+    facts.event_count = facts.event_count or 0
+    return facts
+
+
+def session_facts(session: Session) -> SessionFacts:
+    session_type, coach = session.session_type, session.coach
+    return SessionFacts(
+        pk=session.pk,
+        start=session.start,
+        end=session.end,
+        status=session.status,
+        capacity=session.capacity,
+        updated_at=session.updated_at,
+        location=session.location,
+        meeting_link=session.meeting_link,
+        coach_id=session.coach_id,
+        coach_name=coach.display_name,
+        coach_email=coach.email,
+        title=session_type.title,
+        kind=session_type.kind,
+        type_location=session_type.location,
+        type_meeting_link=session_type.meeting_link,
+    )
+
+
+def booking_facts(booking: Booking, *, with_session: bool = True) -> BookingFacts:
+    """A booking's facts; its history's size and last time are read (one query) unless the
+    booking was annotated with ``event_count`` and ``changed_at`` (``_with_history``)."""
+    count = getattr(booking, "event_count", None)
+    changed = getattr(booking, "changed_at", None)
+    if count is None or changed is None:
+        history = booking.events.aggregate(count=Count("pk"), last=Max("created_at"))
+        count = history["count"]
+        changed = max(filter(None, [booking.updated_at, history["last"]]))
+    return BookingFacts(
+        pk=booking.pk,
+        reference=booking.reference,
+        status=booking.status,
+        client_id=booking.client_id,
+        client_name=booking.client.display_name,
+        client_email=booking.client.email,
+        decline_reason=booking.decline_reason,
+        cancellation_reason=booking.cancellation_reason,
+        event_count=count or 0,
+        changed_at=changed,
+        session=session_facts(booking.session) if with_session else None,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Events as data
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    name: str
+    email: str
+    partstat: str = "ACCEPTED"
+
+
+@dataclass(slots=True)
+class EventData:
+    """One calendar event, from one viewer's side; ``start``/``end`` in the viewer's zone."""
+
+    uid: str
+    start: dt.datetime
+    end: dt.datetime
+    summary: str
+    description: str
+    location: str
+    url: str
+    status: str
+    sequence: int
+    last_modified: dt.datetime
+    organizer: Party
+    attendees: list[Party] = field(default_factory=list)
+
+
+STATUS_LABELS = dict(BookingStatus.choices)
+KIND_LABELS = dict(SessionKind.choices)
+
+
+def _summary(facts: BookingFacts, viewer: User) -> str:
+    session = facts.session
+    if viewer.pk == session.coach_id:
+        text = f"{session.title} with {facts.client_name}"
+    elif viewer.pk == facts.client_id:
+        text = f"{session.title} with {session.coach_name}"
+    else:
+        text = f"{session.title}: {facts.client_name} with {session.coach_name}"
+    return SUMMARY_PREFIX.get(facts.status, "") + text
+
+
+def _description(facts: BookingFacts, viewer: User, url: str) -> str:
+    session = facts.session
+    lines = [f"Booking {facts.reference} · {STATUS_LABELS.get(facts.status, facts.status)}"]
+    if viewer.pk != session.coach_id:
+        lines.append(f"Coach: {session.coach_name}")
+    if viewer.pk != facts.client_id:
+        lines.append(f"Client: {facts.client_name}")
+    if session.link and facts.status not in ENDED:
+        lines.append(f"Video call: {session.link}")
+    if facts.status == BookingStatus.DECLINED and facts.decline_reason:
+        lines.append(f"Reason: {facts.decline_reason}")
+    if facts.status == BookingStatus.CANCELLED and facts.cancellation_reason:
+        lines.append(f"Reason: {facts.cancellation_reason}")
+    lines.append(f"Details and changes: {url}")
+    return "\n".join(lines)
+
+
+def booking_event_data(
+    booking: Booking | BookingFacts, *, viewer: User, url: str | None = None, zone: ZoneInfo | None = None
+) -> EventData:
+    """The booking as ``viewer`` sees it: their zone, the other party's name."""
+    facts = booking if isinstance(booking, BookingFacts) else booking_facts(booking)
+    session = facts.session
+    zone = zone or zone_of(viewer)
+    url = url or _booking_url_maker()(facts.reference)
+    return EventData(
+        uid=booking_uid(facts),
+        start=session.start.astimezone(zone),
+        end=session.end.astimezone(zone),
+        summary=_summary(facts, viewer),
+        description=_description(facts, viewer, url),
+        location=session.place(with_link=facts.status not in ENDED),
+        url=url,
+        status=STATUS_FOR.get(facts.status, "CONFIRMED"),
+        sequence=facts.sequence,
+        last_modified=facts.last_modified,
+        organizer=Party(session.coach_name, session.coach_email),
+        attendees=[Party(facts.client_name, facts.client_email, PARTSTAT_FOR.get(facts.status, "ACCEPTED"))],
+    )
+
+
+def session_event_data(
+    session: Session | SessionFacts,
+    seats: list[BookingFacts] | None = None,
+    *,
+    viewer: User,
+    zone: ZoneInfo | None = None,
+) -> EventData:
+    """A group session or workshop as its coach sees it: one event with an attendee per
+    seat. ``seats`` are all the session's bookings (each one's history counts toward
+    ``SEQUENCE``); read (one query) when not given."""
+    if seats is None:
+        seats = [booking_facts(b, with_session=False) for b in _with_history(session.bookings.select_related("client"))]
+    if isinstance(session, Session):
+        session = session_facts(session)
+    zone = zone or zone_of(viewer)
+    cancelled = session.status == SessionStatus.CANCELLED
+    seated = [seat for seat in seats if seat.status in SEATED]
+    kind = KIND_LABELS.get(session.kind, session.kind)
+    lines = [f"{kind} · {len(seated)} of {session.capacity} seats taken"]
+    lines += [f"{seat.client_name} ({seat.reference})" for seat in seated]
+    if session.link and not cancelled:
+        lines.append(f"Video call: {session.link}")
+    url = _site_url() + reverse("dashboard")
+    lines.append(f"Your sessions: {url}")
+    stamps = [session.updated_at, *(seat.changed_at for seat in seats)]
+    # Every change of every seat, plus the session's own cancellation: only ever rises.
+    sequence = sum(seat.event_count for seat in seats) + (1 if cancelled else 0)
+    return EventData(
+        uid=session_uid(session),
+        start=session.start.astimezone(zone),
+        end=session.end.astimezone(zone),
+        summary=("Cancelled: " if cancelled else "") + session.title,
+        description="\n".join(lines),
+        location=session.place(with_link=not cancelled),
+        url=url,
+        status="CANCELLED" if cancelled else "CONFIRMED",
+        sequence=sequence,
+        last_modified=max(stamps).astimezone(UTC),
+        organizer=Party(session.coach_name, session.coach_email),
+        attendees=[
+            Party(seat.client_name, seat.client_email, PARTSTAT_FOR.get(seat.status, "ACCEPTED")) for seat in seated
+        ],
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# icalendar components
+# ---------------------------------------------------------------------------------------
+
+
+def _address(party: Party, *, attendee: bool) -> vCalAddress:
+    address = vCalAddress(f"mailto:{party.email}")
+    address.params["CN"] = _param(party.name)
+    if attendee:
+        address.params["ROLE"] = "REQ-PARTICIPANT"
+        address.params["PARTSTAT"] = party.partstat
+        address.params["RSVP"] = "FALSE"
+    return address
+
+
+def to_component(data: EventData, *, stamp: dt.datetime | None = None) -> Event:
+    """The event as an ``icalendar.Event``; ``stamp`` is DTSTAMP (default: its last change)."""
+    event = Event()
+    event.add("uid", data.uid)
+    event.add("dtstamp", (stamp or data.last_modified).astimezone(UTC))
+    event.add("dtstart", data.start)
+    event.add("dtend", data.end)
+    event.add("summary", data.summary)
+    event.add("description", data.description)
+    if data.location:
+        event.add("location", data.location)
+    event.add("url", data.url)
+    event.add("status", data.status)
+    event.add("sequence", data.sequence)
+    event.add("last-modified", data.last_modified.astimezone(UTC))
+    event.add("organizer", _address(data.organizer, attendee=False))
+    for party in data.attendees:
+        event.add("attendee", _address(party, attendee=True))
+    return event
+
+
+def _year_span(events: Iterable[EventData]) -> tuple[dt.date, dt.date]:
+    years = [e.start.year for e in events] + [e.end.year for e in events]
+    if not years:
+        years = [timezone.now().year]
+    return dt.date(min(years) - 1, 1, 1), dt.date(max(years) + 2, 1, 1)
+
+
+def event_for_booking(booking: Booking, *, viewer: User) -> Event:
+    """The booking as an ``icalendar.Event`` in ``viewer``'s zone. Put it in a calendar and
+    call ``add_missing_timezones`` (as ``invitation`` does) for its VTIMEZONE."""
+    return to_component(booking_event_data(booking, viewer=viewer))
+
+
+def _viewer_event_data(booking: Booking, viewer: User) -> EventData:
+    """What ``viewer``'s own calendar holds for this booking: for the coach of a group
+    session, the session's event (the UID their feed uses); otherwise the booking's."""
+    session = booking.session
+    if viewer.pk == session.coach_id and session.session_type.kind in GROUP_KINDS:
+        return session_event_data(session, viewer=viewer)
+    return booking_event_data(booking, viewer=viewer)
+
+
+def _calendar(method: str | None, *, name: str | None = None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    if name:
+        calendar.add("x-wr-calname", name)
+    return calendar
+
+
+def _with_event(calendar: Calendar, data: EventData, *, stamp: dt.datetime | None = None) -> bytes:
+    calendar.add_component(to_component(data, stamp=stamp))
+    first, last = _year_span([data])
+    calendar.add_missing_timezones(first_date=first, last_date=last)
+    return calendar.to_ical()
+
+
+def invitation_method(booking: Booking, *, recipient: User, cancel: bool = False) -> str:
+    """``"REQUEST"`` or ``"CANCEL"``: the METHOD of ``invitation`` with the same arguments,
+    for the attachment's content type (``text/calendar; method=...``). One seat cancelled
+    in a group session is an update (REQUEST) of the coach's session event, not its end."""
+    session = booking.session
+    if cancel and recipient.pk == session.coach_id and session.session_type.kind in GROUP_KINDS:
+        return "CANCEL" if session.status == SessionStatus.CANCELLED else "REQUEST"
+    return "CANCEL" if cancel else "REQUEST"
+
+
+def invitation(booking: Booking, *, recipient: User, cancel: bool = False) -> bytes:
+    """An email invitation (iTIP): ``METHOD:REQUEST`` with the booking's event, or
+    ``METHOD:CANCEL`` with ``STATUS:CANCELLED``; the UID is the one in ``recipient``'s feed,
+    times in their zone with the matching VTIMEZONE."""
+    method = invitation_method(booking, recipient=recipient, cancel=cancel)
+    data = _viewer_event_data(booking, recipient)
+    if method == "CANCEL":
+        data.status = "CANCELLED"
+        if not data.summary.startswith(("Cancelled: ", "Declined: ")):
+            data.summary = "Cancelled: " + data.summary.removeprefix("Request: ")
+    return _with_event(_calendar(method), data, stamp=timezone.now())
+
+
+def booking_ics(booking: Booking, *, viewer: User) -> bytes:
+    """The booking as an ``.ics`` file to download (``METHOD:PUBLISH``), in the viewer's zone."""
+    return _with_event(_calendar("PUBLISH"), _viewer_event_data(booking, viewer))
+
+
+# ---------------------------------------------------------------------------------------
+# Feeds
+# ---------------------------------------------------------------------------------------
+
+
+def _day_start(now: dt.datetime | None = None) -> dt.datetime:
+    now = (now or timezone.now()).astimezone(UTC)
+    return dt.datetime(now.year, now.month, now.day, tzinfo=UTC)
+
+
+def _client_side_q(user: User) -> Q:
+    """Bookings ``user`` has as the client, made themself for someone, or has as guardian."""
+    dependents = GuardianLink.objects.filter(guardian=user).values("dependent")
+    return Q(client=user) | Q(booked_by=user) | Q(client__in=dependents)
+
+
+def _kept_q(cutoff: dt.datetime) -> Q:
+    """Live bookings, and cancelled/declined ones changed since ``cutoff``."""
+    ended_recently = Q(status__in=ENDED) & (
+        Q(cancelled_at__gte=cutoff) | Q(cancelled_at__isnull=True, updated_at__gte=cutoff)
+    )
+    return Q(status__in=SEATED) | ended_recently
+
+
+def _with_history(bookings: QuerySet[Booking], *, with_session: bool = False) -> QuerySet[Booking]:
+    """Each booking with its history's size (``event_count``) and its last change
+    (``changed_at``: its row, its last event and, ``with_session``, its session's row),
+    as subqueries, so no GROUP BY."""
+    events = BookingEvent.objects.filter(booking=OuterRef("pk")).order_by().values("booking")
+    last_event = Subquery(events.annotate(last=Max("created_at")).values("last"))
+    stamps = [F("updated_at"), Coalesce(last_event, F("updated_at"))]
+    if with_session:
+        stamps.append(F("session__updated_at"))
+    return bookings.annotate(
+        event_count=Coalesce(Subquery(events.annotate(n=Count("pk")).values("n")), 0),
+        changed_at=Greatest(*stamps, output_field=DateTimeField()),
+    )
+
+
+def feed_bookings(user: User, *, day: dt.datetime) -> QuerySet[Booking]:
+    """The bookings shown as events of their own in ``user``'s feed: their own, those they
+    made for someone or have as guardian, and (a coach) their one-on-one sessions'."""
+    scope = _client_side_q(user)
+    if user.role == Role.COACH:
+        scope |= Q(session__coach=user, session__session_type__kind=SessionKind.ONE_ON_ONE)
+    bookings = (
+        Booking.objects.filter(scope, session__start__gte=day - PAST_KEPT)
+        .filter(_kept_q(day - CANCELLED_KEPT))
+        .exclude(Q(session__coach=user) & Q(session__session_type__kind__in=GROUP_KINDS))
+        .order_by("session__start", "pk")
+    )
+    return _with_history(bookings, with_session=True)
+
+
+def feed_sessions(user: User, *, day: dt.datetime) -> QuerySet[Session]:
+    """The group sessions and workshops ``user`` hosts that their feed shows."""
+    kept = ~Q(status=SessionStatus.CANCELLED) | Q(updated_at__gte=day - CANCELLED_KEPT)
+    return (
+        Session.objects.filter(coach=user, session_type__kind__in=GROUP_KINDS, start__gte=day - PAST_KEPT)
+        .filter(kept)
+        .order_by("start", "pk")
+    )
+
+
+def feed_events(user: User, *, now: dt.datetime | None = None) -> list[EventData]:
+    """Every event of ``user``'s feed, soonest first, in their zone. Read as plain rows (no
+    model instances) in a fixed number of queries: one, and two more for a coach."""
+    day = _day_start(now)
+    zone = zone_of(user)
+    url_for = _booking_url_maker()
+    session_columns = ["session__" + path for path in BOOKING_SESSION_PATHS.values()]
+    events = []
+    for row in feed_bookings(user, day=day).values(*BOOKING_PATHS.values(), *session_columns):
+        facts = _booking_from_row(row, _session_from_row(row, "session__"))
+        events.append(booking_event_data(facts, viewer=user, url=url_for(facts.reference), zone=zone))
+    if user.role == Role.COACH:
+        sessions = feed_sessions(user, day=day)
+        seats: dict[int, list[BookingFacts]] = {}
+        rows = _with_history(Booking.objects.filter(session__in=sessions.values("pk")))
+        for row in rows.order_by("created_at", "pk").values(*BOOKING_PATHS.values(), "session_id"):
+            seats.setdefault(row["session_id"], []).append(_booking_from_row(row, None))
+        for row in sessions.values(*SESSION_PATHS.values()):
+            session = _session_from_row(row)
+            events.append(session_event_data(session, seats.get(session.pk, []), viewer=user, zone=zone))
+        events.sort(key=lambda e: (e.start, e.uid))
+    return events
+
+
+def feed_name(user: User) -> str:
+    return f"Sessions · {user.display_name}"
+
+
+def feed_for(user: User, *, now: dt.datetime | None = None) -> bytes:
+    """``user``'s private feed: a VCALENDAR with their events and the VTIMEZONE of their zone."""
+    events = feed_events(user, now=now)
+    zone = zone_of(user)
+    out = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        _line("PRODID", _text(PRODID)),
+        "CALSCALE:GREGORIAN",
+        "METHOD:PUBLISH",
+        _line("X-WR-CALNAME", _text(feed_name(user))),
+        _line("NAME", _text(feed_name(user))),
+        _line("X-WR-TIMEZONE", _text(zone.key)),
+        f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}",
+        f"X-PUBLISHED-TTL:{REFRESH}",
+    ]
+    body = "\r\n".join(out) + "\r\n"
+    if zone.key != "UTC" and events:
+        first, last = _year_span(events)
+        body += _vtimezone(zone.key, first, last)
+    body += "".join(_event_lines(event) for event in events)
+    body += "END:VCALENDAR\r\n"
+    return body.encode()
+
+
+@functools.lru_cache(maxsize=256)
+def _vtimezone(key: str, first: dt.date, last: dt.date) -> str:
+    try:
+        component = Timezone.from_tzid(key, first_date=first, last_date=last)
+    except ValueError:
+        return ""
+    return component.to_ical().decode()
+
+
+def feed_version(user: User, *, now: dt.datetime | None = None) -> tuple[str, dt.datetime]:
+    """``(etag, last_modified)`` of ``user``'s feed without rendering it: one aggregate
+    query (two for a coach) over what the feed is made of, the user's own settings and the
+    date (the windows move with it). The ETag is a quoted strong validator."""
+    day = _day_start(now)
+    since = day - PAST_KEPT
+    bookings = Booking.objects.filter(_client_side_q(user), session__start__gte=since)
+    if user.role == Role.COACH:
+        bookings = Booking.objects.filter(_client_side_q(user) | Q(session__coach=user), session__start__gte=since)
+    facts: list[object] = list(
+        bookings.aggregate(
+            booking_count=Count("pk"),
+            booking_changed=Max("updated_at"),
+            booking_session_changed=Max("session__updated_at"),
+            booking_type_changed=Max("session__session_type__updated_at"),
+        ).values()
+    )
+    if user.role == Role.COACH:
+        facts += list(
+            Session.objects.filter(coach=user, start__gte=since)
+            .aggregate(
+                session_count=Count("pk"),
+                session_changed=Max("updated_at"),
+                type_changed=Max("session_type__updated_at"),
+            )
+            .values()
+        )
+    stamps = [fact for fact in facts if isinstance(fact, dt.datetime)]
+    last_modified = max([day, *stamps]).astimezone(UTC).replace(microsecond=0)
+    basis = repr((FEED_FORMAT, day.date(), user.pk, user.role, user.timezone, user.name, _site_url(), facts))
+    etag = '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
+    return etag, last_modified
+
+
+# ---------------------------------------------------------------------------------------
+# Writing content lines (feeds)
+# ---------------------------------------------------------------------------------------
+
+# Control characters other than tab and newlines are not allowed in content lines.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _clean(value: str) -> str:
+    return _CONTROL.sub("", value) if _CONTROL.search(value) else value
+
+
+def _text(value: str) -> str:
+    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and newlines escaped."""
+    return (
+        _clean(value)
+        .replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def _param(value: str) -> str:
+    """A parameter value's text: no control characters, newlines or double quotes (RFC 5545)."""
+    return _clean(value).replace("\r", " ").replace("\n", " ").replace('"', "'")
+
+
+def _uri(value: str) -> str:
+    return _clean(value).replace("\r", "").replace("\n", "")
+
+
+def _line(name: str, value: str) -> str:
+    """One content line, folded at 75 octets without splitting a UTF-8 character."""
+    line = f"{name}:{value}"
+    if len(line) <= 75 and line.isascii():
+        return line
+    raw = line.encode()
+    if len(raw) <= 75:
+        return line
+    parts = []
+    start, limit = 0, 75
+    while len(raw) - start > limit:
+        cut = start + limit
+        while raw[cut] & 0xC0 == 0x80:  # never inside a multi-byte character
+            cut -= 1
+        parts.append(raw[start:cut])
+        start, limit = cut, 74  # continuation lines start with a space
+    parts.append(raw[start:])
+    return b"\r\n ".join(parts).decode()
+
+
+def _utc_stamp(value: dt.datetime) -> str:
+    v = value.astimezone(UTC)
+    return f"{v.year:04d}{v.month:02d}{v.day:02d}T{v.hour:02d}{v.minute:02d}{v.second:02d}Z"
+
+
+def _local_time(name: str, value: dt.datetime) -> str:
+    key = getattr(value.tzinfo, "key", "UTC")
+    if key == "UTC":
+        return f"{name}:{_utc_stamp(value)}"
+    stamp = f"{value.year:04d}{value.month:02d}{value.day:02d}T{value.hour:02d}{value.minute:02d}{value.second:02d}"
+    return f"{name};TZID={key}:{stamp}"
+
+
+def _party_line(name: str, party: Party, *, attendee: bool) -> str:
+    params = f';CN="{_param(party.name)}"'
+    if attendee:
+        params += f";ROLE=REQ-PARTICIPANT;PARTSTAT={party.partstat};RSVP=FALSE"
+    return _line(f"{name}{params}", f"mailto:{_uri(party.email)}")
+
+
+def _event_lines(data: EventData) -> str:
+    modified = _utc_stamp(data.last_modified)
+    lines = [
+        "BEGIN:VEVENT",
+        _line("UID", _text(data.uid)),
+        f"DTSTAMP:{modified}",
+        _local_time("DTSTART", data.start),
+        _local_time("DTEND", data.end),
+        _line("SUMMARY", _text(data.summary)),
+        _line("DESCRIPTION", _text(data.description)),
+    ]
+    if data.location:
+        lines.append(_line("LOCATION", _text(data.location)))
+    lines += [
+        _line("URL", _uri(data.url)),
+        f"STATUS:{data.status}",
+        f"SEQUENCE:{data.sequence}",
+    ]
+    lines += [
+        f"LAST-MODIFIED:{modified}",
+        _party_line("ORGANIZER", data.organizer, attendee=False),
+        *(_party_line("ATTENDEE", party, attendee=True) for party in data.attendees),
+        "END:VEVENT",
+        "",
+    ]
+    return "\r\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------
+# Add-to-calendar links
+# ---------------------------------------------------------------------------------------
+
+
+def _link_data(booking: Booking | EventData, viewer: User) -> EventData:
+    return booking if isinstance(booking, EventData) else booking_event_data(booking, viewer=viewer, zone=UTC_ZONE)
+
+
+def google_calendar_url(booking: Booking | EventData, viewer: User) -> str:
+    """A Google Calendar "new event" link: the booking's UTC times, summary, details, place."""
+    data = _link_data(booking, viewer)
+    query = {
+        "action": "TEMPLATE",
+        "text": data.summary,
+        "dates": f"{_utc_stamp(data.start)}/{_utc_stamp(data.end)}",
+        "details": data.description,
+        "location": data.location,
+    }
+    return "https://calendar.google.com/calendar/render?" + urlencode(query, quote_via=quote)
+
+
+def outlook_calendar_url(booking: Booking | EventData, viewer: User) -> str:
+    """An Outlook.com "new event" link: the booking's UTC times, summary, details, place."""
+    data = _link_data(booking, viewer)
+    query = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": data.summary,
+        "startdt": data.start.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "enddt": data.end.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "body": data.description,
+        "location": data.location,
+    }
+    return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(query, quote_via=quote)
+
+
+def calendar_links(booking: Booking, viewer: User) -> dict[str, str]:
+    """Both add-to-calendar links for ``viewer`` (the booking read once)."""
+    data = _link_data(booking, viewer)
+    return {"google": google_calendar_url(data, viewer), "outlook": outlook_calendar_url(data, viewer)}
