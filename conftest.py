@@ -8,6 +8,17 @@ from django.test import Client
 from accounts.tests.factories import AdminFactory, ClientFactory, CoachFactory, StaffFactory
 
 
+@pytest.fixture(autouse=True)
+def _fresh_message_templates():
+    """Staff's message templates are kept per process; a test starts without another
+    test's (rolled-back) ones."""
+    from notifications.messages import forget_custom_templates
+
+    forget_custom_templates()
+    yield
+    forget_custom_templates()
+
+
 @pytest.fixture
 def client_user(db):
     return ClientFactory(email="client@example.com", name="Chloé Client")

@@ -21,7 +21,7 @@ def _bench_database_url(url: str) -> str:
     name = parts.path.lstrip("/") + "_bench"
     import psycopg
 
-    admin = parts._replace(path="/postgres").geturl()
+    admin = parts._replace(path="/postgres", query="").geturl()  # the options are Django's
     with psycopg.connect(admin, autocommit=True) as connection:
         exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
         if exists:

@@ -55,6 +55,20 @@ class BookingRules:
         )
 
 
+@dataclass(frozen=True)
+class CoachLoad:
+    """How many sessions count toward a coach's limits on one local day and in its ISO
+    week (Monday ``monday``), as read under the coach's lock during a change."""
+
+    day: dt.date
+    monday: dt.date
+    in_day: int
+    in_week: int
+
+    def plus_one(self) -> CoachLoad:
+        return CoachLoad(self.day, self.monday, self.in_day + 1, self.in_week + 1)
+
+
 def _pick(override: int | None, default: int) -> int:
     return default if override is None else override
 

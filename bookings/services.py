@@ -44,7 +44,7 @@ from bookings.models import (
     SessionStatus,
     SessionType,
 )
-from bookings.rules import BookingRules, rules_for
+from bookings.rules import BookingRules, CoachLoad, rules_for
 from config.errors import DomainError, NotAllowed
 
 # Sent after the commit of every change: sender=Booking and the ids of the booking, the
@@ -101,7 +101,18 @@ def _lock_users(*users: User) -> None:
     list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
 
 
-def _record(booking: Booking, *, actor: User | None, action: str, from_status: str, note: str = "", **data) -> None:
+def _record(
+    booking: Booking,
+    *,
+    actor: User | None,
+    action: str,
+    from_status: str,
+    note: str = "",
+    coach_load: CoachLoad | None = None,
+    **data,
+) -> None:
+    """The audit event of a change, and the ``booking_recorded`` signal inside the
+    transaction (``coach_load``, when the change read it, saves receivers a count)."""
     if from_status and booking.status not in TRANSITIONS[from_status]:
         raise DomainError(
             f"A booking can't go from {from_status} to {booking.status}.", code="invalid_transition", status=409
@@ -115,7 +126,7 @@ def _record(booking: Booking, *, actor: User | None, action: str, from_status: s
         note=note,
         data=data,
     )
-    booking_recorded.send(sender=Booking, booking=booking, event=event)
+    booking_recorded.send(sender=Booking, booking=booking, event=event, coach_load=coach_load)
     changed = {
         "booking_id": booking.pk,
         "action": action,
@@ -221,10 +232,11 @@ def _check_coach_time(
     blocked_start: dt.datetime,
     blocked_end: dt.datetime,
     exclude: Iterable[int] = (),
-) -> None:
+) -> CoachLoad:
     """One read of the coach's active allocations around ``start`` (its local ISO week and
     anything near the blocked range): no overlap with the blocked range (``slot_taken``),
-    and room under the day and week limits in the coach's zone (``limit_reached``)."""
+    and room under the day and week limits in the coach's zone (``limit_reached``).
+    Returns the day's and week's load without the new session."""
     zone = ZoneInfo(coach.timezone)
     day = start.astimezone(zone).date()
     day_start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
@@ -252,6 +264,7 @@ def _check_coach_time(
         raise BookingRefused(f"{coach.display_name} is fully booked that week.", code="limit_reached")
     if rules.max_per_day is not None and in_day >= rules.max_per_day:
         raise BookingRefused(f"{coach.display_name} is fully booked that day.", code="limit_reached")
+    return CoachLoad(day, monday, in_day, in_week)
 
 
 def _check_client_free(
@@ -405,7 +418,7 @@ def book_slot(
     try:
         with transaction.atomic():
             _lock_users(coach, client)
-            _check_coach_time(
+            load = _check_coach_time(
                 coach,
                 rules,
                 start=start,
@@ -444,7 +457,13 @@ def book_slot(
                 reminders_enabled=reminders,
             )
             _assign_reference(booking)
-            _record(booking, actor=actor, action="booked" if firm else "requested", from_status="")
+            _record(
+                booking,
+                actor=actor,
+                action="booked" if firm else "requested",
+                from_status="",
+                coach_load=load.plus_one(),
+            )
             _close_plan(client, session_type, booking, now)
     except IntegrityError as exc:
         raise _integrity_as_taken(exc) from exc
@@ -966,7 +985,7 @@ def _move(booking: Booking, *, actor: User, start: dt.datetime, status: str, act
             _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
             old_session = booking.session
             own = list(Allocation.objects.filter(session=old_session, is_active=True).values_list("pk", flat=True))
-            _check_coach_time(
+            load = _check_coach_time(
                 coach,
                 rules,
                 start=start,
@@ -1013,6 +1032,7 @@ def _move(booking: Booking, *, actor: User, start: dt.datetime, status: str, act
                 actor=actor,
                 action=action,
                 from_status=from_status,
+                coach_load=load.plus_one(),
                 previous_start=old_session.start.isoformat(),
                 new_start=start.isoformat(),
             )

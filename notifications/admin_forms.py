@@ -152,7 +152,8 @@ class MessageTemplateForm(forms.ModelForm):
         help_texts = {
             "is_active": "Untick to go back to the built-in wording (this text is kept for later); deleting the "
             "template does the same. A template that fails when a message is sent falls back to the built-in "
-            "wording too.",
+            "wording too. A saved change is used for messages made from then on (by every server within "
+            "half a minute).",
             "subject": "The email's subject, or the in-app title. SMS have none.",
             "body": "The email's plain text, the SMS, or the in-app text. Variables are written {{ name }}; "
             "{% if reason %}…{% endif %} shows a part only when the variable isn't empty.",

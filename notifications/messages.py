@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import time
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -225,11 +226,33 @@ def check_template(template: MessageTemplate, context: dict | None = None) -> Re
     )
 
 
+# Staff's templates are read once per process and kept for this long: a booking doesn't
+# pay a query for the few rows the admin rarely changes. Saving or deleting one forgets
+# them in the saving process at once; other processes pick the change up within this time.
+TEMPLATES_KEPT_SECONDS = 30.0
+_kept: tuple[float, dict[tuple[str, str], MessageTemplate]] | None = None
+
+
 def custom_templates(kinds=None) -> dict[tuple[str, str], MessageTemplate]:
-    rows = MessageTemplate.objects.filter(is_active=True)
-    if kinds is not None:
-        rows = rows.filter(kind__in=list(kinds))
-    return {(row.kind, row.channel): row for row in rows}
+    """Staff's active templates by (kind, channel), for ``kinds`` or all."""
+    global _kept
+    kept = _kept
+    if kept is None or time.monotonic() - kept[0] > TEMPLATES_KEPT_SECONDS:
+        kept = (
+            time.monotonic(),
+            {(row.kind, row.channel): row for row in MessageTemplate.objects.filter(is_active=True)},
+        )
+        _kept = kept
+    if kinds is None:
+        return dict(kept[1])
+    kinds = set(kinds)
+    return {key: row for key, row in kept[1].items() if key[0] in kinds}
+
+
+def forget_custom_templates(**kwargs) -> None:
+    """Read staff's templates afresh next time (a template was saved or deleted)."""
+    global _kept
+    _kept = None
 
 
 # ---------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import GuardianLink, Role, User
@@ -53,23 +53,24 @@ ADDS_TO_THE_CALENDAR = {"booked", "approved", "alternative_accepted", "reschedul
 
 def _people(booking, *, with_staff: bool) -> tuple[list[User], list[User], User, list[User], dict]:
     """The client side (client, their guardians, whoever booked), the guardians alone, the
-    coach, staff, and everyone's saved choices — in one query."""
+    coach, staff, and everyone's saved choices. Two small indexed reads: the client's
+    guardian links, then the people by id (and active staff, by role) with their choices
+    — never a scan of all users."""
     session = booking.session
     client = booking.client
-    wanted = Q(pk__in={client.pk, session.coach_id, booking.booked_by_id}) | Q(dependent_links__dependent=client)
+    guardian_ids = set(
+        GuardianLink.objects.filter(dependent=client).order_by().values_list("guardian_id", flat=True)
+    ) - {client.pk}
+    wanted = Q(pk__in={client.pk, session.coach_id, booking.booked_by_id, *guardian_ids})
     if with_staff:
         wanted |= Q(role=Role.STAFF, is_active=True)
-    is_guardian = Exists(GuardianLink.objects.filter(guardian=OuterRef("pk"), dependent=client))
     everyone = {
-        user.pk: user
-        for user in User.objects.filter(wanted)
-        .annotate(is_guardian=is_guardian)
-        .select_related("notification_settings")
+        user.pk: user for user in User.objects.filter(wanted).order_by().select_related("notification_settings")
     }
     choices = {
         pk: user.notification_settings for pk, user in everyone.items() if hasattr(user, "notification_settings")
     }
-    guardians = [user for user in everyone.values() if user.is_guardian and user.pk != client.pk]
+    guardians = sorted((everyone[pk] for pk in guardian_ids if pk in everyone), key=lambda user: user.pk)
     clients = [client, *guardians]
     if booking.booked_by_id not in {person.pk for person in clients}:
         clients.append(booking.booked_by)
@@ -143,9 +144,10 @@ def save(made: list[tuple[Notification, list[str]]], *, now: dt.datetime) -> lis
     return [delivery for delivery in deliveries if delivery.status == DeliveryStatus.QUEUED]
 
 
-def record_change(booking, event) -> None:
+def record_change(booking, event, coach_load=None) -> None:
     """Inside the booking's transaction: the notifications ``event`` makes, and the
-    booking's reminders brought in step with it."""
+    booking's reminders brought in step with it. ``coach_load`` is the coach's day and
+    week as the change read them (a ``bookings.rules.CoachLoad``), or None to count."""
     action, actor_id = event.action, event.actor_id
     rules = RULES.get(action, [])
     now = event.created_at or timezone.now()
@@ -160,7 +162,7 @@ def record_change(booking, event) -> None:
             extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
             wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload={"action": action}))
     if action in ADDS_TO_THE_CALENDAR and booking.status in BOOKED_STATUSES:
-        wanted += _limit_warning(booking)
+        wanted += _limit_warning(booking, coach_load)
     made = build(wanted, choices=choices)
     queued = save(made, now=now)
     reminders.sync(booking, now=now, guardians=guardians, choices=choices, new=event.from_status == "")
@@ -184,8 +186,9 @@ def _send_soon(delivery_ids: list[int]) -> None:
         logger.exception("Could not queue deliveries %s; the next scheduled run sends them.", delivery_ids)
 
 
-def _limit_warning(booking) -> list[Wanted]:
-    """The coach is told when a day (or ISO week) of theirs has one session left, or none."""
+def _limit_warning(booking, load=None) -> list[Wanted]:
+    """The coach is told when a day (or ISO week) of theirs has one session left, or none.
+    Counts the coach's sessions unless the change already did (``load``)."""
     from bookings.models import Allocation
     from bookings.rules import rules_for
 
@@ -199,14 +202,17 @@ def _limit_warning(booking) -> list[Wanted]:
     monday = day - dt.timedelta(days=day.weekday())
     day_start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
     week_start = dt.datetime.combine(monday, dt.time(), tzinfo=zone)
-    week_end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=zone)
-    starts = list(
-        Allocation.objects.filter(
-            staff=coach, is_active=True, counts_toward_limits=True, start__gte=week_start, start__lt=week_end
-        ).values_list("start", flat=True)
-    )
-    in_week = len(starts)
-    in_day = sum(day_start <= start < day_start + dt.timedelta(days=1) for start in starts)
+    if load is not None and load.day == day:
+        in_day, in_week = load.in_day, load.in_week
+    else:
+        week_end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=zone)
+        starts = list(
+            Allocation.objects.filter(
+                staff=coach, is_active=True, counts_toward_limits=True, start__gte=week_start, start__lt=week_end
+            ).values_list("start", flat=True)
+        )
+        in_week = len(starts)
+        in_day = sum(day_start <= start < day_start + dt.timedelta(days=1) for start in starts)
     label = f"{day:%a} {day.day} {day:%b}"
     if limits.max_per_day is not None and in_day >= limits.max_per_day - 1:
         text, key = f"{in_day} of {limits.max_per_day} sessions on {label}", day_start
@@ -220,8 +226,8 @@ def _limit_warning(booking) -> list[Wanted]:
     return [Wanted(booking, coach, Kind.SESSION_LIMIT_WARNING, extra={"limit_text": text}, due_at=key)]
 
 
-def on_booking_recorded(sender, *, booking, event, **kwargs) -> None:
-    record_change(booking, event)
+def on_booking_recorded(sender, *, booking, event, coach_load=None, **kwargs) -> None:
+    record_change(booking, event, coach_load)
 
 
 # ---------------------------------------------------------------------------------------

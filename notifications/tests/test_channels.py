@@ -12,7 +12,7 @@ import time_machine
 from django.core import mail
 from icalendar import Calendar
 
-from accounts.tests.factories import ClientFactory, StaffFactory
+from accounts.tests.factories import ClientFactory, GuardianLinkFactory, StaffFactory
 from bookings import services
 from bookings.tests.factories import SessionTypeFactory, open_coach
 from notifications import reminders
@@ -212,6 +212,35 @@ def test_staff_template_is_used_and_a_broken_one_falls_back_and_is_logged(coach,
     assert "booking_created/email" in logged and "shout" in logged and "booking_created/in_app" in logged
 
 
+def test_templates_are_kept_per_process_and_reread_after_a_while(coach, consultation, monkeypatch):
+    """Saved here: used at once. Changed by another process (no signal here): used once
+    the kept copy is older than TEMPLATES_KEPT_SECONDS."""
+    from notifications import messages
+
+    template = MessageTemplate.objects.create(
+        kind=Kind.BOOKING_CREATED, channel=Channel.EMAIL, subject="First wording", body="Hello"
+    )
+    first = ClientFactory()
+    services.book_slot(client=first, session_type=consultation, start=START)
+    assert [message.subject for message in mail_to(first)] == ["First wording"]
+
+    MessageTemplate.objects.filter(pk=template.pk).update(subject="Second wording")  # as another process would
+    second = ClientFactory()
+    services.book_slot(client=second, session_type=consultation, start=START + dt.timedelta(hours=1))
+    assert [message.subject for message in mail_to(second)] == ["First wording"]
+
+    later = messages.time.monotonic() + messages.TEMPLATES_KEPT_SECONDS + 1
+    monkeypatch.setattr(messages.time, "monotonic", lambda: later)
+    third = ClientFactory()
+    services.book_slot(client=third, session_type=consultation, start=START + dt.timedelta(hours=2))
+    assert [message.subject for message in mail_to(third)] == ["Second wording"]
+
+    template.delete()
+    fourth = ClientFactory()
+    services.book_slot(client=fourth, session_type=consultation, start=START + dt.timedelta(hours=3))
+    assert [message.subject for message in mail_to(fourth)] == ["Booked: Consultation with Nora Haddad"]
+
+
 def test_staff_follow_new_and_cancelled_bookings_in_app(coach, consultation):
     staff = StaffFactory()
     client = ClientFactory(name="Cleo Martin")
@@ -236,6 +265,46 @@ def test_the_coach_is_warned_near_the_day_limit(consultation, coach):
         "Nearly fully booked: 2 of 3 sessions on Thu 3 Dec",
         "Nearly fully booked: 3 of 3 sessions on Thu 3 Dec",
     ]
+
+
+def test_the_week_warning_counts_alike_after_a_move_and_an_approval(consultation, coach):
+    """A move reads the coach's week under the lock and passes it on; an approval has the
+    warning count it itself — both give the same figures as the week really holds."""
+    profile = coach.coach_profile
+    profile.max_sessions_per_week = 4
+    profile.save()
+    day = dt.timedelta(days=1)
+    services.book_slot(client=ClientFactory(), session_type=consultation, start=START)  # Thu 3 Dec
+    services.book_slot(client=ClientFactory(), session_type=consultation, start=START + day)
+    later = services.book_slot(client=ClientFactory(), session_type=consultation, start=START + 7 * day)
+    assert not Notification.objects.filter(kind=Kind.SESSION_LIMIT_WARNING).exists()
+    services.reschedule(booking=later, actor=later.client, start=START + 2 * day)  # into the busy week
+    requested_type = SessionTypeFactory(coach=coach, title="Assessment", approval="always")
+    request = services.book_slot(client=ClientFactory(), session_type=requested_type, start=START + 3 * day)
+    services.approve(booking=request, actor=coach)
+    warnings = Notification.objects.filter(recipient=coach, kind=Kind.SESSION_LIMIT_WARNING).order_by("pk")
+    assert [(note.booking_id, note.title) for note in warnings] == [
+        (later.pk, "Nearly fully booked: 3 of 4 sessions in the week of Mon 30 Nov"),
+        (request.pk, "Nearly fully booked: 4 of 4 sessions in the week of Mon 30 Nov"),
+    ]
+
+
+def test_guardians_and_active_staff_are_told_and_nobody_else(coach, consultation):
+    child = ClientFactory(name="Tom Child")
+    mother, father = ClientFactory(name="Mia Mother"), ClientFactory(name="Finn Father")
+    GuardianLinkFactory(guardian=mother, dependent=child)
+    GuardianLinkFactory(guardian=father, dependent=child)
+    other_child = ClientFactory()
+    GuardianLinkFactory(guardian=ClientFactory(name="Someone Else"), dependent=other_child)
+    staff = StaffFactory()
+    gone = StaffFactory()
+    gone.is_active = False
+    gone.save()
+    booking = services.book_slot(client=child, session_type=consultation, start=START, booked_by=mother)
+    told = Notification.objects.filter(booking=booking, kind=Kind.BOOKING_CREATED)
+    assert sorted(told.values_list("recipient_id", flat=True)) == sorted(
+        [child.pk, mother.pk, father.pk, coach.pk, staff.pk]
+    )
 
 
 def test_the_feedback_request_links_to_the_rating_form(coach, consultation, clock):
