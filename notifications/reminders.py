@@ -24,10 +24,11 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import GuardianLink, User
-from bookings.models import BOOKED_STATUSES, BookingStatus
+from bookings.models import BOOKED_STATUSES, Booking, BookingStatus
 from notifications import preferences
 from notifications.models import Kind, Reminder, ReminderStatus
 
@@ -174,6 +175,49 @@ def _sync_one(
         Reminder.objects.filter(pk__in=drop, status=ReminderStatus.PENDING).update(
             status=ReminderStatus.CANCELLED, handled_at=now
         )
+
+
+# Saving new reminder choices re-plans this many of the person's next bookings at once;
+# the rest are re-planned in the background, the same number at a time.
+RESYNC_LIMIT = 200
+
+
+def upcoming_bookings(user: User, *, limit: int | None = None, after: tuple[dt.datetime, int] | None = None):
+    """The booked sessions ahead whose reminders depend on ``user``'s choices: as the
+    client, as a guardian of the client, or as the coach; soonest first (``after``: those
+    after this (start, booking id), to go on from where a previous batch stopped)."""
+    dependents = GuardianLink.objects.filter(guardian=user).values("dependent")
+    bookings = Booking.objects.filter(
+        Q(client=user) | Q(client__in=dependents) | Q(session__coach=user),
+        status__in=BOOKED_STATUSES,
+        session__start__gt=timezone.now(),
+    )
+    if after is not None:
+        start, pk = after
+        bookings = bookings.filter(Q(session__start__gt=start) | Q(session__start=start, pk__gt=pk))
+    return bookings.select_related("session__session_type", "session__coach", "client").order_by(
+        "session__start", "pk"
+    )[: limit or RESYNC_LIMIT]
+
+
+def resync_upcoming(user: User, *, after: tuple[dt.datetime, int] | None = None) -> int:
+    """Re-plan the reminders of ``user``'s next bookings (inside the caller's transaction),
+    locking each booking as the booking changes do. When there are more than one batch
+    holds, the next batch is queued for the background worker once this one commits."""
+    now = timezone.now()
+    bookings = list(upcoming_bookings(user, after=after).select_for_update(of=("self",)))
+    for booking in bookings:
+        sync(booking, now=now)
+    if len(bookings) == RESYNC_LIMIT:
+        last = bookings[-1]
+        transaction.on_commit(lambda: _queue_rest(user.pk, last.session.start, last.pk))
+    return len(bookings)
+
+
+def _queue_rest(user_id: int, start: dt.datetime, pk: int) -> None:
+    from django_q.tasks import async_task
+
+    async_task("notifications.tasks.resync_reminders", user_id, start.isoformat(), pk, task_name="re-plan reminders")
 
 
 # ---------------------------------------------------------------------------------------

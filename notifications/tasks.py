@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.db import transaction
+
 from notifications import delivery, reminders
 
 
@@ -17,3 +21,15 @@ def send_due() -> dict:
 def send_deliveries(delivery_ids: list[int]) -> int:
     """Right after a booking change: send its email and SMS."""
     return delivery.send_deliveries(delivery_ids)
+
+
+def resync_reminders(user_id: int, after_start: str, after_booking_id: int) -> int:
+    """The next batch of a person's bookings whose reminders follow their new choices
+    (queued by the settings page when one batch wasn't enough; queues the next one)."""
+    from accounts.models import User
+
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return 0
+    with transaction.atomic():
+        return reminders.resync_upcoming(user, after=(dt.datetime.fromisoformat(after_start), after_booking_id))

@@ -16,7 +16,7 @@ from django.urls import reverse
 from accounts.tests.factories import ClientFactory, CoachFactory, GuardianLinkFactory, StaffFactory
 from bookings import services
 from bookings.tests.factories import SessionTypeFactory, open_coach
-from notifications import settings_views
+from notifications import reminders
 from notifications.models import (
     Channel,
     Delivery,
@@ -358,11 +358,27 @@ def test_only_bookings_ahead_are_replanned_soonest_first_up_to_the_limit(clock):
     sooner = services.book_slot(client=client, session_type=session_type, start=START)
     cancelled = services.book_slot(client=client, session_type=session_type, start=START + dt.timedelta(hours=2))
     services.cancel(booking=cancelled, actor=client)
-    assert list(settings_views.upcoming_bookings(client)) == [sooner, later]
-    assert list(settings_views.upcoming_bookings(client, limit=1)) == [sooner]
-    assert list(settings_views.upcoming_bookings(coach)) == [sooner, later]
+    assert list(reminders.upcoming_bookings(client)) == [sooner, later]
+    assert list(reminders.upcoming_bookings(client, limit=1)) == [sooner]
+    assert list(reminders.upcoming_bookings(coach)) == [sooner, later]
     clock.move_to(START + dt.timedelta(minutes=1))
-    assert list(settings_views.upcoming_bookings(client)) == [later]
+    assert list(reminders.upcoming_bookings(client)) == [later]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bookings_beyond_one_batch_are_replanned_in_the_background(clock, monkeypatch):
+    """Saving re-plans one batch at once and queues the next (tasks run inline in tests),
+    batch after batch, until every booking ahead follows the new choice."""
+    monkeypatch.setattr(reminders, "RESYNC_LIMIT", 2)
+    coach = open_coach()
+    session_type = SessionTypeFactory(coach=coach)
+    client = ClientFactory()
+    starts = [START + dt.timedelta(days=day, hours=hour) for day in range(3) for hour in (0, 2)][:5]
+    bookings = [services.book_slot(client=client, session_type=session_type, start=start) for start in starts]
+    choose(signed_in(client), reminders_mode=["own"], reminders=["60"])
+    for booking, start in zip(bookings, starts, strict=True):
+        assert pending_reminders(booking, client) == [start - dt.timedelta(hours=1)], start
+    assert pending_reminders(bookings[-1], coach) == [starts[-1] - dt.timedelta(minutes=m) for m in (24 * 60, 120, 30)]
 
 
 def confirmation_deliveries(client) -> list[str]:
