@@ -248,6 +248,10 @@ def test_the_booking_email_reads_well_in_a_mail_app(browser: Browser, width: int
         context.close()
 
 
+def unread_dot(page: Page) -> bool:
+    return page.locator("label.nav-burger").evaluate("el => getComputedStyle(el, '::after').content") != "none"
+
+
 def test_the_bell_and_the_list_fit_a_phone(sign_in) -> None:
     _, tutoring = new_york_coach()
     kiran = ClientFactory(name="Kiran Rao", timezone="Asia/Kolkata")
@@ -257,7 +261,11 @@ def test_the_bell_and_the_list_fit_a_phone(sign_in) -> None:
     page = sign_in(kiran.email, "Asia/Kolkata", viewport=PHONE)
     page.goto("/dashboard/")
     fits(page)
+    # The bell is in the folded menu: a dot on the menu button says something is unread.
+    assert unread_dot(page), "no unread dot on the menu button"
+    shot(page.locator("header.topbar"), "phone-menu-dot")
     page.locator("label.nav-burger").click()
+    assert not unread_dot(page)  # the menu is open: the bell shows the count itself
     bell = page.get_by_test_id("bell")
     expect(bell).to_be_in_viewport()
     expect(bell.get_by_test_id("bell-count")).to_have_text("3")
@@ -276,3 +284,8 @@ def test_the_bell_and_the_list_fit_a_phone(sign_in) -> None:
     actions = items.first.locator(".notification-actions").bounding_box()
     assert text["width"] >= 0.6 * item["width"], (text, item)
     assert actions["y"] >= text["y"] + text["height"], (text, actions)
+
+    page.get_by_test_id("read-all").click()
+    expect(page.get_by_test_id("bell-count")).to_have_count(0)
+    page.goto("/dashboard/")
+    assert not unread_dot(page)
