@@ -51,10 +51,9 @@ def check_part(source: str, context: dict, *, autoescape: bool) -> str:
 
 def builtin_wording(kind: str, channel: str) -> dict[str, str]:
     """The built-in subject and text for ``kind`` on ``channel`` (the template source)."""
-    words = messages.BUILTIN[kind]
     return {
-        "subject": "" if channel == Channel.SMS else words["subject"],
-        "body": words["text"] if channel == Channel.EMAIL else words["short"],
+        "subject": "" if channel == Channel.SMS else messages.BUILTIN[kind]["subject"],
+        "body": messages.builtin_body(kind, channel),
     }
 
 

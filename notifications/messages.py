@@ -59,7 +59,8 @@ VARIABLES: dict[str, str] = {
 }
 
 # Built-in wording: a subject (the email subject and the in-app title), the email text,
-# and the SMS / in-app text (short).
+# the SMS (short, whole on its own) and the in-app text (under its title, so it doesn't
+# say the title again).
 _DETAILS = "{{ session_title }} with {{ coach_name }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}"
 _CLIENT_SIDE = "{{ session_title }} with {{ coach_name }}"
 BUILTIN: dict[str, dict[str, str]] = {
@@ -75,6 +76,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "short": "{% if audience == 'client' %}{% if status == 'Requested' %}Request sent{% else %}Booked{% endif %}: "
         "{{ session_title }}{% elif audience == 'coach' %}{{ client_name }} booked {{ session_title }}"
         "{% else %}{{ client_name }} with {{ coach_name }}{% endif %}, {{ when }}. {{ reference }}",
+        "in_app": "{{ when }}\n{{ reference }}",
     },
     Kind.REQUEST_RECEIVED: {
         "subject": "Booking request from {{ client_name }}: {{ session_title }}",
@@ -82,11 +84,13 @@ BUILTIN: dict[str, dict[str, str]] = {
         "suggest another time from your dashboard.\n\n{{ session_title }} with {{ client_name }}\n{{ when }}\n"
         "Reference: {{ reference }}",
         "short": "Request from {{ client_name }}: {{ session_title }}, {{ when }}. {{ reference }}",
+        "in_app": "{{ when }}. Approve, decline or suggest another time.\n{{ reference }}",
     },
     Kind.CONFIRMED: {
         "subject": "Confirmed: {{ session_title }} with {{ other_party }}",
         "text": "Hello {{ recipient_name }},\n\nThe session is confirmed.\n\n" + _DETAILS,
         "short": "Confirmed: {{ session_title }}, {{ when }}. {{ reference }}",
+        "in_app": "{{ when }}\n{{ reference }}",
     },
     Kind.DECLINED: {
         "subject": "Declined: " + _CLIENT_SIDE,
@@ -94,24 +98,28 @@ BUILTIN: dict[str, dict[str, str]] = {
         "{% if reason %}\nReason: {{ reason }}{% endif %}\n\n" + _DETAILS,
         "short": "Declined: {{ session_title }}, {{ when }}.{% if reason %} Reason: {{ reason }}{% endif %} "
         "{{ reference }}",
+        "in_app": "{{ when }}.{% if reason %} Reason: {{ reason }}{% endif %}\n{{ reference }}",
     },
     Kind.ALTERNATIVES_SUGGESTED: {
         "subject": "{{ coach_name }} suggested other times",
         "text": "Hello {{ recipient_name }},\n\n{{ coach_name }} can't make {{ when }} and suggests:\n"
         "{{ alternatives }}\n\nChoose one on the booking's page: {{ booking_url }}\n\nReference: {{ reference }}",
         "short": "{{ coach_name }} suggested other times for {{ session_title }}. {{ reference }}",
+        "in_app": "Instead of {{ when }}: choose one of the times on the booking's page.\n{{ reference }}",
     },
     Kind.INFORMATION_REQUESTED: {
         "subject": "{{ coach_name }} has a question about your request",
         "text": "Hello {{ recipient_name }},\n\n{{ coach_name }} asks:\n“{{ question }}”\n\n"
         "Answer on the booking's page: {{ booking_url }}\n\n" + _DETAILS,
         "short": "{{ coach_name }} asks: “{{ question }}” {{ reference }}",
+        "in_app": "“{{ question }}” Answer on the booking's page.\n{{ reference }}",
     },
     Kind.INFORMATION_GIVEN: {
         "subject": "{{ client_name }} answered your question",
         "text": "Hello {{ recipient_name }},\n\n{{ client_name }} answered:\n“{{ answer }}”\n\n"
         "{{ session_title }} with {{ client_name }}\n{{ when }}\nReference: {{ reference }}",
         "short": "{{ client_name }} answered: “{{ answer }}” {{ reference }}",
+        "in_app": "“{{ answer }}”\n{{ reference }}",
     },
     Kind.CANCELLED: {
         "subject": "Cancelled: {{ session_title }} with {{ other_party }}",
@@ -119,24 +127,28 @@ BUILTIN: dict[str, dict[str, str]] = {
         "{% endif %}\n\n" + _DETAILS,
         "short": "Cancelled: {{ session_title }}, {{ when }}.{% if reason %} Reason: {{ reason }}{% endif %} "
         "{{ reference }}",
+        "in_app": "{{ when }}.{% if reason %} Reason: {{ reason }}{% endif %}\n{{ reference }}",
     },
     Kind.RESCHEDULED: {
         "subject": "Moved: {{ session_title }} with {{ other_party }}",
         "text": "Hello {{ recipient_name }},\n\nThis session moved{% if previous_when %} from {{ previous_when }}"
         "{% endif %}.\n\n" + _DETAILS,
         "short": "Moved: {{ session_title }} is now {{ when }}. {{ reference }}",
+        "in_app": "Now {{ when }}{% if previous_when %}, was {{ previous_when }}{% endif %}.\n{{ reference }}",
     },
     Kind.SESSION_REMINDER: {
         "subject": "Reminder: {{ session_title }} {{ lead }}",
         "text": "Hello {{ recipient_name }},\n\nYour session starts {{ lead }}.\n\n"
         "{{ session_title }} with {{ other_party }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}",
         "short": "Reminder: {{ session_title }} {{ lead }}, {{ when }}. {{ place }}",
+        "in_app": "{{ when }} · {{ place }}\n{{ reference }}",
     },
     Kind.CANCELLATION_WINDOW: {
         "subject": "Free cancellation ends {{ cancellation_deadline }}",
         "text": "Hello {{ recipient_name }},\n\nIf you can't come, cancel or move the session before "
         "{{ cancellation_deadline }}; later changes count as late.\n\n" + _DETAILS,
         "short": "{{ session_title }} {{ when }}: cancel or move before {{ cancellation_deadline }}. {{ reference }}",
+        "in_app": "{{ session_title }}, {{ when }}: later changes count as late.\n{{ reference }}",
     },
     Kind.SESSION_LIMIT_WARNING: {
         "subject": "Nearly fully booked: {{ limit_text }}",
@@ -144,12 +156,15 @@ BUILTIN: dict[str, dict[str, str]] = {
         "Change the limit in your booking settings if you want to take more.\n\nLatest: {{ session_title }} with "
         "{{ client_name }}, {{ when }}",
         "short": "Nearly fully booked: {{ limit_text }}.",
+        "in_app": "Latest: {{ session_title }} with {{ client_name }}, {{ when }}. "
+        "Raise the limit in your booking settings to take more.",
     },
     Kind.FEEDBACK_REQUEST: {
         "subject": "How was {{ session_title }} with {{ coach_name }}?",
         "text": "Hello {{ recipient_name }},\n\nThank you for your session with {{ coach_name }} on {{ when }}.\n"
         "Rate it (1–5) and leave a comment: {{ rating_url }}",
         "short": "How was {{ session_title }} with {{ coach_name }}? Rate it: {{ rating_url }}",
+        "in_app": "Rate it (1–5) and leave a comment on the booking's page.\n{{ reference }}",
     },
 }
 
@@ -161,10 +176,13 @@ class Rendered:
     html: str = ""
 
 
+def builtin_body(kind: str, channel: str) -> str:
+    """The built-in text of ``kind`` on ``channel``."""
+    return BUILTIN[kind][{Channel.EMAIL: "text", Channel.SMS: "short", Channel.IN_APP: "in_app"}[channel]]
+
+
 def _builtin(kind: str, channel: str) -> tuple[str, str, str]:
-    words = BUILTIN[kind]
-    body = words["text"] if channel == Channel.EMAIL else words["short"]
-    return words["subject"], body, ""
+    return BUILTIN[kind]["subject"], builtin_body(kind, channel), ""
 
 
 @functools.lru_cache(maxsize=512)

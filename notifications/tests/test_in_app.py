@@ -47,12 +47,20 @@ def test_a_request_tells_the_coach_and_the_answer_tells_the_client():
     booking = services.book_slot(client=client, session_type=st, start=START)
     assert told(coach) == [(Kind.REQUEST_RECEIVED, "Booking request from Cleo Client: Consultation")]
     assert told(client) == [(Kind.BOOKING_CREATED, "Request sent: Consultation with Nora Coach")]
+    # The text under the title goes on from it rather than saying it again.
+    [sent] = Notification.objects.filter(recipient=client)
+    assert sent.body == f"Wed 2 Dec 2026, 04:00 (America/New_York)\n{booking.reference}"
+    [received] = Notification.objects.filter(recipient=coach)
+    assert received.body == (
+        f"Wed 2 Dec 2026, 10:00 (Europe/Paris). Approve, decline or suggest another time.\n{booking.reference}"
+    )
     services.decline(booking=booking, actor=coach, reason="I'm away that week.")
     note = Notification.objects.get(recipient=client, kind=Kind.DECLINED)
     assert note.title == "Declined: Consultation with Nora Coach"
     assert "Wed 2 Dec 2026, 04:00 (America/New_York)" in note.body  # the client's own clock
     assert "Reason: I'm away that week." in note.body
     assert booking.reference in note.body
+    assert "Declined" not in note.body
     # The coach acted: nothing for them about their own decline.
     assert [kind for kind, _ in told(coach)] == [Kind.REQUEST_RECEIVED]
     delivery = Delivery.objects.get(notification=note, channel=Channel.IN_APP)
