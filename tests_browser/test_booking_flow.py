@@ -225,6 +225,13 @@ def test_the_wizard_and_the_booking_page_fit_a_phone(sign_in) -> None:
     page.locator("#continue").click()
     expect(page.locator("#book-submit")).to_be_in_viewport()
     fits()
+    # Tabbing from the notes to the reminders box brings it into view above the sticky bar.
+    page.locator("textarea[name=notes]").focus()
+    page.keyboard.press("Tab")
+    reminders = page.locator("input[name=reminders]")
+    expect(reminders).to_be_focused()
+    box, bar = reminders.bounding_box(), page.locator(".sticky-action").bounding_box()
+    assert box["y"] + box["height"] <= bar["y"], (box, bar)
     shot(page, "8-phone-confirm.png")
     page.locator("#book-submit").click()
     expect(page.get_by_test_id("booking-done")).to_be_visible()
