@@ -184,8 +184,59 @@ class KindFilter(admin.SimpleListFilter):
         return queryset.filter(session_type__kind=self.value()) if self.value() else queryset
 
 
+class ReasonActionForm(ActionForm):
+    reason = forms.CharField(
+        required=False,
+        label="Reason",
+        widget=forms.TextInput(attrs={"placeholder": "Reason (to cancel or decline)", "size": 40}),
+    )
+
+
+class ServiceActions:
+    """Admin actions that call a booking service for each selected row, with the staff
+    member as the actor; a refusal is reported for its row, never a 500."""
+
+    action_form = ReasonActionForm
+    done_noun = "row(s)"
+
+    def row_label(self, obj) -> str:
+        return str(obj)
+
+    def action_rows(self, queryset: QuerySet) -> QuerySet:
+        return queryset
+
+    def _apply(self, request: HttpRequest, queryset: QuerySet, verb: str, change) -> None:
+        done = 0
+        for obj in self.action_rows(queryset):
+            try:
+                change(obj)
+            except DomainError as error:
+                self.message_user(request, f"{self.row_label(obj)}: {error.message}", messages.ERROR)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, f"{done} {self.done_noun} {verb}.", messages.SUCCESS)
+
+    def _apply_with_reason(self, request: HttpRequest, queryset: QuerySet, verb: str, *, missing: str, change) -> None:
+        """Like ``_apply`` for services that need a reason: ``change(obj, reason)``."""
+        reason = self._reason(request, missing=missing)
+        if reason is not None:
+            self._apply(request, queryset, verb, lambda obj: change(obj, reason))
+
+    def _reason(self, request: HttpRequest, *, missing: str = "") -> str | None:
+        """The reason typed beside the action; None (and the ``missing`` message) when one
+        is needed and none was written."""
+        reason = request.POST.get("reason", "").strip()
+        if missing and not reason:
+            self.message_user(request, missing, messages.ERROR)
+            return None
+        return reason
+
+
 @admin.register(Session)
-class SessionAdmin(admin.ModelAdmin):
+class SessionAdmin(ServiceActions, admin.ModelAdmin):
+    done_noun = "session(s)"
+    actions = ["cancel_sessions"]
     list_display = ["start_local", "session_type", "coach", "kind", "status", "seats"]
     list_filter = ["status", KindFilter, ("coach", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["session_type__title", "coach__email", "coach__name"]
@@ -234,6 +285,22 @@ class SessionAdmin(admin.ModelAdmin):
     def seats(self, obj: Session) -> str:
         return f"{obj.seats_taken}/{obj.capacity}"
 
+    def row_label(self, obj: Session) -> str:
+        return f"{obj.session_type.title}, {local(obj.start)}"
+
+    def action_rows(self, queryset: QuerySet[Session]) -> QuerySet[Session]:
+        return queryset.select_related("session_type", "coach")
+
+    @admin.action(description="Cancel sessions and every booking in them — give a reason", permissions=["change"])
+    def cancel_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
+        self._apply_with_reason(
+            request,
+            queryset,
+            "cancelled",
+            missing="Write a reason for calling the session off; the attendees will read it.",
+            change=lambda session, reason: services.cancel_session(session=session, actor=request.user, reason=reason),
+        )
+
 
 # ---------------------------------------------------------------------------------------
 # Bookings and their history
@@ -253,14 +320,6 @@ class BookingEventInline(ReadOnlyInline):
     @admin.display(description="when")
     def when(self, obj: BookingEvent) -> str:
         return local(obj.created_at)
-
-
-class BookingActionForm(ActionForm):
-    reason = forms.CharField(
-        required=False,
-        label="Reason",
-        widget=forms.TextInput(attrs={"placeholder": "Reason (to cancel or decline)", "size": 40}),
-    )
 
 
 LEDGER_FIELDS = [
@@ -293,7 +352,8 @@ LEDGER_FIELDS = [
 
 
 @admin.register(Booking)
-class BookingAdmin(admin.ModelAdmin):
+class BookingAdmin(ServiceActions, admin.ModelAdmin):
+    done_noun = "booking(s)"
     list_display = ["reference", "client", "coach", "session_type", "start", "status", "created"]
     list_filter = ["status", "is_late_cancellation", "session__session_type__kind", "created_at"]
     search_fields = ["reference", "client__email", "client__name"]
@@ -301,7 +361,6 @@ class BookingAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at"]
     inlines = [BookingEventInline]
-    action_form = BookingActionForm
     actions = ["cancel_by_staff", "approve_requests", "decline_requests", "mark_no_show"]
     fieldsets = [
         (None, {"fields": ["reference", "status", "session", "client", "booked_by", "created_at", "updated_at"]}),
@@ -345,32 +404,20 @@ class BookingAdmin(admin.ModelAdmin):
 
     # --- actions: each calls a service with the staff member as actor --------------------
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet[Booking], verb: str, change) -> None:
-        done = 0
-        for booking in queryset.select_related("session", "session__coach", "session__session_type", "client"):
-            try:
-                change(booking)
-            except DomainError as error:
-                self.message_user(request, f"{booking.reference}: {error.message}", messages.ERROR)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, f"{done} booking(s) {verb}.", messages.SUCCESS)
+    def row_label(self, obj: Booking) -> str:
+        return obj.reference
 
-    def _reason(self, request: HttpRequest) -> str:
-        return request.POST.get("reason", "").strip()
+    def action_rows(self, queryset: QuerySet[Booking]) -> QuerySet[Booking]:
+        return queryset.select_related("session", "session__coach", "session__session_type", "client")
 
     @admin.action(description="Cancel (by staff) — give a reason", permissions=["change"])
     def cancel_by_staff(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        reason = self._reason(request)
-        if not reason:
-            self.message_user(request, "Write a reason for the cancellation; the client will read it.", messages.ERROR)
-            return
-        self._apply(
+        self._apply_with_reason(
             request,
             queryset,
             "cancelled",
-            lambda booking: services.cancel(booking=booking, actor=request.user, reason=reason),
+            missing="Write a reason for the cancellation; the client will read it.",
+            change=lambda booking, reason: services.cancel(booking=booking, actor=request.user, reason=reason),
         )
 
     @admin.action(description="Approve requests", permissions=["change"])
@@ -384,15 +431,12 @@ class BookingAdmin(admin.ModelAdmin):
 
     @admin.action(description="Decline requests — give a reason", permissions=["change"])
     def decline_requests(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
-        reason = self._reason(request)
-        if not reason:
-            self.message_user(request, "Write a reason for declining; the client will read it.", messages.ERROR)
-            return
-        self._apply(
+        self._apply_with_reason(
             request,
             queryset,
             "declined",
-            lambda booking: services.decline(booking=booking, actor=request.user, reason=reason),
+            missing="Write a reason for declining; the client will read it.",
+            change=lambda booking, reason: services.decline(booking=booking, actor=request.user, reason=reason),
         )
 
     @admin.action(description="Mark no-show", permissions=["change"])

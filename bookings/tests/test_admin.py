@@ -255,6 +255,58 @@ def test_cancel_needs_a_reason(as_role, calendar):
     assert any("reason" in text for text in messages_of(response))
 
 
+def run_session_action(http, sessions: list[Session], reason: str = ""):
+    return http.post(
+        admin_url(Session),
+        {
+            "action": "cancel_sessions",
+            "_selected_action": [str(s.pk) for s in sessions],
+            "index": "0",
+            "reason": reason,
+        },
+    )
+
+
+@pytest.mark.django_db(transaction=True)  # the attendees' notifications are sent after the commit
+def test_staff_call_off_a_group_session_and_every_seat_in_it(as_role, calendar, staff_user):
+    from notifications.models import Kind, Notification
+
+    group, seat = calendar[Session], calendar["seat"]
+    other = services.take_seat(client=ClientFactory(name="Olga Other"), session=group)
+
+    response = run_session_action(as_role("staff"), [group], reason="The coach is ill.")
+
+    assert response.status_code == 302
+    assert "1 session(s) cancelled." in messages_of(response)
+    group.refresh_from_db()
+    assert (group.status, group.seats_taken) == (SessionStatus.CANCELLED, 0)
+    for booking in (seat, other):
+        booking.refresh_from_db()
+        assert (booking.status, booking.cancelled_by, booking.cancellation_reason) == (
+            BookingStatus.CANCELLED,
+            staff_user,
+            "The coach is ill.",
+        )
+        assert Notification.objects.filter(recipient=booking.client, booking=booking, kind=Kind.CANCELLED).exists()
+    assert not Allocation.objects.filter(session=group, is_active=True).exists()
+
+    again = run_session_action(as_role("staff"), [group], reason="Twice")
+    assert again.status_code == 302
+    assert any("already over or cancelled" in text for text in messages_of(again))
+
+
+def test_calling_a_session_off_needs_a_reason(as_role, calendar):
+    group = calendar[Session]
+
+    response = run_session_action(as_role("staff"), [group], reason=" ")
+
+    assert response.status_code == 302
+    assert any("reason" in text for text in messages_of(response))
+    group.refresh_from_db()
+    assert group.status == SessionStatus.SCHEDULED
+    assert calendar["seat"].events.count() == 1
+
+
 def test_approve_requests_records_the_staff_member(as_role, calendar, staff_user):
     request, firm = calendar[Booking], calendar["firm"]
 
