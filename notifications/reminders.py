@@ -202,15 +202,16 @@ def upcoming_bookings(user: User, *, limit: int | None = None, after: tuple[dt.d
 
 def resync_upcoming(user: User, *, after: tuple[dt.datetime, int] | None = None) -> int:
     """Re-plan the reminders of ``user``'s next bookings (inside the caller's transaction),
-    locking each booking as the booking changes do. When there are more than one batch
-    holds, the next batch is queued for the background worker once this one commits."""
+    locking each booking as the booking changes do. When there are more bookings than
+    one batch holds, the next batch is queued for the background worker once this one
+    commits (a queue that fails is logged; the save itself stands)."""
     now = timezone.now()
     bookings = list(upcoming_bookings(user, after=after).select_for_update(of=("self",)))
     for booking in bookings:
         sync(booking, now=now)
     if len(bookings) == RESYNC_LIMIT:
         last = bookings[-1]
-        transaction.on_commit(lambda: _queue_rest(user.pk, last.session.start, last.pk))
+        transaction.on_commit(lambda: _queue_rest(user.pk, last.session.start, last.pk), robust=True)
     return len(bookings)
 
 

@@ -381,6 +381,27 @@ def test_bookings_beyond_one_batch_are_replanned_in_the_background(clock, monkey
     assert pending_reminders(bookings[-1], coach) == [starts[-1] - dt.timedelta(minutes=m) for m in (24 * 60, 120, 30)]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_queue_for_the_rest_leaves_the_save_and_the_first_batch(clock, monkeypatch, caplog):
+    import django_q.tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(reminders, "RESYNC_LIMIT", 1)
+    monkeypatch.setattr(django_q.tasks, "async_task", broker_down)
+    coach = open_coach()
+    session_type = SessionTypeFactory(coach=coach)
+    client = ClientFactory()
+    first = services.book_slot(client=client, session_type=session_type, start=START)
+    second = services.book_slot(client=client, session_type=session_type, start=START + dt.timedelta(days=1))
+    choose(signed_in(client), reminders_mode=["own"], reminders=["60"])  # answered 302: saved
+    assert NotificationSettings.objects.get(user=client).reminder_minutes == [60]
+    assert pending_reminders(first, client) == [START - dt.timedelta(hours=1)]
+    assert len(pending_reminders(second, client)) == 3  # left for its next change
+    assert "broker down" in caplog.text
+
+
 def confirmation_deliveries(client) -> list[str]:
     return sorted(
         Delivery.objects.filter(notification__recipient=client, notification__kind=Kind.CONFIRMED).values_list(
