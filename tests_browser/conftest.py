@@ -91,16 +91,39 @@ def page(browser: Browser, live_server: Any, context_options: dict[str, Any]) ->
     context.close()
 
 
+def fill_login(page: Page, email: str, password: str = PASSWORD) -> Page:
+    """Sign in through the real login form and wait to be sent on."""
+    page.goto("/accounts/login/")
+    page.locator("input[name=login]").fill(email)
+    page.locator("input[name=password]").fill(password)
+    page.locator("form[action$='/accounts/login/'] [type=submit]").click()
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)
+    return page
+
+
 @pytest.fixture
 def log_in(page: Page):
     """``log_in(email)`` fills the real login form and waits for the dashboard redirect."""
 
     def do(email: str, password: str = PASSWORD) -> Page:
-        page.goto("/accounts/login/")
-        page.locator("input[name=login]").fill(email)
-        page.locator("input[name=password]").fill(password)
-        page.locator("form[action$='/accounts/login/'] [type=submit]").click()
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        return page
+        return fill_login(page, email, password)
 
     return do
+
+
+@pytest.fixture
+def sign_in(browser: Browser, live_server):
+    """``sign_in(email, zone, viewport)`` → a page in a fresh browser context (that time
+    zone, British English), signed in; closed after the test."""
+    contexts = []
+
+    def make(email: str, zone: str, viewport: dict | None = None) -> Page:
+        context = browser.new_context(
+            base_url=live_server.url, timezone_id=zone, locale="en-GB", viewport=viewport or DESKTOP
+        )
+        contexts.append(context)
+        return fill_login(context.new_page(), email)
+
+    yield make
+    for context in contexts:
+        context.close()

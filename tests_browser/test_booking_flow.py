@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import PASSWORD, ClientFactory
+from accounts.tests.factories import ClientFactory
 from availability.selectors import free_slots
 from bookings import services
 from bookings.models import Booking, BookingStatus
@@ -54,34 +54,6 @@ def shot(page: Page, name: str) -> None:
 
 def hm(instant: dt.datetime, zone: ZoneInfo) -> str:
     return f"{instant.astimezone(zone):%H:%M}"
-
-
-@pytest.fixture
-def sign_in(browser: Browser, live_server):
-    """``sign_in(email, zone)`` → a page in a fresh browser context, logged in; closed after."""
-    contexts = []
-
-    def make(email: str, zone: str, viewport=None) -> Page:
-        page = _signed_in_page(browser, live_server, email, zone, viewport)
-        contexts.append(page.context)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-
-
-def _signed_in_page(browser: Browser, live_server, email: str, zone: str, viewport=None) -> Page:
-    context = browser.new_context(
-        base_url=live_server.url, timezone_id=zone, locale="en-GB", viewport=viewport or {"width": 1280, "height": 860}
-    )
-    page = context.new_page()
-    page.goto("/accounts/login/")
-    page.locator("input[name=login]").fill(email)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.locator("form[action$='/accounts/login/'] [type=submit]").click()
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
-    return page
 
 
 def open_day(page: Page, day: dt.date) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from icalendar import Calendar
 from playwright.sync_api import Browser, Locator, Page, expect
 
-from accounts.tests.factories import PASSWORD, ClientFactory
+from accounts.tests.factories import ClientFactory
 from availability.selectors import free_slots
 from bookings import services
 from bookings.models import Booking, BookingStatus
@@ -64,32 +64,6 @@ def at_new_york(days_ahead: int, hour: int) -> dt.datetime:
     """``hour`` o'clock New York time, ``days_ahead`` days from today there (inside 09–17)."""
     day = timezone.now().astimezone(NEW_YORK).date() + dt.timedelta(days=days_ahead)
     return dt.datetime.combine(day, dt.time(hour), NEW_YORK).astimezone(UTC)
-
-
-@pytest.fixture
-def sign_in(browser: Browser, live_server):
-    """``sign_in(email, zone, viewport)`` → a logged-in page in a fresh context; closed after."""
-    contexts = []
-
-    def make(email: str, zone: str, viewport: dict | None = None) -> Page:
-        context = browser.new_context(
-            base_url=live_server.url,
-            timezone_id=zone,
-            locale="en-GB",
-            viewport=viewport or {"width": 1280, "height": 860},
-        )
-        contexts.append(context)
-        page = context.new_page()
-        page.goto("/accounts/login/")
-        page.locator("input[name=login]").fill(email)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("form[action$='/accounts/login/'] [type=submit]").click()
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def test_the_bell_counts_a_booking_made_elsewhere_and_mark_all_read_clears_it(sign_in) -> None:
