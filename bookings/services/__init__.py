@@ -1,0 +1,71 @@
+"""Every write that books, answers, moves or ends a session.
+
+Each service runs in one transaction that locks what it depends on (the coach's and the
+client's user rows, the session row for seats), re-checks the rules against what is in the
+database now, writes, records a ``BookingEvent`` with its actor, and queues its side
+effects to run after the commit (``booking_changed``). SQLite serialises writers with
+``BEGIN IMMEDIATE``; PostgreSQL has row locks plus exclusion and check constraints, so an
+overlap is impossible even if a check here were wrong. A refusal is a ``DomainError`` with
+one of the stable codes below, and leaves nothing half-written.
+"""
+
+from bookings.services.booking import book_slot, drop_plan, schedule_later
+from bookings.services.changes import cancel, reschedule
+from bookings.services.common import (
+    MAX_ALTERNATIVES,
+    MSG_CLIENT_CONFLICT,
+    MSG_FAILED,
+    MSG_SLOT_TAKEN,
+    REQUEST_EXPIRY,
+    BookingRefused,
+    booking_changed,
+    booking_recorded,
+    can_act_for_client,
+    is_manager,
+)
+from bookings.services.group import cancel_session, publish_session, take_seat
+from bookings.services.lifecycle import complete_past_sessions, mark_completed, mark_no_show, mark_started, rate
+from bookings.services.requests import (
+    accept_alternative,
+    answer_information,
+    approve,
+    decline,
+    decline_alternatives,
+    expire_requests,
+    request_information,
+    suggest_alternatives,
+)
+
+__all__ = [
+    "MAX_ALTERNATIVES",
+    "MSG_CLIENT_CONFLICT",
+    "MSG_FAILED",
+    "MSG_SLOT_TAKEN",
+    "REQUEST_EXPIRY",
+    "BookingRefused",
+    "accept_alternative",
+    "answer_information",
+    "approve",
+    "book_slot",
+    "booking_changed",
+    "booking_recorded",
+    "can_act_for_client",
+    "cancel",
+    "cancel_session",
+    "complete_past_sessions",
+    "decline",
+    "decline_alternatives",
+    "drop_plan",
+    "expire_requests",
+    "is_manager",
+    "mark_completed",
+    "mark_no_show",
+    "mark_started",
+    "publish_session",
+    "rate",
+    "request_information",
+    "reschedule",
+    "schedule_later",
+    "suggest_alternatives",
+    "take_seat",
+]

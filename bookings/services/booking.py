@@ -1,0 +1,152 @@
+"""Booking one-on-one time, and "schedule later"."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.access import can_book_for
+from accounts.models import User
+from bookings.models import (
+    AllocationKind,
+    Booking,
+    BookingStatus,
+    PlannedSession,
+    Session,
+    SessionKind,
+    SessionType,
+)
+from bookings.rules import rules_for
+from bookings.services.checks import (
+    _check_client_free,
+    _check_coach_time,
+    _check_in_availability,
+    _check_may_book,
+    _check_timing,
+)
+from bookings.services.common import (
+    BookingRefused,
+    _assign_reference,
+    _aware,
+    _integrity_as_taken,
+    _lock_users,
+    _new_reference_placeholder,
+    _now,
+    _record,
+    _request_deadline,
+)
+from bookings.services.ledger import _allocate, _free_resource
+from config.errors import DomainError, NotAllowed
+
+
+def book_slot(
+    *,
+    client: User,
+    session_type: SessionType,
+    start: dt.datetime,
+    booked_by: User | None = None,
+    notes: str = "",
+    reminders: bool = True,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Book a one-on-one ``session_type`` at ``start``: firm or a request, by the rules."""
+    actor = booked_by or client
+    now = _now(now)
+    start = _aware(start)
+    if session_type.kind != SessionKind.ONE_ON_ONE:
+        raise DomainError("Take a seat in one of this type's published sessions instead.", code="invalid")
+    if not session_type.is_active:
+        raise BookingRefused("This session type is no longer offered.", code="outside_availability")
+    coach = session_type.coach
+    connected = _check_may_book(actor=actor, client=client, coach=coach)
+    rules = rules_for(coach.coach_profile, session_type)
+    _check_timing(rules, coach=coach, start=start, now=now)
+    _check_in_availability(coach, session_type, rules, start)
+    firm = rules.is_firm(start=start, now=now, connected=connected)
+    end = start + rules.duration
+    try:
+        with transaction.atomic():
+            _lock_users(coach, client)
+            load = _check_coach_time(
+                coach,
+                rules,
+                start=start,
+                blocked_start=start - rules.buffer_before,
+                blocked_end=end + rules.buffer_after,
+            )
+            _check_client_free(client, start=start, end=end)
+            resource = (
+                _free_resource(session_type.resource_kind, start=start, end=end) if session_type.resource_kind else None
+            )
+            session = Session.objects.create(
+                session_type=session_type,
+                coach=coach,
+                start=start,
+                end=end,
+                capacity=1,
+                seats_taken=1,
+                resource=resource,
+                meeting_link=session_type.meeting_link,
+                location=session_type.location or (resource.location if resource else ""),
+            )
+            _allocate(
+                session, rules=rules, kind=AllocationKind.SESSION if firm else AllocationKind.REQUEST, resource=resource
+            )
+            booking = Booking.objects.create(
+                session=session,
+                client=client,
+                booked_by=actor,
+                reference=_new_reference_placeholder(),
+                status=BookingStatus.FIRM_BOOKED if firm else BookingStatus.REQUESTED,
+                client_notes=notes.strip(),
+                expires_at=None if firm else _request_deadline(start, now),
+                confirmed_at=now if firm else None,
+                price=session_type.price,
+                currency=session_type.currency,
+                reminders_enabled=reminders,
+            )
+            _assign_reference(booking)
+            _record(
+                booking,
+                actor=actor,
+                action="booked" if firm else "requested",
+                from_status="",
+                coach_load=load.plus_one(),
+            )
+            _close_plan(client, session_type, booking, now)
+    except IntegrityError as exc:
+        raise _integrity_as_taken(exc) from exc
+    return booking
+
+
+def _close_plan(client: User, session_type: SessionType, booking: Booking, now: dt.datetime) -> None:
+    PlannedSession.objects.filter(client=client, session_type=session_type, closed_at__isnull=True).update(
+        booking=booking, closed_at=now
+    )
+
+
+def schedule_later(
+    *, client: User, session_type: SessionType, booked_by: User | None = None, notes: str = ""
+) -> PlannedSession:
+    """Record that the client wants ``session_type`` without choosing a time yet."""
+    actor = booked_by or client
+    _check_may_book(actor=actor, client=client, coach=session_type.coach)
+    if not session_type.is_active:
+        raise BookingRefused("This session type is no longer offered.", code="outside_availability")
+    plan, _ = PlannedSession.objects.get_or_create(
+        client=client,
+        session_type=session_type,
+        closed_at__isnull=True,
+        defaults={"booked_by": actor, "notes": notes.strip()},
+    )
+    return plan
+
+
+def drop_plan(*, plan: PlannedSession, actor: User) -> None:
+    if not (actor.pk in (plan.client_id, plan.booked_by_id) or can_book_for(actor, plan.client)):
+        raise NotAllowed()
+    if plan.closed_at is None:
+        plan.closed_at = timezone.now()
+        plan.save(update_fields=["closed_at"])

@@ -1,0 +1,197 @@
+"""Cancelling and rescheduling a booking."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from accounts.selectors import is_connected
+from bookings.models import (
+    ACTIVE_STATUSES,
+    BOOKED_STATUSES,
+    Allocation,
+    AllocationKind,
+    Booking,
+    BookingStatus,
+    Session,
+    SessionStatus,
+)
+from bookings.rules import BookingRules, rules_for
+from bookings.services.checks import _check_client_free, _check_coach_time, _check_in_availability, _check_timing
+from bookings.services.common import (
+    MSG_SLOT_TAKEN,
+    BookingRefused,
+    _aware,
+    _hours,
+    _lock_booking,
+    _lock_users,
+    _now,
+    _record,
+    _request_deadline,
+    _require_client_side,
+    _require_status,
+    is_manager,
+)
+from bookings.services.ledger import _allocate, _free_resource, _free_seat, _release
+from config.errors import DomainError
+
+
+def _set_cancelled(booking: Booking, *, actor: User | None, reason: str, now: dt.datetime, late: bool) -> None:
+    from_status = booking.status
+    booking.status = BookingStatus.CANCELLED
+    booking.cancelled_at = now
+    booking.cancelled_by = actor
+    booking.cancellation_reason = reason
+    booking.is_late_cancellation = late
+    booking.expires_at = None
+    booking.save()
+    _record(booking, actor=actor, action="cancelled", from_status=from_status, note=reason, late=late)
+
+
+def _late_policy(booking: Booking, rules: BookingRules, *, now: dt.datetime, verb: str) -> bool:
+    """For a client's change: whether it is late, or a refusal when late isn't allowed."""
+    if booking.status == BookingStatus.REQUESTED:
+        return False
+    if booking.session.start - now >= rules.cancellation_notice:
+        return False
+    if rules.allow_late_cancellation:
+        return True
+    raise BookingRefused(
+        f"Sessions can be {verb} up to {_hours(rules.cancellation_notice)} before they start. "
+        f"Contact {booking.session.coach.display_name} to change this one.",
+        code="policy_violation",
+    )
+
+
+def cancel(*, booking: Booking, actor: User, reason: str = "", now: dt.datetime | None = None) -> Booking:
+    """Clients cancel within the cancellation notice (or late, marked so, when the type
+    allows it); the coach and staff cancel any time, with a reason."""
+    now = _now(now)
+    manager = is_manager(actor, booking.session.coach)
+    if not manager:
+        _require_client_side(actor, booking)
+    reason = reason.strip()
+    if manager and actor.pk != booking.client_id and not reason:
+        raise DomainError("Tell the client why the session is cancelled.", code="reason_required")
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
+        if booking.session.start <= now:
+            raise DomainError("This session has already started.", code="invalid_transition", status=409)
+        late = False
+        if not manager:
+            rules = rules_for(booking.session.coach.coach_profile, booking.session.session_type)
+            late = _late_policy(booking, rules, now=now, verb="cancelled")
+        _set_cancelled(booking, actor=actor, reason=reason, now=now, late=late)
+        _free_seat(booking)
+    return booking
+
+
+def reschedule(*, booking: Booking, actor: User, start: dt.datetime, now: dt.datetime | None = None) -> Booking:
+    """Move a one-on-one booking to ``start`` in one step: the new time is taken before the
+    old one is released, so a refusal leaves the booking where it was."""
+    now = _now(now)
+    start = _aware(start)
+    session = booking.session
+    session_type = session.session_type
+    manager = is_manager(actor, session.coach)
+    if not manager:
+        _require_client_side(actor, booking)
+    if session_type.is_group:
+        raise DomainError(
+            "A seat in a group session can't be moved; cancel it and take a seat in another session.",
+            code="invalid_transition",
+            status=409,
+        )
+    _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
+    if start == session.start:
+        raise DomainError("That is the booking's current time.", code="invalid")
+    coach = session.coach
+    rules = rules_for(coach.coach_profile, session_type)
+    if manager:
+        if start <= now:
+            raise BookingRefused("This time has already passed. Select another.", code="too_soon")
+        # A booked session stays as it was booked; a request the coach moves is accepted.
+        status = BookingStatus.CONFIRMED if booking.status == BookingStatus.REQUESTED else booking.status
+    else:
+        _late_policy(booking, rules, now=now, verb="moved")
+        _check_timing(rules, coach=coach, start=start, now=now)
+        _check_in_availability(coach, session_type, rules, start)
+        connected = is_connected(booking.client, coach)
+        status = (
+            BookingStatus.FIRM_BOOKED
+            if rules.is_firm(start=start, now=now, connected=connected)
+            else BookingStatus.REQUESTED
+        )
+    return _move(booking, actor=actor, start=start, status=status, action="rescheduled", now=now)
+
+
+def _move(booking: Booking, *, actor: User, start: dt.datetime, status: str, action: str, now: dt.datetime) -> Booking:
+    old_session = booking.session
+    session_type = old_session.session_type
+    coach = old_session.coach
+    rules = rules_for(coach.coach_profile, session_type)
+    end = start + rules.duration
+    try:
+        with transaction.atomic():
+            _lock_users(coach, booking.client)
+            booking = _lock_booking(booking)
+            _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
+            old_session = booking.session
+            own = list(Allocation.objects.filter(session=old_session, is_active=True).values_list("pk", flat=True))
+            load = _check_coach_time(
+                coach,
+                rules,
+                start=start,
+                blocked_start=start - rules.buffer_before,
+                blocked_end=end + rules.buffer_after,
+                exclude=own,
+            )
+            _check_client_free(booking.client, start=start, end=end, exclude_booking=booking.pk)
+            resource = (
+                _free_resource(session_type.resource_kind, start=start, end=end, exclude=own)
+                if session_type.resource_kind
+                else None
+            )
+            new_session = Session.objects.create(
+                session_type=session_type,
+                coach=coach,
+                start=start,
+                end=end,
+                capacity=1,
+                seats_taken=1,
+                resource=resource,
+                meeting_link=old_session.meeting_link,
+                location=session_type.location or (resource.location if resource else old_session.location),
+            )
+            kind = AllocationKind.REQUEST if status == BookingStatus.REQUESTED else AllocationKind.SESSION
+            # The new time was checked free (under the locks) above; the old allocation is
+            # let go in the same transaction just before the new one is written, so a new
+            # time overlapping the old one doesn't trip PostgreSQL's exclusion constraint.
+            # Nobody sees the booking without a time: a refusal rolls both back.
+            _release(old_session)
+            _allocate(new_session, rules=rules, kind=kind, resource=resource)
+            Session.objects.filter(pk=old_session.pk).update(status=SessionStatus.CANCELLED, seats_taken=0)
+            from_status = booking.status
+            booking.session = new_session
+            booking.rescheduled_from = old_session
+            booking.status = status
+            booking.suggested_alternatives = []
+            booking.expires_at = _request_deadline(start, now) if status == BookingStatus.REQUESTED else None
+            if status in BOOKED_STATUSES:
+                booking.confirmed_at = now
+            booking.save()
+            _record(
+                booking,
+                actor=actor,
+                action=action,
+                from_status=from_status,
+                coach_load=load.plus_one(),
+                previous_start=old_session.start.isoformat(),
+                new_start=start.isoformat(),
+            )
+    except IntegrityError as exc:
+        raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken") from exc
+    return booking

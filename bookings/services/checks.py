@@ -1,0 +1,181 @@
+"""The rules a booking is checked against, read under the caller's locks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Q
+
+from accounts.access import can_book_for
+from accounts.models import CalendarVisibility, Role, User
+from accounts.selectors import is_connected
+from availability import slots as engine
+from availability.selectors import LONGEST_ALLOCATION, availability_inputs
+from bookings.models import (
+    ACTIVE_STATUSES,
+    Allocation,
+    AllocationKind,
+    Booking,
+    SessionType,
+)
+from bookings.rules import BookingRules, CoachLoad
+from bookings.services.common import MSG_CLIENT_CONFLICT, MSG_SLOT_TAKEN, BookingRefused, _hours
+from config.errors import DomainError, NotAllowed
+
+
+def _check_group_sessions_enabled(session_type: SessionType) -> None:
+    if session_type.is_group and not settings.ENABLE_GROUP_SESSIONS:
+        raise BookingRefused("Group sessions and workshops are turned off.", code="policy_violation")
+
+
+def _check_may_book(*, actor: User, client: User, coach: User) -> bool:
+    """Who may book whom; returns whether the client is connected to the coach."""
+    if not can_book_for(actor, client):
+        raise NotAllowed("You can book only for yourself or for someone you are the guardian of.")
+    if client.pk == coach.pk:
+        raise DomainError("You can't book a session with yourself.", code="invalid")
+    if not coach.is_active or coach.role != Role.COACH:
+        raise BookingRefused("This coach is not taking bookings.", code="not_connected")
+    connected = is_connected(client, coach)
+    visibility = coach.coach_profile.calendar_visibility
+    if actor.is_staff_member:
+        return connected
+    if visibility == CalendarVisibility.PRIVATE or (visibility == CalendarVisibility.CONNECTED and not connected):
+        raise BookingRefused(
+            f"{coach.display_name} takes bookings from connected clients only. Ask to connect first.",
+            code="not_connected",
+        )
+    return connected
+
+
+def _overlapping(
+    queryset, *, blocked_start: dt.datetime, blocked_end: dt.datetime, exclude: Iterable[int] = ()
+) -> list[Allocation]:
+    return list(
+        queryset.filter(
+            is_active=True,
+            blocked_start__gte=blocked_start - LONGEST_ALLOCATION,
+            blocked_start__lt=blocked_end,
+            blocked_end__gt=blocked_start,
+        )
+        .exclude(pk__in=list(exclude))
+        .values_list("pk", flat=True)
+    )
+
+
+def _check_coach_free(
+    coach: User, *, blocked_start: dt.datetime, blocked_end: dt.datetime, exclude: Iterable[int] = (), firm_only=False
+) -> None:
+    queryset = Allocation.objects.filter(staff=coach)
+    if firm_only:
+        queryset = queryset.exclude(kind=AllocationKind.REQUEST)
+    if _overlapping(queryset, blocked_start=blocked_start, blocked_end=blocked_end, exclude=exclude):
+        raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
+
+
+def _check_coach_time(
+    coach: User,
+    rules: BookingRules,
+    *,
+    start: dt.datetime,
+    blocked_start: dt.datetime,
+    blocked_end: dt.datetime,
+    exclude: Iterable[int] = (),
+) -> CoachLoad:
+    """One read of the coach's active allocations around ``start`` (its local ISO week and
+    anything near the blocked range): no overlap with the blocked range (``slot_taken``),
+    and room under the day and week limits in the coach's zone (``limit_reached``).
+    Returns the day's and week's load without the new session."""
+    zone = ZoneInfo(coach.timezone)
+    day = start.astimezone(zone).date()
+    day_start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
+    monday = day - dt.timedelta(days=day.weekday())
+    week_start = dt.datetime.combine(monday, dt.time(), tzinfo=zone)
+    week_end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=zone)
+    rows = (
+        Allocation.objects.filter(staff=coach, is_active=True)
+        .filter(
+            Q(blocked_start__gte=blocked_start - LONGEST_ALLOCATION, blocked_start__lt=blocked_end)
+            | Q(start__gte=week_start, start__lt=week_end)
+        )
+        .exclude(pk__in=list(exclude))
+        .values_list("start", "blocked_start", "blocked_end", "counts_toward_limits")
+    )
+    in_week = in_day = 0
+    for other_start, other_blocked_start, other_blocked_end, counts in rows:
+        if other_blocked_start < blocked_end and other_blocked_end > blocked_start:
+            raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
+        if counts and week_start <= other_start < week_end:
+            in_week += 1
+            in_day += day_start <= other_start < day_end
+    if rules.max_per_week is not None and in_week >= rules.max_per_week:
+        raise BookingRefused(f"{coach.display_name} is fully booked that week.", code="limit_reached")
+    if rules.max_per_day is not None and in_day >= rules.max_per_day:
+        raise BookingRefused(f"{coach.display_name} is fully booked that day.", code="limit_reached")
+    return CoachLoad(day, monday, in_day, in_week)
+
+
+def _check_client_free(
+    client: User, *, start: dt.datetime, end: dt.datetime, exclude_booking: int | None = None
+) -> None:
+    clash = Booking.objects.filter(
+        client=client,
+        status__in=ACTIVE_STATUSES,
+        session__start__lt=end,
+        session__end__gt=start,
+        session__start__gte=start - LONGEST_ALLOCATION,
+    )
+    if exclude_booking is not None:
+        clash = clash.exclude(pk=exclude_booking)
+    if clash.exists():
+        raise BookingRefused(MSG_CLIENT_CONFLICT, code="client_conflict")
+
+
+def _check_timing(rules: BookingRules, *, coach: User, start: dt.datetime, now: dt.datetime) -> None:
+    if start < now + rules.minimum_notice:
+        if start <= now:
+            raise BookingRefused("This time has already passed. Select another.", code="too_soon")
+        raise BookingRefused(
+            f"{coach.display_name} needs at least {_hours(rules.minimum_notice)}' notice. Select a later time.",
+            code="too_soon",
+        )
+    if start + rules.duration > now + rules.booking_window:
+        days = rules.booking_window.days
+        raise BookingRefused(
+            f"Bookings open {days} day{'s' if days != 1 else ''} ahead. Select an earlier time.", code="beyond_window"
+        )
+
+
+def _check_in_availability(coach: User, session_type: SessionType, rules: BookingRules, start: dt.datetime) -> None:
+    """``start`` is a start the coach's windows offer for this type (on the step grid)."""
+    zone = ZoneInfo(coach.timezone)
+    local_day = start.astimezone(zone).date()
+    windows, overrides, time_off = availability_inputs(
+        coach, first_day=local_day - dt.timedelta(days=1), last_day=local_day + dt.timedelta(days=1)
+    )
+    open_rules = engine.SlotRules(
+        duration=rules.duration,
+        step=rules.step,
+        booking_window=rules.duration + dt.timedelta(days=1),
+    )
+    found = engine.free_slots(
+        windows=windows,
+        overrides=overrides,
+        time_off=time_off,
+        busy=(),
+        rules=open_rules,
+        zone=zone,
+        range_start=start,
+        range_end=start + dt.timedelta(seconds=1),
+        now=start,
+        session_type_id=session_type.pk,
+    )
+    if not any(slot.start == start for slot in found):
+        raise BookingRefused(
+            f"{coach.display_name} doesn't offer {session_type.title} at this time. Select a listed time.",
+            code="outside_availability",
+        )

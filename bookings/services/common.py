@@ -1,0 +1,171 @@
+"""Shared pieces of the booking services: refusals, the audit record, references, who may act."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.dispatch import Signal
+from django.utils import timezone
+
+from accounts.access import can_book_for
+from accounts.models import User
+from bookings.models import (
+    TRANSITIONS,
+    Booking,
+    BookingEvent,
+    Session,
+)
+from bookings.rules import CoachLoad
+from config.errors import DomainError, NotAllowed
+
+# Sent after the commit of every change: sender=Booking and the ids of the booking, the
+# actor (None: the system), the client, who booked, and the coach; plus the action's name.
+booking_changed = Signal()
+
+
+# Sent inside the transaction of every change, with the booking itself, so that what must
+# never be lost with it (its notifications and reminders) is written in the same commit.
+booking_recorded = Signal()
+
+
+REQUEST_EXPIRY = dt.timedelta(hours=24)
+
+
+MAX_ALTERNATIVES = 5
+
+
+# Messages people read (seed 004 where it has one).
+MSG_SLOT_TAKEN = "This time is no longer available. Select another."
+
+
+MSG_CLIENT_CONFLICT = "You have another session at this time."
+
+
+MSG_FAILED = "Unable to book. Please try again."
+
+
+class BookingRefused(DomainError):
+    """A booking the rules or the calendar refuse: HTTP 409 with a stable code."""
+
+    status = 409
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _aware(value: dt.datetime, name: str = "start") -> dt.datetime:
+    if timezone.is_naive(value):
+        raise DomainError(f"The {name} time needs a UTC offset or a time zone.", code="invalid")
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise DomainError(f"The {name} time is out of range.", code="invalid") from None
+
+
+def _hours(delta: dt.timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    if hours and delta.total_seconds() % 3600 == 0:
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    minutes = int(delta.total_seconds() // 60)
+    return f"{minutes} minutes"
+
+
+def _lock_users(*users: User) -> None:
+    """Lock the rows of the people a change depends on, always in the same order."""
+    ids = sorted({user.pk for user in users})
+    list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+
+
+def _record(
+    booking: Booking,
+    *,
+    actor: User | None,
+    action: str,
+    from_status: str,
+    note: str = "",
+    coach_load: CoachLoad | None = None,
+    **data,
+) -> None:
+    """The audit event of a change, and the ``booking_recorded`` signal inside the
+    transaction (``coach_load``, when the change read it, saves receivers a count)."""
+    if from_status and booking.status not in TRANSITIONS[from_status]:
+        raise DomainError(
+            f"A booking can't go from {from_status} to {booking.status}.", code="invalid_transition", status=409
+        )
+    event = BookingEvent.objects.create(
+        booking=booking,
+        actor=actor,
+        action=action,
+        from_status=from_status,
+        to_status=booking.status,
+        note=note,
+        data=data,
+    )
+    booking_recorded.send(sender=Booking, booking=booking, event=event, coach_load=coach_load)
+    changed = {
+        "booking_id": booking.pk,
+        "action": action,
+        "actor_id": actor.pk if actor else None,
+        "client_id": booking.client_id,
+        "booked_by_id": booking.booked_by_id,
+        "coach_id": booking.session.coach_id,
+    }
+    transaction.on_commit(lambda: booking_changed.send(sender=Booking, **changed))
+
+
+def _new_reference_placeholder() -> str:
+    return f"tmp-{uuid.uuid4().hex}"
+
+
+def _assign_reference(booking: Booking) -> None:
+    """``BK-YYYY-NNNNNN``: the year the booking was made and its row number, unique by
+    construction and free of any counter every booking would have to lock."""
+    booking.reference = f"BK-{booking.created_at:%Y}-{booking.pk:06d}"
+    Booking.objects.filter(pk=booking.pk).update(reference=booking.reference)
+
+
+def is_manager(actor: User, coach: User) -> bool:
+    """The coach themself, back-office staff and admins manage a coach's sessions."""
+    return actor.pk == coach.pk or actor.is_staff_member
+
+
+def _require_manager(actor: User, booking_or_session: Booking | Session) -> None:
+    session = booking_or_session.session if isinstance(booking_or_session, Booking) else booking_or_session
+    if not is_manager(actor, session.coach):
+        raise NotAllowed("Only the coach or back-office staff can do that.")
+
+
+def can_act_for_client(actor: User, booking: Booking) -> bool:
+    return actor.pk in (booking.client_id, booking.booked_by_id) or can_book_for(actor, booking.client)
+
+
+def _require_client_side(actor: User, booking: Booking) -> None:
+    if not can_act_for_client(actor, booking):
+        raise NotAllowed("Only the client (or who booked for them) can do that.")
+
+
+def _request_deadline(start: dt.datetime, now: dt.datetime) -> dt.datetime:
+    return min(now + REQUEST_EXPIRY, start)
+
+
+def _integrity_as_taken(exc: IntegrityError) -> BookingRefused:
+    text = str(exc)
+    if "booking_one_active_per_client_session" in text or ("UNIQUE" in text and "bookings_booking" in text):
+        return BookingRefused("You already have a place in this session.", code="client_conflict")
+    return BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
+
+
+def _lock_booking(booking: Booking) -> Booking:
+    return (
+        Booking.objects.select_for_update()
+        .select_related("session", "session__coach", "session__session_type")
+        .get(pk=booking.pk)
+    )
+
+
+def _require_status(booking: Booking, *statuses: str, message: str) -> None:
+    if booking.status not in statuses:
+        raise DomainError(message, code="invalid_transition", status=409)

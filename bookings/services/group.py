@@ -1,0 +1,167 @@
+"""Group sessions and workshops: publishing, taking seats, calling a session off."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from accounts.models import User
+from bookings import live
+from bookings.models import (
+    ACTIVE_STATUSES,
+    AllocationKind,
+    Booking,
+    BookingStatus,
+    Session,
+    SessionStatus,
+    SessionType,
+)
+from bookings.rules import rules_for
+from bookings.services.booking import _close_plan
+from bookings.services.changes import _set_cancelled
+from bookings.services.checks import (
+    _check_client_free,
+    _check_coach_free,
+    _check_group_sessions_enabled,
+    _check_may_book,
+)
+from bookings.services.common import (
+    BookingRefused,
+    _assign_reference,
+    _aware,
+    _integrity_as_taken,
+    _lock_users,
+    _new_reference_placeholder,
+    _now,
+    _record,
+    _require_manager,
+    is_manager,
+)
+from bookings.services.ledger import _allocate, _free_resource, _release
+from config.errors import DomainError, NotAllowed
+
+
+def publish_session(
+    *,
+    actor: User,
+    session_type: SessionType,
+    start: dt.datetime,
+    capacity: int | None = None,
+    now: dt.datetime | None = None,
+) -> Session:
+    """A coach (or staff) puts a group session or workshop on the calendar."""
+    now = _now(now)
+    start = _aware(start)
+    coach = session_type.coach
+    if not is_manager(actor, coach):
+        raise NotAllowed("Only the coach or back-office staff can publish this coach's sessions.")
+    if not session_type.is_group:
+        raise DomainError("One-on-one sessions are created by booking them.", code="invalid")
+    _check_group_sessions_enabled(session_type)
+    if not session_type.is_active:
+        raise DomainError("This session type is not active.", code="invalid")
+    capacity = session_type.capacity if capacity is None else capacity
+    if not 1 <= capacity <= settings.MAX_GROUP_CAPACITY:
+        raise DomainError(f"Capacity must be between 1 and {settings.MAX_GROUP_CAPACITY}.", code="invalid", status=400)
+    if start <= now:
+        raise BookingRefused("This time has already passed.", code="too_soon")
+    rules = rules_for(coach.coach_profile, session_type)
+    end = start + rules.duration
+    try:
+        with transaction.atomic():
+            _lock_users(coach)
+            _check_coach_free(coach, blocked_start=start - rules.buffer_before, blocked_end=end + rules.buffer_after)
+            resource = (
+                _free_resource(session_type.resource_kind, start=start, end=end) if session_type.resource_kind else None
+            )
+            session = Session.objects.create(
+                session_type=session_type,
+                coach=coach,
+                start=start,
+                end=end,
+                capacity=capacity,
+                resource=resource,
+                meeting_link=session_type.meeting_link,
+                location=session_type.location or (resource.location if resource else ""),
+            )
+            _allocate(session, rules=rules, kind=AllocationKind.SESSION, resource=resource)
+            transaction.on_commit(lambda: live.bump(coach.pk, live.STAFF_SCOPE))
+    except IntegrityError as exc:
+        raise _integrity_as_taken(exc) from exc
+    return session
+
+
+def take_seat(
+    *,
+    client: User,
+    session: Session,
+    booked_by: User | None = None,
+    notes: str = "",
+    reminders: bool = True,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Take one seat in a published group session or workshop (firm: no approval)."""
+    actor = booked_by or client
+    now = _now(now)
+    session_type = session.session_type
+    if not session_type.is_group:
+        raise DomainError("Book a one-on-one session by choosing a time.", code="invalid")
+    _check_group_sessions_enabled(session_type)
+    _check_may_book(actor=actor, client=client, coach=session.coach)
+    try:
+        with transaction.atomic():
+            _lock_users(client)
+            locked = Session.objects.select_for_update().get(pk=session.pk)
+            if locked.status != SessionStatus.SCHEDULED:
+                raise BookingRefused("This session is no longer taking bookings.", code="full")
+            if locked.start <= now:
+                raise BookingRefused("This session has already started.", code="too_soon")
+            if Booking.objects.filter(session=locked, client=client, status__in=ACTIVE_STATUSES).exists():
+                raise BookingRefused("You already have a place in this session.", code="client_conflict")
+            _check_client_free(client, start=locked.start, end=locked.end)
+            if locked.seats_taken >= locked.capacity:
+                raise BookingRefused("This session is full.", code="full")
+            Session.objects.filter(pk=locked.pk).update(seats_taken=F("seats_taken") + 1)
+            booking = Booking.objects.create(
+                session=locked,
+                client=client,
+                booked_by=actor,
+                reference=_new_reference_placeholder(),
+                status=BookingStatus.FIRM_BOOKED,
+                client_notes=notes.strip(),
+                confirmed_at=now,
+                price=session_type.price,
+                currency=session_type.currency,
+                reminders_enabled=reminders,
+            )
+            _assign_reference(booking)
+            _record(booking, actor=actor, action="seat_taken", from_status="")
+            _close_plan(client, session_type, booking, now)
+    except IntegrityError as exc:
+        raise _integrity_as_taken(exc) from exc
+    session.refresh_from_db()
+    return booking
+
+
+def cancel_session(*, session: Session, actor: User, reason: str, now: dt.datetime | None = None) -> Session:
+    """The coach or staff call a session off: every active booking in it is cancelled."""
+    now = _now(now)
+    _require_manager(actor, session)
+    reason = reason.strip()
+    if not reason:
+        raise DomainError("Give the attendees a reason.", code="reason_required")
+    with transaction.atomic():
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        if locked.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
+            raise DomainError("This session is already over or cancelled.", code="invalid_transition", status=409)
+        for booking in Booking.objects.select_for_update().filter(session=locked, status__in=ACTIVE_STATUSES):
+            _set_cancelled(booking, actor=actor, reason=reason, now=now, late=False)
+        locked.status = SessionStatus.CANCELLED
+        locked.seats_taken = 0
+        locked.save(update_fields=["status", "seats_taken", "updated_at"])
+        _release(locked)
+        transaction.on_commit(lambda: live.bump(locked.coach_id, live.STAFF_SCOPE))
+    return locked

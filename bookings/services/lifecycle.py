@@ -1,0 +1,128 @@
+"""Running and ending sessions: started, completed, no-show, ratings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from accounts.models import User
+from bookings.models import (
+    ACTIVE_STATUSES,
+    BOOKED_STATUSES,
+    Booking,
+    BookingStatus,
+    Session,
+    SessionStatus,
+)
+from bookings.services.common import (
+    _lock_booking,
+    _now,
+    _record,
+    _require_client_side,
+    _require_manager,
+    _require_status,
+)
+from bookings.services.requests import _end_request
+from config.errors import DomainError
+
+
+def mark_started(*, session: Session, actor: User, now: dt.datetime | None = None) -> Session:
+    now = _now(now)
+    _require_manager(actor, session)
+    with transaction.atomic():
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        if locked.status != SessionStatus.SCHEDULED:
+            raise DomainError("Only a scheduled session can start.", code="invalid_transition", status=409)
+        if now < locked.start - dt.timedelta(minutes=30):
+            raise DomainError(
+                "A session can be started from 30 minutes before its time.", code="invalid_transition", status=409
+            )
+        locked.status = SessionStatus.IN_PROGRESS
+        locked.save(update_fields=["status", "updated_at"])
+    return locked
+
+
+def _finish_session(session: Session, *, actor: User | None, now: dt.datetime, action: str) -> None:
+    for booking in (
+        Booking.objects.select_for_update()
+        .select_related("session__session_type")
+        .filter(session=session, status__in=ACTIVE_STATUSES)
+    ):
+        if booking.status == BookingStatus.REQUESTED:
+            _end_request(
+                booking,
+                actor=actor,
+                status=BookingStatus.DECLINED,
+                action="expired",
+                reason="The session time passed without an answer.",
+                now=now,
+            )
+            continue
+        from_status = booking.status
+        booking.status = BookingStatus.COMPLETED
+        booking.save()
+        _record(booking, actor=actor, action=action, from_status=from_status)
+    if session.status != SessionStatus.CANCELLED:
+        Session.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETED)
+
+
+def mark_completed(*, session: Session, actor: User, now: dt.datetime | None = None) -> Session:
+    """The coach closes a session: its attendees' bookings are completed (no-shows stay)."""
+    now = _now(now)
+    _require_manager(actor, session)
+    with transaction.atomic():
+        locked = Session.objects.select_for_update().get(pk=session.pk)
+        if locked.status not in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS):
+            raise DomainError("This session is already over or cancelled.", code="invalid_transition", status=409)
+        if now < locked.start:
+            raise DomainError("A session can't be completed before it starts.", code="invalid_transition", status=409)
+        _finish_session(locked, actor=actor, now=now, action="completed")
+    locked.refresh_from_db()
+    return locked
+
+
+def mark_no_show(*, booking: Booking, actor: User, now: dt.datetime | None = None) -> Booking:
+    now = _now(now)
+    _require_manager(actor, booking)
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        _require_status(booking, *BOOKED_STATUSES, message="Only a booked session can be marked as a no-show.")
+        if now < booking.session.start:
+            raise DomainError("The session hasn't started yet.", code="invalid_transition", status=409)
+        from_status = booking.status
+        booking.status = BookingStatus.NO_SHOW
+        booking.save()
+        _record(booking, actor=actor, action="no_show", from_status=from_status)
+    return booking
+
+
+def complete_past_sessions(*, now: dt.datetime | None = None, limit: int = 500) -> int:
+    """Sessions past their end are completed, and their attendees' bookings with them.
+    Safe with several workers (each session is claimed under a skipped row lock)."""
+    now = _now(now)
+    done = 0
+    for _ in range(limit):
+        with transaction.atomic():
+            session = (
+                Session.objects.select_for_update(skip_locked=True)
+                .filter(status__in=[SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS], end__lte=now)
+                .order_by("end")
+                .first()
+            )
+            if session is None:
+                break
+            _finish_session(session, actor=None, now=now, action="completed_automatically")
+            done += 1
+    return done
+
+
+def rate(*, booking: Booking, actor: User, rating: int, feedback: str = "") -> Booking:
+    _require_client_side(actor, booking)
+    if booking.status != BookingStatus.COMPLETED:
+        raise DomainError("You can rate a session once it has taken place.", code="invalid_transition", status=409)
+    if not 1 <= rating <= 5:
+        raise DomainError("Give a rating from 1 to 5.", code="invalid")
+    Booking.objects.filter(pk=booking.pk).update(rating=rating, feedback=feedback.strip())
+    booking.refresh_from_db()
+    return booking
