@@ -30,6 +30,7 @@ from django.utils import timezone
 from accounts.models import GuardianLink, User
 from bookings.models import BOOKED_STATUSES, Booking, BookingStatus
 from notifications import preferences
+from notifications.compose import Wanted, build, save
 from notifications.models import Kind, Reminder, ReminderStatus
 
 FEEDBACK_WINDOW = dt.timedelta(days=3)
@@ -245,8 +246,6 @@ def _still_valid(reminder: Reminder) -> bool:
 def claim_batch(*, now: dt.datetime, worker: str, batch: int) -> Dispatched:
     """Claim up to ``batch`` due reminders and turn them into notifications, all in one
     transaction. Returns the counts and the queued deliveries to send."""
-    from notifications.services import Wanted, build, save
-
     with transaction.atomic():
         due = Reminder.objects.filter(status=ReminderStatus.PENDING, due_at__lte=now).order_by("due_at", "pk")
         if connection.features.has_select_for_update_skip_locked:
