@@ -307,9 +307,13 @@ class BookingEvent(models.Model):
     note = models.TextField(blank=True)
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # The outbox mark: empty until the relay has handed the event to every consumer
+    # (``bookings.relay``). The only field ever written after the event itself.
+    relayed_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        indexes = [models.Index(fields=["id"], condition=Q(relayed_at__isnull=True), name="bookingevent_unrelayed")]
 
     def __str__(self) -> str:
         return f"{self.booking_id}: {self.from_status or '∅'} → {self.to_status} ({self.action})"
@@ -321,6 +325,29 @@ class BookingEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Booking history is append-only.")
+
+
+class RelayRetry(models.Model):
+    """A booking event one consumer failed on: the others went on, and the relay gives it
+    to this consumer again after a wait (1, 5, 25… minutes) until it succeeds or
+    ``RELAY_MAX_ATTEMPTS`` is reached (then ``next_attempt_at`` is empty: given up, for
+    staff to look at)."""
+
+    consumer = models.CharField(max_length=64)
+    event = models.ForeignKey(BookingEvent, on_delete=models.PROTECT, related_name="+")
+    attempts = models.PositiveIntegerField(default=1)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["next_attempt_at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["consumer", "event"], name="relay_retry_one_per_consumer")]
+        indexes = [models.Index(fields=["next_attempt_at"], name="relay_retry_due")]
+
+    def __str__(self) -> str:
+        return f"{self.consumer} · event {self.event_id} ({self.attempts} attempt(s))"
 
 
 class PlannedSession(models.Model):
