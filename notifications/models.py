@@ -59,6 +59,14 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
     due_at = models.DateTimeField(null=True, blank=True, help_text="For planned messages: when it was due.")
+    event = models.ForeignKey(
+        "bookings.BookingEvent",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text="The booking change this tells of (empty for planned messages).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -73,6 +81,12 @@ class Notification(models.Model):
                 fields=["recipient", "booking", "kind", "due_at"],
                 condition=Q(due_at__isnull=False),
                 name="notif_once_per_due_time",
+            ),
+            # A booking event replayed by the relay makes nothing twice.
+            models.UniqueConstraint(
+                fields=["recipient", "event", "kind"],
+                condition=Q(event__isnull=False),
+                name="notif_once_per_event",
             ),
         ]
 
