@@ -167,12 +167,6 @@ def respond_to_connection(*, connection: Connection, actor: User, accept: bool) 
     return locked
 
 
-def remove_connection(*, connection: Connection, actor: User) -> None:
-    if actor.pk not in (connection.client_id, connection.coach_id) and not actor.is_staff_member:
-        raise NotAllowed("Only the client or the coach can end this connection.", code="not_a_party")
-    connection.delete()
-
-
 def link_dependent(*, guardian: User, dependent_email: str, relationship: str = "") -> GuardianLink:
     """Link an existing client account as ``guardian``'s dependent."""
     dependent = User.objects.filter(email__iexact=dependent_email.strip()).first()

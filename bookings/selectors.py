@@ -17,7 +17,6 @@ from django.utils import timezone
 from accounts.models import GuardianLink, User
 from bookings.models import (
     ACTIVE_STATUSES,
-    BOOKED_STATUSES,
     Booking,
     BookingEvent,
     BookingStatus,
@@ -145,7 +144,3 @@ def staff_sessions(
     if day_to:
         bookings = bookings.filter(session__start__lt=local_day_bounds(day_to, zone)[1])
     return bookings.order_by("session__start")
-
-
-def booked_count(coach: User) -> int:
-    return Booking.objects.filter(session__coach=coach, status__in=BOOKED_STATUSES).count()
