@@ -27,9 +27,9 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "overridewindow": ("view", "add", "change", "delete"),
         "timeoff": ("view", "add", "change", "delete"),
         "resource": ("view", "add", "change", "delete"),
+        "allocation": ("view",),
     },
     "bookings": {
-        "allocation": ("view",),
         "sessiontype": ("view", "add", "change"),
         "session": ("view", "change"),
         "booking": ("view", "change"),

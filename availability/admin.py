@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from availability.models import AvailabilityWindow, DateOverride, OverrideWindow, Resource, TimeOff
+from availability.models import Allocation, AvailabilityWindow, DateOverride, OverrideWindow, Resource, TimeOff
 
 
 @admin.register(AvailabilityWindow)
@@ -43,3 +43,19 @@ class ResourceAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "capacity", "location", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "location"]
+
+
+@admin.register(Allocation)
+class AllocationAdmin(admin.ModelAdmin):
+    list_display = ["start", "end", "staff", "resource", "kind", "is_active", "counts_toward_limits"]
+    list_filter = ["kind", "is_active", "start"]
+    search_fields = ["staff__email", "staff__name", "resource__name"]
+    list_select_related = ["staff", "resource"]
+    date_hierarchy = "start"
+    readonly_fields = [f.name for f in Allocation._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # written only by the booking services, which check for conflicts
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

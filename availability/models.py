@@ -1,4 +1,5 @@
-"""When coaches work, in their own wall-clock time, and the rooms and equipment sessions use.
+"""When coaches work, in their own wall-clock time, the rooms and equipment sessions use,
+and the ledger of busy time (``Allocation``) that conflict checks and the slot engine read.
 
 Times here are local to the coach's zone (``User.timezone``) so that a DST change moves
 nothing a coach wrote; the slot engine turns them into UTC instants.
@@ -149,3 +150,66 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.name if not self.location else f"{self.name} ({self.location})"
+
+
+class AllocationKind(models.TextChoices):
+    SESSION = "session", "Session"
+    REQUEST = "request", "Request holding a slot"
+    BLOCK = "block", "Blocked time"
+
+
+class Allocation(models.Model):
+    """The single ledger of “X is busy from A to B”: a staff member or a resource.
+
+    ``start``/``end`` are the session's own times; ``blocked_start``/``blocked_end`` add the
+    coach's buffers. Conflict detection and the slot engine read only active rows, through
+    the (staff, blocked_start) index, so the cost doesn't grow with a coach's history.
+    ``session`` names ``bookings.Session`` by string: the booking side that holds the time.
+    """
+
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    resource = models.ForeignKey(
+        "availability.Resource", null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    session = models.ForeignKey(
+        "bookings.Session", null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    kind = models.CharField(max_length=16, choices=AllocationKind.choices, default=AllocationKind.SESSION)
+    start = models.DateTimeField()
+    end = models.DateTimeField()
+    blocked_start = models.DateTimeField()
+    blocked_end = models.DateTimeField()
+    counts_toward_limits = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # The table was created by the bookings app and keeps its name (and, on
+        # PostgreSQL, the exclusion constraints of bookings' migration 0004).
+        db_table = "bookings_allocation"
+        ordering = ["start"]
+        indexes = [
+            models.Index(
+                fields=["staff", "blocked_start"], condition=Q(is_active=True), name="alloc_active_staff_start"
+            ),
+            models.Index(
+                fields=["resource", "blocked_start"], condition=Q(is_active=True), name="alloc_active_res_start"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="alloc_end_after_start"),
+            models.CheckConstraint(
+                condition=Q(blocked_start__lte=F("start")) & Q(blocked_end__gte=F("end")), name="alloc_blocked_covers"
+            ),
+            models.CheckConstraint(
+                condition=(Q(staff__isnull=False) & Q(resource__isnull=True))
+                | (Q(staff__isnull=True) & Q(resource__isnull=False)),
+                name="alloc_staff_xor_resource",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        who = self.staff or self.resource
+        return f"{who}: {self.start:%Y-%m-%d %H:%M}–{self.end:%H:%M} UTC"

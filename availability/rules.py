@@ -1,14 +1,41 @@
 """The booking rules that apply to one session type: the coach's settings, with the
-type's own overrides on top. The slot engine, the services and the pages read these."""
+type's own overrides on top. The slot engine, the services and the pages read these.
+
+Part of the scheduling core: it reads a coach profile and a session type by their
+attributes only (``SessionTypeRules``), so it needs nothing from ``bookings``."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Protocol
+
+from django.db import models
 
 from accounts.models import CoachProfile
 from availability import slots as engine
-from bookings.models import ApprovalPolicy, SessionType
+
+
+class ApprovalPolicy(models.TextChoices):
+    COACH = "coach", "Follow the coach's rules"
+    ALWAYS = "always", "Every booking is a request"
+    NEVER = "never", "Never needs approval"
+
+
+class SessionTypeRules(Protocol):
+    """What the rules read of a session type (``bookings.SessionType``): blank (None)
+    fields follow the coach's settings."""
+
+    approval: str
+    buffer_before_minutes: int | None
+    buffer_after_minutes: int | None
+    minimum_notice_hours: int | None
+    booking_window_days: int | None
+    cancellation_notice_hours: int | None
+    allow_late_cancellation: bool
+
+    @property
+    def duration(self) -> dt.timedelta: ...
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,7 +101,7 @@ def _pick(override: int | None, default: int) -> int:
 
 
 def rules_for(
-    profile: CoachProfile, session_type: SessionType | None = None, *, duration: dt.timedelta | None = None
+    profile: CoachProfile, session_type: SessionTypeRules | None = None, *, duration: dt.timedelta | None = None
 ) -> BookingRules:
     """The rules for ``session_type`` (or, with no type, the coach's own with ``duration``)."""
     st = session_type

@@ -8,6 +8,7 @@ then hands plain values to the pure slot engine.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import recurrence
@@ -16,13 +17,19 @@ from django.utils import timezone
 
 from accounts.models import CoachProfile, User
 from availability import slots as engine
-from availability.models import AvailabilityWindow, DateOverride, TimeOff
-from bookings.models import Allocation, SessionType
-from bookings.rules import rules_for as booking_rules_for
+from availability.models import Allocation, AvailabilityWindow, DateOverride, TimeOff
+from availability.rules import SessionTypeRules
+from availability.rules import rules_for as booking_rules_for
 
 MAX_RANGE_DAYS = 93
 # No allocation is longer than this; it bounds the index scan from below.
 LONGEST_ALLOCATION = dt.timedelta(days=2)
+
+
+class SlotSessionType(SessionTypeRules, Protocol):
+    """A session type as the slot reads see it (``bookings.SessionType``): its rules and id."""
+
+    pk: int
 
 
 def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
@@ -30,7 +37,7 @@ def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
 
 
 def rules_for(
-    profile: CoachProfile, *, duration: dt.timedelta | None = None, session_type: SessionType | None = None
+    profile: CoachProfile, *, duration: dt.timedelta | None = None, session_type: SlotSessionType | None = None
 ) -> engine.SlotRules:
     """The slot rules for a session type (its overrides on top of the coach's settings),
     or for a bare duration with the coach's own settings."""
@@ -118,7 +125,7 @@ def free_slots(
     end_date: dt.date,
     viewer_tz: ZoneInfo,
     duration: dt.timedelta | None = None,
-    session_type: SessionType | None = None,
+    session_type: SlotSessionType | None = None,
     now: dt.datetime | None = None,
     ignore_session_id: int | None = None,
 ) -> list[engine.Slot]:

@@ -58,7 +58,7 @@ def main() -> None:
     from availability import selectors
     from availability import services as availability
     from availability import slots as engine
-    from bookings.models import Allocation
+    from availability.models import Allocation
 
     coach = accounts.create_user(
         email="bench-coach@example.com", password=None, role="coach", timezone_name="Europe/Paris", email_verified=True

@@ -24,15 +24,7 @@ from django.utils.html import format_html
 
 from accounts.models import Role, User
 from bookings import services
-from bookings.models import (
-    Allocation,
-    Booking,
-    BookingEvent,
-    PlannedSession,
-    Session,
-    SessionKind,
-    SessionType,
-)
+from bookings.models import Booking, BookingEvent, PlannedSession, Session, SessionKind, SessionType
 from config.errors import DomainError
 
 
@@ -504,19 +496,3 @@ class PlannedSessionAdmin(admin.ModelAdmin):
     @admin.display(description="coach", ordering="session_type__coach__name")
     def coach(self, obj: PlannedSession) -> User:
         return obj.session_type.coach
-
-
-@admin.register(Allocation)
-class AllocationAdmin(admin.ModelAdmin):
-    list_display = ["start", "end", "staff", "resource", "kind", "is_active", "counts_toward_limits"]
-    list_filter = ["kind", "is_active", "start"]
-    search_fields = ["staff__email", "staff__name", "resource__name"]
-    list_select_related = ["staff", "resource"]
-    date_hierarchy = "start"
-    readonly_fields = [f.name for f in Allocation._meta.fields]
-
-    def has_add_permission(self, request) -> bool:
-        return False  # written only by the booking services, which check for conflicts
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False

@@ -42,12 +42,12 @@ from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Role, User
 from accounts.selectors import coaches_visible_to, dependents_of, is_connected
+from availability.rules import rules_for
 from availability.selectors import MAX_RANGE_DAYS, free_slots
 from availability.slots import Slot
 from bookings import selectors, services
 from bookings.forms import BookingForm
 from bookings.models import Booking, BookingStatus, Session, SessionType
-from bookings.rules import rules_for
 from config.errors import DomainError
 
 logger = logging.getLogger(__name__)

@@ -46,7 +46,7 @@ def wanted(
 ) -> dict[tuple, dt.timedelta]:
     """The reminders ``booking`` should have that are still worth sending:
     ``{(recipient_id, kind, due_at): window}``."""
-    from bookings.rules import rules_for
+    from availability.rules import rules_for
 
     session = booking.session
     session_type = session.session_type

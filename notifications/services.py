@@ -124,8 +124,8 @@ def _send_soon(delivery_ids: list[int]) -> None:
 def _limit_warning(booking, load=None) -> list[Wanted]:
     """The coach is told when a day (or ISO week) of theirs has one session left, or none.
     Counts the coach's sessions unless the change already did (``load``)."""
-    from bookings.models import Allocation
-    from bookings.rules import rules_for
+    from availability.models import Allocation
+    from availability.rules import rules_for
 
     session = booking.session
     coach = session.coach

@@ -14,8 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import User
 from accounts.tests.factories import CoachFactory
 from availability import selectors, services
-from availability.models import TimeOff
-from bookings.models import Allocation
+from availability.models import Allocation, TimeOff
 
 PARIS = ZoneInfo("Europe/Paris")
 NEW_YORK = ZoneInfo("America/New_York")

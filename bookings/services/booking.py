@@ -9,16 +9,9 @@ from django.utils import timezone
 
 from accounts.access import can_book_for
 from accounts.models import User
-from bookings.models import (
-    AllocationKind,
-    Booking,
-    BookingStatus,
-    PlannedSession,
-    Session,
-    SessionKind,
-    SessionType,
-)
-from bookings.rules import rules_for
+from availability.models import AllocationKind
+from availability.rules import rules_for
+from bookings.models import Booking, BookingStatus, PlannedSession, Session, SessionKind, SessionType
 from bookings.services.checks import (
     _check_client_free,
     _check_coach_time,

@@ -8,17 +8,9 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User
 from accounts.selectors import is_connected
-from bookings.models import (
-    ACTIVE_STATUSES,
-    BOOKED_STATUSES,
-    Allocation,
-    AllocationKind,
-    Booking,
-    BookingStatus,
-    Session,
-    SessionStatus,
-)
-from bookings.rules import BookingRules, rules_for
+from availability.models import Allocation, AllocationKind
+from availability.rules import BookingRules, rules_for
+from bookings.models import ACTIVE_STATUSES, BOOKED_STATUSES, Booking, BookingStatus, Session, SessionStatus
 from bookings.services.checks import _check_client_free, _check_coach_time, _check_in_availability, _check_timing
 from bookings.services.common import (
     MSG_SLOT_TAKEN,

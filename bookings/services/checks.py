@@ -13,15 +13,10 @@ from accounts.access import can_book_for
 from accounts.models import CalendarVisibility, Role, User
 from accounts.selectors import is_connected
 from availability import slots as engine
+from availability.models import Allocation, AllocationKind
+from availability.rules import BookingRules, CoachLoad
 from availability.selectors import LONGEST_ALLOCATION, availability_inputs
-from bookings.models import (
-    ACTIVE_STATUSES,
-    Allocation,
-    AllocationKind,
-    Booking,
-    SessionType,
-)
-from bookings.rules import BookingRules, CoachLoad
+from bookings.models import ACTIVE_STATUSES, Booking, SessionType
 from bookings.services.common import MSG_CLIENT_CONFLICT, MSG_SLOT_TAKEN, BookingRefused, _hours
 from config.errors import DomainError, NotAllowed
 

@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from accounts.access import can_book_for
 from accounts.models import User
+from availability.rules import CoachLoad
 from bookings.models import (
     TRANSITIONS,
     Booking,
     BookingEvent,
     Session,
 )
-from bookings.rules import CoachLoad
 from config.errors import DomainError, NotAllowed
 
 # Sent after the commit of every change: sender=Booking and the ids of the booking, the

@@ -9,17 +9,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from accounts.models import User
+from availability.models import AllocationKind
+from availability.rules import rules_for
 from bookings import live
-from bookings.models import (
-    ACTIVE_STATUSES,
-    AllocationKind,
-    Booking,
-    BookingStatus,
-    Session,
-    SessionStatus,
-    SessionType,
-)
-from bookings.rules import rules_for
+from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Session, SessionStatus, SessionType
 from bookings.services.booking import _close_plan
 from bookings.services.changes import _set_cancelled
 from bookings.services.checks import (

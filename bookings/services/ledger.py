@@ -7,14 +7,9 @@ from collections.abc import Iterable
 
 from django.db.models import F
 
-from availability.models import Resource
-from bookings.models import (
-    Allocation,
-    Booking,
-    Session,
-    SessionStatus,
-)
-from bookings.rules import BookingRules
+from availability.models import Allocation, Resource
+from availability.rules import BookingRules
+from bookings.models import Booking, Session, SessionStatus
 from bookings.services.checks import _overlapping
 from bookings.services.common import BookingRefused
 

@@ -9,13 +9,9 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
-from bookings.models import (
-    Allocation,
-    AllocationKind,
-    Booking,
-    BookingStatus,
-)
-from bookings.rules import rules_for
+from availability.models import Allocation, AllocationKind
+from availability.rules import rules_for
+from bookings.models import Booking, BookingStatus
 from bookings.services.changes import _move
 from bookings.services.checks import _check_coach_free
 from bookings.services.common import (

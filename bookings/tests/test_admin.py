@@ -15,17 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import ClientFactory
+from availability.models import Allocation
 from bookings import services
-from bookings.models import (
-    Allocation,
-    Booking,
-    BookingEvent,
-    BookingStatus,
-    PlannedSession,
-    Session,
-    SessionStatus,
-    SessionType,
-)
+from bookings.models import Booking, BookingEvent, BookingStatus, PlannedSession, Session, SessionStatus, SessionType
 from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
 
 pytestmark = pytest.mark.django_db
@@ -392,7 +384,7 @@ def test_session_type_form_keeps_group_capacity_within_the_limit(as_role, coach,
     accepted = http.post(admin_url(SessionType, "add"), {**data, "capacity": 8})
 
     assert refused.status_code == 200
-    assert "At most 8 seats." in refused.content.decode()
+    assert "A group session has at most 8 seats." in refused.content.decode()
     assert accepted.status_code == 302
     assert SessionType.objects.get(title="Big class").capacity == 8
 

@@ -19,8 +19,9 @@ import pytest
 from django.db import IntegrityError, connection, connections, transaction
 
 from accounts.tests.factories import ClientFactory, StaffFactory
+from availability.models import Allocation, AllocationKind
 from bookings import services
-from bookings.models import Allocation, AllocationKind, Booking, BookingEvent, BookingStatus, Session
+from bookings.models import Booking, BookingEvent, BookingStatus, Session
 from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
 from config.errors import DomainError
 

@@ -16,13 +16,12 @@ from django.core.management import call_command
 from django.db.models import Count, F, Q
 
 from accounts.models import User
+from availability.models import Allocation, AllocationKind
 from bookings.models import (
     ACTIVE_STATUSES,
     BOOKED_STATUSES,
     INITIAL_STATUSES,
     TRANSITIONS,
-    Allocation,
-    AllocationKind,
     Booking,
     BookingEvent,
     BookingStatus,

@@ -13,18 +13,10 @@ from django.test import override_settings
 
 from accounts.models import CalendarVisibility, ConnectionStatus
 from accounts.tests.factories import ClientFactory, ConnectionFactory, GuardianLinkFactory, StaffFactory
-from availability.models import Resource
+from availability.models import Allocation, AllocationKind, Resource
+from availability.rules import ApprovalPolicy
 from bookings import services, tasks
-from bookings.models import (
-    Allocation,
-    AllocationKind,
-    ApprovalPolicy,
-    Booking,
-    BookingEvent,
-    BookingStatus,
-    Session,
-    SessionStatus,
-)
+from bookings.models import Booking, BookingEvent, BookingStatus, Session, SessionStatus
 from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
 from config.errors import DomainError, NotAllowed
 

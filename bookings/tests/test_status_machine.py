@@ -26,13 +26,12 @@ from hypothesis import strategies as st
 
 from accounts.models import ConnectionStatus
 from accounts.tests.factories import ClientFactory, ConnectionFactory, StaffFactory
+from availability.models import Allocation, AllocationKind
 from bookings import services
 from bookings.models import (
     ACTIVE_STATUSES,
     INITIAL_STATUSES,
     TRANSITIONS,
-    Allocation,
-    AllocationKind,
     Booking,
     BookingEvent,
     BookingStatus,

@@ -20,9 +20,10 @@ from django.urls import reverse
 from accounts.models import CalendarVisibility, ConnectionStatus
 from accounts.tests.factories import ClientFactory, CoachFactory, ConnectionFactory
 from availability import selectors
+from availability.models import Allocation
 from availability.services import add_time_off, apply_default_pattern, set_day_windows, set_override
 from bookings import views
-from bookings.models import Allocation, SessionType
+from bookings.models import SessionType
 from bookings.tests.factories import SessionTypeFactory
 
 UTC = dt.UTC
