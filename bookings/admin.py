@@ -12,15 +12,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.db import models
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.forms.models import construct_instance
+from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from bookings import services
@@ -53,6 +54,9 @@ class SessionTypeForm(forms.ModelForm):
     meeting_link = forms.URLField(
         required=False, assume_scheme="https", help_text=SessionType._meta.get_field("meeting_link").help_text
     )
+    capacity = forms.IntegerField(
+        required=False, min_value=1, help_text=_("Seats per session; blank is 1 for a one-on-one.")
+    )
 
     class Meta:
         model = SessionType
@@ -77,15 +81,25 @@ class SessionTypeForm(forms.ModelForm):
             "buffer_after_minutes",
             "cancellation_notice_hours",
             "allow_late_cancellation",
+            "reminder_minutes",
         ]
 
-    def clean(self):
+    # The staff member saving the form (set by SessionTypeAdmin.get_form).
+    actor: User | None = None
+
+    def clean(self) -> dict:
+        """On an otherwise valid form, the session-type service's rules (the API's too) on
+        the type as it would be saved, each refusal shown beside its field; the model's own
+        checks follow."""
         data = super().clean()
-        kind, capacity = data.get("kind"), data.get("capacity")
-        if kind == SessionKind.ONE_ON_ONE and capacity not in (None, 1):
-            self.add_error("capacity", "A one-on-one session has one seat.")
-        if kind and kind != SessionKind.ONE_ON_ONE and capacity and capacity > settings.MAX_GROUP_CAPACITY:
-            self.add_error("capacity", f"At most {settings.MAX_GROUP_CAPACITY} seats.")
+        if self.errors or self.actor is None:
+            return data
+        before = SessionType.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
+        candidate = construct_instance(self, SessionType.objects.get(pk=before.pk) if before else SessionType())
+        try:
+            services.check_session_type(candidate, actor=self.actor, before=before)
+        except DomainError as refusal:
+            self.add_error(refusal.field if refusal.field in self.fields else None, refusal.message)
         return data
 
 
@@ -110,6 +124,7 @@ class SessionTypeAdmin(admin.ModelAdmin):
                     ("minimum_notice_hours", "booking_window_days"),
                     ("buffer_before_minutes", "buffer_after_minutes"),
                     ("cancellation_notice_hours", "allow_late_cancellation"),
+                    "reminder_minutes",
                 ]
             },
         ),
@@ -119,6 +134,33 @@ class SessionTypeAdmin(admin.ModelAdmin):
     @admin.display(description="price", ordering="price")
     def price_display(self, obj: SessionType) -> str:
         return "Free" if obj.is_free else f"{obj.price} {obj.currency}"
+
+    def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = request.user  # a class made for this request by modelform_factory
+        return form
+
+    def save_model(self, request: HttpRequest, obj: SessionType, form, change: bool) -> None:
+        """Written by the session-type service, which checks the form's values again under
+        its locks (the form has shown its refusals already)."""
+        fields = {name: value for name, value in form.cleaned_data.items() if name != "coach"}
+        coach = form.cleaned_data["coach"]
+        if change:
+            saved = services.update_session_type(session_type=obj, actor=request.user, coach=coach, **fields)
+        else:
+            saved = services.create_session_type(actor=request.user, coach=coach, **fields)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def changeform_view(self, request: HttpRequest, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as refusal:
+            # Refused at save time after the form's check passed (the type got sessions in
+            # between): the admin's transaction rolled back, nothing was written.
+            self.message_user(request, refusal.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "coach":

@@ -15,7 +15,6 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -88,20 +87,11 @@ class SessionTypeOut(Schema):
     booking_window_days: int | None
     cancellation_notice_hours: int | None
     allow_late_cancellation: bool
+    reminder_minutes: list[int] | None
     is_active: bool
 
 
 TYPE_FIELDS = tuple(name for name in SessionTypeOut.model_fields if name not in ("id", "coach"))
-# Rule overrides: null means "follow the coach's settings".
-NULLABLE_TYPE_FIELDS = frozenset(
-    {
-        "buffer_before_minutes",
-        "buffer_after_minutes",
-        "minimum_notice_hours",
-        "booking_window_days",
-        "cancellation_notice_hours",
-    }
-)
 
 
 def session_type_out(st: SessionType) -> SessionTypeOut:
@@ -127,6 +117,9 @@ class SessionTypeIn(Schema):
     booking_window_days: int | None = Field(None, ge=1, le=365)
     cancellation_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
     allow_late_cancellation: bool = False
+    reminder_minutes: list[int] | None = Field(
+        None, description="Reminders, in minutes before the session, e.g. [1440, 120]; null: the usual ones."
+    )
     is_active: bool = True
 
 
@@ -149,20 +142,8 @@ class SessionTypePatch(Schema):
     booking_window_days: int | None = Field(None, ge=1, le=365)
     cancellation_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
     allow_late_cancellation: bool | None = None
+    reminder_minutes: list[int] | None = None
     is_active: bool | None = None
-
-
-def _check_type(st: SessionType) -> None:
-    """The rules a session type must keep, whoever writes it; then the model's own."""
-    if st.kind == SessionKind.ONE_ON_ONE and st.capacity != 1:
-        raise DomainError("A one-on-one session type has exactly 1 seat.", code="invalid")
-    if st.is_group:
-        if not settings.ENABLE_GROUP_SESSIONS:
-            raise services.BookingRefused("Group sessions and workshops are turned off.", code="policy_violation")
-        if st.capacity > settings.MAX_GROUP_CAPACITY:
-            raise DomainError(f"A group session has at most {settings.MAX_GROUP_CAPACITY} seats.", code="invalid")
-    st.currency = st.currency.upper()
-    st.full_clean()
 
 
 @router.get("/session-types", response=list[SessionTypeOut], auth=None, summary="A coach's session types")
@@ -181,39 +162,18 @@ def list_session_types(request: HttpRequest, coach: int | None = None) -> list[S
 @router.post("/session-types", response={201: SessionTypeOut}, summary="Create one of your session types")
 def create_session_type(request: HttpRequest, payload: SessionTypeIn) -> Status:
     coach = request.auth
-    if coach.role != Role.COACH:
-        raise NotAllowed("Only coaches have session types.", code="not_a_coach")
-    values = payload.dict()
-    if values["capacity"] is None:
-        if values["kind"] != SessionKind.ONE_ON_ONE:
-            raise DomainError("Give the number of seats (capacity) of a group session.", code="invalid")
-        values["capacity"] = 1
-    st = SessionType(coach=coach, **values)
-    _check_type(st)
-    st.save()
+    st = services.create_session_type(actor=coach, coach=coach, **payload.dict())
     return Status(201, session_type_out(st))
 
 
 @router.patch("/session-types/{type_id}", response=SessionTypeOut, summary="Change one of your session types")
 def patch_session_type(request: HttpRequest, type_id: int, payload: SessionTypePatch) -> SessionTypeOut:
-    coach = request.auth
-    if coach.role != Role.COACH:
-        raise NotAllowed("Only coaches have session types.", code="not_a_coach")
-    changes = payload.dict(exclude_unset=True)
-    for name, value in changes.items():
-        if value is None and name not in NULLABLE_TYPE_FIELDS:
-            raise DomainError(f"{name} cannot be null; leave it out to keep it.", code="invalid")
-    with transaction.atomic():
-        st = get_object_or_404(SessionType.objects.select_for_update(), pk=type_id, coach=coach)
-        if "kind" in changes and changes["kind"] != st.kind and st.sessions.exists():
-            raise DomainError(
-                "This type already has sessions, so its kind can't change. Create a new type instead.",
-                code="invalid",
-            )
-        for name, value in changes.items():
-            setattr(st, name, value)
-        _check_type(st)
-        st.save()
+    """Only the fields sent change; ``null`` clears a rule override (and is refused for the
+    rest). Staff may change any coach's type."""
+    user = require_coach_or_staff(request.auth)
+    types = SessionType.objects.select_related("coach")
+    st = get_object_or_404(types if user.is_staff_member else types.filter(coach=user), pk=type_id)
+    st = services.update_session_type(session_type=st, actor=user, **payload.dict(exclude_unset=True))
     return session_type_out(st)
 
 

@@ -6,15 +6,17 @@ from __future__ import annotations
 class DomainError(Exception):
     """A refusal the user should read: a stable ``code`` for programs, a ``message`` for people.
 
-    ``status`` is the HTTP status the API answers with (4xx).
+    ``status`` is the HTTP status the API answers with (4xx); ``field``, when the refusal is
+    about one input, names it (the API lists it under ``fields``, a form shows it there).
     """
 
     status = 400
 
-    def __init__(self, message: str, *, code: str = "invalid", status: int | None = None) -> None:
+    def __init__(self, message: str, *, code: str = "invalid", status: int | None = None, field: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.field = field
         if status is not None:
             self.status = status
 

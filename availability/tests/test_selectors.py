@@ -168,35 +168,3 @@ def test_only_allocations_near_the_range_are_read(coach) -> None:
     week_start = dt.datetime(2026, 11, 16, tzinfo=PARIS)
     rows = selectors.busy_intervals(coach, start=week_start, end=week_start + dt.timedelta(days=21))
     assert len(rows) == 2  # last week's and this week's, not the 59 older ones
-
-
-def test_windows_limited_to_a_session_type_serve_only_that_type(coach) -> None:
-    """Monday's window is kept for one type: the other type and a bare duration get
-    Tuesday only, and the links cost one query whatever the range."""
-    from bookings.tests.factories import SessionTypeFactory
-
-    kept = SessionTypeFactory(coach=coach, duration_minutes=60)
-    other = SessionTypeFactory(coach=coach, duration_minutes=60)
-    coach.availability_windows.get(weekday=0).session_types.add(kept)
-
-    def starts(session_type) -> list[dt.datetime]:
-        with time_machine.travel(NOW, tick=False):
-            found = selectors.free_slots(
-                coach=coach,
-                session_type=session_type,
-                start_date=dt.date(2026, 11, 23),
-                end_date=dt.date(2026, 11, 24),
-                viewer_tz=PARIS,
-            )
-        return [slot.start for slot in found]
-
-    tuesday = [dt.datetime(2026, 11, 24, 13, 0, tzinfo=UTC), dt.datetime(2026, 11, 24, 14, 0, tzinfo=UTC)]
-    assert starts(kept)[:3] == [
-        dt.datetime(2026, 11, 23, 8, 0, tzinfo=UTC),
-        dt.datetime(2026, 11, 23, 9, 0, tzinfo=UTC),
-        dt.datetime(2026, 11, 23, 10, 0, tzinfo=UTC),
-    ]
-    assert starts(other) == tuesday
-    assert slots(coach, dt.date(2026, 11, 23), dt.date(2026, 11, 24)) == tuesday
-    # windows, their type links, overrides (none here, so no prefetch), time off, allocations
-    assert queries_for(coach, 1) == queries_for(coach, 93) == 5
