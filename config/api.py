@@ -84,6 +84,9 @@ def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError)
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    if exc.field:
+        fields = [{"field": exc.field, "message": exc.message}]
+        return error_response(request, exc.status, exc.code, exc.message, fields=fields)
     return error_response(request, exc.status, exc.code, exc.message)
 
 

@@ -35,6 +35,7 @@ from bookings.services.requests import (
     request_information,
     suggest_alternatives,
 )
+from bookings.services.session_types import check_session_type, create_session_type, update_session_type
 
 __all__ = [
     "MAX_ALTERNATIVES",
@@ -52,7 +53,9 @@ __all__ = [
     "can_act_for_client",
     "cancel",
     "cancel_session",
+    "check_session_type",
     "complete_past_sessions",
+    "create_session_type",
     "decline",
     "decline_alternatives",
     "drop_plan",
@@ -68,4 +71,5 @@ __all__ = [
     "schedule_later",
     "suggest_alternatives",
     "take_seat",
+    "update_session_type",
 ]
