@@ -265,6 +265,17 @@ def list_sessions(request: HttpRequest, query: Query[SessionsQuery]) -> list[Ses
     return [session_out(session, zone) for session in sessions[:200]]
 
 
+@router.post("/sessions/{session_id}/start", response=SessionOut, summary="Mark a session as started (coach)")
+def start_session(request: HttpRequest, session_id: int) -> SessionOut:
+    """From 30 minutes before its start until its end, the coach (or staff) marks a scheduled
+    session as in progress; it is completed with its bookings when it ends. A session you
+    may not see is 404; one you may see but don't run, 403."""
+    user = request.auth
+    session = get_object_or_404(selectors.sessions_visible_to(user), pk=session_id)
+    services.mark_started(session=session, actor=user)
+    return session_out(selectors.sessions_visible_to(user).get(pk=session.pk), zone_of(user))
+
+
 # ---------------------------------------------------------------------------------------
 # Bookings
 # ---------------------------------------------------------------------------------------

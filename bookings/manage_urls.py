@@ -14,6 +14,7 @@ urlpatterns = [
     path("plans/<int:pk>/remove/", views.plan_drop, name="plan_drop"),
     path("coach/live/", views.coach_live, name="coach_live"),
     path("coach/sessions/publish/", views.session_publish, name="session_publish"),
+    path("coach/sessions/<int:pk>/start/", views.session_start, name="session_start"),
     path("coach/sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("staff/live/", views.staff_live, name="staff_live"),
 ]

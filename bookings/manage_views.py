@@ -30,6 +30,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.access import role_required
@@ -410,6 +411,7 @@ def coach_live_context(coach: User, *, now: dt.datetime | None = None, version: 
         "requests": requests,
         "requests_count": len(requests),
         "rosters": rosters,
+        "startable": {session.pk for session in sessions if services.can_start(session, now=now)},
         "now": now,
         "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
     }
@@ -465,6 +467,27 @@ def session_publish(request: HttpRequest) -> HttpResponse:
     from accounts.views import render_coach_dashboard
 
     return render_coach_dashboard(request, publish_form=form, status=status)
+
+
+@login_required
+@require_POST
+def session_start(request: HttpRequest, pk: int) -> HttpResponse:
+    """The coach (or staff) marks a session as started from the agenda's "Start" button; the
+    coach's htmx request gets the refreshed agenda, a plain POST a message and a redirect."""
+    session = _manageable_session(request.user, pk)
+    try:
+        services.mark_started(session=session, actor=request.user)
+    except DomainError as refusal:
+        error, status = refusal.message, (refusal.status if 400 <= refusal.status < 500 else 400)
+    else:
+        error, status = None, 200
+    text = error or gettext("%(title)s is in progress.") % {"title": session.session_type.title}
+    if request.htmx and session.coach_id == request.user.pk:
+        context = coach_live_context(request.user)
+        context["live_notice"], context["live_error"] = (None, error) if error else (text, None)
+        return render(request, "accounts/coach_dashboard.html#live", context, status=status)
+    (messages.error if error else messages.success)(request, text)
+    return redirect(_safe_next(request) or reverse("dashboard"))
 
 
 @login_required

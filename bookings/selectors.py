@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import GuardianLink, User
+from accounts.selectors import coaches_visible_to
 from bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -22,6 +23,7 @@ from bookings.models import (
     BookingStatus,
     PlannedSession,
     Session,
+    SessionKind,
     SessionStatus,
     SessionType,
 )
@@ -52,6 +54,20 @@ def get_booking_for(user: User, pk: int | str) -> Booking:
     if booking is None:
         raise Http404("No such booking.")
     return booking
+
+
+def sessions_visible_to(user: User) -> QuerySet[Session]:
+    """Sessions ``user`` may see: any for staff; their own as coach; one with a booking they
+    may see; a group session or workshop of a coach whose calendar they see."""
+    sessions = Session.objects.select_related("session_type", "coach")
+    if user.is_staff_member:
+        return sessions
+    booked = Exists(bookings_visible_to(user).filter(session=OuterRef("pk")))
+    open_group = Q(
+        session_type__kind__in=[SessionKind.GROUP, SessionKind.WORKSHOP],
+        coach__in=coaches_visible_to(user).values("pk"),
+    )
+    return sessions.filter(Q(coach=user) | booked | open_group)
 
 
 def history(booking: Booking) -> QuerySet[BookingEvent]:

@@ -24,7 +24,14 @@ from bookings.services.common import (
     is_manager,
 )
 from bookings.services.group import cancel_session, publish_session, take_seat
-from bookings.services.lifecycle import complete_past_sessions, mark_completed, mark_no_show, mark_started, rate
+from bookings.services.lifecycle import (
+    can_start,
+    complete_past_sessions,
+    mark_completed,
+    mark_no_show,
+    mark_started,
+    rate,
+)
 from bookings.services.requests import (
     accept_alternative,
     answer_information,
@@ -51,6 +58,7 @@ __all__ = [
     "booking_changed",
     "booking_recorded",
     "can_act_for_client",
+    "can_start",
     "cancel",
     "cancel_session",
     "check_session_type",

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import User
+from bookings import live
 from bookings.models import (
     ACTIVE_STATUSES,
     BOOKED_STATUSES,
@@ -26,20 +28,37 @@ from bookings.services.common import (
 from bookings.services.requests import _end_request
 from config.errors import DomainError
 
+# A session can be marked started this long before its start time (and until its end).
+START_EARLY = dt.timedelta(minutes=30)
+
+
+def can_start(session: Session, *, now: dt.datetime) -> bool:
+    """Whether ``mark_started`` would take this session now (pages offer "Start" on it)."""
+    return session.status == SessionStatus.SCHEDULED and session.start - START_EARLY <= now < session.end
+
 
 def mark_started(*, session: Session, actor: User, now: dt.datetime | None = None) -> Session:
+    """The coach (or staff) marks a scheduled session as in progress, from ``START_EARLY``
+    before its start until its end. Locks the session row; its bookings don't change (they
+    are completed with the session)."""
     now = _now(now)
     _require_manager(actor, session)
     with transaction.atomic():
         locked = Session.objects.select_for_update().get(pk=session.pk)
         if locked.status != SessionStatus.SCHEDULED:
-            raise DomainError("Only a scheduled session can start.", code="invalid_transition", status=409)
-        if now < locked.start - dt.timedelta(minutes=30):
+            raise DomainError(gettext("Only a scheduled session can start."), code="invalid_transition", status=409)
+        if now < locked.start - START_EARLY:
             raise DomainError(
-                "A session can be started from 30 minutes before its time.", code="invalid_transition", status=409
+                gettext("A session can be started from 30 minutes before its time."),
+                code="invalid_transition",
+                status=409,
             )
+        if now >= locked.end:
+            raise DomainError(gettext("This session is already over."), code="invalid_transition", status=409)
         locked.status = SessionStatus.IN_PROGRESS
         locked.save(update_fields=["status", "updated_at"])
+        # No booking changes, so no history entry moves the open dashboards' stamps.
+        transaction.on_commit(lambda: live.bump(locked.coach_id, live.STAFF_SCOPE))
     return locked
 
 
