@@ -242,9 +242,10 @@ class DeliveryAdmin(RecordAdmin):
         "provider_id",
         "provider_status",
         "sent",
+        "possibly_duplicated",
         "error_snippet",
     ]
-    list_filter = ["channel", "status", "notification__kind"]
+    list_filter = ["channel", "status", "possibly_duplicated", "notification__kind"]
     search_fields = ["notification__recipient__email", "provider_id", "notification__booking__reference", "to"]
     list_select_related = ["notification__recipient", "notification__booking"]
     date_hierarchy = "created_at"
@@ -262,7 +263,10 @@ class DeliveryAdmin(RecordAdmin):
         "provider_status",
         "error",
         "created",
+        "claimed",
+        "call_started",
         "sent",
+        "possibly_duplicated",
     ]
     readonly_fields = fields
 
@@ -289,6 +293,14 @@ class DeliveryAdmin(RecordAdmin):
     @admin.display(description="sent at", ordering="sent_at")
     def sent(self, obj: Delivery) -> str:
         return local(obj.sent_at)
+
+    @admin.display(description="claimed by a worker")
+    def claimed(self, obj: Delivery) -> str:
+        return f"{local(obj.claimed_at)} ({obj.claimed_by})" if obj.claimed_at and obj.claimed_by else "—"
+
+    @admin.display(description="provider call started")
+    def call_started(self, obj: Delivery) -> str:
+        return local(obj.call_started_at) if obj.call_started_at else "—"
 
     @admin.display(description="next attempt")
     def next_attempt(self, obj: Delivery) -> str:

@@ -111,12 +111,23 @@ class Delivery(models.Model):
     error = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # While ``sending``: when the worker took it, and — set and committed just before the
+    # provider is called — when that call started. A claim left by a worker that stopped
+    # is queued again; if its call had started, the message may reach the person twice.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    call_started_at = models.DateTimeField("provider call started", null=True, blank=True)
+    possibly_duplicated = models.BooleanField(
+        "possibly sent twice",
+        default=False,
+        help_text="A worker stopped during the provider call and the message was sent again.",
+    )
 
     class Meta:
         ordering = ["created_at"]
         verbose_name_plural = "deliveries"
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="delivery_queued_due"),
+            models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="delivery_sending_claimed"),
         ]
         constraints = [
             models.UniqueConstraint(fields=["notification", "channel"], name="delivery_one_per_channel"),

@@ -10,9 +10,10 @@ from notifications import delivery, reminders
 
 
 def send_due() -> dict:
-    """Every minute: due reminders become notifications, and queued email and SMS
-    (new ones, and retries whose wait is over) are sent. Safe with several clusters."""
-    stale = delivery.fail_stale()
+    """Every minute: claims left by a worker that stopped are queued again, due reminders
+    become notifications, and queued email and SMS (new ones, retries whose wait is over,
+    requeued ones) are sent. Safe with several clusters."""
+    stale = delivery.requeue_stale()
     done = reminders.dispatch_due()
     sent = delivery.send_deliveries()
     return {"reminders_sent": done.sent, "reminders_skipped": done.skipped, "deliveries_sent": sent, "stale": stale}

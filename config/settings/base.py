@@ -153,6 +153,9 @@ MESSAGE_TAGS = {40: "error"}
 
 # Email: EMAIL_URL (smtp://user:pass@host:587) or EMAIL_BACKEND; console by default.
 globals().update(email_from_url(env_str("EMAIL_URL", "")))
+# Seconds an SMTP call may hang; below NOTIFICATION_CLAIM_TIMEOUT_SECONDS, so a slow call
+# is never taken for a stopped worker's (and sent again).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Booking <no-reply@booking.localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -191,6 +194,10 @@ NOTIFICATION_CANCELLATION_WARNING_HOURS = env_int("NOTIFICATION_CANCELLATION_WAR
 NOTIFICATION_SEND_AT_ONCE = env_bool("NOTIFICATION_SEND_AT_ONCE", bool(REDIS_URL))
 # A failed email or SMS is tried again after 1, 5, 25… minutes, this many times in all.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
+# An email or SMS claimed by a worker that has not recorded its result this long after the
+# claim (or after the provider call started) belongs to a worker that stopped: it is
+# queued again. Keep it above the provider's own timeouts (EMAIL_TIMEOUT, Twilio's).
+NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env_int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", 180, minimum=1)
 # SMS like EMAIL_BACKEND: console (prints), locmem (tests), twilio.
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.console.SmsBackend")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")

@@ -281,16 +281,3 @@ def test_a_failed_email_is_retried_with_backoff_then_marked_failed(clock, settin
         item.refresh_from_db()
     assert waits == [dt.timedelta(minutes=1), dt.timedelta(minutes=5)]
     assert (item.status, item.attempts) == (DeliveryStatus.FAILED, 3)
-
-
-def test_a_delivery_left_sending_by_a_stopped_worker_is_failed_not_resent(clock):
-    booking = book()
-    item = Delivery.objects.get(notification__recipient=booking.client, channel=Channel.EMAIL)
-    Delivery.objects.filter(pk=item.pk).update(
-        status=DeliveryStatus.SENDING, next_attempt_at=NOW + delivery.CLAIM_TIMEOUT
-    )
-    assert delivery.fail_stale() == 0
-    clock.move_to(NOW + delivery.CLAIM_TIMEOUT + dt.timedelta(seconds=1))
-    assert delivery.fail_stale() == 1
-    item.refresh_from_db()
-    assert item.status == DeliveryStatus.FAILED and "can't arrive twice" in item.error
