@@ -3,10 +3,7 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
-    path("client/", views.client_dashboard, name="client_dashboard"),
-    path("coach/", views.coach_dashboard, name="coach_dashboard"),
     path("coach/settings/", views.coach_settings, name="coach_settings"),
-    path("staff/", views.staff_dashboard, name="staff_dashboard"),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/", views.token_create, name="token_create"),
     path("profile/tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),

@@ -1,4 +1,5 @@
-"""Pages about people: home, dashboards, profile, coach settings, connections."""
+"""Pages about people: home, profile, coach settings, connections. (Each role's dashboard
+combines people and bookings, so it is in ``bookings.dashboards``.)"""
 
 from __future__ import annotations
 
@@ -14,8 +15,6 @@ from accounts import selectors, services
 from accounts.access import get_connection_for, get_token_for, role_required
 from accounts.forms import ApiTokenForm, CoachSettingsForm, ConnectionRequestForm, DependentForm, ProfileForm
 from accounts.models import CoachProfile, Role
-from bookings import manage_views
-from bookings.manage_forms import PublishSessionForm
 from config.errors import DomainError, NotAllowed
 
 
@@ -32,51 +31,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if user.role == Role.COACH:
         return redirect("coach_dashboard")
     return redirect("client_dashboard")
-
-
-@role_required(Role.CLIENT)
-def client_dashboard(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    return render(
-        request,
-        "accounts/client_dashboard.html",
-        {
-            "connections": selectors.connections_of_client(user),
-            "dependents": selectors.dependents_of(user),
-            **manage_views.client_dashboard_context(user),
-        },
-    )
-
-
-def render_coach_dashboard(request: HttpRequest, *, status: int = 200, **context: object) -> HttpResponse:
-    """The coach's dashboard; the publish form comes back with its errors after a refusal."""
-    connections = list(selectors.connections_of_coach(request.user))
-    context.setdefault("publish_form", PublishSessionForm(coach=request.user))
-    return render(
-        request,
-        "accounts/coach_dashboard.html",
-        {
-            "pending": [c for c in connections if c.status == "pending"],
-            "clients": [c for c in connections if c.status == "accepted"],
-            **manage_views.coach_live_context(request.user),
-            **context,
-        },
-        status=status,
-    )
-
-
-@role_required(Role.COACH)
-def coach_dashboard(request: HttpRequest) -> HttpResponse:
-    return render_coach_dashboard(request)
-
-
-@role_required(Role.STAFF)
-def staff_dashboard(request: HttpRequest) -> HttpResponse:
-    return render(
-        request,
-        "accounts/staff_dashboard.html",
-        {**selectors.staff_overview(), **manage_views.staff_live_context(request)},
-    )
 
 
 @login_required

@@ -33,6 +33,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts import selectors as account_selectors
 from accounts.access import role_required
 from accounts.models import Role, User
 from bookings import live, selectors, services
@@ -417,6 +418,23 @@ def coach_live_context(coach: User, *, now: dt.datetime | None = None, version: 
     }
 
 
+def render_coach_dashboard(request: HttpRequest, *, status: int = 200, **context: object) -> HttpResponse:
+    """The coach's dashboard; the publish form comes back with its errors after a refusal."""
+    connections = list(account_selectors.connections_of_coach(request.user))
+    context.setdefault("publish_form", PublishSessionForm(coach=request.user))
+    return render(
+        request,
+        "accounts/coach_dashboard.html",
+        {
+            "pending": [c for c in connections if c.status == "pending"],
+            "clients": [c for c in connections if c.status == "accepted"],
+            **coach_live_context(request.user),
+            **context,
+        },
+        status=status,
+    )
+
+
 @role_required(Role.COACH)
 @require_GET
 def coach_live(request: HttpRequest) -> HttpResponse:
@@ -464,8 +482,6 @@ def session_publish(request: HttpRequest) -> HttpResponse:
             return redirect("coach_dashboard")
     if request.htmx:
         return render(request, "accounts/coach_dashboard.html#publish", {"publish_form": form}, status=status)
-    from accounts.views import render_coach_dashboard
-
     return render_coach_dashboard(request, publish_form=form, status=status)
 
 
@@ -511,8 +527,6 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     if error:
         messages.error(request, error)
         if session.coach_id == request.user.pk:
-            from accounts.views import render_coach_dashboard
-
             return render_coach_dashboard(request, status=status)
         return redirect("dashboard")
     messages.success(request, text)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", account_views.home, name="home"),
     path("dashboard/", account_views.dashboard, name="dashboard"),
     path("", include("accounts.urls")),
+    path("", include("bookings.dashboard_urls")),
     path("", include("availability.urls")),
     path("", include("bookings.urls")),
     path("", include("bookings.manage_urls")),

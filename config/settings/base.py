@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "bookings",
     "notifications",
     "reports",
+    "pages",
 ]
 
 MIDDLEWARE = [
