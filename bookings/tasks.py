@@ -1,4 +1,4 @@
-"""Background work on the django-q2 cluster (schedules created by migration 0005)."""
+"""Background work on the django-q2 cluster (schedules created by migrations 0005 and 0008)."""
 
 from __future__ import annotations
 
@@ -13,3 +13,10 @@ def expire_requests() -> int:
 def complete_past_sessions() -> int:
     """Every minute: sessions past their end are completed."""
     return services.complete_past_sessions()
+
+
+def relay_events() -> int:
+    """Right after a change (and every minute): booking events to their consumers."""
+    from bookings import relay
+
+    return relay.run()

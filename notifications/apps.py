@@ -8,13 +8,14 @@ class NotificationsConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from bookings.services import booking_recorded
+        from bookings import relay
         from notifications.messages import forget_custom_templates
         from notifications.models import MessageTemplate
-        from notifications.services import on_booking_recorded
+        from notifications.services import on_booking_events
 
-        # In the booking's own transaction: its notifications and reminders commit with it.
-        booking_recorded.connect(on_booking_recorded, dispatch_uid="notifications.record_change")
+        # A consumer of the booking event stream: after each change's commit, its
+        # notifications and the booking's reminders.
+        relay.register("notifications", on_booking_events)
         # Staff's templates are kept per process (messages.custom_templates); an edit is
         # seen at once here and within half a minute by the other processes.
         for signal in (post_save, post_delete):

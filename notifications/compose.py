@@ -23,6 +23,7 @@ class Wanted:
     extra: dict = field(default_factory=dict)
     due_at: dt.datetime | None = None
     payload: dict = field(default_factory=dict)
+    event: object | None = None
 
 
 def build(
@@ -52,6 +53,7 @@ def build(
             title=words.subject,
             body=words.text,
             due_at=item.due_at,
+            event=item.event,
             payload={"reference": item.booking.reference, **item.payload, "extra": item.extra, "staff": item.as_staff},
         )
         made.append((note, channels))

@@ -1,7 +1,8 @@
 """Planned messages: session reminders, the cancellation window closing, the feedback
 request — kept in step with their booking, and sent once by whichever worker claims them.
 
-``sync`` runs inside every booking change's transaction: it works out the reminders the
+``sync`` runs for every booking change (the notifications consumer of the booking event
+stream, just after the change commits): it works out the reminders the
 booking should have now (its status, its time, each person's choices) and makes the
 stored ones match — new ones added, ones no longer wanted cancelled, a reschedule thus
 moving them and a cancellation removing them. A reminder already sent stays sent: the
@@ -11,7 +12,9 @@ moving them and a cancellation removing them. A reminder already sent stays sent
 PostgreSQL, the database write lock (``BEGIN IMMEDIATE``) on SQLite — and, in the same
 transaction, turns each into its notification and queued deliveries and marks it done.
 Two workers never get the same reminder; a worker that dies mid-batch commits nothing,
-and the batch is claimed again by the next run. One that is late by more than its own
+and the batch is claimed again by the next run. One that dies after that commit leaves
+the email and SMS queued, or claimed by it and taken back once the claim times out, for
+the next run to send (``notifications.delivery``). One that is late by more than its own
 window (half its lead time) is skipped, not sent: a "tomorrow" message hours late only
 confuses.
 """
@@ -111,15 +114,24 @@ def sync(
     guardians: list[User] | None = None,
     choices: dict | None = None,
     new: bool = False,
+    into: list[Reminder] | None = None,
 ) -> None:
-    """Make ``booking``'s stored reminders what they should be now (inside its transaction;
-    ``new``: it was just made, so it has none yet). For a seat in a group session the
-    coach's reminders may move to another seat."""
+    """Make ``booking``'s stored reminders what they should be now (``new``: it was just
+    made, so it has none yet; ``into``: collect the reminders to add there, for one
+    ``save_plans`` of a whole batch, instead of writing them). For a seat in a group
+    session the coach's reminders may move to another seat."""
     now = now or timezone.now()
-    _sync_one(booking, now=now, guardians=guardians, choices=choices, new=new)
+    _sync_one(booking, now=now, guardians=guardians, choices=choices, new=new, into=into)
     if booking.session.session_type.is_group:
         for other in _other_seats(booking):
-            _sync_one(other, now=now, coach_only=True)
+            _sync_one(other, now=now, coach_only=True, into=into)
+
+
+def save_plans(plans: list[Reminder]) -> None:
+    """Write the reminders ``sync`` collected; one already planned (its booking, person,
+    kind and due time are unique) is left as it is."""
+    if plans:
+        Reminder.objects.bulk_create(plans, ignore_conflicts=True)
 
 
 def _other_seats(booking):
@@ -140,6 +152,7 @@ def _sync_one(
     guardians: list[User] | None = None,
     choices: dict | None = None,
     new: bool = False,
+    into: list[Reminder] | None = None,
 ) -> None:
     should = wanted(booking, now=now, guardians=guardians, choices=choices)
     coach_id = booking.session.coach_id
@@ -168,8 +181,10 @@ def _sync_one(
         # Overdue ones are the dispatcher's to skip; only future plans change here.
         and row.due_at > now
     ]
-    if new:
-        Reminder.objects.bulk_create(new)
+    if new and into is not None:
+        into.extend(new)
+    elif new:
+        Reminder.objects.bulk_create(new, ignore_conflicts=True)
     if revive:
         Reminder.objects.filter(pk__in=revive).update(status=ReminderStatus.PENDING, handled_at=None)
     if drop:
@@ -305,7 +320,8 @@ def dispatch_due(
     *, now: dt.datetime | None = None, worker: str = "", batch: int = 200, send: bool = True
 ) -> Dispatched:
     """Claim and handle every due reminder, batch by batch; then (``send``) send the email
-    and SMS deliveries they made."""
+    and SMS deliveries they made, each claimed and recorded on its own (a worker that stops
+    here leaves the rest queued for the next run)."""
     from notifications import delivery
 
     now = now or timezone.now()

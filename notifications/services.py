@@ -1,17 +1,21 @@
 """Turning booking changes into notifications, and marking them read.
 
-``record_change`` runs inside the transaction of every booking change (the
-``booking_recorded`` signal): it writes the notifications the change makes, each with one
-delivery per channel the recipient wants — in-app ones already sent, email and SMS ones
-queued — and brings the booking's reminders in step. Written in the same commit as the
-booking, none of it can be lost; sending happens after the commit (``delivery``), so no
-provider call ever runs under the booking's locks.
+``on_booking_events`` is this app's consumer of the booking event stream
+(``bookings.relay``, registered in ``apps``): after a change commits, the relay hands it
+the change's ``BookingEvent`` (with others, in batches), and it writes the notifications
+the change makes, each with one delivery per channel the recipient wants — in-app ones
+already sent, email and SMS ones queued — and brings the booking's reminders in step.
+Nothing of it runs in the booking's transaction or under its locks; the event, written in
+that transaction, is the promise that it will run. Sending happens after the relay's
+commit (``delivery``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -51,59 +55,163 @@ TOLD_TO_THE_ACTOR = {"booked", "seat_taken", "requested"}
 ADDS_TO_THE_CALENDAR = {"booked", "approved", "alternative_accepted", "rescheduled"}
 
 
-def _people(booking, *, with_staff: bool) -> tuple[list[User], list[User], User, list[User], dict]:
-    """The client side (client, their guardians, whoever booked), the guardians alone, the
-    coach, staff, and everyone's saved choices. Two small indexed reads: the client's
-    guardian links, then the people by id (and active staff, by role) with their choices
-    — never a scan of all users."""
-    session = booking.session
-    client = booking.client
-    guardian_ids = set(
-        GuardianLink.objects.filter(dependent=client).order_by().values_list("guardian_id", flat=True)
-    ) - {client.pk}
-    wanted = Q(pk__in={client.pk, session.coach_id, booking.booked_by_id, *guardian_ids})
-    if with_staff:
-        wanted |= Q(role=Role.STAFF, is_active=True)
-    everyone = {
-        user.pk: user for user in User.objects.filter(wanted).order_by().select_related("notification_settings")
-    }
-    choices = {
-        pk: user.notification_settings for pk, user in everyone.items() if hasattr(user, "notification_settings")
-    }
-    guardians = sorted((everyone[pk] for pk in guardian_ids if pk in everyone), key=lambda user: user.pk)
-    clients = [client, *guardians]
-    if booking.booked_by_id not in {person.pk for person in clients}:
-        clients.append(booking.booked_by)
-    on_client_side = {person.pk for person in clients} | {session.coach_id}
-    staff = [user for user in everyone.values() if user.role == Role.STAFF and user.pk not in on_client_side]
-    return clients, guardians, session.coach, staff, choices
+@dataclass
+class People:
+    """Everyone a batch of changes may concern, read at once: the people by id with their
+    saved choices, each client's guardians, and active staff (when wanted)."""
+
+    by_id: dict[int, User]
+    guardians_of: dict[int, list[int]]
+    staff: list[User]
+    choices: dict
+
+    @classmethod
+    def of(cls, bookings, *, with_staff: bool) -> People:
+        """Two small indexed reads whatever the batch: the clients' guardian links, then the
+        people by id (and active staff, by role) with their choices — never a scan of all
+        users."""
+        client_ids = {booking.client_id for booking in bookings}
+        guardians_of: dict[int, list[int]] = defaultdict(list)
+        for dependent, guardian in (
+            GuardianLink.objects.filter(dependent_id__in=client_ids)
+            .order_by("guardian_id")
+            .values_list("dependent_id", "guardian_id")
+        ):
+            if guardian != dependent:
+                guardians_of[dependent].append(guardian)
+        ids = {pk for guardians in guardians_of.values() for pk in guardians}
+        for booking in bookings:
+            ids |= {booking.client_id, booking.session.coach_id, booking.booked_by_id}
+        wanted = Q(pk__in=ids)
+        if with_staff:
+            wanted |= Q(role=Role.STAFF, is_active=True)
+        by_id = {
+            user.pk: user for user in User.objects.filter(wanted).order_by().select_related("notification_settings")
+        }
+        choices = {
+            pk: user.notification_settings for pk, user in by_id.items() if hasattr(user, "notification_settings")
+        }
+        staff = sorted((user for user in by_id.values() if user.role == Role.STAFF and user.is_active), key=_pk)
+        return cls(by_id, guardians_of, staff, choices)
+
+    def around(self, booking) -> tuple[list[User], list[User], User, list[User]]:
+        """The client side (client, their guardians, whoever booked), the guardians alone,
+        the coach, and the staff who are not already on either side."""
+        guardians = [self.by_id[pk] for pk in self.guardians_of.get(booking.client_id, ()) if pk in self.by_id]
+        clients = [booking.client, *guardians]
+        if booking.booked_by_id not in {person.pk for person in clients}:
+            clients.append(booking.booked_by)
+        on_a_side = {person.pk for person in clients} | {booking.session.coach_id}
+        staff = [user for user in self.staff if user.pk not in on_a_side]
+        return clients, guardians, booking.session.coach, staff
 
 
-def record_change(booking, event, coach_load=None) -> None:
-    """Inside the booking's transaction: the notifications ``event`` makes, and the
-    booking's reminders brought in step with it. ``coach_load`` is the coach's day and
-    week as the change read them (a ``bookings.rules.CoachLoad``), or None to count."""
+def _pk(user: User) -> int:
+    return user.pk
+
+
+@dataclass
+class _Load:
+    """The coach's day and week as the change counted them (``BookingEvent.data``)."""
+
+    day: dt.date
+    in_day: int
+    in_week: int
+
+
+def _load_of(event) -> _Load | None:
+    load = (event.data or {}).get("coach_load")
+    if not load:
+        return None
+    return _Load(dt.date.fromisoformat(load["day"]), load["in_day"], load["in_week"])
+
+
+def on_booking_events(events) -> None:
+    """The notifications consumer of the booking event stream (``bookings.relay``), run
+    after the changes' commits, a batch at a time: the notifications each change makes —
+    each with one delivery per channel its recipient wants, in-app ones delivered at once,
+    email and SMS ones queued — and every changed booking's reminders brought in step.
+    About a dozen queries per batch whatever its size, plus one per group-session seat.
+    Idempotent: a notification names its event (unique per recipient and kind) and
+    reminders are unique per booking, recipient, kind and due time, so an event given
+    twice makes nothing twice."""
+    from bookings.models import Booking
+
+    if not events:
+        return
+    now = timezone.now()
+    made_before = set(
+        Notification.objects.filter(event_id__in=[event.pk for event in events]).values_list("event_id", flat=True)
+    )
+    bookings = {
+        booking.pk: booking
+        for booking in Booking.objects.filter(pk__in={event.booking_id for event in events}).select_related(
+            "session__session_type", "session__coach__coach_profile", "client", "booked_by"
+        )
+    }
+    with_staff = any(side == STAFF for event in events for _, side in RULES.get(event.action, ()))
+    people = People.of(bookings.values(), with_staff=with_staff)
+    wanted: list[Wanted] = []
+    for event in events:
+        if event.pk not in made_before:
+            wanted += _told_of(event, bookings[event.booking_id], people)
+    made = build(_not_made_yet(wanted), choices=people.choices)
+    queued = save(made, now=now)
+    first_event = {}
+    for event in events:
+        first_event.setdefault(event.booking_id, event)
+    plans: list = []
+    for booking_id, event in first_event.items():
+        booking = bookings[booking_id]
+        _, guardians, _, _ = people.around(booking)
+        new = event.from_status == "" and event.pk not in made_before
+        reminders.sync(booking, now=now, guardians=guardians, choices=people.choices, new=new, into=plans)
+    reminders.save_plans(plans)
+    if queued:
+        ids = [delivery.pk for delivery in queued]
+        transaction.on_commit(lambda: _send_soon(ids))
+
+
+def _told_of(event, booking, people: People) -> list[Wanted]:
+    """The messages one change makes, for whom."""
     action, actor_id = event.action, event.actor_id
-    rules = RULES.get(action, [])
-    now = event.created_at or timezone.now()
-    clients, guardians, coach, staff, choices = _people(booking, with_staff=any(side == STAFF for _, side in rules))
+    clients, _, coach, staff = people.around(booking)
     previous = (event.data or {}).get("previous_start")
     previous = dt.datetime.fromisoformat(previous) if previous else None
-    wanted: list[Wanted] = []
-    for kind, side in rules:
+    wanted = []
+    for kind, side in RULES.get(action, ()):
         for person in {CLIENT: clients, COACH: [coach], STAFF: staff}[side]:
             if person.pk == actor_id and action not in TOLD_TO_THE_ACTOR:
                 continue
             extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
-            wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload={"action": action}))
+            wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload={"action": action}, event=event))
     if action in ADDS_TO_THE_CALENDAR and booking.status in BOOKED_STATUSES:
-        wanted += _limit_warning(booking, coach_load)
-    made = build(wanted, choices=choices)
-    queued = save(made, now=now)
-    reminders.sync(booking, now=now, guardians=guardians, choices=choices, new=event.from_status == "")
-    if queued:
-        ids = [delivery.pk for delivery in queued]
-        transaction.on_commit(lambda: _send_soon(ids))
+        wanted += _limit_warning(booking, _load_of(event), event=event)
+    return wanted
+
+
+def _not_made_yet(wanted: list[Wanted]) -> list[Wanted]:
+    """Planned-time messages (the limit warnings) are once per recipient, booking, kind and
+    due time: drop the ones this batch repeats or that an earlier change already made."""
+    keyed = [item for item in wanted if item.due_at is not None]
+    if not keyed:
+        return wanted
+    existing = set(
+        Notification.objects.filter(
+            booking_id__in={item.booking.pk for item in keyed},
+            kind__in={item.kind for item in keyed},
+            due_at__isnull=False,
+        ).values_list("recipient_id", "booking_id", "kind", "due_at")
+    )
+    kept = []
+    for item in wanted:
+        if item.due_at is not None:
+            key = (item.person.pk, item.booking.pk, item.kind, item.due_at)
+            if key in existing:
+                continue
+            existing.add(key)
+        kept.append(item)
+    return kept
 
 
 def _send_soon(delivery_ids: list[int]) -> None:
@@ -121,7 +229,7 @@ def _send_soon(delivery_ids: list[int]) -> None:
         logger.exception("Could not queue deliveries %s; the next scheduled run sends them.", delivery_ids)
 
 
-def _limit_warning(booking, load=None) -> list[Wanted]:
+def _limit_warning(booking, load=None, *, event=None) -> list[Wanted]:
     """The coach is told when a day (or ISO week) of theirs has one session left, or none.
     Counts the coach's sessions unless the change already did (``load``)."""
     from availability.models import Allocation
@@ -158,11 +266,7 @@ def _limit_warning(booking, load=None) -> list[Wanted]:
         )
     else:
         return []
-    return [Wanted(booking, coach, Kind.SESSION_LIMIT_WARNING, extra={"limit_text": text}, due_at=key)]
-
-
-def on_booking_recorded(sender, *, booking, event, coach_load=None, **kwargs) -> None:
-    record_change(booking, event, coach_load)
+    return [Wanted(booking, coach, Kind.SESSION_LIMIT_WARNING, extra={"limit_text": text}, due_at=key, event=event)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 Each service runs in one transaction that locks what it depends on (the coach's and the
 client's user rows, the session row for seats), re-checks the rules against what is in the
-database now, writes, records a ``BookingEvent`` with its actor, and queues its side
-effects to run after the commit (``booking_changed``). SQLite serialises writers with
+database now, writes, and records a ``BookingEvent`` with its actor — the outbox that the
+relay (``bookings.relay``) hands to every consumer after the commit; no side effect
+(message, reminder, …) runs inside the change's transaction. SQLite serialises writers with
 ``BEGIN IMMEDIATE``; PostgreSQL has row locks plus exclusion and check constraints, so an
 overlap is impossible even if a check here were wrong. A refusal is a ``DomainError`` with
 one of the stable codes below, and leaves nothing half-written.
@@ -18,8 +19,6 @@ from bookings.services.common import (
     MSG_SLOT_TAKEN,
     REQUEST_EXPIRY,
     BookingRefused,
-    booking_changed,
-    booking_recorded,
     can_act_for_client,
     is_manager,
 )
@@ -55,8 +54,6 @@ __all__ = [
     "answer_information",
     "approve",
     "book_slot",
-    "booking_changed",
-    "booking_recorded",
     "can_act_for_client",
     "can_start",
     "cancel",

@@ -6,12 +6,12 @@ import datetime as dt
 import uuid
 
 from django.db import IntegrityError, transaction
-from django.dispatch import Signal
 from django.utils import timezone
 
 from accounts.access import can_book_for
 from accounts.models import User
 from availability.rules import CoachLoad
+from bookings import relay
 from bookings.models import (
     TRANSITIONS,
     Booking,
@@ -20,29 +20,12 @@ from bookings.models import (
 )
 from config.errors import DomainError, NotAllowed
 
-# Sent after the commit of every change: sender=Booking and the ids of the booking, the
-# actor (None: the system), the client, who booked, and the coach; plus the action's name.
-booking_changed = Signal()
-
-
-# Sent inside the transaction of every change, with the booking itself, so that what must
-# never be lost with it (its notifications and reminders) is written in the same commit.
-booking_recorded = Signal()
-
-
 REQUEST_EXPIRY = dt.timedelta(hours=24)
-
-
 MAX_ALTERNATIVES = 5
-
 
 # Messages people read (seed 004 where it has one).
 MSG_SLOT_TAKEN = "This time is no longer available. Select another."
-
-
 MSG_CLIENT_CONFLICT = "You have another session at this time."
-
-
 MSG_FAILED = "Unable to book. Please try again."
 
 
@@ -89,13 +72,21 @@ def _record(
     coach_load: CoachLoad | None = None,
     **data,
 ) -> None:
-    """The audit event of a change, and the ``booking_recorded`` signal inside the
-    transaction (``coach_load``, when the change read it, saves receivers a count)."""
+    """The change's ``BookingEvent``, in its transaction: the audit record and the outbox
+    the relay hands to every consumer after the commit (``bookings.relay``).
+    ``coach_load``, when the change counted the coach's day and week, goes with it so
+    that consumers need not count again."""
     if from_status and booking.status not in TRANSITIONS[from_status]:
         raise DomainError(
             f"A booking can't go from {from_status} to {booking.status}.", code="invalid_transition", status=409
         )
-    event = BookingEvent.objects.create(
+    if coach_load is not None:
+        data["coach_load"] = {
+            "day": coach_load.day.isoformat(),
+            "in_day": coach_load.in_day,
+            "in_week": coach_load.in_week,
+        }
+    BookingEvent.objects.create(
         booking=booking,
         actor=actor,
         action=action,
@@ -104,16 +95,7 @@ def _record(
         note=note,
         data=data,
     )
-    booking_recorded.send(sender=Booking, booking=booking, event=event, coach_load=coach_load)
-    changed = {
-        "booking_id": booking.pk,
-        "action": action,
-        "actor_id": actor.pk if actor else None,
-        "client_id": booking.client_id,
-        "booked_by_id": booking.booked_by_id,
-        "coach_id": booking.session.coach_id,
-    }
-    transaction.on_commit(lambda: booking_changed.send(sender=Booking, **changed))
+    transaction.on_commit(relay.wake)
 
 
 def _new_reference_placeholder() -> str:

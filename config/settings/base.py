@@ -199,6 +199,15 @@ NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
 # claim (or after the provider call started) belongs to a worker that stopped: it is
 # queued again. Keep it above the provider's own timeouts (EMAIL_TIMEOUT, Twilio's).
 NOTIFICATION_CLAIM_TIMEOUT_SECONDS = env_int("NOTIFICATION_CLAIM_TIMEOUT_SECONDS", 180, minimum=1)
+# The booking event relay (bookings.relay): events per batch; a relay task is queued
+# right after a change's commit at most once per RELAY_WAKE_SECONDS per process, and keeps
+# watching for RELAY_LINGER_SECONDS after the last event (longer than the wake interval);
+# a consumer that fails on an event is retried this many times.
+RELAY_BATCH = env_int("RELAY_BATCH", 200, minimum=1)
+RELAY_WAKE = env_bool("RELAY_WAKE", True)
+RELAY_WAKE_SECONDS = env_int("RELAY_WAKE_SECONDS", 2, minimum=0)
+RELAY_LINGER_SECONDS = env_int("RELAY_LINGER_SECONDS", 3, minimum=0)
+RELAY_MAX_ATTEMPTS = env_int("RELAY_MAX_ATTEMPTS", 5, minimum=1)
 # SMS like EMAIL_BACKEND: console (prints), locmem (tests), twilio.
 SMS_BACKEND = env_str("SMS_BACKEND", "notifications.sms.console.SmsBackend")
 TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID", "")

@@ -10,6 +10,9 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 NOTIFICATION_SEND_AT_ONCE = True  # tasks run inline: a booking's emails are in the outbox at once
+# The relay runs inline after every commit (tasks are synchronous), once, without watching.
+RELAY_WAKE_SECONDS = 0
+RELAY_LINGER_SECONDS = 0
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -389,12 +389,12 @@ def test_a_failing_queue_for_the_rest_leaves_the_save_and_the_first_batch(clock,
         raise ConnectionError("broker down")
 
     monkeypatch.setattr(reminders, "RESYNC_LIMIT", 1)
-    monkeypatch.setattr(django_q.tasks, "async_task", broker_down)
     coach = open_coach()
     session_type = SessionTypeFactory(coach=coach)
     client = ClientFactory()
     first = services.book_slot(client=client, session_type=session_type, start=START)
     second = services.book_slot(client=client, session_type=session_type, start=START + dt.timedelta(days=1))
+    monkeypatch.setattr(django_q.tasks, "async_task", broker_down)
     choose(signed_in(client), reminders_mode=["own"], reminders=["60"])  # answered 302: saved
     assert NotificationSettings.objects.get(user=client).reminder_minutes == [60]
     assert pending_reminders(first, client) == [START - dt.timedelta(hours=1)]
