@@ -622,3 +622,18 @@ def test_lists_cost_a_fixed_number_of_queries(as_role, django_assert_max_num_que
         response = http.get(admin_url(model))
 
     assert len(response.context["cl"].result_list) >= 6
+
+
+def test_a_delivery_possibly_sent_twice_is_shown_so_in_the_list_and_on_its_page(as_role, records):
+    marked = records["sent"]
+    Delivery.objects.filter(pk=marked.pk).update(
+        possibly_duplicated=True, call_started_at=marked.sent_at, claimed_at=marked.sent_at, claimed_by="w-1"
+    )
+    http = as_role("staff")
+
+    listed = http.get(admin_url(Delivery), {"possibly_duplicated__exact": "1"})
+    assert list(listed.context["cl"].result_list) == [marked]
+    assert "possibly sent twice" in page_text(listed).lower()
+    page = page_text(http.get(admin_url(Delivery, "change", marked.pk)))
+    assert "Possibly sent twice" in page and "Provider call started" in page and "w-1" in page
+    assert '<input type="checkbox" name="possibly_duplicated"' not in page  # read-only
