@@ -72,6 +72,7 @@ def availability_inputs(
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
         .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=last_day))
         .annotate(is_limited=Exists(links.filter(availabilitywindow_id=OuterRef("pk"))))
+        .order_by("weekday", "start", "pk")  # one coach's: no join to order by coach
     )
     # Which windows are limited to some session types (ids only; no query when none is).
     limited: dict[int, set[int]] = {}
@@ -84,15 +85,17 @@ def availability_inputs(
     windows = [_weekly_window(row, frozenset(limited.get(row.pk, ()))) for row in rows]
     overrides = [
         engine.DateOverride(day=override.date, windows=tuple((w.start, w.end) for w in override.windows.all()))
-        for override in DateOverride.objects.filter(coach=coach, date__range=(first_day, last_day)).prefetch_related(
-            "windows"
-        )
+        for override in DateOverride.objects.filter(coach=coach, date__range=(first_day, last_day))
+        .order_by("date")
+        .prefetch_related("windows")
     ]
     time_off = [
         engine.TimeOff(
             start=local_midnight(item.start_date, zone), end=local_midnight(item.end_date + dt.timedelta(days=1), zone)
         )
-        for item in TimeOff.objects.filter(coach=coach, end_date__gte=first_day, start_date__lte=last_day)
+        for item in TimeOff.objects.filter(coach=coach, end_date__gte=first_day, start_date__lte=last_day).order_by(
+            "start_date"
+        )
     ]
     return windows, overrides, time_off
 
