@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q
 
 from accounts.access import can_book_for
 from accounts.models import CalendarVisibility, Role, User
@@ -80,10 +80,10 @@ def _check_coach_time(
     blocked_end: dt.datetime,
     exclude: Iterable[int] = (),
 ) -> CoachLoad:
-    """One read of the coach's active allocations around ``start`` (its local ISO week and
-    anything near the blocked range): no overlap with the blocked range (``slot_taken``),
-    and room under the day and week limits in the coach's zone (``limit_reached``).
-    Returns the day's and week's load without the new session."""
+    """One query, counted by the database, over the coach's active allocations around
+    ``start`` (its local ISO week and anything near the blocked range): no overlap with the
+    blocked range (``slot_taken``), and room under the day and week limits in the coach's
+    zone (``limit_reached``). Returns the day's and week's load without the new session."""
     zone = ZoneInfo(coach.timezone)
     day = start.astimezone(zone).date()
     day_start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
@@ -91,22 +91,20 @@ def _check_coach_time(
     monday = day - dt.timedelta(days=day.weekday())
     week_start = dt.datetime.combine(monday, dt.time(), tzinfo=zone)
     week_end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=zone)
-    rows = (
+    counted = Q(counts_toward_limits=True, start__gte=week_start, start__lt=week_end)
+    load = (
         Allocation.objects.filter(staff=coach, is_active=True)
-        .filter(
-            Q(blocked_start__gte=blocked_start - LONGEST_ALLOCATION, blocked_start__lt=blocked_end)
-            | Q(start__gte=week_start, start__lt=week_end)
-        )
+        .filter(Q(blocked_start__gte=blocked_start - LONGEST_ALLOCATION, blocked_start__lt=blocked_end) | counted)
         .exclude(pk__in=list(exclude))
-        .values_list("start", "blocked_start", "blocked_end", "counts_toward_limits")
+        .aggregate(
+            clashes=Count("pk", filter=Q(blocked_start__lt=blocked_end, blocked_end__gt=blocked_start)),
+            in_week=Count("pk", filter=counted),
+            in_day=Count("pk", filter=counted & Q(start__gte=day_start, start__lt=day_end)),
+        )
     )
-    in_week = in_day = 0
-    for other_start, other_blocked_start, other_blocked_end, counts in rows:
-        if other_blocked_start < blocked_end and other_blocked_end > blocked_start:
-            raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
-        if counts and week_start <= other_start < week_end:
-            in_week += 1
-            in_day += day_start <= other_start < day_end
+    if load["clashes"]:
+        raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
+    in_week, in_day = load["in_week"], load["in_day"]
     if rules.max_per_week is not None and in_week >= rules.max_per_week:
         raise BookingRefused(f"{coach.display_name} is fully booked that week.", code="limit_reached")
     if rules.max_per_day is not None and in_day >= rules.max_per_day:
