@@ -12,12 +12,12 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import recurrence
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
 from availability import slots as engine
-from availability.models import Allocation, AvailabilityWindow, DateOverride, TimeOff
+from availability.models import Allocation, AvailabilityWindow, DateOverride, OverrideWindow, TimeOff
 from availability.rules import SessionTypeRules
 from availability.rules import rules_for as booking_rules_for
 
@@ -83,20 +83,35 @@ def availability_inputs(
         for window_id, type_id in links:
             limited.setdefault(window_id, set()).add(type_id)
     windows = [_weekly_window(row, frozenset(limited.get(row.pk, ()))) for row in rows]
-    overrides = [
-        engine.DateOverride(day=override.date, windows=tuple((w.start, w.end) for w in override.windows.all()))
-        for override in DateOverride.objects.filter(coach=coach, date__range=(first_day, last_day))
-        .order_by("date")
-        .prefetch_related("windows")
-    ]
-    time_off = [
-        engine.TimeOff(
-            start=local_midnight(item.start_date, zone), end=local_midnight(item.end_date + dt.timedelta(days=1), zone)
+    # Overrides and time off in one read (both are short, and both only near the range);
+    # the overrides' own hours in a second one, only when there is an override.
+    marked = Value("override", output_field=CharField())
+    days_off = (
+        DateOverride.objects.filter(coach=coach, date__range=(first_day, last_day))
+        .order_by()
+        .values_list(marked, "pk", "date", "date")
+        .union(
+            TimeOff.objects.filter(coach=coach, end_date__gte=first_day, start_date__lte=last_day)
+            .order_by()
+            .values_list(Value("time_off", output_field=CharField()), "pk", "start_date", "end_date"),
+            all=True,
         )
-        for item in TimeOff.objects.filter(coach=coach, end_date__gte=first_day, start_date__lte=last_day).order_by(
-            "start_date"
-        )
-    ]
+    )
+    override_days, time_off = {}, []
+    for kind, pk, first, last in sorted(days_off, key=lambda row: (row[2], row[1])):
+        if kind == "override":
+            override_days[pk] = first
+        else:
+            time_off.append(
+                engine.TimeOff(start=local_midnight(first, zone), end=local_midnight(last + dt.timedelta(days=1), zone))
+            )
+    hours: dict[int, list[tuple[dt.time, dt.time]]] = {pk: [] for pk in override_days}
+    if override_days:
+        for override_id, start, end in OverrideWindow.objects.filter(override_id__in=list(override_days)).values_list(
+            "override_id", "start", "end"
+        ):
+            hours[override_id].append((start, end))
+    overrides = [engine.DateOverride(day=day, windows=tuple(sorted(hours[pk]))) for pk, day in override_days.items()]
     return windows, overrides, time_off
 
 
