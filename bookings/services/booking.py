@@ -44,7 +44,9 @@ def book_slot(
     reminders: bool = True,
     now: dt.datetime | None = None,
 ) -> Booking:
-    """Book a one-on-one ``session_type`` at ``start``: firm or a request, by the rules."""
+    """Book a one-on-one ``session_type`` at ``start``: firm or a request, by the rules.
+    Locks the coach's and the client's user rows (in id order) and, for a type that
+    needs a room, the active rooms of its kind."""
     actor = booked_by or client
     now = _now(now)
     start = _aware(start)
@@ -53,11 +55,11 @@ def book_slot(
     if not session_type.is_active:
         raise BookingRefused("This session type is no longer offered.", code="outside_availability")
     coach = session_type.coach
-    connected = _check_may_book(actor=actor, client=client, coach=coach)
+    standing = _check_may_book(actor=actor, client=client, coach=coach, session_type=session_type)
     rules = rules_for(coach.coach_profile, session_type)
     _check_timing(rules, coach=coach, start=start, now=now)
     _check_in_availability(coach, session_type, rules, start)
-    firm = rules.is_firm(start=start, now=now, connected=connected)
+    firm = rules.is_firm(start=start, now=now, connected=standing.connected)
     end = start + rules.duration
     try:
         with transaction.atomic():
@@ -108,7 +110,8 @@ def book_slot(
                 from_status="",
                 coach_load=load.plus_one(),
             )
-            _close_plan(client, session_type, booking, now)
+            if standing.planning:
+                _close_plan(client, session_type, booking, now)
     except IntegrityError as exc:
         raise _integrity_as_taken(exc) from exc
     return booking
@@ -123,7 +126,8 @@ def _close_plan(client: User, session_type: SessionType, booking: Booking, now: 
 def schedule_later(
     *, client: User, session_type: SessionType, booked_by: User | None = None, notes: str = ""
 ) -> PlannedSession:
-    """Record that the client wants ``session_type`` without choosing a time yet."""
+    """Record that the client wants ``session_type`` without choosing a time yet.
+    Locks nothing: one plan per client and type (get or create)."""
     actor = booked_by or client
     _check_may_book(actor=actor, client=client, coach=session_type.coach)
     if not session_type.is_active:
@@ -138,6 +142,7 @@ def schedule_later(
 
 
 def drop_plan(*, plan: PlannedSession, actor: User) -> None:
+    """The client (or whoever recorded it) drops a "schedule later" plan. Locks nothing."""
     if not (actor.pk in (plan.client_id, plan.booked_by_id) or can_book_for(actor, plan.client)):
         raise NotAllowed()
     if plan.closed_at is None:

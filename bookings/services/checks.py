@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.access import can_book_for
-from accounts.models import CalendarVisibility, Role, User
-from accounts.selectors import is_connected
+from accounts.models import CalendarVisibility, Connection, ConnectionStatus, Role, User
 from availability import slots as engine
 from availability.models import Allocation, AllocationKind
 from availability.rules import BookingRules, CoachLoad
 from availability.selectors import LONGEST_ALLOCATION, availability_inputs
-from bookings.models import ACTIVE_STATUSES, Booking, SessionType
+from bookings.models import ACTIVE_STATUSES, Booking, PlannedSession, SessionType
 from bookings.services.common import MSG_CLIENT_CONFLICT, MSG_SLOT_TAKEN, BookingRefused, _hours
 from config.errors import DomainError, NotAllowed
 
@@ -26,24 +26,52 @@ def _check_group_sessions_enabled(session_type: SessionType) -> None:
         raise BookingRefused("Group sessions and workshops are turned off.", code="policy_violation")
 
 
-def _check_may_book(*, actor: User, client: User, coach: User) -> bool:
-    """Who may book whom; returns whether the client is connected to the coach."""
+@dataclass(frozen=True)
+class Standing:
+    """The client's standing with the coach, read before a booking's transaction."""
+
+    connected: bool
+    planning: bool  # an open "schedule later" plan for the session type
+
+
+def _standing(client: User, coach: User, session_type: SessionType | None) -> Standing:
+    """One query: whether ``client`` is connected to ``coach`` and (given a type) has an
+    open "schedule later" plan for it, which the booking then closes. A plan recorded at
+    the very moment of the booking stays open, for the client to drop."""
+    annotations = {
+        "connected": Exists(
+            Connection.objects.filter(client=OuterRef("pk"), coach=coach, status=ConnectionStatus.ACCEPTED)
+        )
+    }
+    if session_type is not None:
+        annotations["planning"] = Exists(
+            PlannedSession.objects.filter(client=OuterRef("pk"), session_type=session_type, closed_at__isnull=True)
+        )
+    row = User.objects.filter(pk=client.pk).annotate(**annotations).values(*annotations).get()
+    return Standing(connected=row["connected"], planning=row.get("planning", False))
+
+
+def _check_may_book(*, actor: User, client: User, coach: User, session_type: SessionType | None = None) -> Standing:
+    """Who may book whom; returns the client's standing with the coach (``session_type``:
+    also whether they have an open plan for it)."""
     if not can_book_for(actor, client):
         raise NotAllowed("You can book only for yourself or for someone you are the guardian of.")
     if client.pk == coach.pk:
         raise DomainError("You can't book a session with yourself.", code="invalid")
     if not coach.is_active or coach.role != Role.COACH:
         raise BookingRefused("This coach is not taking bookings.", code="not_connected")
-    connected = is_connected(client, coach)
+    standing = _standing(client, coach, session_type)
     visibility = coach.coach_profile.calendar_visibility
     if actor.is_staff_member:
-        return connected
-    if visibility == CalendarVisibility.PRIVATE or (visibility == CalendarVisibility.CONNECTED and not connected):
+        return standing
+    if visibility == CalendarVisibility.PRIVATE or (
+        visibility == CalendarVisibility.CONNECTED and not standing.connected
+    ):
         raise BookingRefused(
             f"{coach.display_name} takes bookings from connected clients only. Ask to connect first.",
             code="not_connected",
         )
-    return connected
+    return standing
 
 
 def _overlapping(

@@ -45,7 +45,9 @@ def publish_session(
     capacity: int | None = None,
     now: dt.datetime | None = None,
 ) -> Session:
-    """A coach (or staff) puts a group session or workshop on the calendar."""
+    """A coach (or staff) puts a group session or workshop on the calendar.
+    Locks the coach's user row and, for a type that needs a room, the active rooms of
+    its kind."""
     now = _now(now)
     start = _aware(start)
     coach = session_type.coach
@@ -96,14 +98,15 @@ def take_seat(
     reminders: bool = True,
     now: dt.datetime | None = None,
 ) -> Booking:
-    """Take one seat in a published group session or workshop (firm: no approval)."""
+    """Take one seat in a published group session or workshop (firm: no approval).
+    Locks the client's user row, then the session's row."""
     actor = booked_by or client
     now = _now(now)
     session_type = session.session_type
     if not session_type.is_group:
         raise DomainError("Book a one-on-one session by choosing a time.", code="invalid")
     _check_group_sessions_enabled(session_type)
-    _check_may_book(actor=actor, client=client, coach=session.coach)
+    standing = _check_may_book(actor=actor, client=client, coach=session.coach, session_type=session_type)
     try:
         with transaction.atomic():
             _lock_users(client)
@@ -132,7 +135,8 @@ def take_seat(
             )
             _assign_reference(booking)
             _record(booking, actor=actor, action="seat_taken", from_status="")
-            _close_plan(client, session_type, booking, now)
+            if standing.planning:
+                _close_plan(client, session_type, booking, now)
     except IntegrityError as exc:
         raise _integrity_as_taken(exc) from exc
     session.refresh_from_db()
@@ -140,7 +144,8 @@ def take_seat(
 
 
 def cancel_session(*, session: Session, actor: User, reason: str, now: dt.datetime | None = None) -> Session:
-    """The coach or staff call a session off: every active booking in it is cancelled."""
+    """The coach or staff call a session off: every active booking in it is cancelled.
+    Locks the session's row, then the rows of its active bookings."""
     now = _now(now)
     _require_manager(actor, session)
     reason = reason.strip()
