@@ -59,7 +59,8 @@ def _late_policy(booking: Booking, rules: BookingRules, *, now: dt.datetime, ver
 
 def cancel(*, booking: Booking, actor: User, reason: str = "", now: dt.datetime | None = None) -> Booking:
     """Clients cancel within the cancellation notice (or late, marked so, when the type
-    allows it); the coach and staff cancel any time, with a reason."""
+    allows it); the coach and staff cancel any time, with a reason.
+    Locks the booking's row."""
     now = _now(now)
     manager = is_manager(actor, booking.session.coach)
     if not manager:
@@ -83,7 +84,9 @@ def cancel(*, booking: Booking, actor: User, reason: str = "", now: dt.datetime 
 
 def reschedule(*, booking: Booking, actor: User, start: dt.datetime, now: dt.datetime | None = None) -> Booking:
     """Move a one-on-one booking to ``start`` in one step: the new time is taken before the
-    old one is released, so a refusal leaves the booking where it was."""
+    old one is released, so a refusal leaves the booking where it was.
+    Locks the coach's and the client's user rows, then the booking's row, and the rooms
+    of the type's kind if it needs one."""
     now = _now(now)
     start = _aware(start)
     session = booking.session

@@ -87,7 +87,8 @@ def _finish_session(session: Session, *, actor: User | None, now: dt.datetime, a
 
 
 def mark_completed(*, session: Session, actor: User, now: dt.datetime | None = None) -> Session:
-    """The coach closes a session: its attendees' bookings are completed (no-shows stay)."""
+    """The coach closes a session: its attendees' bookings are completed (no-shows stay).
+    Locks the session's row, then the rows of its active bookings."""
     now = _now(now)
     _require_manager(actor, session)
     with transaction.atomic():
@@ -102,6 +103,8 @@ def mark_completed(*, session: Session, actor: User, now: dt.datetime | None = N
 
 
 def mark_no_show(*, booking: Booking, actor: User, now: dt.datetime | None = None) -> Booking:
+    """The coach (or staff) records that the client didn't come to a session that has
+    started. Locks the booking's row."""
     now = _now(now)
     _require_manager(actor, booking)
     with transaction.atomic():
@@ -118,7 +121,9 @@ def mark_no_show(*, booking: Booking, actor: User, now: dt.datetime | None = Non
 
 def complete_past_sessions(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     """Sessions past their end are completed, and their attendees' bookings with them.
-    Safe with several workers (each session is claimed under a skipped row lock)."""
+    Safe with several workers (each session is claimed under a skipped row lock).
+    Locks each ended session's row in turn (skipping rows another worker holds), then
+    its active bookings' rows."""
     now = _now(now)
     done = 0
     for _ in range(limit):
@@ -137,6 +142,8 @@ def complete_past_sessions(*, now: dt.datetime | None = None, limit: int = 500) 
 
 
 def rate(*, booking: Booking, actor: User, rating: int, feedback: str = "") -> Booking:
+    """The client rates a session that has taken place (1–5) and may leave a comment.
+    Locks nothing: one conditional update of the booking."""
     _require_client_side(actor, booking)
     if booking.status != BookingStatus.COMPLETED:
         raise DomainError("You can rate a session once it has taken place.", code="invalid_transition", status=409)

@@ -34,7 +34,8 @@ from config.errors import DomainError
 
 
 def approve(*, booking: Booking, actor: User, note: str = "", now: dt.datetime | None = None) -> Booking:
-    """The coach accepts a request: its tentative hold becomes a firm allocation."""
+    """The coach accepts a request: its tentative hold becomes a firm allocation.
+    Locks the coach's user row, then the booking's row."""
     now = _now(now)
     _require_manager(actor, booking)
     coach = booking.session.coach
@@ -92,7 +93,8 @@ def _end_request(
 
 
 def decline(*, booking: Booking, actor: User, reason: str, now: dt.datetime | None = None) -> Booking:
-    """The coach turns a request down, saying why; the slot is free again."""
+    """The coach turns a request down, saying why; the slot is free again.
+    Locks the booking's row."""
     now = _now(now)
     _require_manager(actor, booking)
     reason = reason.strip()
@@ -114,7 +116,8 @@ def suggest_alternatives(
     now: dt.datetime | None = None,
 ) -> Booking:
     """The coach offers other times; the request stays open (holding its slot) until the
-    client accepts one of them or declines."""
+    client accepts one of them or declines.
+    Locks the booking's row."""
     now = _now(now)
     _require_manager(actor, booking)
     times = sorted({_aware(value, "suggested") for value in alternatives})
@@ -159,7 +162,8 @@ def suggest_alternatives(
 
 def accept_alternative(*, booking: Booking, actor: User, start: dt.datetime, now: dt.datetime | None = None) -> Booking:
     """The client takes one of the suggested times: the booking moves there, confirmed
-    (the coach offered it), in one step."""
+    (the coach offered it), in one step.
+    Locks what ``reschedule`` locks."""
     now = _now(now)
     _require_client_side(actor, booking)
     start = _aware(start)
@@ -176,7 +180,8 @@ def accept_alternative(*, booking: Booking, actor: User, start: dt.datetime, now
 
 
 def decline_alternatives(*, booking: Booking, actor: User, note: str = "", now: dt.datetime | None = None) -> Booking:
-    """The client turns the suggested times down; the request is withdrawn."""
+    """The client turns the suggested times down; the request is withdrawn.
+    Locks the booking's row."""
     now = _now(now)
     _require_client_side(actor, booking)
     with transaction.atomic():
@@ -190,6 +195,8 @@ def decline_alternatives(*, booking: Booking, actor: User, note: str = "", now: 
 
 
 def request_information(*, booking: Booking, actor: User, question: str, now: dt.datetime | None = None) -> Booking:
+    """The coach asks the client a question about a request; the request stays open.
+    Locks the booking's row."""
     now = _now(now)
     _require_manager(actor, booking)
     question = question.strip()
@@ -209,6 +216,8 @@ def request_information(*, booking: Booking, actor: User, question: str, now: dt
 
 
 def answer_information(*, booking: Booking, actor: User, answer: str, now: dt.datetime | None = None) -> Booking:
+    """The client answers the coach's question; the request stays open. Locks the
+    booking's row."""
     now = _now(now)
     _require_client_side(actor, booking)
     answer = answer.strip()
@@ -228,7 +237,8 @@ def answer_information(*, booking: Booking, actor: User, answer: str, now: dt.da
 
 def expire_requests(*, now: dt.datetime | None = None, limit: int = 200) -> int:
     """Decline the requests nobody answered in time. Safe with several workers: each
-    request is claimed under a row lock that other workers skip."""
+    request is claimed under a row lock that other workers skip.
+    Locks each expired request's row in turn, skipping rows another worker holds."""
     now = _now(now)
     done = 0
     for _ in range(limit):
