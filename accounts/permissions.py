@@ -35,6 +35,7 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "booking": ("view", "change"),
         "bookingevent": ("view",),
         "plannedsession": ("view", "change", "delete"),
+        "relayretry": ("view", "change"),
     },
     "notifications": {
         "notification": ("view",),

@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from bookings import services
-from bookings.models import Booking, BookingEvent, PlannedSession, Session, SessionKind, SessionType
+from bookings.models import Booking, BookingEvent, PlannedSession, RelayRetry, Session, SessionKind, SessionType
 from config.errors import DomainError
 
 
@@ -493,7 +493,17 @@ class BookingEventAdmin(admin.ModelAdmin):
     list_select_related = ["booking", "actor"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "-pk"]
-    readonly_fields = ["booking", "actor", "action", "from_status", "to_status", "note", "data", "created_at"]
+    readonly_fields = [
+        "booking",
+        "actor",
+        "action",
+        "from_status",
+        "to_status",
+        "note",
+        "data",
+        "created_at",
+        "relayed_at",
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -507,6 +517,34 @@ class BookingEventAdmin(admin.ModelAdmin):
     @admin.display(description="when", ordering="created_at")
     def when(self, obj: BookingEvent) -> str:
         return local(obj.created_at)
+
+
+@admin.register(RelayRetry)
+class RelayRetryAdmin(admin.ModelAdmin):
+    """Booking events a consumer (notifications, …) failed on: read-only, with the error;
+    "Try again now" hands them to it at the relay's next run."""
+
+    list_display = ["event", "consumer", "attempts", "next_try", "updated_at"]
+    list_filter = ["consumer"]
+    search_fields = ["event__booking__reference", "error"]
+    list_select_related = ["event", "event__booking"]
+    readonly_fields = ["consumer", "event", "attempts", "next_attempt_at", "error", "created_at", "updated_at"]
+    actions = ["try_again_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("next try"), ordering="next_attempt_at")
+    def next_try(self, obj: RelayRetry) -> str:
+        return local(obj.next_attempt_at) if obj.next_attempt_at else _("given up")
+
+    @admin.action(description=_("Try again now"), permissions=["change"])
+    def try_again_now(self, request: HttpRequest, queryset: QuerySet[RelayRetry]) -> None:
+        count = queryset.update(next_attempt_at=timezone.now())
+        self.message_user(request, _("%(count)d event(s) will be tried again within a minute.") % {"count": count})
 
 
 class OpenPlanFilter(admin.SimpleListFilter):

@@ -340,6 +340,8 @@ class RelayRetry(models.Model):
 
     class Meta:
         ordering = ["next_attempt_at", "pk"]
+        verbose_name = "event to retry"
+        verbose_name_plural = "events to retry"
         constraints = [models.UniqueConstraint(fields=["consumer", "event"], name="relay_retry_one_per_consumer")]
         indexes = [models.Index(fields=["next_attempt_at"], name="relay_retry_due")]
 

@@ -10,6 +10,7 @@ import threading
 import pytest
 import time_machine
 from django.db import connections
+from django.urls import reverse
 
 from accounts.tests.factories import ClientFactory
 from bookings import relay, services
@@ -188,3 +189,24 @@ def test_a_refused_change_leaves_no_event(seen):
     with pytest.raises(services.BookingRefused):
         services.book_slot(client=ClientFactory(), session_type=booking.session.session_type, start=START)
     assert len(pending()) == 1
+
+
+@pytest.mark.django_db
+def test_staff_see_the_events_a_consumer_gave_up_on_and_try_them_again(as_role, seen):
+    book(1)
+    event = BookingEvent.objects.get()
+    retry = RelayRetry.objects.create(consumer="recorder", event=event, attempts=5, error="ValueError: boom")
+    http = as_role("staff")
+    listing = reverse("admin:bookings_relayretry_changelist")
+
+    page = http.get(listing)
+    assert page.status_code == 200
+    assert "given up" in page.content.decode()
+
+    response = http.post(listing, {"action": "try_again_now", "_selected_action": [retry.pk]})
+    assert response.status_code == 302
+    retry.refresh_from_db()
+    assert retry.next_attempt_at == NOW
+    assert relay.retry_failed() == 1
+    assert seen == [event.pk]
+    assert not RelayRetry.objects.exists()
