@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from availability.rules import ApprovalPolicy
 
@@ -340,8 +341,8 @@ class RelayRetry(models.Model):
 
     class Meta:
         ordering = ["next_attempt_at", "pk"]
-        verbose_name = "event to retry"
-        verbose_name_plural = "events to retry"
+        verbose_name = _("event to retry")
+        verbose_name_plural = _("events to retry")
         constraints = [models.UniqueConstraint(fields=["consumer", "event"], name="relay_retry_one_per_consumer")]
         indexes = [models.Index(fields=["next_attempt_at"], name="relay_retry_due")]
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
@@ -117,9 +118,9 @@ class Delivery(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     call_started_at = models.DateTimeField("provider call started", null=True, blank=True)
     possibly_duplicated = models.BooleanField(
-        "possibly sent twice",
+        _("possibly sent twice"),
         default=False,
-        help_text="A worker stopped during the provider call and the message was sent again.",
+        help_text=_("A worker stopped during the provider call and the message was sent again."),
     )
 
     class Meta:
