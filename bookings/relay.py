@@ -50,10 +50,6 @@ def register(name: str, consumer: Consumer) -> None:
     _consumers[name] = consumer
 
 
-def consumers() -> dict[str, Consumer]:
-    return dict(_consumers)
-
-
 @dataclass
 class Relayed:
     events: int = 0
