@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 from accounts.models import CoachProfile, User
 from accounts.services import COACH_SETTING_FIELDS
 from accounts.validators import normalize_phone, timezone_choices, validate_timezone
+from config.inputs import canonical_zone
 
 
 @lru_cache(maxsize=1)
@@ -49,6 +50,11 @@ class TimezoneField(forms.CharField):
         kwargs.setdefault("label", "Time zone")
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        # A browser may report an old alias (Asia/Calcutta): keep its canonical name.
+        value = super().to_python(value)
+        return (canonical_zone(value) or value) if value else value
 
     def validate(self, value: str) -> None:
         super().validate(value)

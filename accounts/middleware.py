@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from accounts.validators import is_valid_timezone
+from config.inputs import canonical_zone
 
 TZ_COOKIE = "tz"
 
@@ -20,8 +21,8 @@ def viewer_timezone_name(request: HttpRequest) -> str:
     if user is not None and user.is_authenticated and is_valid_timezone(user.timezone):
         return user.timezone
     # The page's script writes the zone URL-encoded (Europe%2FParis).
-    cookie = unquote(request.COOKIES.get(TZ_COOKIE, ""))
-    if cookie and is_valid_timezone(cookie):
+    cookie = canonical_zone(unquote(request.COOKIES.get(TZ_COOKIE, ""))[:64])
+    if cookie:
         return cookie
     return "UTC"
 

@@ -24,6 +24,7 @@ from accounts.models import (
 from accounts.permissions import STAFF_GROUP_NAME
 from accounts.validators import normalize_phone, validate_timezone
 from config.errors import DomainError, NotAllowed
+from config.inputs import LONG_TEXT, SHORT_TEXT, canonical_zone, check_text, clean_text
 
 
 @transaction.atomic
@@ -39,6 +40,7 @@ def create_user(
     is_superuser: bool = False,
 ) -> User:
     """Create a person with their role set up (coach profile, staff group) in one step."""
+    timezone_name = canonical_zone(timezone_name) or timezone_name
     validate_timezone(timezone_name)
     if is_superuser:
         user = User.objects.create_superuser(
@@ -82,6 +84,7 @@ def set_role(*, user: User, role: str) -> User:
 
 
 def update_profile(*, user: User, name: str, timezone_name: str, phone: str) -> User:
+    timezone_name = canonical_zone(timezone_name) or timezone_name
     validate_timezone(timezone_name)
     normalized_phone = normalize_phone(phone) if phone.strip() else ""
     user.name = name.strip()
@@ -116,6 +119,9 @@ def update_coach_settings(*, profile: CoachProfile, actor: User, **changes: obje
     unknown = set(changes) - set(COACH_SETTING_FIELDS)
     if unknown:
         raise DomainError(f"Unknown setting: {', '.join(sorted(unknown))}.", code="unknown_setting")
+    for field, limit in (("headline", SHORT_TEXT), ("bio", LONG_TEXT)):
+        if isinstance(changes.get(field), str):
+            check_text(changes[field], limit, field=field)
     for field, value in changes.items():
         setattr(profile, field, value)
     profile.full_clean(exclude=["user"])
@@ -136,7 +142,9 @@ def request_connection(*, client: User, coach: User, message: str = "") -> Conne
         if connection is None:
             try:
                 with transaction.atomic():
-                    return Connection.objects.create(client=client, coach=coach, message=message.strip())
+                    return Connection.objects.create(
+                        client=client, coach=coach, message=clean_text(message, LONG_TEXT, field="message")
+                    )
             except IntegrityError:
                 connection = Connection.objects.select_for_update().get(client=client, coach=coach)
         if connection.status == ConnectionStatus.ACCEPTED:

@@ -7,6 +7,9 @@ from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+
+from config.inputs import canonical_zones
 
 
 @lru_cache(maxsize=1)
@@ -17,18 +20,23 @@ def available_timezones() -> frozenset[str]:
 @lru_cache(maxsize=1)
 def timezone_choices() -> list[tuple[str, str]]:
     """IANA zones grouped by area, for select boxes (UTC first)."""
-    names = sorted(name for name in available_timezones() if "/" in name and not name.startswith(("Etc/", "SystemV/")))
+    names = sorted(name for name in canonical_zones() if "/" in name)
     return [("UTC", "UTC")] + [(name, name.replace("_", " ")) for name in names]
 
 
 def is_valid_timezone(name: str) -> bool:
+    """``name`` loads as a zone (an account saved before names were made canonical may
+    hold an old alias; it still reads right)."""
     return name in available_timezones()
 
 
 def validate_timezone(value: str) -> None:
-    if not is_valid_timezone(value):
+    """Only canonical IANA names are stored (``Asia/Kolkata``, not ``Asia/Calcutta``, nor
+    ``localtime``, which follows the server's own clock); ``canonical_zone`` turns an old
+    alias a browser reports into its canonical name first."""
+    if value not in canonical_zones():
         raise ValidationError(
-            "“%(value)s” is not a known time zone. Use an IANA name such as Europe/Paris.",
+            _("“%(value)s” is not a time zone we know. Use an IANA name such as Europe/Paris."),
             code="invalid_timezone",
             params={"value": value},
         )

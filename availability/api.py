@@ -15,6 +15,7 @@ from accounts.services import COACH_SETTING_FIELDS, authenticate_token
 from availability import services
 from availability.models import AvailabilityWindow, DateOverride
 from config.errors import DomainError, NotAllowed
+from config.inputs import LONG_TEXT, Day, Input, LocalTime
 
 router = Router(tags=["availability"])
 
@@ -52,24 +53,24 @@ def list_coaches(request: HttpRequest) -> list[CoachOut]:
     ]
 
 
-class TimeRange(Schema):
-    start: dt.time
-    end: dt.time
+class TimeRange(Input):
+    start: LocalTime
+    end: LocalTime
 
 
-class WeeklyIn(Schema):
+class WeeklyIn(Input):
     weekday: int = Field(ge=0, le=6, description="0 is Monday, 6 is Sunday.")
-    start: dt.time
-    end: dt.time
+    start: LocalTime
+    end: LocalTime
 
 
-class OverrideIn(Schema):
-    date: dt.date
+class OverrideIn(Input):
+    date: Day
     windows: list[TimeRange] = Field(default_factory=list, description="No windows: a day off.")
     reason: str = Field("", max_length=120)
 
 
-class AvailabilityIn(Schema):
+class AvailabilityIn(Input):
     timezone: str | None = None
     weekly: list[WeeklyIn]
     overrides: list[OverrideIn] = Field(default_factory=list)
@@ -160,7 +161,7 @@ class CoachSettingsOut(Schema):
     bio: str
 
 
-class CoachSettingsPatch(Schema):
+class CoachSettingsPatch(Input):
     allow_firm_booking: bool | None = None
     firm_booking_threshold_hours: int | None = Field(None, ge=0)
     require_approval_unconnected: bool | None = None
@@ -174,7 +175,7 @@ class CoachSettingsPatch(Schema):
     max_sessions_per_week: int | None = Field(None, ge=1)
     cancellation_notice_hours: int | None = Field(None, ge=0)
     headline: str | None = Field(None, max_length=120)
-    bio: str | None = None
+    bio: str | None = Field(None, max_length=LONG_TEXT)
 
 
 def settings_of(profile: CoachProfile) -> CoachSettingsOut:

@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.validators import is_valid_timezone
 from availability.models import AvailabilityWindow, DateOverride, OverrideWindow, TimeOff, Weekday
 from config.errors import DomainError, NotAllowed
+from config.inputs import SHORT_TEXT, canonical_zone, clean_text
 
 WEEKDAY_NAMES = dict(Weekday.choices)
 
@@ -170,7 +171,7 @@ def set_override(
     check_windows(windows, day_label=f"{date:%a %d %b}")
     with transaction.atomic():
         override, _ = DateOverride.objects.update_or_create(
-            coach=coach, date=date, defaults={"reason": reason.strip()[:120]}
+            coach=coach, date=date, defaults={"reason": clean_text(reason, SHORT_TEXT, field="reason")[:120]}
         )
         override.windows.all().delete()
         OverrideWindow.objects.bulk_create(OverrideWindow(override=override, start=s, end=e) for s, e in windows)
@@ -191,7 +192,12 @@ def add_time_off(
         raise DomainError("The time off ends before it starts.", code="time_off_end_before_start")
     if start_date < today:
         raise DomainError(f"{start_date:%d %b %Y} is in the past.", code="date_in_past")
-    return TimeOff.objects.create(coach=coach, start_date=start_date, end_date=end_date, reason=reason.strip()[:120])
+    return TimeOff.objects.create(
+        coach=coach,
+        start_date=start_date,
+        end_date=end_date,
+        reason=clean_text(reason, SHORT_TEXT, field="reason")[:120],
+    )
 
 
 def remove_time_off(*, time_off: TimeOff, actor: User) -> None:
@@ -213,8 +219,15 @@ def replace_availability(
     Everything is validated before anything is written; past overrides are kept as history.
     """
     _require_coach(coach, actor)
-    if timezone_name is not None and not is_valid_timezone(timezone_name):
-        raise DomainError(f"“{timezone_name}” is not a known time zone.", code="invalid_timezone")
+    if timezone_name is not None:
+        if canonical_zone(timezone_name) is None:
+            raise DomainError(
+                _("“%(zone)s” is not a time zone we know. Use an IANA name such as Europe/Paris.")
+                % {"zone": timezone_name},
+                code="invalid_timezone",
+                field="timezone",
+            )
+        timezone_name = canonical_zone(timezone_name)
     _check_weekly(weekly)
     today = timezone.localdate(timezone=ZoneInfo(timezone_name or coach.timezone))
     seen: set[dt.date] = set()

@@ -20,7 +20,6 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
-from pydantic import AwareDatetime
 
 from accounts.access import can_book_for
 from accounts.models import Role, User
@@ -29,6 +28,7 @@ from availability.api import viewer
 from bookings import selectors, services
 from bookings.models import Booking, BookingStatus, Session, SessionKind, SessionType
 from config.errors import DomainError, NotAllowed
+from config.inputs import LONG_TEXT, MAX_OFFSET, Input, Instant
 
 router = Router(tags=["bookings"])
 
@@ -98,9 +98,9 @@ def session_type_out(st: SessionType) -> SessionTypeOut:
     return SessionTypeOut(id=st.pk, coach=st.coach_id, **{name: getattr(st, name) for name in TYPE_FIELDS})
 
 
-class SessionTypeIn(Schema):
+class SessionTypeIn(Input):
     title: str = Field(min_length=1, max_length=120)
-    description: str = ""
+    description: str = Field("", max_length=LONG_TEXT)
     kind: Kind = "one_on_one"
     duration_minutes: int = Field(60, ge=5, le=24 * 60)
     capacity: int | None = Field(None, ge=1, description="Seats per session: 1 for one-on-one (the default).")
@@ -123,9 +123,9 @@ class SessionTypeIn(Schema):
     is_active: bool = True
 
 
-class SessionTypePatch(Schema):
+class SessionTypePatch(Input):
     title: str | None = Field(None, min_length=1, max_length=120)
-    description: str | None = None
+    description: str | None = Field(None, max_length=LONG_TEXT)
     kind: Kind | None = None
     duration_minutes: int | None = Field(None, ge=5, le=24 * 60)
     capacity: int | None = Field(None, ge=1)
@@ -225,9 +225,9 @@ def session_out(session: Session, zone: ZoneInfo) -> SessionOut:
     )
 
 
-class PublishIn(Schema):
+class PublishIn(Input):
     session_type: int
-    start: AwareDatetime = Field(description="ISO 8601 with a UTC offset, e.g. 2026-12-02T18:00:00+01:00.")
+    start: Instant = Field(description="ISO 8601 with a UTC offset, e.g. 2026-12-02T18:00:00+01:00.")
     capacity: int | None = Field(None, ge=1, description="Seats; default: the type's capacity.")
 
 
@@ -242,7 +242,7 @@ def publish_session(request: HttpRequest, payload: PublishIn) -> Status:
     return Status(201, session_out(session, zone_of(actor)))
 
 
-class SessionsQuery(Schema):
+class SessionsQuery(Input):
     coach: int | None = Field(None, description="Only this coach's sessions.")
     kind: GroupKind | None = Field(None, description="group or workshop.")
     session_type: int | None = None
@@ -389,10 +389,10 @@ def client_for(actor: User, client_id: int | None) -> User:
     return client
 
 
-class BookIn(Schema):
+class BookIn(Input):
     coach: int
     session_type: int
-    start: AwareDatetime = Field(description="ISO 8601 with a UTC offset, e.g. 2026-12-02T10:00:00+01:00.")
+    start: Instant = Field(description="ISO 8601 with a UTC offset, e.g. 2026-12-02T10:00:00+01:00.")
     notes: str = Field("", max_length=2000, description="Notes to the coach.")
     client: int | None = Field(None, description="Book for someone else (a guardian or staff); default: you.")
     reminders: bool = True
@@ -416,7 +416,7 @@ def create_booking(request: HttpRequest, payload: BookIn) -> Status:
     return Status(201, fresh(actor, booking))
 
 
-class SeatIn(Schema):
+class SeatIn(Input):
     notes: str = Field("", max_length=2000)
     client: int | None = Field(None, description="Take the seat for someone else (a guardian or staff).")
     reminders: bool = True
@@ -441,10 +441,10 @@ def take_seat(request: HttpRequest, session_id: int, payload: SeatIn | None = No
     return Status(201, fresh(actor, booking))
 
 
-class BookingsQuery(Schema):
+class BookingsQuery(Input):
     status: BookingStatus | None = None
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/bookings", response=list[BookingOut], summary="Your bookings, as client or as coach")
@@ -467,28 +467,28 @@ def get_booking(request: HttpRequest, booking_id: str) -> dict:
     return booking_detail(selectors.get_booking_for(user, booking_id), zone_of(user))
 
 
-class ReasonIn(Schema):
+class ReasonIn(Input):
     reason: str = Field("", max_length=2000)
 
 
-class StartIn(Schema):
-    start: AwareDatetime = Field(description="ISO 8601 with a UTC offset.")
+class StartIn(Input):
+    start: Instant = Field(description="ISO 8601 with a UTC offset.")
 
 
-class NoteIn(Schema):
+class NoteIn(Input):
     note: str = Field("", max_length=2000)
 
 
-class SuggestIn(Schema):
-    alternatives: list[AwareDatetime] = Field(description="Up to 5 start times, ISO 8601 with a UTC offset.")
+class SuggestIn(Input):
+    alternatives: list[Instant] = Field(description="Up to 5 start times, ISO 8601 with a UTC offset.")
     note: str = Field("", max_length=2000)
 
 
-class QuestionIn(Schema):
+class QuestionIn(Input):
     question: str = Field(max_length=2000)
 
 
-class AnswerIn(Schema):
+class AnswerIn(Input):
     answer: str = Field(max_length=2000)
 
 

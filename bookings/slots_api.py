@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from accounts.selectors import coaches_visible_to
@@ -17,13 +18,14 @@ from availability import selectors
 from availability.api import viewer
 from bookings.models import SessionType
 from config.errors import DomainError
+from config.inputs import Day, Input, canonical_zone
 
 router = Router(tags=["availability"])
 
 
-class SlotsQuery(Schema):
-    start: dt.date = Field(description="First day (inclusive), YYYY-MM-DD, in `tz`.")
-    end: dt.date = Field(description="Last day (inclusive), YYYY-MM-DD, in `tz`.")
+class SlotsQuery(Input):
+    start: Day = Field(description="First day (inclusive), YYYY-MM-DD, in `tz`.")
+    end: Day = Field(description="Last day (inclusive), YYYY-MM-DD, in `tz`.")
     tz: str | None = Field(None, description="IANA zone for the days and the times; default: yours.")
     duration: int | None = Field(None, ge=5, le=8 * 60, description="Session length in minutes.")
     session_type: int | None = Field(None, description="A session type of this coach (decides the length).")
@@ -45,8 +47,13 @@ def coach_slots(request: HttpRequest, coach_id: int, query: Query[SlotsQuery]) -
     user = viewer(request)
     coach = get_object_or_404(coaches_visible_to(user), pk=coach_id)
     zone_name = query.tz or (user.timezone if user is not None else "UTC")
-    if not is_valid_timezone(zone_name):
-        raise DomainError(f"“{zone_name}” is not a known time zone.", code="invalid_timezone")
+    if not is_valid_timezone(zone_name) or (query.tz and canonical_zone(query.tz) is None):
+        raise DomainError(
+            _("“%(zone)s” is not a time zone we know. Use an IANA name such as Europe/Paris.") % {"zone": zone_name},
+            code="invalid_timezone",
+            field="tz",
+        )
+    zone_name = canonical_zone(zone_name) or zone_name
     if query.end < query.start:
         raise DomainError("end is before start.", code="invalid_range")
     days = (query.end - query.start).days + 1

@@ -49,6 +49,7 @@ from bookings import selectors, services
 from bookings.forms import BookingForm
 from bookings.models import Booking, BookingStatus, Session, SessionType
 from config.errors import DomainError
+from config.inputs import in_range_day, in_range_instant
 
 logger = logging.getLogger(__name__)
 
@@ -820,9 +821,10 @@ def _parse_date(value: str) -> dt.date | None:
     if len(value) != 10:  # only YYYY-MM-DD, not the other forms fromisoformat accepts
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         return None
+    return day if in_range_day(day) else None
 
 
 def _parse_month(value: str) -> dt.date | None:
@@ -839,7 +841,11 @@ def _parse_instant(value: str) -> dt.datetime | None:
         return None
     if parsed.tzinfo is None or parsed.utcoffset() is None:
         return None
-    return parsed.astimezone(dt.UTC)
+    try:
+        instant = parsed.astimezone(dt.UTC)
+    except OverflowError:  # the first or last hours of the calendar, in another zone
+        return None
+    return instant if in_range_instant(instant) else None
 
 
 def _instant_param(instant: dt.datetime) -> str:

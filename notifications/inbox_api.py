@@ -7,6 +7,7 @@ import datetime as dt
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from config.inputs import MAX_OFFSET, Input
 from notifications import services
 from notifications.models import Notification
 
@@ -29,9 +30,9 @@ class NotificationPage(Schema):
     results: list[NotificationOut]
 
 
-class PageQuery(Schema):
+class PageQuery(Input):
     limit: int = Field(20, ge=1, le=100)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 def notification_out(note: Notification) -> NotificationOut:

@@ -556,7 +556,7 @@ class TestProfilePage:
 
         assert response.status_code == 400
         assert list(response.context["form"].errors) == ["timezone"]
-        assert "“Mars/Olympus_Mons” is not a known time zone" in response.content.decode()
+        assert "“Mars/Olympus_Mons” is not a time zone we know" in response.content.decode()
         assert fresh(client_user).timezone == "Europe/Paris"
 
     def test_a_blank_name_is_a_field_error(self, as_role, client_user):

@@ -148,14 +148,21 @@ class TestSignup:
         assert response.status_code == 200
         form = response.context["form"]
         assert "timezone" in form.errors
-        assert "is not a known time zone" in response.content.decode()
+        assert "is not a time zone we know" in response.content.decode()
         assert not User.objects.filter(email="nina@example.com").exists()
         assert mail.outbox == []
 
-    def test_a_legacy_zone_name_from_a_browser_is_accepted(self, client):
-        sign_up(client, timezone="US/Eastern")
+    def test_a_legacy_zone_name_from_a_browser_is_stored_under_its_canonical_name(self, client):
+        sign_up(client, timezone="Asia/Calcutta")
 
-        assert User.objects.get(email="nina@example.com").timezone == "US/Eastern"
+        assert User.objects.get(email="nina@example.com").timezone == "Asia/Kolkata"
+
+    @pytest.mark.parametrize("zone", ["localtime", "Factory", "Etc/GMT+5"])
+    def test_a_zone_that_is_no_place_is_refused(self, client, zone):
+        response = sign_up(client, timezone=zone)
+
+        assert "timezone" in response.context["form"].errors
+        assert not User.objects.filter(email="nina@example.com").exists()
 
     def test_an_email_already_in_use_cannot_sign_up_again(self, client):
         ClientFactory(email="nina@example.com", name="First Nina")

@@ -32,6 +32,7 @@ from bookings.services.common import (
 )
 from bookings.services.ledger import _allocate, _free_resource
 from config.errors import DomainError, NotAllowed
+from config.inputs import LONG_TEXT, clean_text
 
 
 def book_slot(
@@ -50,6 +51,7 @@ def book_slot(
     actor = booked_by or client
     now = _now(now)
     start = _aware(start)
+    notes = clean_text(notes, LONG_TEXT, field="notes")
     if session_type.kind != SessionKind.ONE_ON_ONE:
         raise DomainError("Take a seat in one of this type's published sessions instead.", code="invalid")
     if not session_type.is_active:
@@ -136,7 +138,7 @@ def schedule_later(
         client=client,
         session_type=session_type,
         closed_at__isnull=True,
-        defaults={"booked_by": actor, "notes": notes.strip()},
+        defaults={"booked_by": actor, "notes": clean_text(notes, LONG_TEXT, field="notes")},
     )
     return plan
 

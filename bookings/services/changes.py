@@ -28,6 +28,7 @@ from bookings.services.common import (
 )
 from bookings.services.ledger import _allocate, _free_resource, _free_seat, _release
 from config.errors import DomainError
+from config.inputs import LONG_TEXT, clean_text
 
 
 def _set_cancelled(booking: Booking, *, actor: User | None, reason: str, now: dt.datetime, late: bool) -> None:
@@ -65,7 +66,7 @@ def cancel(*, booking: Booking, actor: User, reason: str = "", now: dt.datetime 
     manager = is_manager(actor, booking.session.coach)
     if not manager:
         _require_client_side(actor, booking)
-    reason = reason.strip()
+    reason = clean_text(reason, LONG_TEXT, field="reason")
     if manager and actor.pk != booking.client_id and not reason:
         raise DomainError("Tell the client why the session is cancelled.", code="reason_required")
     with transaction.atomic():

@@ -35,6 +35,7 @@ from bookings.services.common import (
 )
 from bookings.services.ledger import _allocate, _free_resource, _release
 from config.errors import DomainError, NotAllowed
+from config.inputs import LONG_TEXT, clean_text
 
 
 def publish_session(
@@ -127,7 +128,7 @@ def take_seat(
                 booked_by=actor,
                 reference=_new_reference_placeholder(),
                 status=BookingStatus.FIRM_BOOKED,
-                client_notes=notes.strip(),
+                client_notes=clean_text(notes, LONG_TEXT, field="notes"),
                 confirmed_at=now,
                 price=session_type.price,
                 currency=session_type.currency,
@@ -148,7 +149,7 @@ def cancel_session(*, session: Session, actor: User, reason: str, now: dt.dateti
     Locks the session's row, then the rows of its active bookings."""
     now = _now(now)
     _require_manager(actor, session)
-    reason = reason.strip()
+    reason = clean_text(reason, LONG_TEXT, field="reason")
     if not reason:
         raise DomainError("Give the attendees a reason.", code="reason_required")
     with transaction.atomic():

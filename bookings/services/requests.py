@@ -31,6 +31,7 @@ from bookings.services.common import (
 )
 from bookings.services.ledger import _free_seat
 from config.errors import DomainError
+from config.inputs import LONG_TEXT, clean_text
 
 
 def approve(*, booking: Booking, actor: User, note: str = "", now: dt.datetime | None = None) -> Booking:
@@ -69,7 +70,13 @@ def approve(*, booking: Booking, actor: User, note: str = "", now: dt.datetime |
             booking.expires_at = None
             booking.suggested_alternatives = []
             booking.save()
-            _record(booking, actor=actor, action="approved", from_status=BookingStatus.REQUESTED, note=note.strip())
+            _record(
+                booking,
+                actor=actor,
+                action="approved",
+                from_status=BookingStatus.REQUESTED,
+                note=clean_text(note, LONG_TEXT, field="note"),
+            )
     except IntegrityError as exc:
         raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken") from exc
     return booking
@@ -97,7 +104,7 @@ def decline(*, booking: Booking, actor: User, reason: str, now: dt.datetime | No
     Locks the booking's row."""
     now = _now(now)
     _require_manager(actor, booking)
-    reason = reason.strip()
+    reason = clean_text(reason, LONG_TEXT, field="reason")
     if not reason:
         raise DomainError("Tell the client why you are declining.", code="reason_required")
     with transaction.atomic():
@@ -146,7 +153,7 @@ def suggest_alternatives(
                     f"You already have something at {local:%a %d %b, %H:%M}.", code="slot_taken"
                 ) from None
         booking.suggested_alternatives = [value.isoformat() for value in times]
-        booking.coach_notes = note.strip() or booking.coach_notes
+        booking.coach_notes = clean_text(note, LONG_TEXT, field="note") or booking.coach_notes
         booking.expires_at = max(booking.expires_at or now, min(now + REQUEST_EXPIRY, times[0]))
         booking.save()
         _record(
@@ -154,7 +161,7 @@ def suggest_alternatives(
             actor=actor,
             action="alternatives_suggested",
             from_status=BookingStatus.REQUESTED,
-            note=note.strip(),
+            note=clean_text(note, LONG_TEXT, field="note"),
             alternatives=booking.suggested_alternatives,
         )
     return booking
@@ -187,7 +194,7 @@ def decline_alternatives(*, booking: Booking, actor: User, note: str = "", now: 
     with transaction.atomic():
         booking = _lock_booking(booking)
         _require_status(booking, BookingStatus.REQUESTED, message="This request has already been answered.")
-        reason = note.strip() or "The client declined the suggested times."
+        reason = clean_text(note, LONG_TEXT, field="note") or "The client declined the suggested times."
         _end_request(
             booking, actor=actor, status=BookingStatus.CANCELLED, action="alternatives_declined", reason=reason, now=now
         )
@@ -199,7 +206,7 @@ def request_information(*, booking: Booking, actor: User, question: str, now: dt
     Locks the booking's row."""
     now = _now(now)
     _require_manager(actor, booking)
-    question = question.strip()
+    question = clean_text(question, LONG_TEXT, field="question")
     if not question:
         raise DomainError("Write your question to the client.", code="invalid")
     with transaction.atomic():
@@ -220,7 +227,7 @@ def answer_information(*, booking: Booking, actor: User, answer: str, now: dt.da
     booking's row."""
     now = _now(now)
     _require_client_side(actor, booking)
-    answer = answer.strip()
+    answer = clean_text(answer, LONG_TEXT, field="answer")
     if not answer:
         raise DomainError("Write your answer.", code="invalid")
     with transaction.atomic():

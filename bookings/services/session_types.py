@@ -21,6 +21,7 @@ from accounts.models import User
 from bookings.models import SessionKind, SessionType, validate_reminder_minutes
 from bookings.services.common import _lock_users, is_manager
 from config.errors import DomainError, NotAllowed
+from config.inputs import LONG_TEXT, SHORT_TEXT, check_text, no_negative_zero
 
 # What a session type's writer may set (the coach is chosen when it is created, or by staff).
 SESSION_TYPE_FIELDS = (
@@ -130,7 +131,7 @@ def _price_and_currency(session_type: SessionType) -> None:
         raise _refuse("price", _("The price can't be negative."))
     if price > MAX_PRICE or price.as_tuple().exponent < -2:
         raise _refuse("price", _("Give the price with at most 2 decimals, up to %(max)s.") % {"max": MAX_PRICE})
-    session_type.price = price
+    session_type.price = no_negative_zero(price)
     currency = str(session_type.currency or "").strip().upper()
     if not CURRENCY.fullmatch(currency):
         raise _refuse("currency", _("Give the currency as a 3-letter ISO 4217 code, e.g. EUR."))
@@ -177,6 +178,9 @@ def check_session_type(session_type: SessionType, *, actor: User, before: Sessio
         session_type.title = session_type.title.strip()
         if not session_type.title:
             raise _refuse("title", _("Give the session type a title."))
+    for name, limit in (("title", SHORT_TEXT), ("description", LONG_TEXT), ("location", SHORT_TEXT)):
+        if isinstance(getattr(session_type, name), str):
+            check_text(getattr(session_type, name), limit, field=name)
     if session_type.kind not in SessionKind.values:
         raise _refuse("kind", _("Choose one-on-one, group session or workshop."))
     if before is not None and session_type.pk is not None:
