@@ -372,3 +372,30 @@ class PlannedSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: {self.session_type.title} (to schedule)"
+
+
+class IdempotencyRecord(models.Model):
+    """A claimed ``Idempotency-Key`` (API) or one-time form token (the wizard) of one user,
+    and the answer its first request got. ``status_code`` is empty while that request is
+    still running; the row is inserted before the work starts (the unique constraint
+    decides between two requests with the same key) and completed after it. Kept 24 hours
+    (``bookings.idempotency.RETENTION``), then pruned."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
+    method = models.CharField(max_length=8)
+    path = models.CharField(max_length=255)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_one_per_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} · {self.key} ({self.status_code or 'in progress'})"

@@ -1,8 +1,8 @@
-"""Background work on the django-q2 cluster (schedules created by migrations 0005 and 0008)."""
+"""Background work on the django-q2 cluster (schedules created by migrations 0005, 0008 and 0011)."""
 
 from __future__ import annotations
 
-from bookings import services
+from bookings import idempotency, services
 
 
 def expire_requests() -> int:
@@ -20,3 +20,8 @@ def relay_events() -> int:
     from bookings import relay
 
     return relay.run()
+
+
+def prune_idempotency_records() -> int:
+    """Every hour: idempotency keys and form tokens older than 24 hours are deleted."""
+    return idempotency.prune()

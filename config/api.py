@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from accounts.services import authenticate_token
+from bookings import idempotency
 from config.errors import DomainError
 
 
@@ -119,3 +120,6 @@ api.add_router("/", "bookings.slots_api.router")
 api.add_router("/", "bookings.api.router")
 api.add_router("/", "notifications.inbox_api.router")
 api.add_router("/", "notifications.calendar_api.router")
+
+# Every unsafe operation accepts an Idempotency-Key (bookings/idempotency.py says why all of them).
+idempotency.install(api)
