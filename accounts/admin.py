@@ -1,11 +1,63 @@
+from collections import defaultdict
+from typing import Any
+
+from allauth.account.admin import EmailAddressAdmin as AllauthEmailAddressAdmin
+from allauth.account.models import EmailAddress
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Field, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts import services
-from accounts.models import ApiToken, CoachProfile, Connection, ConnectionStatus, GuardianLink, User
+from accounts.models import ApiToken, CoachProfile, Connection, ConnectionStatus, GuardianLink, Role, User
+from accounts.permissions import (
+    access_change_refusal,
+    accounts_changeable_by,
+    may_change_account,
+    roles_given_by,
+)
 from config.errors import DomainError
+
+
+def refusals_by_reason(actor: User, people: QuerySet[User], *, role: str | None = None) -> dict[str, list[User]]:
+    """The people of ``people`` that ``actor`` may not change the role or access of (to
+    ``role``), grouped by the reason; an empty dict when every one may be changed."""
+    refused: dict[str, list[User]] = defaultdict(list)
+    for person in people:
+        reason = access_change_refusal(actor, person, role=role)
+        if reason is not None:
+            refused[reason].append(person)
+    return dict(refused)
+
+
+def report_skipped(model_admin: admin.ModelAdmin, request: HttpRequest, refused: dict[str, list[Any]]) -> None:
+    for reason, skipped in refused.items():
+        model_admin.message_user(
+            request,
+            _("Skipped %(people)s: %(reason)s") % {"people": ", ".join(str(p) for p in skipped), "reason": reason},
+            messages.ERROR,
+        )
+
+
+class AccessRuleFormMixin:
+    """Refuses, on the admin's user forms, a role or active-flag change that the rule in
+    ``accounts.permissions`` does not allow ``actor`` (set by ``UserAdmin.get_form``)."""
+
+    actor: User
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()  # type: ignore[misc]
+        changed = set(self.changed_data) & {"role", "is_active"}  # type: ignore[attr-defined]
+        if changed or self.instance.pk is None:  # type: ignore[attr-defined]
+            role = data.get("role") if "role" in changed or self.instance.pk is None else None  # type: ignore[attr-defined]
+            reason = access_change_refusal(self.actor, self.instance, role=role)  # type: ignore[attr-defined]
+            if reason is not None:
+                raise forms.ValidationError(reason, code="access_change_refused")
+        return data
 
 
 class CoachProfileInline(admin.StackedInline):
@@ -46,7 +98,7 @@ class UserAdmin(BaseUserAdmin):
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "name", "role", "timezone", "password1", "password2"]}),
     ]
-    actions = ["make_client", "make_coach", "make_staff"]
+    actions = ["make_client", "make_coach", "make_staff", "delete_selected"]
 
     def get_inlines(self, request: HttpRequest, obj: User | None) -> list:
         return [CoachProfileInline] if obj is not None and obj.is_coach else []
@@ -56,13 +108,33 @@ class UserAdmin(BaseUserAdmin):
         if not request.user.is_superuser:
             # Back-office staff manage people, not who is an admin or what a group may do.
             fields += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        if obj is not None and access_change_refusal(request.user, obj) is not None:
+            fields += [name for name in ("role", "is_active", "is_staff", "is_superuser") if name not in fields]
         return fields
 
+    def get_form(self, request: HttpRequest, obj: User | None = None, change: bool = False, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form = type(form.__name__, (AccessRuleFormMixin, form), {"actor": request.user})
+        role_field = form.base_fields.get("role")
+        if role_field is not None:
+            allowed = roles_given_by(request.user)
+            role_field.choices = [(value, label) for value, label in Role.choices if value in allowed]
+        return form
+
     def has_change_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
-        # Only an admin may change an admin (their email, password or anything else).
-        if obj is not None and obj.is_superuser and not request.user.is_superuser:
+        # Only an admin may change an admin or a staff member (their email, password or
+        # anything else): staff see their accounts read-only.
+        if obj is not None and not may_change_account(request.user, obj):
             return False
         return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        if obj is not None and access_change_refusal(request.user, obj) is not None:
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_grant_staff_permission(self, request: HttpRequest) -> bool:
+        return Role.STAFF in roles_given_by(request.user)
 
     def save_related(self, request: HttpRequest, form, formsets, change: bool) -> None:
         # After the form's many-to-many save, which would otherwise reset the groups that
@@ -72,21 +144,44 @@ class UserAdmin(BaseUserAdmin):
             services.set_role(user=form.instance, role=form.instance.role)
 
     def _set_role(self, request: HttpRequest, queryset: QuerySet[User], role: str) -> None:
+        refused = refusals_by_reason(request.user, queryset, role=role)
+        report_skipped(self, request, refused)
+        skipped = {person.pk for people in refused.values() for person in people}
+        changed = 0
         for user in queryset:
-            services.set_role(user=user, role=role)
-        self.message_user(request, f"{queryset.count()} account(s) are now {role}.", messages.SUCCESS)
+            if user.pk not in skipped:
+                services.set_role(user=user, role=role)
+                changed += 1
+        if changed:
+            self.message_user(
+                request,
+                _("%(count)d account(s) are now %(role)s.") % {"count": changed, "role": role},
+                messages.SUCCESS,
+            )
 
-    @admin.action(description="Make the selected accounts clients", permissions=["change"])
+    @admin.action(description=gettext_lazy("Make the selected accounts clients"), permissions=["change"])
     def make_client(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        self._set_role(request, queryset, "client")
+        self._set_role(request, queryset, Role.CLIENT)
 
-    @admin.action(description="Make the selected accounts coaches", permissions=["change"])
+    @admin.action(description=gettext_lazy("Make the selected accounts coaches"), permissions=["change"])
     def make_coach(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        self._set_role(request, queryset, "coach")
+        self._set_role(request, queryset, Role.COACH)
 
-    @admin.action(description="Make the selected accounts staff", permissions=["change"])
+    @admin.action(description=gettext_lazy("Make the selected accounts staff"), permissions=["grant_staff"])
     def make_staff(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
-        self._set_role(request, queryset, "staff")
+        self._set_role(request, queryset, Role.STAFF)
+
+    @admin.action(description=gettext_lazy("Delete selected %(verbose_name_plural)s"), permissions=["delete"])
+    def delete_selected(self, request: HttpRequest, queryset: QuerySet[User]) -> HttpResponse | None:
+        """Django's delete action, on the selected people the rule lets ``request.user``
+        delete; the others are named and skipped."""
+        refused = refusals_by_reason(request.user, queryset)
+        report_skipped(self, request, refused)
+        skipped = [person.pk for people in refused.values() for person in people]
+        allowed = queryset.exclude(pk__in=skipped)
+        if not allowed.exists():
+            return None
+        return django_delete_selected(self, request, allowed)
 
 
 @admin.register(CoachProfile)
@@ -105,6 +200,17 @@ class CoachProfileAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "user__name", "headline"]
     list_select_related = ["user"]
     autocomplete_fields = ["user"]
+
+    def formfield_for_foreignkey(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user":
+            # A coach profile belongs to a coach (set_role makes it); never to staff or an admin.
+            kwargs["queryset"] = accounts_changeable_by(request.user).filter(role=Role.COACH)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: CoachProfile | None = None) -> bool:
+        if obj is not None and not may_change_account(request.user, obj.user):
+            return False
+        return super().has_change_permission(request, obj)
 
 
 @admin.register(Connection)
@@ -144,6 +250,13 @@ class GuardianLinkAdmin(admin.ModelAdmin):
     list_select_related = ["guardian", "dependent"]
     autocomplete_fields = ["guardian", "dependent"]
 
+    def formfield_for_foreignkey(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "dependent":
+            # A guardian may book for their dependent: only a client the editor may manage
+            # can be one (as services.link_dependent requires), never staff or an admin.
+            kwargs["queryset"] = accounts_changeable_by(request.user).filter(role=Role.CLIENT)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
@@ -162,3 +275,37 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             services.revoke_api_token(token=token, actor=token.user)
         self.message_user(request, f"{queryset.count()} token(s) revoked.", messages.SUCCESS)
+
+
+# allauth's admin of email addresses, with the same rule as the people's: an address is
+# the way into its account (a password reset goes to it), so staff may not add, change,
+# verify or delete one of another staff member's or an admin's.
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(AllauthEmailAddressAdmin):
+    def formfield_for_foreignkey(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "user":
+            kwargs["queryset"] = accounts_changeable_by(request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_change_permission(self, request: HttpRequest, obj: EmailAddress | None = None) -> bool:
+        if obj is not None and not may_change_account(request.user, obj.user):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: EmailAddress | None = None) -> bool:
+        if obj is not None and not may_change_account(request.user, obj.user):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def make_verified(self, request: HttpRequest, queryset: QuerySet[EmailAddress]) -> None:
+        refused = [
+            address for address in queryset.select_related("user") if not may_change_account(request.user, address.user)
+        ]
+        if refused:
+            report_skipped(self, request, {_("Only an admin can change the addresses of staff and admins."): refused})
+        super().make_verified(request, queryset.exclude(pk__in=[address.pk for address in refused]))
+
+    make_verified.short_description = AllauthEmailAddressAdmin.make_verified.short_description  # type: ignore[attr-defined]

@@ -1,13 +1,31 @@
-"""The back-office ``Staff`` group and what it may do in the admin.
+"""The back-office ``Staff`` group, what it may do in the admin, and who may change whose
+role and access.
 
 Staff manage people and the calendar, never the admin's own settings (groups,
 permissions, superuser flags). Later migrations call ``sync_staff_group`` again once
 their models exist, so the group always covers every model listed here.
+
+The rule for roles and access (every admin path asks the functions at the end of this
+module, and only them):
+
+- an admin (superuser) changes anyone's account, role and active flag but their own;
+- staff change clients and coaches: their details, their role between client and coach,
+  and whether they are active;
+- only an admin gives or takes away back-office access: staff cannot make anyone staff,
+  and cannot change another staff member's or an admin's account at all (they may view it);
+- nobody changes their own role, active flag or back-office flags (a second admin must).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from accounts.models import User
 
 STAFF_GROUP_NAME = "Staff"
 
@@ -75,3 +93,57 @@ def sync_staff_group(apps: Any, schema_editor: Any = None) -> None:
                 )
             )
     group.permissions.set(wanted)
+
+
+# --- who may change whose account, role and access ----------------------------------------
+
+# accounts.models is imported inside the functions: the migrations import this module.
+
+REFUSED_OWN_ACCESS = _("Nobody changes their own role or access; another admin must.")
+REFUSED_PRIVILEGED = _("Only an admin can change the account, role or access of staff and admins.")
+REFUSED_GIVE_STAFF = _("Only an admin can give someone the staff role.")
+
+
+def has_back_office_access(user: User) -> bool:
+    """Staff role, Django's ``is_staff`` flag or superuser: someone the back office lets in."""
+    from accounts.models import Role
+
+    return bool(user.is_superuser or user.is_staff or user.role == Role.STAFF)
+
+
+def may_change_account(actor: User, target: User) -> bool:
+    """Whether ``actor`` may change ``target``'s account in the back office at all (details,
+    email addresses, password). Their own account, yes; roles and access are asked separately."""
+    return bool(actor.is_superuser or actor.pk == target.pk or not has_back_office_access(target))
+
+
+def roles_given_by(actor: User) -> tuple[str, ...]:
+    """The roles ``actor`` may give someone."""
+    from accounts.models import Role
+
+    return tuple(Role.values) if actor.is_superuser else (Role.CLIENT, Role.COACH)
+
+
+def access_change_refusal(actor: User, target: User, *, role: str | None = None) -> str | None:
+    """Why ``actor`` may not change ``target``'s role or active flag (to ``role``, when given),
+    or None when they may. ``target`` may be a new, unsaved account."""
+    if target.pk is not None and actor.pk == target.pk:
+        return str(REFUSED_OWN_ACCESS)
+    if not may_change_account(actor, target):
+        return str(REFUSED_PRIVILEGED)
+    if role is not None and role not in roles_given_by(actor):
+        return str(REFUSED_GIVE_STAFF)
+    return None
+
+
+def accounts_changeable_by(actor: User) -> QuerySet[User]:
+    """The accounts ``actor`` may change (``may_change_account`` as a query), for the admin's
+    choices of a person (whose email address, whose coach profile)."""
+    from django.db.models import Q
+
+    from accounts.models import Role, User
+
+    if actor.is_superuser:
+        return User.objects.all()
+    without_access = Q(is_superuser=False, is_staff=False) & ~Q(role=Role.STAFF)
+    return User.objects.filter(Q(pk=actor.pk) | without_access)
