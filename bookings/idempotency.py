@@ -320,6 +320,11 @@ class FormSubmission:
     still_running: bool = False
     _finished: bool = field(default=False, repr=False)
 
+    @property
+    def repeated(self) -> bool:
+        """An earlier submit of the same form made (or is making) the booking."""
+        return bool(self.earlier_reference) or self.still_running
+
     def done(self, reference: str) -> None:
         if self.record is not None and not self._finished:
             complete(self.record, status_code=303, body=reference, content_type="text/plain")

@@ -37,6 +37,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
@@ -45,7 +46,7 @@ from accounts.selectors import coaches_visible_to, dependents_of, is_connected
 from availability.rules import rules_for
 from availability.selectors import MAX_RANGE_DAYS, free_slots
 from availability.slots import Slot
-from bookings import selectors, services
+from bookings import idempotency, selectors, services
 from bookings.forms import BookingForm
 from bookings.models import Booking, BookingStatus, Session, SessionType
 from config.errors import DomainError
@@ -57,6 +58,9 @@ SLOT_UNAVAILABLE = services.MSG_SLOT_TAKEN  # "This time is no longer available.
 CLIENT_CONFLICT = services.MSG_CLIENT_CONFLICT  # "You have another session at this time."
 BOOKING_FAILED = services.MSG_FAILED  # "Unable to book. Please try again."
 SESSION_FULL = "This session is full."
+ALREADY_BOOKED = _lazy("This booking was already made.")
+ALREADY_MOVED = _lazy("This booking was already moved.")
+STILL_BOOKING = _lazy("Your booking is still being made: it appears on your dashboard in a moment.")
 NOT_A_CLIENT = (
     "Sessions are booked from a client account. As a coach or staff member you can look "
     "around here, but not book a session for yourself."
@@ -471,6 +475,11 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     elif not may_book:
         error, status = NOT_A_CLIENT, 403
     elif form.is_valid():
+        submission = idempotency.claim_form_submission(
+            request=request, scope=f"{request.path}?start={_instant_param(start)}"
+        )
+        if submission.repeated:
+            return _submitted_before(request, submission, "booking_done", ALREADY_BOOKED)
         try:
             booking = services.book_slot(
                 client=form.client(),
@@ -488,7 +497,10 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             logger.exception("Booking failed: type %s, start %s, by user %s", session_type.pk, start, user.pk)
             error = BOOKING_FAILED
         else:
+            submission.done(booking.reference)
             return redirect_303("booking_done", booking.reference)
+        finally:
+            submission.release()  # nothing booked: the form may be sent again
     else:
         status = 400
 
@@ -510,6 +522,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             "error": error,
             "may_book": may_book,
             "not_a_client": NOT_A_CLIENT,
+            "submit_token": idempotency.new_form_token(),
             "back_url": back_url,
             "steps": _steps(
                 ONE_ON_ONE_STEPS,
@@ -529,6 +542,18 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
 def redirect_303(to: str, *args: object) -> HttpResponseRedirect:
     """After a POST that changed something: "see other", so a refresh doesn't repeat it."""
     return HttpResponseRedirect(reverse(to, args=args), status=303)
+
+
+def _submitted_before(
+    request: HttpRequest, submission: idempotency.FormSubmission, to: str, already: str
+) -> HttpResponseRedirect:
+    """A confirm form sent again (a double click, back and submit, a retry after a lost
+    answer): the booking the first submit made, never a second one or "slot taken"."""
+    if submission.still_running:
+        messages.info(request, STILL_BOOKING)
+        return redirect_303("dashboard")
+    messages.info(request, already)
+    return redirect_303(to, submission.earlier_reference)
 
 
 def _bookable_session(request: HttpRequest, session_id: int) -> Session:
@@ -557,6 +582,9 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
         if not may_book:
             error, status = NOT_A_CLIENT, 403
         elif form.is_valid():
+            submission = idempotency.claim_form_submission(request=request, scope=request.path)
+            if submission.repeated:
+                return _submitted_before(request, submission, "booking_done", ALREADY_BOOKED)
             try:
                 booking = services.take_seat(
                     client=form.client(),
@@ -573,7 +601,10 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
                 logger.exception("Seat booking failed: session %s, by user %s", session.pk, user.pk)
                 error = BOOKING_FAILED
             else:
+                submission.done(booking.reference)
                 return redirect_303("booking_done", booking.reference)
+            finally:
+                submission.release()
         else:
             status = 400
     return render(
@@ -588,6 +619,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
             "error": error,
             "may_book": may_book,
             "not_a_client": NOT_A_CLIENT,
+            "submit_token": idempotency.new_form_token(),
             "back_url": list_url,
             "steps": _steps(
                 GROUP_STEPS,
@@ -730,6 +762,11 @@ def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
         if start != session.start and not _free_at(coach, session_type, start, zone, moving=booking):
             return _back_to_times(base, start, raw, zone)
     else:
+        submission = idempotency.claim_form_submission(
+            request=request, scope=f"{request.path}?start={_instant_param(start)}"
+        )
+        if submission.repeated:
+            return _submitted_before(request, submission, "booking_detail", ALREADY_MOVED)
         try:
             moved = services.reschedule(booking=booking, actor=request.user, start=start)
         except DomainError as exc:
@@ -740,6 +777,7 @@ def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
             logger.exception("Reschedule failed: booking %s, start %s, by user %s", booking.pk, start, request.user.pk)
             error = "Unable to move the booking. Please try again."
         else:
+            submission.done(moved.reference)
             when = timezone.localtime(moved.session.start, zone)
             text = f"{when:%A} {when.day} {when:%B} at {when:%H:%M} ({zone.key})"
             if moved.status == BookingStatus.REQUESTED:
@@ -747,6 +785,8 @@ def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
             else:
                 messages.success(request, f"Moved to {text}.")
             return redirect_303("booking_detail", moved.reference)
+        finally:
+            submission.release()
     rules = rules_for(coach.coach_profile, session_type)
     manager = services.is_manager(request.user, coach)
     firm = manager or rules.is_firm(start=start, now=timezone.now(), connected=is_connected(booking.client, coach))
@@ -764,6 +804,7 @@ def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
             "firm": firm,
             "error": error,
             "back_url": back_url,
+            "submit_token": idempotency.new_form_token(),
             "steps": _steps(RESCHEDULE_STEPS, "confirm", {"day": base, "time": back_url}),
         },
         status=status,
