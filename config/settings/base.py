@@ -126,10 +126,24 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Booking] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env_choice("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http", ("http", "https"))
+# Sign-in throttling (accounts/adapter.py): a browser that has signed in to the account
+# before is limited only on its own; any other attempt per address, per address and
+# account, then per account over all such devices, a ceiling only guessing from many
+# places reaches. No one can lock the owner out of a device they have used before.
+ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+# The reset signs the person in, which makes that browser a known device.
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = True
+LOGIN_KNOWN_DEVICE_DAYS = env_int("LOGIN_KNOWN_DEVICE_DAYS", 365, minimum=1)
 ACCOUNT_RATE_LIMITS = {
-    # Per account 5 failures in 5 minutes; per address much looser, so one person's typos
-    # don't lock out a whole office behind one IP.
-    "login_failed": "30/m/ip,5/5m/key",
+    # Replaced by the buckets below: its per-account count let anyone lock the owner out.
+    "login_failed": "",
+    # allauth's limit of every sign-in POST per address would stop a known device too,
+    # behind the same address as a guesser; failures are what the buckets below count.
+    "login": "",
+    "login_failed_known_device": "10/5m/key",
+    "login_failed_address": "30/m/ip",
+    "login_failed_address_account": "5/5m/key,20/h/key",
+    "login_failed_account": "100/h/key",
     "signup": "20/h/ip",
     "confirm_email": "1/3m/key",
     "reset_password": "20/m/ip,5/m/key",
