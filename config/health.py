@@ -1,4 +1,11 @@
-"""GET /health/ — is the database up, the cache answering, the worker alive?"""
+"""GET /health/ — is the database up, the cache answering, the worker alive?
+
+Everyone gets the liveness answer: ``{"status": "ok"}`` (200), or ``{"status": "error"}``
+(503) when the database is unreachable. The details — each check, the worker clusters'
+hosts and ids, timings — go only to signed-in staff and to a monitor that sends
+``Authorization: Bearer <HEALTH_TOKEN>``. The token is accepted in that header only, never
+in the query string, which access logs and proxies keep; a wrong token is a 401.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +14,13 @@ import time
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -76,9 +86,40 @@ def check_worker() -> dict[str, Any]:
     }
 
 
+def bearer_token(request: HttpRequest) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header; None without one."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def valid_health_token(token: str) -> bool:
+    expected = settings.HEALTH_TOKEN
+    # Compared in constant time, so the answer's timing doesn't reveal how much matched.
+    return bool(expected) and constant_time_compare(token, expected)
+
+
 @never_cache
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
+    token = bearer_token(request)
+    if token is not None and not valid_health_token(token):
+        response = JsonResponse(
+            {"error": {"code": "unauthenticated", "message": gettext("This health token is not valid.")}},
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="health"'
+        return response
+    if token is not None or request.user.is_staff:
+        return health_details()
+    database = check_database()
+    if database["status"] == "ok":
+        return JsonResponse({"status": "ok"})
+    return JsonResponse({"status": "error"}, status=503)
+
+
+def health_details() -> JsonResponse:
     database = check_database()
     cache_check = check_cache()
     worker = check_worker() if database["status"] == "ok" else {"status": "unknown"}

@@ -4,7 +4,7 @@ from django.urls import include, path, re_path
 from accounts import views as account_views
 from config.api import api
 from config.health import health
-from config.views import admin_login, api_not_found
+from config.views import admin_login, api_not_found, favicon
 
 admin.site.site_header = "Booking back office"
 admin.site.site_title = "Booking admin"
@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
     path("health/", health, name="health"),
+    path("favicon.ico", favicon),
     path("admin/", admin.site.urls),
 ]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 
@@ -52,3 +53,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
         return _json_error(500, "server_error", "Something went wrong on our side. Please try again.")
     return render(request, "errors/500.html", status=500)
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon (the back office's)."""
+    return redirect(static("img/favicon.svg"))

@@ -9,11 +9,14 @@
 
 from __future__ import annotations
 
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import Truncator
@@ -98,6 +101,9 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             initial.update(builtin_wording(kind, channel))
         return initial
 
+    # The email preview is a srcdoc frame, which lives under this page's
+    # Content-Security-Policy; emails carry their styles in style attributes.
+    @method_decorator(csp_update({"style-src-attr": [UNSAFE_INLINE]}))
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
         kind, channel = self._kind_and_channel(form, obj)

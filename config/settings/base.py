@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
 from config.env import (
     database_from_url,
     email_from_url,
@@ -34,6 +37,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "django_q",
+    "csp",
+    # Serves the API docs' Swagger UI from static files instead of a CDN.
+    "ninja",
     "accounts",
     "availability",
     "bookings",
@@ -44,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.security_headers.PermissionsPolicyMiddleware",
     "config.middleware.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -245,6 +253,61 @@ BOOKING_DEFAULTS = {
     "slot_step_minutes": 30,
     "cancellation_notice_hours": 24,
 }
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and connections from this
+# site only — no inline script or style, no eval, no plugins — and no framing by other
+# sites. Images may also be data: URIs (the API docs' icons). CSP_REPORT_ONLY=true sends
+# the same policy as Content-Security-Policy-Report-Only, to try it on a live site first;
+# CSP_REPORT_URI is where browsers then send what it would have blocked.
+_CSP_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "report-uri": env_list("CSP_REPORT_URI") or None,
+    }
+}
+if env_bool("CSP_REPORT_ONLY", False):
+    CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP_POLICY
+else:
+    CONTENT_SECURITY_POLICY = _CSP_POLICY
+# Browser features the site never uses, refused to every page and anything it embeds.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+SECURE_REFERRER_POLICY = "same-origin"
+# GET /health/ gives its details (checks, hosts, timings) to signed-in staff and to a
+# monitor sending "Authorization: Bearer <HEALTH_TOKEN>"; empty: staff only.
+HEALTH_TOKEN = env_str("HEALTH_TOKEN", "")
+if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
+    raise ImproperlyConfigured("HEALTH_TOKEN must be at least 32 characters (e.g. `openssl rand -hex 32`).")
 
 LOGGING = {
     "version": 1,
