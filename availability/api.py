@@ -15,7 +15,7 @@ from accounts.services import COACH_SETTING_FIELDS, authenticate_token
 from availability import services
 from availability.models import AvailabilityWindow, DateOverride
 from config.errors import DomainError, NotAllowed
-from config.inputs import LONG_TEXT, Day, Input, LocalTime
+from config.inputs import LONG_TEXT, Day, Input, LocalTime, optional
 
 router = Router(tags=["availability"])
 
@@ -162,20 +162,22 @@ class CoachSettingsOut(Schema):
 
 
 class CoachSettingsPatch(Input):
-    allow_firm_booking: bool | None = None
-    firm_booking_threshold_hours: int | None = Field(None, ge=0)
-    require_approval_unconnected: bool | None = None
-    calendar_visibility: str | None = None
-    minimum_notice_hours: int | None = Field(None, ge=0)
-    booking_window_days: int | None = Field(None, ge=1)
-    slot_step_minutes: int | None = Field(None, ge=5)
-    buffer_before_minutes: int | None = Field(None, ge=0)
-    buffer_after_minutes: int | None = Field(None, ge=0)
-    max_sessions_per_day: int | None = Field(None, ge=1)
-    max_sessions_per_week: int | None = Field(None, ge=1)
-    cancellation_notice_hours: int | None = Field(None, ge=0)
-    headline: str | None = Field(None, max_length=120)
-    bio: str | None = Field(None, max_length=LONG_TEXT)
+    """Only the settings sent change; none can be null."""
+
+    allow_firm_booking: bool = optional()
+    firm_booking_threshold_hours: int = optional(ge=0)
+    require_approval_unconnected: bool = optional()
+    calendar_visibility: str = optional()
+    minimum_notice_hours: int = optional(ge=0)
+    booking_window_days: int = optional(ge=1)
+    slot_step_minutes: int = optional(ge=5)
+    buffer_before_minutes: int = optional(ge=0)
+    buffer_after_minutes: int = optional(ge=0)
+    max_sessions_per_day: int = optional(ge=1)
+    max_sessions_per_week: int = optional(ge=1)
+    cancellation_notice_hours: int = optional(ge=0)
+    headline: str = optional(max_length=120)
+    bio: str = optional(max_length=LONG_TEXT)
 
 
 def settings_of(profile: CoachProfile) -> CoachSettingsOut:
@@ -191,7 +193,5 @@ def get_coach_settings(request: HttpRequest) -> CoachSettingsOut:
 def patch_coach_settings(request: HttpRequest, payload: CoachSettingsPatch) -> CoachSettingsOut:
     coach = require_coach(request)
     changes = payload.dict(exclude_unset=True)
-    if any(value is None for value in changes.values()):
-        raise DomainError("Settings cannot be null; leave a setting out to keep it.", code="invalid")
     profile = account_services.update_coach_settings(profile=coach.coach_profile, actor=coach, **changes)
     return settings_of(profile)

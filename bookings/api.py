@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
+from pydantic import ConfigDict
 
 from accounts.access import can_book_for
 from accounts.models import Role, User
@@ -28,7 +29,7 @@ from availability.api import viewer
 from bookings import selectors, services
 from bookings.models import Booking, BookingStatus, Session, SessionKind, SessionType
 from config.errors import DomainError, NotAllowed
-from config.inputs import LONG_TEXT, MAX_OFFSET, Input, Instant
+from config.inputs import LONG_TEXT, MAX_OFFSET, Input, Instant, NotBlank, optional, schema_requires
 
 router = Router(tags=["bookings"])
 
@@ -99,7 +100,7 @@ def session_type_out(st: SessionType) -> SessionTypeOut:
 
 
 class SessionTypeIn(Input):
-    title: str = Field(min_length=1, max_length=120)
+    title: NotBlank = Field(max_length=120)
     description: str = Field("", max_length=LONG_TEXT)
     kind: Kind = "one_on_one"
     duration_minutes: int = Field(60, ge=5, le=24 * 60)
@@ -124,26 +125,26 @@ class SessionTypeIn(Input):
 
 
 class SessionTypePatch(Input):
-    title: str | None = Field(None, min_length=1, max_length=120)
-    description: str | None = Field(None, max_length=LONG_TEXT)
-    kind: Kind | None = None
-    duration_minutes: int | None = Field(None, ge=5, le=24 * 60)
-    capacity: int | None = Field(None, ge=1)
-    price: Decimal | None = Field(None, ge=0, max_digits=9, decimal_places=2)
-    currency: str | None = Field(None, pattern=r"^[A-Za-z]{3}$")
-    modality: ModalityValue | None = None
-    location: str | None = Field(None, max_length=200)
-    meeting_link: str | None = Field(None, max_length=200)
-    resource_kind: ResourceKind | None = None
-    approval: ApprovalValue | None = None
+    title: NotBlank = optional(max_length=120)
+    description: str = optional(max_length=LONG_TEXT)
+    kind: Kind = optional()
+    duration_minutes: int = optional(ge=5, le=24 * 60)
+    capacity: int | None = Field(None, ge=1, description="null: 1 for a one-on-one type.")
+    price: Decimal = optional(ge=0, max_digits=9, decimal_places=2)
+    currency: str = optional(pattern=r"^[A-Za-z]{3}$")
+    modality: ModalityValue = optional()
+    location: str = optional(max_length=200)
+    meeting_link: str = optional(max_length=200)
+    resource_kind: ResourceKind = optional()
+    approval: ApprovalValue = optional()
     buffer_before_minutes: int | None = Field(None, ge=0, le=24 * 60)
     buffer_after_minutes: int | None = Field(None, ge=0, le=24 * 60)
     minimum_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
     booking_window_days: int | None = Field(None, ge=1, le=365)
     cancellation_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
-    allow_late_cancellation: bool | None = None
+    allow_late_cancellation: bool = optional()
     reminder_minutes: list[int] | None = None
-    is_active: bool | None = None
+    is_active: bool = optional()
 
 
 @router.get("/session-types", response=list[SessionTypeOut], auth=None, summary="A coach's session types")
@@ -260,7 +261,9 @@ def list_sessions(request: HttpRequest, query: Query[SessionsQuery]) -> list[Ses
     else:
         sessions = sessions.filter(coach__in=visible.values("pk"))
     if query.session_type is not None:
-        sessions = sessions.filter(session_type_id=query.session_type)
+        # Through the type's own id, which the database compares safely with any integer
+        # (an id beyond its range matches nothing instead of overflowing).
+        sessions = sessions.filter(session_type__in=SessionType.objects.filter(pk=query.session_type).values("pk"))
     zone = zone_of(user)
     return [session_out(session, zone) for session in sessions[:200]]
 
@@ -471,6 +474,13 @@ class ReasonIn(Input):
     reason: str = Field("", max_length=2000)
 
 
+class DeclineIn(Input):
+    # Required (the schema says so); a missing one is refused by the service, as ``reason_required``.
+    model_config = ConfigDict(json_schema_extra=schema_requires("reason"))
+
+    reason: NotBlank = Field("", max_length=2000, description="Why, for the client.")
+
+
 class StartIn(Input):
     start: Instant = Field(description="ISO 8601 with a UTC offset.")
 
@@ -485,11 +495,11 @@ class SuggestIn(Input):
 
 
 class QuestionIn(Input):
-    question: str = Field(max_length=2000)
+    question: NotBlank = Field(max_length=2000)
 
 
 class AnswerIn(Input):
-    answer: str = Field(max_length=2000)
+    answer: NotBlank = Field(max_length=2000)
 
 
 @router.post("/bookings/{booking_id}/cancel", response=BookingDetailOut, by_alias=True, summary="Cancel a booking")
@@ -521,7 +531,7 @@ def approve_booking(request: HttpRequest, booking_id: str, payload: NoteIn | Non
 @router.post(
     "/bookings/{booking_id}/decline", response=BookingDetailOut, by_alias=True, summary="Decline a request (coach)"
 )
-def decline_booking(request: HttpRequest, booking_id: str, payload: ReasonIn) -> dict:
+def decline_booking(request: HttpRequest, booking_id: str, payload: DeclineIn) -> dict:
     user = request.auth
     booking = selectors.get_booking_for(user, booking_id)
     booking = services.decline(booking=booking, actor=user, reason=payload.reason)

@@ -1,16 +1,19 @@
 """The JSON API at /api/v1/: session-cookie or bearer-token auth, one error shape.
 
-Every error is ``{"error": {"code": "...", "message": "..."}}`` with a 4xx status.
+Every error is ``{"error": {"code": "...", "message": "...", "fields": [...]}}`` with a 4xx
+status (``ErrorOut``; ``fields`` only when the refusal is about named inputs). The OpenAPI
+schema documents, per operation, the error statuses it can answer (``BookingAPI``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI
+from ninja import Field, NinjaAPI, Schema
+from ninja.constants import NOT_SET
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
@@ -38,7 +41,194 @@ class TokenAuth(HttpBearer):
         return user
 
 
-api = NinjaAPI(
+# Every ``code`` an error can carry (a test scans the sources to keep this complete).
+ERROR_CODES: tuple[str, ...] = (
+    "access_change_refused",
+    "already_answered",
+    "already_connected",
+    "already_linked",
+    "already_requested",
+    "bad_request",
+    "bad_weekday",
+    "beyond_window",
+    "client_conflict",
+    "coach_required",
+    "date_in_past",
+    "dependent_not_client",
+    "dependent_not_found",
+    "duplicate_override",
+    "duration_required",
+    "error",
+    "forbidden",
+    "full",
+    "guardian_self",
+    "idempotency_in_progress",
+    "idempotency_key_reused",
+    "invalid",
+    "invalid_idempotency_key",
+    "invalid_phone",
+    "invalid_range",
+    "invalid_role",
+    "invalid_timezone",
+    "invalid_transition",
+    "limit_reached",
+    "limits_inconsistent",
+    "method_not_allowed",
+    "not_a_client",
+    "not_a_coach",
+    "not_connected",
+    "not_found",
+    "not_the_coach",
+    "outside_availability",
+    "policy_violation",
+    "range_too_long",
+    "reason_required",
+    "server_error",
+    "slot_taken",
+    "throttled",
+    "time_off_end_before_start",
+    "token_name_required",
+    "too_large",
+    "too_many_login_attempts",
+    "too_soon",
+    "unauthenticated",
+    "unknown_session_type",
+    "unknown_setting",
+    "window_end_before_start",
+    "windows_overlap",
+)
+
+
+class ErrorField(Schema):
+    field: str = Field(description="The input, dotted for nested ones (`weekly.0.start`); empty: the whole request.")
+    message: str
+
+
+class ErrorDetail(Schema):
+    code: Literal[ERROR_CODES] = Field(  # type: ignore[valid-type]
+        description="What went wrong, for programs; stable. `invalid`: an input is not valid (see `fields`)."
+    )
+    message: str = Field(description="What went wrong, for people (in the request's language).")
+    fields: list[ErrorField] = Field(
+        default_factory=list, description="Present when the refusal is about named inputs: one entry per problem."
+    )
+
+
+class ErrorOut(Schema):
+    """The one shape of every error answer."""
+
+    error: ErrorDetail
+
+
+UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
+# Body or query properties that name another object, looked up and 404 when not found (or
+# not visible to the caller).
+LOOKED_UP = frozenset({"coach", "client", "session_type"})
+# Reads that refuse a role (a client asking for a coach's own settings).
+ROLE_LIMITED_READS = frozenset({"availability_api_get_availability", "availability_api_get_coach_settings"})
+ERROR_DESCRIPTIONS = {
+    400: "The request is not valid (`invalid`, with `fields` naming each input), or a rule refuses it "
+    "(the `code` says which).",
+    401: "Not signed in, or the bearer token is not valid (`unauthenticated`); the open reads refuse "
+    "an invalid token too.",
+    403: "Your role or this object's owner does not allow it (`forbidden`, `not_a_coach`, …), or the "
+    "session cookie came without its CSRF token.",
+    404: "No such object, or not one you may see (`not_found`).",
+    409: "The booking rules or the calendar refuse it (`slot_taken`, `too_soon`, `invalid_transition`, …), "
+    "or a request with the same Idempotency-Key is still running (`idempotency_in_progress`).",
+    413: "The body is larger than the server accepts (`too_large`).",
+    422: "This Idempotency-Key was used for another request (`idempotency_key_reused`).",
+    429: "Too many requests; retry later (`throttled`).",
+}
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref", "")
+    if ref.startswith("#/components/schemas/"):
+        return schema["components"]["schemas"].get(ref.rsplit("/", 1)[1], {})
+    return node
+
+
+def _body_properties(schema: dict[str, Any], operation: dict[str, Any]) -> set[str]:
+    names: set[str] = set()
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        body = _resolve(schema, media.get("schema", {}))
+        for option in body.get("anyOf", [body]):
+            names.update(_resolve(schema, option).get("properties", {}))
+    return names
+
+
+def error_statuses(
+    schema: dict[str, Any], method: str, operation: dict[str, Any], *, throttled: bool = False
+) -> set[int]:
+    """The error statuses an operation can answer, by rules read from its schema."""
+    parameters = operation.get("parameters", [])
+    path_parameters = [p for p in parameters if p["in"] == "path"]
+    query = {p["name"] for p in parameters if p["in"] == "query"}
+    has_body = "requestBody" in operation
+    idempotent = any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in parameters)
+    unsafe = method in UNSAFE_METHODS
+    # Every operation reads the Authorization header: the signed-in ones need it, the open
+    # ones refuse an invalid token rather than answer as to a visitor.
+    statuses = {401}
+    # A path parameter of type string is matched as it comes (a miss is a 404); any other
+    # input can be invalid.
+    typed_path = any(p.get("schema", {}).get("type") != "string" for p in path_parameters)
+    if query or has_body or idempotent or typed_path:
+        statuses.add(400)
+    # Unsafe: the session cookie's CSRF check, and the services' "you may not".
+    if unsafe or operation.get("operationId") in ROLE_LIMITED_READS:
+        statuses.add(403)
+    if path_parameters or LOOKED_UP & (query | _body_properties(schema, operation)):
+        statuses.add(404)
+    # Unsafe: the booking rules refuse, or the same Idempotency-Key is still running.
+    if unsafe:
+        statuses.add(409)
+    if has_body:
+        statuses.add(413)
+    if idempotent:
+        statuses.add(422)
+    if throttled:
+        statuses.add(429)
+    return statuses
+
+
+class BookingAPI(NinjaAPI):
+    """The API whose schema documents every operation's error answers in ``ErrorOut``."""
+
+    def get_openapi_schema(self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None) -> Any:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_errors(self, schema)
+        return schema
+
+
+def _throttled_operation_ids(api: NinjaAPI) -> set[str]:
+    found = set()
+    for router in api._get_bound_routers():
+        for path_view in router.path_operations.values():
+            for operation in path_view.operations:
+                if operation.throttle_objects or (api.throttle is not NOT_SET and api.throttle):
+                    found.add(api.get_openapi_operation_id(operation))
+    return found
+
+
+def document_errors(api: NinjaAPI, schema: dict[str, Any]) -> None:
+    """Add ``ErrorOut`` and each operation's error responses to ``schema``."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(error_schema.pop("$defs", {}))
+    components["ErrorOut"] = error_schema
+    throttled = _throttled_operation_ids(api)
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for operations in schema["paths"].values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            limited = operation.get("operationId") in throttled
+            for status in sorted(error_statuses(schema, method, operation, throttled=limited)):
+                responses.setdefault(status, {"description": ERROR_DESCRIPTIONS[status], "content": reference})
+
+
+api = BookingAPI(
     title="Booking API",
     version="1",
     description="Book sessions, manage availability and read calendars. Authenticate with your "

@@ -9,14 +9,25 @@ before any work starts.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, field_validator
+from ninja.schema import DjangoGetter
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from config.errors import DomainError
 
@@ -169,6 +180,45 @@ Text = Annotated[str, AfterValidator(_clean_text)]
 LocalTime = Annotated[dt.time, BeforeValidator(_local_time)]
 
 
+class _SaysSomething:
+    """In the schema: at least one character that is not white space."""
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: GetJsonSchemaHandler) -> dict[str, Any]:
+        schema = handler(core_schema)
+        schema.setdefault("minLength", 1)
+        schema["pattern"] = r"\S"
+        return schema
+
+
+# Text that must say something (a reason to decline, a question, a title): the schema says
+# "not empty, not only spaces"; the service refuses it, with its own code (``reason_required``…).
+NotBlank = Annotated[str, _SaysSomething()]
+
+
+def _without_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def schema_requires(*names: str) -> Any:
+    """For a model's ``json_schema_extra``: ``names`` are required in the schema (without a
+    default) though the model lets them out, so that the service refuses a missing one with
+    its own code."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["required"] = sorted({*schema.get("required", []), *names})
+        for name in names:
+            schema.get("properties", {}).get(name, {}).pop("default", None)
+
+    return extra
+
+
+def optional(**constraints: Any) -> Any:
+    """A field a change may leave out but never set to null (``name: int = optional(ge=0)``):
+    ``None`` stands for "not sent" and null is refused; the schema shows neither null nor a
+    default."""
+    return Field(None, json_schema_extra=_without_default, **constraints)
+
+
 def _without_nul(value: Any) -> Any:
     if isinstance(value, str):
         return _clean_text(value)
@@ -178,9 +228,42 @@ def _without_nul(value: Any) -> Any:
     return value
 
 
+def _admits(annotation: Any, kinds: Any) -> bool:
+    """Whether ``annotation`` (perhaps ``X | None``, ``list[X]``, ``Annotated[X, …]``) takes
+    values of ``kinds`` (a type or a union of types)."""
+    if isinstance(annotation, type) and (annotation is kinds or annotation in get_args(kinds)):
+        return True
+    return any(_admits(arg, kinds) for arg in get_args(annotation))
+
+
 class Input(Schema):
     """The base of every schema the API reads: no string anywhere in it holds a NUL
-    character (PostgreSQL can't store one), so it is a 400 naming the field."""
+    character (PostgreSQL can't store one), so it is a 400 naming the field; and true or
+    false is no number and a number no truth value (the lax reading would take ``false``
+    for 0 and 0 for false); and it is read from an
+    object only (django-ninja would read the attributes of anything, ``"ABC".title()`` too)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value: Any) -> Any:
+        read_from = value._obj if isinstance(value, DjangoGetter) else value
+        if not isinstance(read_from, Mapping | Schema):
+            raise ValueError(_("Send a JSON object with the fields of this request."))
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_other_types(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if field is None:
+            return value
+        values = value if isinstance(value, list) else [value]
+        if any(isinstance(item, bool) for item in values) and not _admits(field.annotation, bool):
+            raise ValueError(_("true or false is not a value for this field."))
+        numbers = [item for item in values if isinstance(item, int | float) and not isinstance(item, bool)]
+        if numbers and _admits(field.annotation, bool) and not _admits(field.annotation, int | float | Decimal):
+            raise ValueError(_("Give true or false."))
+        return value
 
     @field_validator("*", mode="after")
     @classmethod
