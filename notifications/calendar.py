@@ -26,7 +26,7 @@ import datetime as dt
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -36,7 +36,7 @@ from django.db.models import Count, DateTimeField, F, Max, OuterRef, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event, Timezone, vCalAddress
+from icalendar import Calendar, Event, vCalAddress
 
 from accounts.models import GuardianLink, Role, User
 from bookings.models import (
@@ -48,9 +48,10 @@ from bookings.models import (
     SessionKind,
     SessionStatus,
 )
+from notifications.vtimezone import vtimezone
 
 PRODID = "-//Session booking//Calendar 1.0//EN"
-FEED_FORMAT = "1"  # part of every feed's ETag: change it when the feed's layout changes
+FEED_FORMAT = "2"  # part of every feed's ETag: change it when the feed's layout changes
 CANCELLED_KEPT = dt.timedelta(days=30)
 PAST_KEPT = dt.timedelta(days=90)
 REFRESH = "PT30M"
@@ -472,11 +473,16 @@ def to_component(data: EventData, *, stamp: dt.datetime | None = None) -> Event:
     return event
 
 
-def _year_span(events: Iterable[EventData]) -> tuple[dt.date, dt.date]:
-    years = [e.start.year for e in events] + [e.end.year for e in events]
-    if not years:
-        years = [timezone.now().year]
-    return dt.date(min(years) - 1, 1, 1), dt.date(max(years) + 2, 1, 1)
+def _vtimezone(events: list[EventData]) -> str:
+    """The VTIMEZONE of the events' zone (one zone per document: the viewer's) from the
+    first event's day to the last one's, written by ``notifications.vtimezone`` for feeds,
+    downloads and invitations alike; empty for UTC (times end in Z) or no event."""
+    key = getattr(events[0].start.tzinfo, "key", "UTC") if events else "UTC"
+    if key == "UTC":
+        return ""
+    first = min(event.start for event in events).astimezone(UTC).date()
+    last = max(event.end for event in events).astimezone(UTC).date()
+    return vtimezone(key, first, last)
 
 
 def event_for_booking(booking: Booking, *, viewer: User) -> Event:
@@ -507,10 +513,10 @@ def _calendar(method: str | None, *, name: str | None = None) -> Calendar:
 
 
 def _with_event(calendar: Calendar, data: EventData, *, stamp: dt.datetime | None = None) -> bytes:
+    """The calendar with the event, its VTIMEZONE written before it."""
     calendar.add_component(to_component(data, stamp=stamp))
-    first, last = _year_span([data])
-    calendar.add_missing_timezones(first_date=first, last_date=last)
-    return calendar.to_ical()
+    head, event = calendar.to_ical().split(b"BEGIN:VEVENT\r\n", 1)
+    return head + _vtimezone([data]).encode() + b"BEGIN:VEVENT\r\n" + event
 
 
 def invitation_method(booking: Booking, *, recipient: User, cancel: bool = False) -> str:
@@ -650,21 +656,10 @@ def feed_for(user: User, *, now: dt.datetime | None = None) -> bytes:
         f"X-PUBLISHED-TTL:{REFRESH}",
     ]
     body = "\r\n".join(out) + "\r\n"
-    if zone.key != "UTC" and events:
-        first, last = _year_span(events)
-        body += _vtimezone(zone.key, first, last)
+    body += _vtimezone(events)
     body += "".join(_event_lines(event) for event in events)
     body += "END:VCALENDAR\r\n"
     return body.encode()
-
-
-@functools.lru_cache(maxsize=256)
-def _vtimezone(key: str, first: dt.date, last: dt.date) -> str:
-    try:
-        component = Timezone.from_tzid(key, first_date=first, last_date=last)
-    except ValueError:
-        return ""
-    return component.to_ical().decode()
 
 
 def feed_version(user: User, *, now: dt.datetime | None = None) -> tuple[str, dt.datetime]:

@@ -20,7 +20,7 @@ from accounts.tests.factories import ClientFactory, GuardianLinkFactory, StaffFa
 from bookings import services
 from bookings.models import Booking, BookingStatus, SessionStatus
 from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
-from notifications import calendar
+from notifications import calendar, vtimezone
 
 UTC = dt.UTC
 NY = ZoneInfo("America/New_York")
@@ -139,6 +139,111 @@ def test_the_vtimezone_knows_new_york_summer_time(coach, client_user, session_ty
     tz = zone.to_tz()
     assert dt.datetime(2027, 7, 1, 12, tzinfo=tz).utcoffset() == -4 * H
     assert dt.datetime(2027, 1, 15, 12, tzinfo=tz).utcoffset() == -5 * H
+
+
+PARIS_VTIMEZONE = (
+    b"BEGIN:VTIMEZONE\r\nTZID:Europe/Paris\r\n"
+    b"BEGIN:STANDARD\r\nDTSTART:20261025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n"
+    b"TZNAME:CET\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\n"
+    b"BEGIN:DAYLIGHT\r\nDTSTART:20270328T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\n"
+    b"TZNAME:CEST\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\n"
+    b"END:VTIMEZONE\r\n"
+)
+
+
+def test_the_feed_download_and_invitation_carry_one_paris_vtimezone_with_yearly_rules(client_user):
+    """Europe/Paris as Apple and Google write it: a yearly RRULE per observance, each onset
+    in the local time it leaves (02:00 in March, 03:00 in October), from the last change
+    before the first event; the same bytes in the feed, the download and the invitation."""
+    coach = open_coach(timezone="Europe/Paris")
+    booking = services.book_slot(client=client_user, session_type=SessionTypeFactory(coach=coach), start=START)
+    for body in (
+        calendar.feed_for(coach),
+        calendar.booking_ics(booking, viewer=coach),
+        calendar.invitation(booking, recipient=coach),
+    ):
+        assert PARIS_VTIMEZONE in body
+        assert body.count(b"BEGIN:VTIMEZONE") == 1
+        assert body.index(b"BEGIN:VTIMEZONE") < body.index(b"BEGIN:VEVENT")
+
+
+def _definition(key: str, first: dt.date, last: dt.date):
+    text = vtimezone.vtimezone(key, first, last)
+    [component] = Calendar.from_ical("BEGIN:VCALENDAR\r\n" + text + "END:VCALENDAR\r\n").walk("VTIMEZONE")
+    return text, component
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "Europe/Paris",
+        "America/New_York",
+        "Australia/Sydney",
+        "Asia/Kolkata",
+        "America/Sao_Paulo",
+        "Europe/Dublin",
+        "Pacific/Chatham",
+        "Africa/Casablanca",
+        "Asia/Tehran",
+        "America/Asuncion",
+    ],
+)
+def test_the_definition_gives_zoneinfos_offset_at_every_moment_it_covers(key):
+    """Read back by dateutil from the definition alone (not the zone's name), the offset
+    from the first day to a year after the last equals zoneinfo's: every 3 hours, and every
+    15 minutes on the days the zone changes (so an onset an hour off is caught)."""
+    first, last = dt.date(2026, 1, 7), dt.date(2028, 11, 30)
+    text, component = _definition(key, first, last)
+    assert b"," not in b"".join(line for line in text.encode().split(b"\r\n") if line.startswith(b"RDATE"))
+    read = component.to_tz(lookup_tzid=False)
+    zone = ZoneInfo(key)
+    moments = []
+    day = dt.datetime(2026, 1, 7, tzinfo=UTC)
+    while day < dt.datetime(2029, 11, 30, tzinfo=UTC):
+        changes = (day + DAY).astimezone(zone).utcoffset() != day.astimezone(zone).utcoffset()
+        step = dt.timedelta(minutes=15 if changes else 180)
+        moments += [day + n * step for n in range(DAY // step)]
+        day += DAY
+    wrong = [at for at in moments if at.astimezone(read).utcoffset() != at.astimezone(zone).utcoffset()]
+    assert wrong == []
+    assert len(moments) > 8 * 3 * 365
+
+
+def test_zones_without_a_yearly_rule_get_single_rdates_with_their_dtstart():
+    """Casablanca's changes follow Ramadan: no RRULE, one RDATE a line, the DTSTART's own
+    included (ical.js reads only an RDATE's first value and skips DTSTART when there are
+    RDATEs)."""
+    text, component = _definition("Africa/Casablanca", dt.date(2026, 1, 7), dt.date(2027, 6, 30))
+    assert "RRULE" not in text
+    observances = component.walk("STANDARD") + component.walk("DAYLIGHT")
+    assert {str(o["TZNAME"]) for o in observances} == {"+00", "+01"}
+    for observance in observances:
+        rdates = observance["RDATE"] if isinstance(observance["RDATE"], list) else [observance["RDATE"]]
+        assert all(len(rdate.dts) == 1 for rdate in rdates)
+        assert observance.decoded("DTSTART") in [rdate.dts[0].dt for rdate in rdates]
+    # 2026: to +00 on 15 February (Ramadan), back to +01 on 22 March.
+    assert "DTSTART:20260215T030000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000" in text
+    assert "RDATE:20260322T020000" in text
+
+
+def test_a_zone_without_dst_gets_one_standard_observance():
+    kolkata, _ = _definition("Asia/Kolkata", dt.date(2026, 1, 7), dt.date(2028, 11, 30))
+    assert kolkata == (
+        "BEGIN:VTIMEZONE\r\nTZID:Asia/Kolkata\r\nBEGIN:STANDARD\r\nDTSTART:19700101T000000\r\n"
+        "TZOFFSETFROM:+0530\r\nTZOFFSETTO:+0530\r\nTZNAME:IST\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n"
+    )
+    # São Paulo's DST was abolished in 2019: its last change, once.
+    sao_paulo, _ = _definition("America/Sao_Paulo", dt.date(2026, 1, 7), dt.date(2028, 11, 30))
+    assert sao_paulo.count("BEGIN:STANDARD") == 1 and "DAYLIGHT" not in sao_paulo
+    assert "DTSTART:20190217T000000\r\nTZOFFSETFROM:-0200\r\nTZOFFSETTO:-0300" in sao_paulo
+    assert "RDATE:20190217T000000" in sao_paulo
+
+
+def test_dublins_negative_dst_is_written_as_a_summer_daylight():
+    text, _ = _definition("Europe/Dublin", dt.date(2026, 1, 7), dt.date(2026, 12, 30))
+    assert "BEGIN:DAYLIGHT\r\nDTSTART:20260329T010000\r\nTZOFFSETFROM:+0000\r\nTZOFFSETTO:+0100" in text
+    assert "TZNAME:IST\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU" in text
+    assert "BEGIN:STANDARD\r\nDTSTART:20251026T020000\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0000" in text
 
 
 def test_a_location_wins_over_the_link_and_text_is_escaped_and_folded(coach, client_user):
