@@ -19,6 +19,25 @@ def _fresh_message_templates():
     forget_custom_templates()
 
 
+@pytest.fixture(autouse=True)
+def _migration_data_after_a_flush(request):
+    """A transactional test (or a module's data flushed like one) empties every table,
+    the rows the migrations wrote included: the Staff group and its permissions. Put them
+    back for the test that follows, as a migrated database has them."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
+        yield
+        return
+    from django.contrib.auth.models import Group, Permission
+
+    from accounts.permissions import STAFF_GROUP_NAME, staff_group_with_its_permissions
+
+    with request.getfixturevalue("django_db_blocker").unblock():
+        if not Group.objects.filter(name=STAFF_GROUP_NAME).exists():
+            staff_group_with_its_permissions(Group, Permission)
+    yield
+
+
 @pytest.fixture
 def client_user(db):
     return ClientFactory(email="client@example.com", name="Chloé Client")

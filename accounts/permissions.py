@@ -80,8 +80,12 @@ def sync_staff_group(apps: Any, schema_editor: Any = None) -> None:
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
 
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
+    staff_group_with_its_permissions(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
+
+
+def staff_group_with_its_permissions(Group: Any, Permission: Any) -> None:
+    """The Staff group, created if missing, with exactly the permissions above (which must
+    exist: migrations create them first, a flush creates them again)."""
     group, _ = Group.objects.get_or_create(name=STAFF_GROUP_NAME)
     wanted = []
     for app_label, models in STAFF_PERMISSIONS.items():
