@@ -11,8 +11,12 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import Role, User
+from availability.forms import TIME_ATTRS
 from bookings.models import BookingStatus, SessionType
 from bookings.services import MAX_ALTERNATIVES
 
@@ -30,7 +34,7 @@ def local_to_utc(value: str, zone: ZoneInfo) -> dt.datetime:
         try:
             naive = dt.datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT + ":%S")
         except ValueError as exc:
-            raise ValidationError("Enter a date and time, like 2026-12-01T09:30.") from exc
+            raise ValidationError("Enter a date and time (24-hour), like 2026-12-01 09:30.") from exc
     if not FIRST_DAY <= naive.date() <= LAST_DAY:
         raise ValidationError("Choose a date between 1900 and 2999.")
     aware = naive.replace(tzinfo=zone)
@@ -38,6 +42,39 @@ def local_to_utc(value: str, zone: ZoneInfo) -> dt.datetime:
     if back != naive:
         raise ValidationError(f"{naive:%d %b %Y %H:%M} doesn't exist in {zone.key}: the clocks change then.")
     return aware.astimezone(dt.UTC)
+
+
+class LocalDateTimeInput(forms.MultiWidget):
+    """A wall-clock date and time as two boxes, ``<name>_date`` (the browser's date picker)
+    and ``<name>_time`` (a 24-hour HH:MM text box, as the site shows times; a browser's
+    ``datetime-local`` would show 12:00 PM in American English), read back as one
+    ``YYYY-MM-DDTHH:MM`` value for ``local_to_utc``. A single ``<name>`` value is read too."""
+
+    def __init__(self, attrs: dict | None = None) -> None:
+        widgets = {
+            "date": forms.DateInput(attrs={"type": "date", "aria-label": gettext_lazy("Date")}, format="%Y-%m-%d"),
+            "time": forms.TextInput(attrs={**TIME_ATTRS, "aria-label": gettext_lazy("Time, 24-hour")}),
+        }
+        super().__init__(widgets, attrs)
+
+    def render(self, *args, **kwargs) -> str:
+        return format_html('<span class="datetime-pair">{}</span>', super().render(*args, **kwargs))
+
+    def decompress(self, value: object) -> list:
+        if isinstance(value, str) and "T" in value:
+            return value.split("T", 1)
+        return [None, None]
+
+    def value_from_datadict(self, data, files, name: str) -> str:
+        if data.get(name):
+            return data[name]
+        day, time = (data.get(f"{name}{suffix}", "").strip() for suffix in ("_date", "_time"))
+        if not day and not time:
+            return ""
+        return f"{day}T{time}"
+
+    def value_omitted_from_data(self, data, files, name: str) -> bool:
+        return name not in data and super().value_omitted_from_data(data, files, name)
 
 
 class ReasonForm(forms.Form):
@@ -92,7 +129,7 @@ class SuggestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.zone = zone
         for index in range(1, MAX_ALTERNATIVES + 1):
-            self.fields[f"alt_{index}"] = forms.CharField(required=False, max_length=32)
+            self.fields[f"alt_{index}"] = forms.CharField(required=False, max_length=32, widget=LocalDateTimeInput())
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -120,7 +157,7 @@ class PublishSessionForm(forms.Form):
         empty_label=None,
         error_messages={"required": "Choose a session type.", "invalid_choice": "Choose one of your group types."},
     )
-    start = forms.CharField(label="Starts", max_length=32, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    start = forms.CharField(label="Starts", max_length=32, widget=LocalDateTimeInput())
     capacity = forms.IntegerField(label="Seats", min_value=1, required=False)
 
     def __init__(self, *args, coach: User, **kwargs) -> None:
@@ -157,6 +194,18 @@ class StaffFilterForm(forms.Form):
 
     def clean_date_to(self) -> dt.date | None:
         return self._in_range("date_to")
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        first, last = cleaned.get("date_from"), cleaned.get("date_to")
+        if first and last and first > last:
+            # Both dates stay: no day lies between them, and the page says why.
+            self.add_error(
+                None,
+                gettext("“From” (%(first)s) is after “To” (%(last)s), so no day is in between: swap them or change one.")
+                % {"first": date_format(first, "j M Y"), "last": date_format(last, "j M Y")},
+            )
+        return cleaned
 
     def filters(self) -> dict:
         self.is_valid()  # invalid fields are simply left out of cleaned_data

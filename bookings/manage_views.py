@@ -345,9 +345,16 @@ def booking_action(request: HttpRequest, reference: str, action: str) -> HttpRes
 def client_dashboard_context(client: User, *, now: dt.datetime | None = None) -> dict:
     now = now or timezone.now()
     bookings = selectors.client_bookings(client, now=now)
+    # Past is by time; a cancelled or declined session that was still to come is not a
+    # session the client had, so it gets its own quiet list.
+    past, called_off = [], []
+    for booking in bookings["past"]:
+        ended_early = booking.status in (BookingStatus.CANCELLED, BookingStatus.DECLINED)
+        (called_off if ended_early and booking.session.start > now else past).append(booking)
     return {
         "upcoming": bookings["upcoming"],
-        "past": bookings["past"][:20],
+        "past": past[:20],
+        "called_off": called_off[:20],
         "plans": list(selectors.plans_of(client)),
         "now": now,
     }

@@ -1,0 +1,103 @@
+"""Rough edges of the dashboards a new user hits: the client's past and cancelled lists, the
+staff overview's impossible date range, the coach's fragments after an answer, and the
+warnings before a group session is published."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+import time_machine
+from django.test import Client
+
+from accounts.tests.factories import ClientFactory, StaffFactory
+from bookings import services
+from bookings.tests.factories import SessionTypeFactory, open_coach
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # 07:00 in Paris
+TOMORROW_9 = dt.datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # 10:00 in Paris
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def browser(user, **headers) -> Client:
+    http = Client(headers=headers)
+    http.force_login(user)
+    return http
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def section(page: str, testid: str) -> str:
+    """The HTML of the ``<section data-testid=…>`` (sections don't nest here)."""
+    match = re.search(rf'<section[^>]*data-testid="{testid}".*?</section>', page, re.S)
+    return match.group(0) if match else ""
+
+
+@pytest.fixture
+def coach():
+    return open_coach(timezone="Europe/Paris")
+
+
+@pytest.fixture
+def one_on_one(coach):
+    return SessionTypeFactory(coach=coach, title="Consultation")
+
+
+class TestClientDashboardLists:
+    def test_past_is_by_time_and_future_cancelled_or_declined_are_listed_apart(self, coach, one_on_one, frozen):
+        client = ClientFactory(timezone="Europe/Paris")
+        frozen.move_to(NOW - dt.timedelta(days=3))
+        had = services.book_slot(client=client, session_type=one_on_one, start=TOMORROW_9 - dt.timedelta(days=2))
+        frozen.move_to(NOW)
+        coming = services.book_slot(client=client, session_type=one_on_one, start=TOMORROW_9)
+        called_off = services.book_slot(client=client, session_type=one_on_one, start=TOMORROW_9 + dt.timedelta(days=1))
+        services.cancel(booking=called_off, actor=client, reason="Travelling")
+        approving = open_coach(timezone="Europe/Paris", require_approval_unconnected=True)
+        asked = services.book_slot(
+            client=client, session_type=SessionTypeFactory(coach=approving), start=TOMORROW_9 + dt.timedelta(days=2)
+        )
+        services.decline(booking=asked, actor=approving, reason="Fully booked that week")
+
+        page = text(browser(client).get("/client/"))
+        past = section(page, "past-sessions")
+        ended = section(page, "cancelled-sessions")
+        assert had.reference in past
+        assert called_off.reference not in past and asked.reference not in past
+        assert called_off.reference in ended and asked.reference in ended
+        assert "Cancelled" in ended and "Declined" in ended
+        assert coming.reference in section(page, "upcoming-sessions") and coming.reference not in ended
+
+    def test_no_cancelled_list_when_there_is_none(self, one_on_one):
+        client = ClientFactory(timezone="Europe/Paris")
+        services.book_slot(client=client, session_type=one_on_one, start=TOMORROW_9)
+        page = text(browser(client).get("/client/"))
+        assert 'data-testid="cancelled-sessions"' not in page
+
+
+class TestStaffOverviewRange:
+    def test_from_after_to_says_so(self, one_on_one):
+        booking = services.book_slot(client=ClientFactory(), session_type=one_on_one, start=TOMORROW_9)
+        http = browser(StaffFactory(timezone="UTC"))
+        page = text(http.get("/staff/?date_from=2026-12-05&date_to=2026-12-02"))
+        assert "“From” (5 Dec 2026) is after “To” (2 Dec 2026)" in page
+        assert 'data-testid="filter-error"' in page
+        assert booking.reference not in page
+        fragment = text(http.get("/staff/live/?date_from=2026-12-05&date_to=2026-12-02&v=old"))
+        assert 'data-testid="filter-error"' in fragment  # the live refresh keeps saying it
+
+    def test_a_sound_range_has_no_error(self, one_on_one):
+        booking = services.book_slot(client=ClientFactory(), session_type=one_on_one, start=TOMORROW_9)
+        page = text(browser(StaffFactory(timezone="UTC")).get("/staff/?date_from=2026-12-02&date_to=2026-12-02"))
+        assert 'data-testid="filter-error"' not in page and booking.reference in page
