@@ -182,9 +182,8 @@ def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
     who offers exactly one type goes straight on to that type's calendar, keeping any
     month, date or start the link carried."""
     coach = _visible_coach(request, coach_id)
-    # One-on-one first, then group sessions, then workshops.
-    kind_order = {"one_on_one": 0, "group": 1, "workshop": 2}
-    types = sorted(selectors.session_types_of(coach), key=lambda st: (kind_order.get(st.kind, 3), st.title, st.pk))
+    # In the order the coach put them in (their session types page).
+    types = list(selectors.session_types_of(coach))
     carried = {key: request.GET[key] for key in ("month", "date", "start") if request.GET.get(key)}
     notices: list[str] = []
     raw_type = (request.GET.get("type") or "").strip()
@@ -286,13 +285,14 @@ def _picker_context(
     last_day = (now + rules.booking_window).astimezone(zone).date()
     state = _parse_state(request.GET, today=today, last_day=last_day, zone=zone)
 
-    month_first = state.month
-    month_last = month_first.replace(day=calendar.monthrange(month_first.year, month_first.month)[1])
-    range_first, range_last = max(month_first, today), min(month_last, last_day)
-    # One free_slots call for the whole visible month: the calendar's marks and the chosen
-    # day's times both come from it.
-    slots = (
-        free_slots(
+    def month_slots(first: dt.date) -> tuple[dt.date, list[Slot]]:
+        # One free_slots call for the whole visible month: the calendar's marks and the
+        # chosen day's times both come from it.
+        last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+        range_first, range_last = max(first, today), min(last, last_day)
+        if range_first > range_last:
+            return last, []
+        return last, free_slots(
             coach=coach,
             session_type=session_type,
             start_date=range_first,
@@ -301,9 +301,26 @@ def _picker_context(
             now=now,
             ignore_session_id=moving.session_id if moving is not None else None,
         )
-        if range_first <= range_last
-        else []
-    )
+
+    month_first = state.month
+    month_last, slots = month_slots(month_first)
+    # Opened without a month or a day, the calendar shows the month of the first free day
+    # rather than an empty current month (one bounded look ahead, then that month's slots).
+    skipped_month: dt.date | None = None
+    opened_plain = state.date is None and not (request.GET.get("month") or "").strip()
+    if opened_plain and not slots and month_last < last_day:
+        first_free = _first_free_day(
+            coach,
+            session_type,
+            first=month_last + ONE_DAY,
+            last=last_day,
+            zone=zone,
+            now=now,
+            ignore_session_id=moving.session_id if moving is not None else None,
+        )
+        if first_free is not None:
+            skipped_month, month_first = month_first, first_free.replace(day=1)
+            month_last, slots = month_slots(month_first)
     by_day: dict[dt.date, list[Slot]] = {}
     for slot in slots:
         by_day.setdefault(slot.start.astimezone(zone).date(), []).append(slot)
@@ -383,6 +400,7 @@ def _picker_context(
         "notices": state.notices,
         "month": month_first,
         "month_free_days": sum(1 for day in by_day if month_first <= day <= month_last),
+        "skipped_month": skipped_month,
         "prev_month_url": link(month=prev_month.strftime("%Y-%m")) if prev_month else None,
         "next_month_url": link(month=next_month.strftime("%Y-%m")) if next_month else None,
         "prev_month": prev_month,
@@ -900,12 +918,27 @@ def _instant_param(instant: dt.datetime) -> str:
 
 
 def _first_free_day(
-    coach: User, session_type: SessionType, *, first: dt.date, last: dt.date, zone: ZoneInfo, now: dt.datetime
+    coach: User,
+    session_type: SessionType,
+    *,
+    first: dt.date,
+    last: dt.date,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    ignore_session_id: int | None = None,
 ) -> dt.date | None:
     if first > last:
         return None
     last = min(last, first + dt.timedelta(days=MAX_RANGE_DAYS - 1))
-    found = free_slots(coach=coach, session_type=session_type, start_date=first, end_date=last, viewer_tz=zone, now=now)
+    found = free_slots(
+        coach=coach,
+        session_type=session_type,
+        start_date=first,
+        end_date=last,
+        viewer_tz=zone,
+        now=now,
+        ignore_session_id=ignore_session_id,
+    )
     return found[0].start.astimezone(zone).date() if found else None
 
 
