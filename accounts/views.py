@@ -3,6 +3,10 @@ combines people and bookings, so it is in ``bookings.dashboards``.)"""
 
 from __future__ import annotations
 
+from allauth.account.internal import flows
+from allauth.account.models import EmailAddress
+from allauth.account.utils import perform_login
+from allauth.account.views import ConfirmEmailView as AllauthConfirmEmailView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -20,6 +24,31 @@ from config.errors import DomainError, NotAllowed
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html", {"coaches": selectors.coaches_visible_to(request.user)[:6]})
+
+
+class ConfirmEmailView(AllauthConfirmEmailView):
+    """Confirming one's email signs the person in. allauth does so only in the browser that
+    signed up, within its sign-in window (``ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION``); here the
+    link also signs in on another device or later, once, when this confirmation is what
+    makes the account usable (no other address of it was verified) — as a password reset
+    link would. A link used again, or one confirming an added address, signs no one in."""
+
+    def post(self, *args, **kwargs) -> HttpResponse:
+        self.object = confirmation = self.get_object()
+        user = confirmation.email_address.user
+        opens_the_account = not EmailAddress.objects.filter(user=user, verified=True).exists()
+        email_address, response = flows.email_verification.verify_email_and_resume(self.request, confirmation)
+        if response:
+            return response
+        if not email_address:
+            return self.respond(False)
+        self.logout_other_user(confirmation)
+        if opens_the_account and user.is_active and not self.request.user.is_authenticated:
+            return perform_login(self.request, user, redirect_url=self.get_next_url(), email=email_address.email)
+        return self.respond(True)
+
+
+confirm_email = ConfirmEmailView.as_view()
 
 
 @login_required

@@ -22,6 +22,8 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("notifications.calendar_urls")),
     path("", include("notifications.sms_urls")),
+    # Before allauth's own: confirming one's email signs the person in (accounts.views).
+    re_path(r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", account_views.confirm_email, name="account_confirm_email"),
     path("accounts/", include("allauth.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
