@@ -309,10 +309,15 @@ def booking_action(request: HttpRequest, reference: str, action: str) -> HttpRes
     booking = selectors.get_booking_for(request.user, booking.pk)
     ui = request.POST.get("ui", "")
     if request.htmx and ui == "queue":
+        # After an answer, every other part of the dashboard that shows this booking
+        # (today, the next days, the rosters) comes along out of band, read afresh.
+        fresh = coach_live_context(booking.session.coach) if error is None else {}
         return render(
             request,
             "accounts/coach_dashboard.html#request_row",
             {
+                **fresh,
+                "oob_sections": error is None,
                 "req": booking,
                 "row_notice": notice,
                 "row_error": error,

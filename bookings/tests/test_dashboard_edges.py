@@ -101,3 +101,28 @@ class TestStaffOverviewRange:
         booking = services.book_slot(client=ClientFactory(), session_type=one_on_one, start=TOMORROW_9)
         page = text(browser(StaffFactory(timezone="UTC")).get("/staff/?date_from=2026-12-02&date_to=2026-12-02"))
         assert 'data-testid="filter-error"' not in page and booking.reference in page
+
+
+class TestApproveUpdatesEveryFragment:
+    def test_the_answer_comes_with_the_agenda_and_rosters_out_of_band(self):
+        coach = open_coach(timezone="Europe/Paris", require_approval_unconnected=True)
+        asked = services.book_slot(client=ClientFactory(), session_type=SessionTypeFactory(coach=coach), start=TOMORROW_9)
+        http = browser(coach, **{"HX-Request": "true"})
+        assert "Requested" in section(text(http.get("/coach/")), "week-agenda")
+
+        response = http.post(f"/bookings/{asked.reference}/approve/", {"ui": "queue"})
+        body = text(response)
+        assert response.status_code == 200
+        assert "Request approved" in body  # the row itself, with its notice
+        week = re.search(r'<section[^>]*id="week-agenda"[^>]*>.*?</section>', body, re.S)
+        assert week and 'hx-swap-oob="true"' in week.group(0)
+        assert asked.reference in week.group(0) and "Requested" not in week.group(0)
+        assert re.search(r'<section[^>]*id="agenda"[^>]*hx-swap-oob="true"', body)
+        assert re.search(r'<section[^>]*id="group-rosters"[^>]*hx-swap-oob="true"', body)
+
+    def test_a_refusal_sends_no_fragment(self):
+        coach = open_coach(timezone="Europe/Paris", require_approval_unconnected=True)
+        asked = services.book_slot(client=ClientFactory(), session_type=SessionTypeFactory(coach=coach), start=TOMORROW_9)
+        services.approve(booking=asked, actor=coach)
+        body = text(browser(coach, **{"HX-Request": "true"}).post(f"/bookings/{asked.reference}/approve/", {"ui": "queue"}))
+        assert "hx-swap-oob=\"true\"" not in body.replace('id="requests-count" data-testid="requests-count" hx-swap-oob="true"', "")
