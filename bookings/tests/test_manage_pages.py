@@ -433,7 +433,7 @@ class TestHtmx:
         assert f'id="request-{request_booking.pk}"' in body and "Confirmed" in body
         assert 'data-testid="approve-button"' not in body  # answered: no more buttons
         assert re.search(r'id="requests-count"[^>]*hx-swap-oob="true">1<', body)
-        assert other.reference not in body
+        assert f'id="request-{other.pk}"' not in body  # only the answered row of the queue
 
     def test_queue_refusal_stays_in_the_row(self, request_booking, approving_coach):
         response = hx(approving_coach).post(action_url(request_booking, "decline"), {"ui": "queue", "reason": ""})
@@ -468,8 +468,10 @@ class TestClientDashboard:
         upcoming = re.findall(r'data-testid="upcoming-row" data-reference="([^"]+)"', body)
         assert upcoming == [sooner.reference, later.reference]
         assert "Wed 2 Dec, 04:00–05:00" in body and "America/New_York" in body
-        past = body.split('data-testid="past-sessions"')[1]
-        assert gone.reference in past and "Cancelled" in past
+        # Still to come when it was cancelled: not a past session, but in its own list.
+        cancelled = body.split('data-testid="cancelled-sessions"')[1].split('data-testid="past-sessions"')[0]
+        assert gone.reference in cancelled and "Cancelled" in cancelled
+        assert gone.reference not in body.split('data-testid="past-sessions"')[1]
         assert someone_else.reference not in body
         assert 'data-testid="cancel-button"' in body
 
