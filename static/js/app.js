@@ -91,4 +91,18 @@
     if (event.detail.triggeringEvent || !event.detail.elt.hasAttribute("data-live")) return;
     if (!liveIdle()) event.preventDefault();
   });
+
+  // The booking calendar: once htmx has swapped in the chosen time's summary, focus goes to
+  // its Continue (not back to <body>); once a day is chosen, to the day's heading.
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!elt || !elt.classList) return;
+    var next = null;
+    if (elt.classList.contains("time-slot")) next = document.getElementById("continue");
+    else if (elt.classList.contains("cal-day") || elt.dataset.testid === "next-free-day") {
+      next = document.getElementById("times-title");
+      if (next) next.setAttribute("tabindex", "-1");
+    }
+    if (next) next.focus();
+  });
 })();
