@@ -182,9 +182,11 @@ FINAL_STATUSES = (BookingStatus.DECLINED, BookingStatus.CANCELLED, BookingStatus
 # The status machine: which status may follow which. A status may "follow itself" when a
 # change keeps it (a reschedule, alternatives suggested, a question asked and answered).
 TRANSITIONS: dict[str, frozenset[str]] = {
+    # A client's move of a request to a time that would be firm if booked anew makes it firm.
     BookingStatus.REQUESTED: frozenset(
         {
             BookingStatus.REQUESTED,
+            BookingStatus.FIRM_BOOKED,
             BookingStatus.CONFIRMED,
             BookingStatus.DECLINED,
             BookingStatus.CANCELLED,

@@ -7,6 +7,7 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.access import can_book_for
 from accounts.models import User
@@ -77,8 +78,9 @@ def _record(
     ``coach_load``, when the change counted the coach's day and week, goes with it so
     that consumers need not count again."""
     if from_status and booking.status not in TRANSITIONS[from_status]:
+        # People read this: it names no internal status.
         raise DomainError(
-            f"A booking can't go from {from_status} to {booking.status}.", code="invalid_transition", status=409
+            gettext("This booking can't be changed that way any more."), code="invalid_transition", status=409
         )
     if coach_load is not None:
         data["coach_load"] = {
