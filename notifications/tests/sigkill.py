@@ -48,7 +48,10 @@ class Outcome:
         )
 
     def log_tails(self, size: int = 3000) -> str:
-        return "\n".join(f"--- {path}\n{path.read_text(errors='replace')[-size:]}" for path in self.logs)
+        # The second cluster's log exists only once it has started.
+        return "\n".join(
+            f"--- {path}\n{path.read_text(errors='replace')[-size:]}" for path in self.logs if path.exists()
+        )
 
 
 def make_due_reminders(count: int) -> list[int]:
