@@ -2,7 +2,9 @@
 
 from django.urls import path
 
+from bookings import calendar_views as calendar_pages
 from bookings import manage_views as views
+from bookings import session_type_views
 
 urlpatterns = [
     path("bookings/<str:reference>/", views.booking_detail, name="booking_detail"),
@@ -17,4 +19,19 @@ urlpatterns = [
     path("coach/sessions/<int:pk>/start/", views.session_start, name="session_start"),
     path("coach/sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("staff/live/", views.staff_live, name="staff_live"),
+    path("coach/calendar/", calendar_pages.coach_calendar, name="coach_calendar"),
+    path("coach/calendar/week/<str:day>/", calendar_pages.coach_calendar_week, name="coach_calendar_week"),
+    path("coach/calendar/month/<str:month>/", calendar_pages.coach_calendar_month, name="coach_calendar_month"),
+    path("coach/session-types/", session_type_views.session_type_list, name="session_types"),
+    path("coach/session-types/new/", session_type_views.session_type_create, name="session_type_create"),
+    path("coach/session-types/preview/", session_type_views.session_type_preview, name="session_type_preview"),
+    path("coach/session-types/<int:pk>/", session_type_views.session_type_edit, name="session_type_edit"),
+    path(
+        "coach/session-types/<int:pk>/duplicate/",
+        session_type_views.session_type_duplicate,
+        name="session_type_duplicate",
+    ),
+    path("coach/session-types/<int:pk>/archive/", session_type_views.session_type_archive, name="session_type_archive"),
+    path("coach/session-types/<int:pk>/restore/", session_type_views.session_type_restore, name="session_type_restore"),
+    path("coach/session-types/<int:pk>/move/", session_type_views.session_type_move, name="session_type_move"),
 ]

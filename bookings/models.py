@@ -86,11 +86,14 @@ class SessionType(models.Model):
         help_text="Minutes before the session, e.g. [1440, 120, 30]; empty for the usual reminders.",
     )
     is_active = models.BooleanField("active", default=True)
+    position = models.PositiveIntegerField(
+        default=0, help_text="Where the type comes in the coach's list, lowest first (the order clients see)."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["coach", "kind", "title"]
+        ordering = ["coach", "position", "pk"]
         constraints = [
             models.CheckConstraint(condition=Q(capacity__gte=1), name="sessiontype_capacity_positive"),
             models.CheckConstraint(

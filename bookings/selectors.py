@@ -120,7 +120,8 @@ def requests_queue(coach: User) -> QuerySet[Booking]:
 
 
 def session_types_of(coach: User, *, active_only: bool = True) -> QuerySet[SessionType]:
-    types = SessionType.objects.filter(coach=coach)
+    """The coach's types in the coach's order (the wizard's, the API's and the coach's page's)."""
+    types = SessionType.objects.filter(coach=coach).order_by("position", "pk")
     return types.filter(is_active=True) if active_only else types
 
 

@@ -41,7 +41,14 @@ from bookings.services.requests import (
     request_information,
     suggest_alternatives,
 )
-from bookings.services.session_types import check_session_type, create_session_type, update_session_type
+from bookings.services.session_types import (
+    check_session_type,
+    create_session_type,
+    duplicate_session_type,
+    move_session_type,
+    reorder_session_types,
+    update_session_type,
+)
 
 __all__ = [
     "MAX_ALTERNATIVES",
@@ -64,13 +71,16 @@ __all__ = [
     "decline",
     "decline_alternatives",
     "drop_plan",
+    "duplicate_session_type",
     "expire_requests",
     "is_manager",
     "mark_completed",
     "mark_no_show",
     "mark_started",
+    "move_session_type",
     "publish_session",
     "rate",
+    "reorder_session_types",
     "request_information",
     "reschedule",
     "schedule_later",

@@ -1,7 +1,9 @@
 """Session types: what a coach offers, written the same way from the API and the back office.
 
 ``check_session_type`` is the one statement of the rules a session type keeps, whoever
-writes it; ``create_session_type`` and ``update_session_type`` run it before they write.
+writes it; ``create_session_type``, ``update_session_type`` and ``duplicate_session_type``
+run it before they write. ``reorder_session_types`` sets the order a coach's types are
+listed in (to clients in the wizard, in the API's list and on the coach's page).
 Each refusal is a ``DomainError`` naming the input it is about (``field``), so the API lists
 it under ``fields`` and a form shows it beside that field.
 """
@@ -220,8 +222,73 @@ def create_session_type(*, actor: User, coach: User, **fields: Any) -> SessionTy
     session_type = SessionType(coach=coach, capacity=None)  # not the model's default of 1
     _apply(session_type, fields)
     check_session_type(session_type, actor=actor)
-    session_type.save()
+    with transaction.atomic():
+        _lock_users(coach)  # a reorder or another new type of this coach waits: positions stay distinct
+        session_type.position = _last_position(coach) + 1
+        session_type.save()
     return session_type
+
+
+def _last_position(coach: User) -> int:
+    last = SessionType.objects.filter(coach=coach).order_by("-position").values_list("position", flat=True).first()
+    return last or 0
+
+
+def reorder_session_types(*, actor: User, coach: User, order: list[int]) -> list[SessionType]:
+    """List ``coach``'s types in ``order`` (their ids): those given come first, in that order,
+    the others keep their order after them. An id that isn't one of the coach's types is
+    refused (``field`` "order"). Locks the coach's row, so two reorders don't interleave.
+    Returns every type of the coach in the new order."""
+    _require_may_write(actor, coach)
+    if len(set(order)) != len(order):
+        raise _refuse("order", _("Each session type can appear only once in the order."))
+    with transaction.atomic():
+        _lock_users(coach)
+        types = list(SessionType.objects.filter(coach=coach).order_by("position", "pk"))
+        by_id = {st.pk: st for st in types}
+        unknown = [pk for pk in order if pk not in by_id]
+        if unknown:
+            raise _refuse("order", _("This coach has no session type with the id %(id)s.") % {"id": unknown[0]})
+        listed = [by_id[pk] for pk in order] + [st for st in types if st.pk not in set(order)]
+        for position, st in enumerate(listed, start=1):
+            if st.position != position:
+                st.position = position
+                st.save(update_fields=["position", "updated_at"])
+    return listed
+
+
+def move_session_type(*, actor: User, session_type: SessionType, offset: int) -> list[SessionType]:
+    """Move a type ``offset`` places (-1 up, +1 down) among its coach's types of the same
+    state (offered or archived), stopping at either end."""
+    coach = session_type.coach
+    types = list(SessionType.objects.filter(coach=coach).order_by("position", "pk"))
+    group = [st.pk for st in types if st.is_active == session_type.is_active]
+    if session_type.pk not in group:
+        raise DomainError(_("This session type no longer exists."), code="not_found", status=404)
+    index = group.index(session_type.pk)
+    target = max(0, min(len(group) - 1, index + offset))
+    group.insert(target, group.pop(index))
+    others = [st.pk for st in types if st.is_active != session_type.is_active]
+    return reorder_session_types(actor=actor, coach=coach, order=group + others)
+
+
+def duplicate_session_type(*, actor: User, session_type: SessionType) -> SessionType:
+    """A copy of ``session_type`` right after it in the coach's list, titled "Copy of …" and
+    archived (not offered), so the coach can change it before clients see it."""
+    fields = {name: getattr(session_type, name) for name in SESSION_TYPE_FIELDS}
+    fields["title"] = (_("Copy of %(title)s") % {"title": session_type.title})[:120]
+    fields["is_active"] = False
+    if isinstance(fields["reminder_minutes"], list):
+        fields["reminder_minutes"] = list(fields["reminder_minutes"])
+    copy = create_session_type(actor=actor, coach=session_type.coach, **fields)
+    order = list(
+        SessionType.objects.filter(coach=session_type.coach).order_by("position", "pk").values_list("pk", flat=True)
+    )
+    order.remove(copy.pk)
+    order.insert(order.index(session_type.pk) + 1 if session_type.pk in order else len(order), copy.pk)
+    reorder_session_types(actor=actor, coach=session_type.coach, order=order)
+    copy.refresh_from_db()
+    return copy
 
 
 def update_session_type(*, session_type: SessionType, actor: User, **fields: Any) -> SessionType:

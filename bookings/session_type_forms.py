@@ -1,0 +1,165 @@
+"""The coach's session-type form: it reads the inputs (numbers, choices, reminders); every
+rule a type keeps is the session-type service's (``bookings.services.session_types``), the
+same the API and the admin run, and its refusals are shown beside their field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import CoachProfile
+from bookings.models import SessionType
+from bookings.services.session_types import SESSION_TYPE_FIELDS
+
+USUAL, OWN = "usual", "own"
+
+# Reminder lead times a coach can pick, in minutes.
+REMINDER_CHOICES: tuple[tuple[int, Any], ...] = (
+    (10080, _("1 week before")),
+    (2880, _("2 days before")),
+    (1440, _("1 day before")),
+    (240, _("4 hours before")),
+    (120, _("2 hours before")),
+    (60, _("1 hour before")),
+    (30, _("30 minutes before")),
+    (10, _("10 minutes before")),
+)
+
+# The coach's setting each blank rule field follows (shown as the field's placeholder).
+FOLLOWS = {
+    "buffer_before_minutes": "buffer_before_minutes",
+    "buffer_after_minutes": "buffer_after_minutes",
+    "minimum_notice_hours": "minimum_notice_hours",
+    "booking_window_days": "booking_window_days",
+    "cancellation_notice_hours": "cancellation_notice_hours",
+}
+
+FORM_FIELDS = [name for name in SESSION_TYPE_FIELDS if name not in ("is_active", "reminder_minutes")]
+
+
+def minutes_label(minutes: int) -> str:
+    for value, label in REMINDER_CHOICES:
+        if value == minutes:
+            return str(label)
+    if minutes % 1440 == 0:
+        return str(_("%(n)s days before") % {"n": minutes // 1440})
+    if minutes % 60 == 0:
+        return str(_("%(n)s hours before") % {"n": minutes // 60})
+    return str(_("%(n)s minutes before") % {"n": minutes})
+
+
+class SessionTypeForm(forms.ModelForm):
+    """Create or edit one of the coach's own session types."""
+
+    # A missing title or currency gets the service's words (the API's too).
+    title = forms.CharField(
+        label=_("Title"),
+        max_length=120,
+        error_messages={"required": _("Give the session type a title.")},
+        help_text=_("What clients see first, e.g. “Intro call”."),
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 5000}),
+        help_text=_("What the session is for and how to prepare."),
+    )
+    duration_minutes = forms.IntegerField(label=_("Length (minutes)"), widget=forms.NumberInput(attrs={"step": 5}))
+    capacity = forms.IntegerField(
+        label=_("Seats"), required=False, help_text=_("For group sessions and workshops; a one-on-one has 1.")
+    )
+    price = forms.DecimalField(label=_("Price"), decimal_places=2, max_digits=9, help_text=_("0 for a free session."))
+    currency = forms.CharField(
+        label=_("Currency"),
+        max_length=3,
+        error_messages={"required": _("Give the currency as a 3-letter ISO 4217 code, e.g. EUR.")},
+        help_text=_("3-letter code, e.g. EUR, USD, INR."),
+        widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": 4}),
+    )
+    location = forms.CharField(
+        label=_("Address"), required=False, max_length=200, help_text=_("For sessions in person.")
+    )
+    meeting_link = forms.URLField(
+        label=_("Meeting link"),
+        required=False,
+        assume_scheme="https",
+        help_text=_("For online sessions: shown to clients once booked."),
+    )
+    resource_kind = forms.ChoiceField(
+        label=_("Room or equipment"),
+        required=False,
+        choices=[
+            ("", _("Nothing to reserve")),
+            ("room", _("A room")),
+            ("equipment", _("Equipment")),
+            ("online", _("An online room")),
+        ],
+        help_text=_("A free one is reserved with every session."),
+    )
+    approval = forms.ChoiceField(
+        label=_("Approval"),
+        choices=[
+            ("coach", _("Follow my booking settings")),
+            ("always", _("Every booking is a request I approve")),
+            ("never", _("Clients always book at once")),
+        ],
+    )
+    buffer_before_minutes = forms.IntegerField(label=_("Break before (minutes)"), required=False)
+    buffer_after_minutes = forms.IntegerField(label=_("Break after (minutes)"), required=False)
+    minimum_notice_hours = forms.IntegerField(label=_("Minimum notice (hours)"), required=False)
+    booking_window_days = forms.IntegerField(label=_("Bookable up to (days ahead)"), required=False)
+    cancellation_notice_hours = forms.IntegerField(label=_("Free cancellation up to (hours before)"), required=False)
+    allow_late_cancellation = forms.BooleanField(
+        label=_("Let clients cancel later than that (marked late)"), required=False
+    )
+    reminders_mode = forms.ChoiceField(
+        label=_("Reminders"),
+        choices=[(USUAL, _("The usual reminders (each person's own choice)")), (OWN, _("These reminders"))],
+        widget=forms.RadioSelect,
+        initial=USUAL,
+    )
+    reminders = forms.TypedMultipleChoiceField(
+        label=_("Reminder times"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = SessionType
+        fields = FORM_FIELDS
+        labels = {"kind": _("Kind"), "modality": _("Online or in person")}
+
+    def __init__(self, *args: Any, profile: CoachProfile | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        own = self.instance.reminder_minutes if self.instance.pk else None
+        offered = {value for value, _label in REMINDER_CHOICES} | set(own or [])
+        self.fields["reminders"].choices = [(m, minutes_label(m)) for m in sorted(offered, reverse=True)]
+        if not self.is_bound:
+            self.initial["reminders_mode"] = USUAL if own is None else OWN
+            self.initial["reminders"] = own or []
+        self.fields["kind"].help_text = _("A one-on-one is booked in your free times; you publish group sessions.")
+        for name, setting in FOLLOWS.items():
+            field = self.fields[name]
+            field.widget.attrs["min"] = 0
+            if profile is not None:
+                field.widget.attrs["placeholder"] = str(getattr(profile, setting))
+            field.help_text = _("Blank: your booking settings.")
+        for name in ("duration_minutes", "capacity", "price"):
+            self.fields[name].widget.attrs["min"] = 0
+
+    def _post_clean(self) -> None:
+        """No model validation here: the service checks the type as it will be saved (the
+        model's own rules included), so each refusal reads the same as in the API."""
+
+    def values(self) -> dict[str, Any]:
+        """The cleaned values, as the session-type service takes them."""
+        data = {name: self.cleaned_data[name] for name in FORM_FIELDS}
+        data["resource_kind"] = data["resource_kind"] or ""
+        data["reminder_minutes"] = (
+            None if self.cleaned_data["reminders_mode"] == USUAL else self.cleaned_data["reminders"]
+        )
+        return data
+
+    def show_refusal(self, field: str, message: str) -> None:
+        name = "reminders" if field == "reminder_minutes" else field
+        self.add_error(name if name in self.fields else None, message)
