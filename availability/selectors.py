@@ -174,3 +174,22 @@ def free_slots(
         now=now,
         session_type_id=session_type.pk if session_type is not None else None,
     )
+
+
+def days_away(coach: User, *, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.date, dt.date, str]]:
+    """The coach's time off and days off (overrides without hours) touching local days
+    first_day..last_day, as (first day, last day, reason) in date order: one query."""
+    hours = OverrideWindow.objects.filter(override_id=OuterRef("pk"))
+    rows = (
+        DateOverride.objects.filter(coach=coach, date__range=(first_day, last_day))
+        .exclude(Exists(hours))
+        .order_by()
+        .values_list("date", "date", "reason")
+        .union(
+            TimeOff.objects.filter(coach=coach, end_date__gte=first_day, start_date__lte=last_day)
+            .order_by()
+            .values_list("start_date", "end_date", "reason"),
+            all=True,
+        )
+    )
+    return sorted(rows)

@@ -161,3 +161,20 @@ def staff_sessions(
     if day_to:
         bookings = bookings.filter(session__start__lt=local_day_bounds(day_to, zone)[1])
     return bookings.order_by("session__start")
+
+
+CALENDAR_STATUSES = (*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+
+
+def coach_calendar_sessions(coach: User, *, start: dt.datetime, end: dt.datetime) -> list[Session]:
+    """The coach's sessions starting in [start, end) that were not called off, each with
+    its bookings that still stand or took place (``calendar_bookings``): two queries
+    whatever the range."""
+    shown = Booking.objects.filter(status__in=CALENDAR_STATUSES).select_related("client").order_by("created_at")
+    return list(
+        Session.objects.filter(coach=coach, start__gte=start, start__lt=end)
+        .exclude(status=SessionStatus.CANCELLED)
+        .select_related("session_type")
+        .prefetch_related(Prefetch("bookings", queryset=shown, to_attr="calendar_bookings"))
+        .order_by("start", "pk")
+    )
