@@ -10,7 +10,9 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
@@ -158,18 +160,37 @@ class PublishSessionForm(forms.Form):
         error_messages={"required": "Choose a session type.", "invalid_choice": "Choose one of your group types."},
     )
     start = forms.CharField(label="Starts", max_length=32, widget=LocalDateTimeInput())
-    capacity = forms.IntegerField(label="Seats", min_value=1, required=False)
+    capacity = forms.IntegerField(label="Seats", required=False)
+    confirm_outside = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, coach: User, **kwargs) -> None:
+    def __init__(self, *args, coach: User, now: dt.datetime | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        self.now = now or timezone.now()
         self.zone = ZoneInfo(coach.timezone)
+        self.fields["capacity"].help_text = gettext("Empty: the session type's seats. At most %(most)s.") % {
+            "most": settings.MAX_GROUP_CAPACITY
+        }
         self.fields["session_type"].queryset = SessionType.objects.filter(
             coach=coach, is_active=True, kind__in=["group", "workshop"]
         ).order_by("title")
         self.fields["start"].help_text = f"In {coach.timezone}."
 
     def clean_start(self) -> dt.datetime:
-        return local_to_utc(self.cleaned_data["start"], self.zone)
+        start = local_to_utc(self.cleaned_data["start"], self.zone)
+        if start <= self.now:
+            raise ValidationError(
+                gettext("%(when)s has already passed: choose a later time.")
+                % {"when": f"{start.astimezone(self.zone):%a %d %b %Y, %H:%M}"}
+            )
+        return start
+
+    def clean_capacity(self) -> int | None:
+        # Checked here as well as by the service, so it is reported with the start's error.
+        capacity = self.cleaned_data.get("capacity")
+        most = settings.MAX_GROUP_CAPACITY
+        if capacity is not None and not 1 <= capacity <= most:
+            raise ValidationError(gettext("Choose between 1 and %(most)s seats.") % {"most": most})
+        return capacity
 
 
 class StaffFilterForm(forms.Form):
@@ -202,7 +223,9 @@ class StaffFilterForm(forms.Form):
             # Both dates stay: no day lies between them, and the page says why.
             self.add_error(
                 None,
-                gettext("“From” (%(first)s) is after “To” (%(last)s), so no day is in between: swap them or change one.")
+                gettext(
+                    "“From” (%(first)s) is after “To” (%(last)s), so no day is in between: swap them or change one."
+                )
                 % {"first": date_format(first, "j M Y"), "last": date_format(last, "j M Y")},
             )
         return cleaned

@@ -36,6 +36,10 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts import selectors as account_selectors
 from accounts.access import role_required
 from accounts.models import Role, User
+from availability import hours
+from availability.models import Allocation
+from availability.rules import rules_for
+from availability.selectors import LONGEST_ALLOCATION
 from bookings import live, selectors, services
 from bookings.manage_forms import (
     AcceptAlternativeForm,
@@ -217,6 +221,75 @@ def _require_manager(user: User, booking: Booking) -> None:
         raise NotAllowed("Only the coach or back-office staff can do that.")
 
 
+# ---------------------------------------------------------------------------------------
+# Before publishing or suggesting a time: outside the coach's hours asks first, and a clash
+# names what it clashes with (the services still decide, and still refuse a race).
+# ---------------------------------------------------------------------------------------
+
+OUTSIDE_HOURS = "outside_hours"
+CONFIRM_FIELD = "confirm_outside"
+
+
+def _local(instant: dt.datetime, zone: ZoneInfo) -> str:
+    return f"{instant.astimezone(zone):%a %d %b, %H:%M}"
+
+
+def _outside_hours_question(coach: User, times: list[dt.datetime], length: dt.timedelta, type_id: int) -> None:
+    """Refuse (409, ``outside_hours``) when any of ``times`` lies outside the coach's hours,
+    naming them; the page then asks to confirm."""
+    zone = ZoneInfo(coach.timezone)
+    flags = hours.outside_hours(coach, [hours.Stretch(t, t + length, type_id) for t in times])
+    outside = [t for t, flag in zip(times, flags, strict=True) if flag]
+    if outside:
+        listed = ", ".join(_local(t, zone) for t in outside)
+        raise DomainError(
+            gettext("%(times)s is outside your working hours (%(zone)s). Do you want to go ahead anyway?")
+            % {"times": listed, "zone": coach.timezone},
+            code=OUTSIDE_HOURS,
+            status=409,
+        )
+
+
+def _clash_question(
+    coach: User, start: dt.datetime, length: dt.timedelta, rules, *, exclude_session: int | None = None
+) -> None:
+    """Refuse (409, ``slot_taken``) when the coach already has something then, saying what."""
+    end = start + length
+    blocked_start, blocked_end = start - rules.buffer_before, end + rules.buffer_after
+    clash = (
+        Allocation.objects.filter(
+            staff=coach,
+            is_active=True,
+            blocked_start__gte=blocked_start - LONGEST_ALLOCATION,
+            blocked_start__lt=blocked_end,
+            blocked_end__gt=blocked_start,
+        )
+        .exclude(session_id=exclude_session)
+        .select_related("session__session_type")
+        .order_by("start")
+        .first()
+    )
+    if clash is None:
+        return
+    zone = ZoneInfo(coach.timezone)
+    if clash.session is None:
+        what = gettext("blocked time")
+    else:
+        what = clash.session.session_type.title
+        people = [
+            b.client.display_name
+            for b in clash.session.bookings.filter(status__in=ACTIVE_STATUSES).select_related("client")[:3]
+        ]
+        if people and not clash.session.session_type.is_group:
+            what = gettext("%(title)s with %(client)s") % {"title": what, "client": ", ".join(people)}
+    span = f"{clash.start.astimezone(zone):%a %d %b, %H:%M}–{clash.end.astimezone(zone):%H:%M}"
+    if clash.start < end and start < clash.end:
+        text = gettext("%(when)s clashes with %(what)s (%(span)s).")
+    else:
+        text = gettext("%(when)s is too close to %(what)s (%(span)s): your buffers need the time around it.")
+    raise services.BookingRefused(text % {"when": _local(start, zone), "what": what, "span": span}, code="slot_taken")
+
+
 def _cancel(user: User, booking: Booking, data: QueryDict) -> Booking:
     return services.cancel(booking=booking, actor=user, reason=_valid(ReasonForm(data))["reason"])
 
@@ -231,7 +304,14 @@ def _decline(user: User, booking: Booking, data: QueryDict) -> Booking:
 
 def _suggest(user: User, booking: Booking, data: QueryDict) -> Booking:
     _require_manager(user, booking)  # refuse (403) before reading the times
-    cleaned = _valid(SuggestForm(data, zone=ZoneInfo(booking.session.coach.timezone)))
+    coach = booking.session.coach
+    cleaned = _valid(SuggestForm(data, zone=ZoneInfo(coach.timezone)))
+    length = booking.session.end - booking.session.start
+    rules = rules_for(coach.coach_profile, booking.session.session_type)
+    for start in cleaned["alternatives"]:
+        _clash_question(coach, start, length, rules, exclude_session=booking.session_id)
+    if not data.get(CONFIRM_FIELD):
+        _outside_hours_question(coach, cleaned["alternatives"], length, booking.session.session_type_id)
     return services.suggest_alternatives(
         booking=booking, actor=user, alternatives=cleaned["alternatives"], note=cleaned["note"]
     )
@@ -283,6 +363,26 @@ ACTIONS: dict[str, Callable[[User, Booking, QueryDict], Booking]] = {
 }
 
 
+@dataclass(frozen=True)
+class Confirmation:
+    """What the "go ahead anyway?" form posts again: the same values, confirmed."""
+
+    url: str
+    fields: list[tuple[str, str]]
+    button: str
+
+
+def _confirmation(request: HttpRequest, action: str) -> Confirmation:
+    fields = [
+        (key, value)
+        for key, values in request.POST.lists()
+        if key not in ("csrfmiddlewaretoken", CONFIRM_FIELD)
+        for value in values
+    ]
+    button = gettext("Suggest anyway") if action == "suggest" else gettext("Go ahead anyway")
+    return Confirmation(url=request.path, fields=fields, button=button)
+
+
 def _safe_next(request: HttpRequest) -> str | None:
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
@@ -299,11 +399,13 @@ def booking_action(request: HttpRequest, reference: str, action: str) -> HttpRes
         raise Http404("No such action.")
     error: str | None = None
     status = 200
+    confirm = False  # the page asks "go ahead anyway?" with the posted values
     try:
         handler(request.user, booking, request.POST)
     except DomainError as refusal:  # NotAllowed included: 403
         error = refusal.message
         status = refusal.status if 400 <= refusal.status < 500 else 400
+        confirm = refusal.code == OUTSIDE_HOURS
     notice = None if error else SUCCESS_MESSAGES[action]
     # Read it again as the viewer sees it: the service may have moved or ended it.
     booking = selectors.get_booking_for(request.user, booking.pk)
@@ -321,6 +423,7 @@ def booking_action(request: HttpRequest, reference: str, action: str) -> HttpRes
                 "req": booking,
                 "row_notice": notice,
                 "row_error": error,
+                "confirm": _confirmation(request, action) if confirm else None,
                 "requests_count": selectors.requests_queue(booking.session.coach).count(),
                 "oob_count": True,
                 "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
@@ -338,7 +441,15 @@ def booking_action(request: HttpRequest, reference: str, action: str) -> HttpRes
         messages.success(request, notice)
         return redirect(_safe_next(request) or reverse("booking_detail", args=[booking.reference]))
     template = "bookings/detail.html#detail" if request.htmx else "bookings/detail.html"
-    context = _detail_context(request, booking, notice=notice, error=error, posted=request.POST, action=action)
+    context = _detail_context(
+        request,
+        booking,
+        notice=notice,
+        error=error,
+        posted=request.POST,
+        action=action,
+        confirm=_confirmation(request, action) if confirm else None,
+    )
     return render(request, template, context, status=status)
 
 
@@ -469,8 +580,14 @@ def _manageable_session(user: User, pk: int) -> Session:
 def session_publish(request: HttpRequest) -> HttpResponse:
     form = PublishSessionForm(request.POST, coach=request.user)
     status = 400
+    warning: str | None = None
     if form.is_valid():
         try:
+            session_type, start = form.cleaned_data["session_type"], form.cleaned_data["start"]
+            rules = rules_for(request.user.coach_profile, session_type)
+            _clash_question(request.user, start, rules.duration, rules)
+            if not form.cleaned_data["confirm_outside"]:
+                _outside_hours_question(request.user, [start], rules.duration, session_type.pk)
             session = services.publish_session(
                 actor=request.user,
                 session_type=form.cleaned_data["session_type"],
@@ -478,8 +595,14 @@ def session_publish(request: HttpRequest) -> HttpResponse:
                 capacity=form.cleaned_data["capacity"],
             )
         except DomainError as refusal:
-            form.add_error(None, refusal.message)
             status = refusal.status if 400 <= refusal.status < 500 else 400
+            if refusal.code == OUTSIDE_HOURS:
+                # A question, not an error: the same form asks to go ahead, values kept.
+                warning, status = refusal.message, 200
+                form = PublishSessionForm({**request.POST.dict(), "confirm_outside": "on"}, coach=request.user)
+                form.is_valid()
+            else:
+                form.add_error(None, refusal.message)
         else:
             local = timezone.localtime(session.start)
             text = f"{session.session_type.title} published for {local:%a %d %b, %H:%M}."
@@ -493,8 +616,13 @@ def session_publish(request: HttpRequest) -> HttpResponse:
             messages.success(request, text)
             return redirect("coach_dashboard")
     if request.htmx:
-        return render(request, "accounts/coach_dashboard.html#publish", {"publish_form": form}, status=status)
-    return render_coach_dashboard(request, publish_form=form, status=status)
+        return render(
+            request,
+            "accounts/coach_dashboard.html#publish",
+            {"publish_form": form, "publish_warning": warning},
+            status=status,
+        )
+    return render_coach_dashboard(request, publish_form=form, publish_warning=warning, status=status)
 
 
 @login_required

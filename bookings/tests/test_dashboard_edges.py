@@ -106,7 +106,9 @@ class TestStaffOverviewRange:
 class TestApproveUpdatesEveryFragment:
     def test_the_answer_comes_with_the_agenda_and_rosters_out_of_band(self):
         coach = open_coach(timezone="Europe/Paris", require_approval_unconnected=True)
-        asked = services.book_slot(client=ClientFactory(), session_type=SessionTypeFactory(coach=coach), start=TOMORROW_9)
+        asked = services.book_slot(
+            client=ClientFactory(), session_type=SessionTypeFactory(coach=coach), start=TOMORROW_9
+        )
         http = browser(coach, **{"HX-Request": "true"})
         assert "Requested" in section(text(http.get("/coach/")), "week-agenda")
 
@@ -122,7 +124,102 @@ class TestApproveUpdatesEveryFragment:
 
     def test_a_refusal_sends_no_fragment(self):
         coach = open_coach(timezone="Europe/Paris", require_approval_unconnected=True)
-        asked = services.book_slot(client=ClientFactory(), session_type=SessionTypeFactory(coach=coach), start=TOMORROW_9)
+        asked = services.book_slot(
+            client=ClientFactory(), session_type=SessionTypeFactory(coach=coach), start=TOMORROW_9
+        )
         services.approve(booking=asked, actor=coach)
-        body = text(browser(coach, **{"HX-Request": "true"}).post(f"/bookings/{asked.reference}/approve/", {"ui": "queue"}))
-        assert "hx-swap-oob=\"true\"" not in body.replace('id="requests-count" data-testid="requests-count" hx-swap-oob="true"', "")
+        body = text(
+            browser(coach, **{"HX-Request": "true"}).post(f"/bookings/{asked.reference}/approve/", {"ui": "queue"})
+        )
+        assert 'hx-swap-oob="true"' not in body.replace(
+            'id="requests-count" data-testid="requests-count" hx-swap-oob="true"', ""
+        )
+
+
+class TestPublishAndSuggestAskFirst:
+    """The coach's hours are 09:00-17:00 in Paris (08:00-16:00 UTC)."""
+
+    def test_publishing_at_three_in_the_morning_asks_then_publishes_when_confirmed(self, coach):
+        from bookings.models import Session
+        from bookings.tests.factories import GroupTypeFactory
+
+        group = GroupTypeFactory(coach=coach, title="Yoga")
+        http = browser(coach, **{"HX-Request": "true"})
+        first = http.post("/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-12-03T03:00"})
+        body = text(first)
+        assert first.status_code == 200 and 'data-testid="publish-warning"' in body
+        assert "Thu 03 Dec, 03:00 is outside your working hours (Europe/Paris)" in body
+        assert "Publish anyway" in body and re.search(r'name="confirm_outside" value="on"', body)
+        assert "2026-12-03" in body and "03:00" in body  # the typed values are kept
+        assert not Session.objects.filter(session_type=group).exists()
+
+        confirmed = http.post(
+            "/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-12-03T03:00", "confirm_outside": "on"}
+        )
+        assert confirmed.status_code == 200 and "Yoga published" in text(confirmed)
+        assert Session.objects.get(session_type=group).start == dt.datetime(2026, 12, 3, 2, tzinfo=UTC)
+
+    def test_within_hours_publishes_without_a_question(self, coach):
+        from bookings.tests.factories import GroupTypeFactory
+
+        group = GroupTypeFactory(coach=coach)
+        response = browser(coach).post(
+            "/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-12-03T10:00"}
+        )
+        assert response.status_code == 302
+
+    def test_a_clash_says_what_it_clashes_with(self, coach, one_on_one):
+        from bookings.tests.factories import GroupTypeFactory
+
+        services.book_slot(client=ClientFactory(name="Nina York"), session_type=one_on_one, start=TOMORROW_9)
+        group = GroupTypeFactory(coach=coach)
+        response = browser(coach).post(
+            "/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-12-02T10:30", "confirm_outside": "on"}
+        )
+        assert response.status_code == 409
+        assert "Wed 02 Dec, 10:30 clashes with Consultation with Nina York (Wed 02 Dec, 10:00–11:00)." in text(response)
+
+    def test_a_past_start_and_a_wrong_capacity_are_reported_together(self, coach):
+        from bookings.tests.factories import GroupTypeFactory
+
+        group = GroupTypeFactory(coach=coach)
+        response = browser(coach).post(
+            "/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-11-30T10:00", "capacity": "999"}
+        )
+        body = text(response)
+        assert response.status_code == 400
+        assert "Mon 30 Nov 2026, 10:00 has already passed" in body and "Choose between 1 and 10 seats." in body
+
+    def test_suggesting_three_in_the_morning_asks_then_sends(self):
+        coach = open_coach(timezone="Europe/Paris", require_approval_unconnected=True)
+        asked = services.book_slot(
+            client=ClientFactory(), session_type=SessionTypeFactory(coach=coach), start=TOMORROW_9
+        )
+        http = browser(coach, **{"HX-Request": "true"})
+        posted = {"ui": "queue", "alt_1": "2026-12-03T03:00", "alt_2": "2026-12-03T10:00"}
+        first = http.post(f"/bookings/{asked.reference}/suggest/", posted)
+        body = text(first)
+        assert first.status_code == 409
+        assert "Thu 03 Dec, 03:00 is outside your working hours" in body and "10:00 is outside" not in body
+        assert 'data-testid="confirm-anyway"' in body and "Suggest anyway" in body
+        assert 'name="alt_1" value="2026-12-03T03:00"' in body
+        asked.refresh_from_db()
+        assert not asked.suggested_alternatives
+
+        sent = http.post(f"/bookings/{asked.reference}/suggest/", {**posted, "confirm_outside": "1"})
+        assert sent.status_code == 200
+        asked.refresh_from_db()
+        assert len(asked.suggested_alternatives) == 2
+
+    def test_a_suggested_time_that_clashes_names_the_session(self, one_on_one):
+        coach = one_on_one.coach
+        coach.coach_profile.require_approval_unconnected = True
+        coach.coach_profile.save()
+        services.book_slot(client=ClientFactory(name="Nina York"), session_type=one_on_one, start=TOMORROW_9)
+        asked = services.book_slot(
+            client=ClientFactory(), session_type=one_on_one, start=TOMORROW_9 + dt.timedelta(days=1)
+        )
+        assert asked.status == "requested"
+        response = browser(coach).post(f"/bookings/{asked.reference}/suggest/", {"alt_1": "2026-12-02T10:00"})
+        assert response.status_code == 409
+        assert "Wed 02 Dec, 10:00 clashes with Consultation with Nina York" in text(response)

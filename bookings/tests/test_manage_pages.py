@@ -525,7 +525,9 @@ class TestCoachDashboard:
     def test_publish_a_group_session_in_the_coach_zone_and_see_its_roster(self, coach, client_ny):
         group = GroupTypeFactory(coach=coach, title="Yoga")
         response = browser(coach).post(
-            "/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-12-03T18:00", "capacity": "4"}
+            "/coach/sessions/publish/",
+            # 18:00 is after the coach's hours (09:00-17:00): confirmed, as the page asks.
+            {"session_type": group.pk, "start": "2026-12-03T18:00", "capacity": "4", "confirm_outside": "on"},
         )
         assert response.status_code == 302
         session = Session.objects.get(session_type=group)
@@ -538,11 +540,11 @@ class TestCoachDashboard:
     def test_publish_refusals_show_on_the_page(self, coach):
         group = GroupTypeFactory(coach=coach)
         past = browser(coach).post("/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-11-30T18:00"})
-        assert past.status_code == 409 and "This time has already passed." in text(past)
+        assert past.status_code == 400 and "Mon 30 Nov 2026, 18:00 has already passed" in text(past)
         too_big = browser(coach).post(
             "/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-12-03T18:00", "capacity": "999"}
         )
-        assert too_big.status_code == 400 and "Capacity must be between 1 and" in text(too_big)
+        assert too_big.status_code == 400 and "Choose between 1 and 10 seats." in text(too_big)
         far = browser(coach).post("/coach/sessions/publish/", {"session_type": group.pk, "start": "0001-01-01T00:30"})
         assert far.status_code == 400 and "Choose a date between 1900 and 2999." in text(far)
         assert not Session.objects.filter(session_type=group).exists()

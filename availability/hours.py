@@ -1,0 +1,111 @@
+"""Whether a stretch of time lies within a coach's working hours: their weekly windows (or
+the day's own hours when the day has an override) and outside their time off.
+
+The booking services do not need it (a client can only book a listed slot); the pages do,
+to warn a coach who publishes or suggests a time outside their hours, and to list what a
+change of hours leaves outside them. Reads the same inputs as the slot engine
+(``selectors.availability_inputs``), in three queries whatever the number of intervals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from accounts.models import User
+from availability import slots as engine
+from availability.models import Allocation, AllocationKind
+from availability.selectors import availability_inputs
+
+ONE_DAY = dt.timedelta(days=1)
+# How far ahead a change of hours is checked against what is already booked.
+LOOKAHEAD = dt.timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """A stretch of a coach's time: ``session_type_id`` picks the windows open to it."""
+
+    start: dt.datetime
+    end: dt.datetime
+    session_type_id: int | None = None
+
+
+def _open_ranges(
+    calendar: engine._Calendar, day: dt.date, zone: ZoneInfo, session_type_id: int | None
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    if day in calendar.overrides:
+        walls = calendar.overrides[day]
+    else:
+        walls = {
+            (window.start, window.end)
+            for window, rule_days in calendar.weekly
+            if window.serves(session_type_id)
+            and (day in rule_days if rule_days is not None else day.weekday() in window.weekdays)
+            and (window.valid_from is None or window.valid_from <= day)
+            and (window.valid_until is None or day <= window.valid_until)
+        }
+    return [
+        (dt.datetime.combine(day, start, tzinfo=zone), dt.datetime.combine(day, end, tzinfo=zone))
+        for start, end in walls
+    ]
+
+
+def outside_hours(coach: User, stretches: Sequence[Stretch]) -> list[bool]:
+    """For each stretch, whether it is outside ``coach``'s hours: not inside one window of
+    its local day (windows don't cross midnight), or overlapping time off."""
+    if not stretches:
+        return []
+    zone = ZoneInfo(coach.timezone)
+    first = min(s.start for s in stretches).astimezone(zone).date() - ONE_DAY
+    last = max(s.end for s in stretches).astimezone(zone).date() + ONE_DAY
+    windows, overrides, time_off = availability_inputs(coach, first_day=first, last_day=last)
+    calendar = engine._Calendar(
+        windows=windows, overrides=overrides, session_type_id=None, anchor=first, first=first, last=last
+    )
+    # _Calendar keeps only the windows open to every type when asked for none; keep them all
+    # and choose per stretch instead.
+    calendar.weekly = [
+        (window, engine._rrule_days(window, anchor=first, first=first, last=last) if window.rrule else None)
+        for window in windows
+    ]
+    answers = []
+    for stretch in stretches:
+        start, end = stretch.start.astimezone(dt.UTC), stretch.end.astimezone(dt.UTC)
+        day = start.astimezone(zone).date()
+        inside = any(
+            opens <= start and end <= closes
+            for opens, closes in _open_ranges(calendar, day, zone, stretch.session_type_id)
+        )
+        away = any(absence.start < end and start < absence.end for absence in time_off)
+        answers.append(not inside or away)
+    return answers
+
+
+def is_outside_hours(coach: User, start: dt.datetime, end: dt.datetime, session_type_id: int | None = None) -> bool:
+    return outside_hours(coach, [Stretch(start, end, session_type_id)])[0]
+
+
+def sessions_outside_hours(coach: User, *, now: dt.datetime) -> list[int]:
+    """The ids of the coach's sessions still to come (booked or requested) that lie outside
+    their hours, soonest first."""
+    rows = list(
+        Allocation.objects.filter(
+            staff=coach,
+            is_active=True,
+            session__isnull=False,
+            kind__in=[AllocationKind.SESSION, AllocationKind.REQUEST],
+            start__gt=now,
+            start__lt=now + LOOKAHEAD,
+        )
+        .order_by("start")
+        .values_list("session_id", "start", "end", "session__session_type_id")
+    )
+    seen: dict[int, Stretch] = {}
+    for session_id, start, end, type_id in rows:
+        seen.setdefault(session_id, Stretch(start, end, type_id))
+    ids = list(seen)
+    flags = outside_hours(coach, [seen[pk] for pk in ids])
+    return [pk for pk, outside in zip(ids, flags, strict=True) if outside]
