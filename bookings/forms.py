@@ -24,13 +24,19 @@ class BookingForm(forms.Form):
     )
     reminders = forms.BooleanField(label="Send me reminders before the session", required=False, initial=True)
 
-    def __init__(self, *args: object, people: list[User], **kwargs: object) -> None:
+    def __init__(self, *args: object, people: list[User], without_self: bool = False, **kwargs: object) -> None:
+        """``without_self``: the viewer already holds a seat, so only their dependents
+        (``people`` after the first) are offered."""
         super().__init__(*args, **kwargs)
+        self_label = "Myself"
+        if without_self and len(people) > 1:
+            people, self_label = people[1:], None
         self.people = {person.pk: person for person in people}
-        if len(people) > 1:
+        if len(people) > 1 or self_label is None:
             self.fields["book_for"].required = True
             self.fields["book_for"].choices = [
-                (person.pk, "Myself" if index == 0 else person.display_name) for index, person in enumerate(people)
+                (person.pk, self_label if index == 0 and self_label else person.display_name)
+                for index, person in enumerate(people)
             ]
             self.fields["book_for"].initial = people[0].pk
         else:

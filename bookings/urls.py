@@ -12,4 +12,5 @@ urlpatterns = [
     path("bookings/<str:reference>/done/", views.booking_done, name="booking_done"),
     path("bookings/<str:reference>/reschedule/", views.reschedule, name="booking_reschedule"),
     path("bookings/<str:reference>/reschedule/confirm/", views.reschedule_confirm, name="booking_reschedule_confirm"),
+    path("bookings/<str:reference>/cancel/confirm/", views.cancel_confirm, name="booking_cancel_confirm"),
 ]

@@ -37,6 +37,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
@@ -48,7 +49,7 @@ from availability.selectors import MAX_RANGE_DAYS, free_slots
 from availability.slots import Slot
 from bookings import idempotency, selectors, services
 from bookings.forms import BookingForm
-from bookings.models import Booking, BookingStatus, Session, SessionType
+from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Session, SessionType
 from config.errors import DomainError
 from config.inputs import in_range_day, in_range_instant
 
@@ -255,6 +256,9 @@ def _group_sessions(request: HttpRequest, coach: User, session_type: SessionType
         if settings.ENABLE_GROUP_SESSIONS
         else []
     )
+    held = _seats_held(request.user, sessions)
+    for session in sessions:
+        session.held_reference = held.get(session.pk)
     refusal = SESSION_FULL if request.GET.get("full") else None
     return render(
         request,
@@ -269,6 +273,18 @@ def _group_sessions(request: HttpRequest, coach: User, session_type: SessionType
             "may_book": _may_book(request.user),
             "steps": _steps(GROUP_STEPS, "date", {"coach": reverse("book_coach_list"), "session": _coach_url(coach)}),
         },
+    )
+
+
+def _seats_held(user: User, sessions: list[Session]) -> dict[int, str]:
+    """The sessions among ``sessions`` where ``user`` holds a seat: session id → the
+    booking's reference (one query)."""
+    if not user.is_authenticated or not sessions:
+        return {}
+    return dict(
+        Booking.objects.filter(
+            client=user, session__in=[session.pk for session in sessions], status__in=ACTIVE_STATUSES
+        ).values_list("session_id", "reference")
     )
 
 
@@ -593,7 +609,9 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
         return HttpResponseRedirect(_type_url(session_type, full=1))
     user = request.user
     may_book = _may_book(user)
-    form = BookingForm(request.POST if request.method == "POST" else None, people=_people(user) if may_book else [user])
+    people = _people(user) if may_book else [user]
+    held = _seats_held(user, [session]).get(session.pk)
+    form = BookingForm(request.POST if request.method == "POST" else None, people=people, without_self=bool(held))
     error: str | None = None
     status = 200
     if request.method == "POST":
@@ -636,6 +654,9 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
             "form": form,
             "error": error,
             "may_book": may_book,
+            "held_reference": held,
+            # Holding a seat, a guardian may still book one for a dependent.
+            "may_book_more": may_book and not (held and len(people) == 1),
             "not_a_client": NOT_A_CLIENT,
             "submit_token": idempotency.new_form_token(),
             "back_url": list_url,
@@ -824,6 +845,134 @@ def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
             "back_url": back_url,
             "submit_token": idempotency.new_form_token(),
             "steps": _steps(RESCHEDULE_STEPS, "confirm", {"day": base, "time": back_url}),
+        },
+        status=status,
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Cancel from the booking page: a confirm step with the policy, then one service call
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CancelPolicy:
+    """What the confirm step says before a cancellation: the rule that applies, whether
+    this one is late (and what that means), or why the client can't cancel it here."""
+
+    rule: str
+    late: str | None = None
+    refused: str | None = None
+
+
+def _cancel_policy(booking: Booking, *, manager: bool, now: dt.datetime, zone: ZoneInfo) -> CancelPolicy:
+    session = booking.session
+    coach = session.coach
+    if manager:
+        return CancelPolicy(
+            rule=gettext("%(client)s is told at once, with your reason.") % {"client": booking.client.display_name}
+        )
+    if booking.status == BookingStatus.REQUESTED:
+        return CancelPolicy(rule=gettext("This is a request: you can withdraw it at any time, free of charge."))
+    rules = rules_for(coach.coach_profile, session.session_type)
+    notice = _duration_text(rules.cancellation_notice)
+    deadline = timezone.localtime(session.start - rules.cancellation_notice, zone)
+    until = _when_text(deadline, zone)
+    if now < session.start - rules.cancellation_notice:
+        return CancelPolicy(
+            rule=gettext("Free cancellation up to %(notice)s before the session (until %(until)s).")
+            % {"notice": notice, "until": until}
+        )
+    ended = gettext("Free cancellation ended %(until)s, %(notice)s before the session.") % {
+        "until": until,
+        "notice": notice,
+    }
+    if rules.allow_late_cancellation:
+        return CancelPolicy(
+            rule=ended,
+            late=gettext("This is a late cancellation: it is recorded as late on the booking, which %(coach)s sees.")
+            % {"coach": coach.display_name},
+        )
+    return CancelPolicy(
+        rule=ended,
+        refused=gettext(
+            "Sessions can be cancelled up to %(notice)s before they start. Contact %(coach)s to change this one."
+        )
+        % {"notice": notice, "coach": coach.display_name},
+    )
+
+
+def _duration_text(delta: dt.timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes % 60 == 0:
+        return ngettext("%(count)d hour", "%(count)d hours", minutes // 60) % {"count": minutes // 60}
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+
+
+def _when_text(instant: dt.datetime, zone: ZoneInfo) -> str:
+    local = timezone.localtime(instant, zone)
+    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M} ({zone.key})"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel_confirm(request: HttpRequest, reference: str) -> HttpResponse:
+    """The booking page's Cancel: the session, the cancellation policy and what a late
+    cancellation means, a reason, then ``services.cancel``; back on the booking's page
+    with a "Cancelled" message shown once."""
+    booking = _booking_by_reference(request.user, reference)
+    user = request.user
+    session = booking.session
+    manager = services.is_manager(user, session.coach)
+    if not (manager or services.can_act_for_client(user, booking)):
+        raise Http404("No such booking.")
+    zone = ZoneInfo(request.viewer_timezone)
+    now = timezone.now()
+    detail_url = reverse("booking_detail", args=[booking.reference])
+    blocked: str | None = None
+    if not booking.is_active:
+        blocked = gettext("This booking is %(status)s; there is nothing to cancel.") % {
+            "status": booking.get_status_display().lower()
+        }
+    elif session.start <= now:
+        blocked = gettext("This session has already started, so it can't be cancelled.")
+    policy = None if blocked else _cancel_policy(booking, manager=manager, now=now, zone=zone)
+    reason_required = manager and booking.client_id != user.pk
+    error: str | None = None
+    status = 409 if blocked else 200
+    reason = ""
+    if request.method == "POST" and policy is not None and policy.refused is None:
+        reason = (request.POST.get("reason") or "").strip()
+        try:
+            cancelled = services.cancel(booking=booking, actor=user, reason=reason)
+        except DomainError as exc:
+            error, status = exc.message, exc.status
+        else:
+            when = _when_text(session.start, zone)
+            text = gettext("Cancelled. %(title)s on %(when)s won't take place; %(other)s has been told.") % {
+                "title": session.session_type.title,
+                "when": when,
+                "other": session.coach.display_name if not manager else cancelled.client.display_name,
+            }
+            if cancelled.is_late_cancellation:
+                text += " " + gettext("It is marked as a late cancellation.")
+            messages.success(request, text)
+            return HttpResponseRedirect(detail_url, status=303)
+    elif request.method == "POST":
+        status = 409
+    return render(
+        request,
+        "bookings/cancel_confirm.html",
+        {
+            "booking": booking,
+            "session": session,
+            "policy": policy,
+            "blocked": blocked,
+            "error": error,
+            "manager": manager,
+            "reason": reason,
+            "reason_required": reason_required,
+            "detail_url": detail_url,
         },
         status=status,
     )
