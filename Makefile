@@ -20,11 +20,16 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py createcachetable
 
-## make run — migrate, load the demo data, serve http://127.0.0.1:8000 with the background worker
+## make run — migrate, load the demo data, serve http://127.0.0.1:$(PORT) with the background worker.
+## `make run PORT=8100` serves on another port. The demo runs with DEBUG off, so a wrong
+## address shows the site's own 404 page; `make run DEBUG=true` shows Django's debug pages.
+PORT ?= 8000
+DEBUG ?= false
+RUN_URL = http://127.0.0.1:$(PORT)
 run: migrate
-	$(BIN)/python manage.py seed_demo
-	@echo "Starting the web server (http://127.0.0.1:8000) and the worker; Ctrl-C stops both."
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev
+	SITE_URL=$(RUN_URL) $(BIN)/python manage.py seed_demo
+	@echo "Starting the web server ($(RUN_URL)) and the worker; Ctrl-C stops both."
+	DEBUG=$(DEBUG) STATIC_FROM_SOURCE=true SITE_URL=$(RUN_URL) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 
 ## make test — lint, migration check and the whole suite (honours DATABASE_URL)
 test: install lint

@@ -172,6 +172,12 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# `make run` serves the demo with DEBUG off (the site's own 404 and 500 pages) and its
+# static files straight from static/, without collectstatic: STATIC_FROM_SOURCE=true.
+if env_bool("STATIC_FROM_SOURCE", False):
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
+
 MESSAGE_TAGS = {40: "error"}
 
 # Email: EMAIL_URL (smtp://user:pass@host:587) or EMAIL_BACKEND; console by default.

@@ -137,7 +137,7 @@ class Command(BaseCommand):
         last_delivery = Delivery.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         self.stdout.write(DemoCalendar(users).seed())
         self._quiet_demo_messages(after=last_delivery)
-        self.stdout.write(self.style.SUCCESS("Demo data ready. Log in at http://127.0.0.1:8000/accounts/login/ with:"))
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in at {settings.SITE_URL}/accounts/login/ with:"))
         for person in PEOPLE:
             label = "admin" if person.superuser else person.role
             self.stdout.write(f"  {label:<7} {person.email:<38} {person.timezone}")
