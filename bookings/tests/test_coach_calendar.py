@@ -194,12 +194,22 @@ def test_staff_see_any_coachs_calendar_with_the_zone_note(coach, week) -> None:
     assert 'data-testid="coach-picker"' in body(http.get(reverse("coach_calendar")))
 
 
-def test_the_coach_sees_no_zone_note_in_their_own_zone_and_one_when_away(coach) -> None:
+@pytest.mark.parametrize(
+    ("viewer_zone", "note"),
+    [
+        ("Europe/Paris", None),
+        ("Asia/Kathmandu", "yours is Asia/Kathmandu (4 h 45 min ahead)"),
+        ("America/New_York", "yours is America/New_York (6 h behind)"),
+    ],
+)
+def test_the_zone_note_appears_only_when_the_viewers_zone_differs(coach, week, viewer_zone, note) -> None:
     assert "yours is" not in body(signed_in(coach).get(reverse("coach_calendar")))
-    http = signed_in(coach)
-    http.cookies["tz"] = "Asia/Kathmandu"
-    coach.timezone = "Europe/Paris"
-    coach.save()
+    html = body(signed_in(StaffFactory(timezone=viewer_zone)).get(f"{reverse('coach_calendar')}?coach={coach.pk}"))
+    if note is None:
+        assert "yours is" not in html and "for you" not in html
+    else:
+        assert note in html
+        assert html.count('data-testid="cal-viewer-time"') == 2 * 3  # grid and agenda, three timed items
 
 
 @pytest.mark.parametrize("who", ["client", "other coach", "anonymous"])
