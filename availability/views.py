@@ -35,7 +35,7 @@ from accounts import services as account_services
 from accounts.access import role_required
 from accounts.forms import CoachSettingsForm
 from accounts.models import CoachProfile, Role, User
-from availability import services
+from availability import hours, services
 from availability.forms import DayOverrideForm, PreviewForm, TimeOffForm, WindowForm, attach_domain_error
 from availability.models import AvailabilityWindow, DateOverride, OverrideWindow, TimeOff, Weekday
 from availability.selectors import availability_inputs, free_slots, local_midnight
@@ -473,6 +473,26 @@ def _render_section(
     return render(request, f"{TEMPLATE}#{section}", context)
 
 
+def _outside_now(profile: CoachProfile) -> set[int]:
+    """The coach's sessions to come that lie outside their hours, before a change."""
+    return set(hours.sessions_outside_hours(profile.user, now=timezone.now()))
+
+
+def _left_outside(request: HttpRequest, profile: CoachProfile, before: set[int]) -> HttpResponse | None:
+    """When a change of hours leaves sessions outside them that were inside before, the
+    coach is taken to the list of those sessions (in ``bookings``, by URL name) to keep,
+    cancel or move each one; never silently."""
+    newly = [pk for pk in hours.sessions_outside_hours(profile.user, now=timezone.now()) if pk not in before]
+    if not newly:
+        return None
+    url = f"{reverse('outside_hours')}?{urlencode({'sessions': ','.join(map(str, newly))})}"
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
 def _done(
     request: HttpRequest,
     profile: CoachProfile,
@@ -480,9 +500,16 @@ def _done(
     message: str,
     *,
     month: dt.date | None = None,
+    outside_before: set[int] | None = None,
 ) -> HttpResponse:
-    """After a change: the section again (htmx), or back to the editor (plain POST)."""
+    """After a change: the section again (htmx), or back to the editor (plain POST); when
+    ``outside_before`` is given and the change left sessions outside the coach's hours,
+    the list of those sessions instead."""
     messages.success(request, message)
+    if outside_before is not None:
+        review = _left_outside(request, profile, outside_before)
+        if review is not None:
+            return review
     today = services.today_for(profile.user)
     state = EditorState(
         month=month or _month_start(today), duration=PreviewForm.duration_from(request.POST), notices=()
@@ -594,12 +621,14 @@ def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         before = _window_label(window.weekday, window.start, window.end)
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        outside = _outside_now(profile)
         try:
             services.update_window(window=window, actor=request.user, start=start, end=end)
         except DomainError as error:
             attach_domain_error(form, error, WindowForm.ERROR_FIELDS)
         else:
-            return _done(request, profile, WEEK, f"Changed {before} to {start:%H:%M}–{end:%H:%M}.")
+            message = f"Changed {before} to {start:%H:%M}–{end:%H:%M}."
+            return _done(request, profile, WEEK, message, outside_before=outside)
     state = _posted_state(request, profile, edit_id=window.pk)
     return _failed(request, profile, WEEK, state, edit_form=form)
 
@@ -610,8 +639,9 @@ def window_delete(request: HttpRequest, pk: int) -> HttpResponse:
     profile = _coach_profile(request)
     window = get_object_or_404(AvailabilityWindow, pk=pk, coach=profile.user)
     label = _window_label(window.weekday, window.start, window.end)
+    outside = _outside_now(profile)
     services.delete_window(window=window, actor=request.user)
-    return _done(request, profile, WEEK, f"Removed {label}.")
+    return _done(request, profile, WEEK, f"Removed {label}.", outside_before=outside)
 
 
 @role_required(Role.COACH)
@@ -619,24 +649,29 @@ def window_delete(request: HttpRequest, pk: int) -> HttpResponse:
 def day_clear(request: HttpRequest, weekday: int) -> HttpResponse:
     profile = _coach_profile(request)
     weekday = _weekday_or_404(weekday)
+    outside = _outside_now(profile)
     services.set_day_windows(coach=profile.user, actor=request.user, weekday=weekday, windows=[])
-    return _done(request, profile, WEEK, f"Cleared {DAY_NAMES[weekday]}: no weekly hours that day.")
+    message = f"Cleared {DAY_NAMES[weekday]}: no weekly hours that day."
+    return _done(request, profile, WEEK, message, outside_before=outside)
 
 
 @role_required(Role.COACH)
 @require_POST
 def copy_monday(request: HttpRequest) -> HttpResponse:
     profile = _coach_profile(request)
+    outside = _outside_now(profile)
     services.copy_day_to_weekdays(coach=profile.user, actor=request.user, source_weekday=Weekday.MONDAY)
-    return _done(request, profile, WEEK, "Tuesday to Friday now have Monday's hours.")
+    return _done(request, profile, WEEK, "Tuesday to Friday now have Monday's hours.", outside_before=outside)
 
 
 @role_required(Role.COACH)
 @require_POST
 def default_pattern(request: HttpRequest) -> HttpResponse:
     profile = _coach_profile(request)
+    outside = _outside_now(profile)
     services.apply_default_pattern(coach=profile.user, actor=request.user)
-    return _done(request, profile, WEEK, "Applied the default pattern: Monday to Friday, 09:00–12:00 and 13:00–17:00.")
+    message = "Applied the default pattern: Monday to Friday, 09:00–12:00 and 13:00–17:00."
+    return _done(request, profile, WEEK, message, outside_before=outside)
 
 
 # ---------------------------------------------------------------------------------------
@@ -651,6 +686,7 @@ def override_save(request: HttpRequest) -> HttpResponse:
     form = DayOverrideForm(request.POST, auto_id=OVERRIDE_AUTO_ID)
     if form.is_valid():
         day, windows = form.cleaned_data["date"], form.cleaned_data["windows"]
+        outside = _outside_now(profile)
         try:
             services.set_override(
                 coach=profile.user, actor=request.user, date=day, windows=windows, reason=form.cleaned_data["reason"]
@@ -663,7 +699,7 @@ def override_save(request: HttpRequest) -> HttpResponse:
                 message = f"{_day_label(day)} now has its own hours: {hours}."
             else:
                 message = f"{_day_label(day)} is now a day off."
-            return _done(request, profile, CALENDAR, message, month=_month_start(day))
+            return _done(request, profile, CALENDAR, message, month=_month_start(day), outside_before=outside)
     # The calendar shows the posted day's month (a past day: the month the form came from).
     day = form.cleaned_data.get("date")
     changes: dict[str, Any] = {"day": day}
@@ -695,6 +731,7 @@ def time_off_add(request: HttpRequest) -> HttpResponse:
     form = TimeOffForm(request.POST, auto_id=TIME_OFF_AUTO_ID)
     if form.is_valid():
         data = form.cleaned_data
+        outside = _outside_now(profile)
         try:
             item = services.add_time_off(
                 coach=profile.user,
@@ -712,6 +749,7 @@ def time_off_add(request: HttpRequest) -> HttpResponse:
                 CALENDAR,
                 f"Time off added: {_time_off_label(item)}.",
                 month=_posted_month(request, profile),
+                outside_before=outside,
             )
     return _failed(request, profile, CALENDAR, _posted_state(request, profile), time_off_form=form)
 

@@ -19,6 +19,7 @@ urlpatterns = [
     path("coach/sessions/<int:pk>/start/", views.session_start, name="session_start"),
     path("coach/sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("staff/live/", views.staff_live, name="staff_live"),
+    path("coach/availability/outside-hours/", views.outside_hours_review, name="outside_hours"),
     path("coach/calendar/", calendar_pages.coach_calendar, name="coach_calendar"),
     path("coach/calendar/week/<str:day>/", calendar_pages.coach_calendar_week, name="coach_calendar_week"),
     path("coach/calendar/month/<str:month>/", calendar_pages.coach_calendar_month, name="coach_calendar_month"),

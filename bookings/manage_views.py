@@ -674,6 +674,57 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------------------
+# Sessions a change of hours left outside them
+# ---------------------------------------------------------------------------------------
+
+MAX_LISTED_SESSIONS = 200
+
+
+def _session_ids(raw: str) -> list[int]:
+    ids = [int(part) for part in raw.split(",") if part.strip().isdigit() and len(part.strip()) < 12]
+    return list(dict.fromkeys(ids))[:MAX_LISTED_SESSIONS]
+
+
+@role_required(Role.COACH)
+@require_GET
+def outside_hours_review(request: HttpRequest) -> HttpResponse:
+    """The coach's sessions still to come that lie outside their hours, each to keep, cancel
+    with a reason, or (a request) answer with other times. The availability editor sends
+    the coach here with ``?sessions=`` the ones its change left outside; without it, all.
+    "Keep" drops a session from the list (its link is the same page without it)."""
+    coach = request.user
+    outside = hours.sessions_outside_hours(coach, now=timezone.now())
+    asked = "sessions" in request.GET
+    wanted = _session_ids(request.GET.get("sessions", "")) if asked else outside
+    ids = [pk for pk in wanted if pk in set(outside)]
+    active = Booking.objects.filter(status__in=ACTIVE_STATUSES).select_related("client").order_by("created_at")
+    by_id = {
+        session.pk: session
+        for session in Session.objects.filter(coach=coach, pk__in=ids)
+        .select_related("session_type")
+        .prefetch_related(Prefetch("bookings", queryset=active, to_attr="active_bookings"))
+    }
+    sessions = [by_id[pk] for pk in ids if pk in by_id]
+
+    def without(pk: int) -> str:
+        rest = [other.pk for other in sessions if other.pk != pk]
+        return f"{reverse('outside_hours')}?{urlencode({'sessions': ','.join(map(str, rest))})}"
+
+    rows = [(session, without(session.pk)) for session in sessions]
+    return render(
+        request,
+        "bookings/manage/outside_hours.html",
+        {
+            "rows": rows,
+            "here": request.get_full_path(),
+            "zone": coach.timezone,
+            "after_change": asked,
+            "alternative_slots": range(1, 4),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------------------
 # Staff overview
 # ---------------------------------------------------------------------------------------
 

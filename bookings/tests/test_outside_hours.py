@@ -1,0 +1,145 @@
+"""A change of hours over sessions already booked: the coach is shown the sessions it leaves
+outside the new hours, and keeps, cancels or answers each one; never silently."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+
+import pytest
+import time_machine
+from django.test import Client
+
+from accounts.tests.factories import ClientFactory
+from bookings import services
+from bookings.models import BookingStatus
+from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
+
+pytestmark = pytest.mark.django_db
+
+UTC = dt.UTC
+NOW = dt.datetime(2026, 12, 1, 6, 0, tzinfo=UTC)  # Tuesday, 07:00 in Paris
+WED_10_PARIS = dt.datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False) as traveller:
+        yield traveller
+
+
+def browser(user, **headers) -> Client:
+    http = Client(headers=headers)
+    http.force_login(user)
+    return http
+
+
+def text(response) -> str:
+    return html.unescape(response.content.decode())
+
+
+def listed(page: str) -> list[str]:
+    return re.findall(r'data-testid="outside-row" data-session="(\d+)"', page)
+
+
+@pytest.fixture
+def coach():
+    return open_coach(timezone="Europe/Paris")
+
+
+@pytest.fixture
+def booked(coach):
+    return services.book_slot(
+        client=ClientFactory(name="Nina York"),
+        session_type=SessionTypeFactory(coach=coach, title="Consultation"),
+        start=WED_10_PARIS,
+    )
+
+
+class TestEditorTellsTheCoach:
+    def test_a_day_off_over_a_booking_lists_it(self, coach, booked):
+        http = browser(coach)
+        response = http.post("/coach/availability/overrides/", {"date": "2026-12-02", "kind": "off", "reason": ""})
+        assert response.status_code == 302
+        assert response["Location"] == f"/coach/availability/outside-hours/?sessions={booked.session_id}"
+        page = text(http.get(response["Location"]))
+        assert "Wednesday 2 December 2026 is now a day off." in page  # the change is saved, and said
+        assert listed(page) == [str(booked.session_id)]
+        assert "Consultation" in page and "Nina York" in page and "Wednesday 2 December 2026, 10:00–11:00" in page
+        assert "leaves this session outside your hours" in page
+
+    def test_with_htmx_the_coach_is_taken_there(self, coach, booked):
+        response = browser(coach, **{"HX-Request": "true"}).post(
+            "/coach/availability/time-off/", {"start_date": "2026-12-02", "end_date": "2026-12-04", "reason": "Away"}
+        )
+        assert response["HX-Redirect"] == f"/coach/availability/outside-hours/?sessions={booked.session_id}"
+
+    def test_shrinking_a_window_lists_what_falls_out(self, coach, booked):
+        from availability.models import AvailabilityWindow
+
+        window = AvailabilityWindow.objects.get(coach=coach, weekday=2)
+        response = browser(coach).post(
+            f"/coach/availability/windows/{window.pk}/edit/", {"start": "13:00", "end": "17:00"}
+        )
+        assert response["Location"].endswith(f"?sessions={booked.session_id}")
+
+    def test_a_change_that_leaves_every_session_inside_goes_back_to_the_editor(self, coach, booked):
+        response = browser(coach).post("/coach/availability/overrides/", {"date": "2026-12-03", "kind": "off"})
+        assert response.status_code == 302 and "outside-hours" not in response["Location"]
+
+    def test_a_session_already_outside_is_not_listed_again(self, coach, booked):
+        http = browser(coach)
+        http.post("/coach/availability/overrides/", {"date": "2026-12-02", "kind": "off"})
+        again = http.post("/coach/availability/time-off/", {"start_date": "2026-12-02", "end_date": "2026-12-02"})
+        assert "outside-hours" not in again["Location"]
+
+
+class TestTheList:
+    def test_keep_cancel_and_suggest(self, coach, booked):
+        approving = open_coach(timezone="Europe/Paris", require_approval_unconnected=True)
+        asked = services.book_slot(
+            client=ClientFactory(), session_type=SessionTypeFactory(coach=approving), start=WED_10_PARIS
+        )
+        group = services.publish_session(
+            actor=coach, session_type=GroupTypeFactory(coach=coach), start=WED_10_PARIS + dt.timedelta(hours=3)
+        )
+        http = browser(coach)
+        http.post("/coach/availability/overrides/", {"date": "2026-12-02", "kind": "off"})
+        page = text(http.get("/coach/availability/outside-hours/"))
+        assert listed(page) == [str(booked.session_id), str(group.pk)]
+        assert 'data-testid="suggest-toggle"' not in page  # firm bookings: keep or cancel
+
+        keep = re.search(r'href="([^"]+)" data-testid="keep-session"', page).group(1)
+        assert listed(text(http.get(keep))) == [str(group.pk)]
+
+        cancelled = http.post(f"/bookings/{booked.reference}/cancel/", {"reason": "I'm away that day", "next": keep})
+        assert cancelled["Location"] == keep
+        booked.refresh_from_db()
+        assert booked.status == BookingStatus.CANCELLED and booked.cancellation_reason == "I'm away that day"
+
+        http_other = browser(approving)
+        http_other.post("/coach/availability/overrides/", {"date": "2026-12-02", "kind": "off"})
+        theirs = text(http_other.get("/coach/availability/outside-hours/"))
+        assert listed(theirs) == [str(asked.session_id)] and 'data-testid="suggest-toggle"' in theirs
+        http_other.post(
+            f"/bookings/{asked.reference}/suggest/",
+            {"alt_1_date": "2026-12-03", "alt_1_time": "10:00", "next": "/coach/availability/outside-hours/"},
+        )
+        asked.refresh_from_db()
+        assert asked.suggested_alternatives == ["2026-12-03T09:00:00+00:00"]
+
+    def test_nothing_outside(self, coach, booked):
+        page = text(browser(coach).get("/coach/availability/outside-hours/"))
+        assert 'data-testid="outside-hours-empty"' in page and listed(page) == []
+
+    def test_only_coaches_and_only_their_own(self, coach, booked):
+        browser(coach).post("/coach/availability/overrides/", {"date": "2026-12-02", "kind": "off"})
+        other = open_coach(timezone="Europe/Paris")
+        assert (
+            listed(text(browser(other).get(f"/coach/availability/outside-hours/?sessions={booked.session_id}"))) == []
+        )
+        assert browser(ClientFactory()).get("/coach/availability/outside-hours/").status_code in (403, 404)
+        assert (
+            browser(coach).get("/coach/availability/outside-hours/?sessions=abc,99999999999999999").status_code == 200
+        )
