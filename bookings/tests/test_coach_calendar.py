@@ -183,6 +183,8 @@ def test_staff_see_any_coachs_calendar_with_the_zone_note(coach, week) -> None:
     assert "Marcus Bennett's calendar" in html
     assert "Times in <strong>America/New_York</strong>" in html
     assert "Marcus's time zone; yours is Europe/London (5 h ahead)" in html
+    # The footer, which names the viewer's zone on other pages, says the calendar's differs.
+    assert "Calendar times in <strong>America/New_York</strong>; your zone is <strong>Europe/London</strong>" in html
     # 01:00 UTC on Friday is 20:00 on Thursday in New York and 01:00 on Friday in London.
     thursday = day_cell(html, "2026-03-05")
     assert "20:00–21:00" in thursday and late.reference in thursday
