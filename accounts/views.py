@@ -86,6 +86,7 @@ def _render_profile(request: HttpRequest, **context: object) -> HttpResponse:
     context.setdefault("token_form", ApiTokenForm())
     context.setdefault("dependent_form", DependentForm())
     context["tokens"] = user.api_tokens.all()
+    context["tokens_behind_developer"] = user.role == Role.CLIENT and not user.is_superuser
     context["dependents"] = selectors.dependents_of(user)
     context["guardians"] = selectors.guardians_of(user)
     status = 400 if any(getattr(f, "errors", None) for f in context.values() if hasattr(f, "is_bound")) else 200

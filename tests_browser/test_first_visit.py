@@ -12,9 +12,10 @@ import pytest
 from django.core import mail
 from playwright.sync_api import Browser, Page, expect
 
-from accounts.tests.factories import ClientFactory
+from accounts.tests.factories import ClientFactory, CoachFactory
 from availability.selectors import free_slots
 from bookings.tests.factories import SessionTypeFactory, open_coach
+from tests_browser.conftest import PHONE
 
 pytestmark = pytest.mark.browser
 
@@ -136,3 +137,20 @@ def test_back_office_pages_ask_for_no_missing_icon(page: Page, log_in) -> None:
     assert missing == []
     icon = page.request.get("/favicon.ico")
     assert icon.ok and icon.headers["content-type"].startswith("image/")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_sees_no_api_tokens_card_but_a_coach_does(sign_in) -> None:
+    ClientFactory(email="client@example.com", name="Chloé Client")
+    CoachFactory(email="coach@example.com", name="Carl Coach")
+
+    client = sign_in("client@example.com", "Europe/Paris", PHONE)
+    client.goto("/profile/")
+    expect(client.get_by_role("heading", name="Your profile")).to_be_visible()
+    expect(client.get_by_role("heading", name="API tokens")).to_be_hidden()
+    client.get_by_text("Developer", exact=True).click()  # behind "Developer", for the few who script
+    expect(client.get_by_role("heading", name="API tokens")).to_be_visible()
+
+    coach = sign_in("coach@example.com", "Europe/Paris")
+    coach.goto("/profile/")
+    expect(coach.get_by_role("heading", name="API tokens")).to_be_visible()
