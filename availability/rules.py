@@ -38,6 +38,14 @@ class SessionTypeRules(Protocol):
     def duration(self) -> dt.timedelta: ...
 
 
+# Why a booking is a request rather than firm (``BookingRules.request_reasons``).
+TYPE_NEEDS_APPROVAL = "type_needs_approval"  # the session type makes every booking a request
+COACH_APPROVES_ALL = "coach_approves_all"  # the coach doesn't allow firm booking
+NOT_CONNECTED = "not_connected"  # the client isn't connected and the coach asks approval of them
+TOO_SOON = "too_soon"  # the start is within the firm-booking threshold
+REQUEST_REASONS = (TYPE_NEEDS_APPROVAL, COACH_APPROVES_ALL, NOT_CONNECTED, TOO_SOON)
+
+
 @dataclass(frozen=True, kw_only=True)
 class BookingRules:
     duration: dt.timedelta
@@ -71,15 +79,23 @@ class BookingRules:
         """DESIGN.md's rule: firm when the coach allows firm booking, and the client is
         connected or the coach doesn't require approval for unconnected clients, and the
         start is further away than the threshold. A type may force either answer."""
+        return not self.request_reasons(start=start, now=now, connected=connected)
+
+    def request_reasons(self, *, start: dt.datetime, now: dt.datetime, connected: bool) -> tuple[str, ...]:
+        """Why a booking at ``start`` would be a request (empty: it is firm), each reason
+        one of ``REQUEST_REASONS``; ``is_firm`` is this being empty."""
         if self.approval == ApprovalPolicy.ALWAYS:
-            return False
+            return (TYPE_NEEDS_APPROVAL,)
         if self.approval == ApprovalPolicy.NEVER:
-            return True
-        return (
-            self.allow_firm_booking
-            and (connected or not self.require_approval_unconnected)
-            and start > now + self.firm_threshold
-        )
+            return ()
+        reasons = []
+        if not self.allow_firm_booking:
+            reasons.append(COACH_APPROVES_ALL)
+        if not connected and self.require_approval_unconnected:
+            reasons.append(NOT_CONNECTED)
+        if start <= now + self.firm_threshold:
+            reasons.append(TOO_SOON)
+        return tuple(reasons)
 
 
 @dataclass(frozen=True)

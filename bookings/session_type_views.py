@@ -35,7 +35,9 @@ def _own_type(request: HttpRequest, pk: int) -> SessionType:
 def _to_list(anchor: SessionType | None = None, *, moved: str = "") -> HttpResponseRedirect:
     url = reverse("session_types")
     if anchor is not None:
-        url += (f"?moved={anchor.pk}&dir={moved}" if moved else "") + f"#type-{anchor.pk}"
+        # After a move the moved type's button takes the focus (autofocus, which a
+        # #fragment in the address would cancel); otherwise the page opens at the type.
+        url += f"?moved={anchor.pk}&dir={moved}" if moved else f"#type-{anchor.pk}"
     return HttpResponseRedirect(url, status=303)
 
 

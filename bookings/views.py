@@ -50,6 +50,7 @@ from availability.slots import Slot
 from bookings import idempotency, selectors, services
 from bookings.forms import BookingForm
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Session, SessionType
+from bookings.request_reasons import explain_request
 from config.errors import DomainError
 from config.inputs import in_range_day, in_range_instant
 
@@ -540,7 +541,15 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
 
     client = form.client() if form.is_bound and form.is_valid() else user
     rules = rules_for(coach.coach_profile, session_type)
-    firm = rules.is_firm(start=start, now=timezone.now(), connected=is_connected(client, coach))
+    why_request = explain_request(
+        rules,
+        start=start,
+        now=timezone.now(),
+        connected=is_connected(client, coach),
+        coach=coach,
+        client=client,
+        booker=user,
+    )
     back_url = _back_to_times(type_url, start, raw, zone).url
     return render(
         request,
@@ -551,7 +560,8 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             "session_type": session_type,
             "start": start,
             "end": start + rules.duration,
-            "firm": firm,
+            "firm": why_request is None,
+            "why_request": why_request,
             "form": form,
             "error": error,
             "may_book": may_book,

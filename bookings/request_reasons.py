@@ -1,0 +1,62 @@
+"""Why a booking will be a request, and what happens next, in plain words for the wizard's
+confirm step. The rule itself is ``BookingRules.request_reasons`` (``is_firm`` is it being
+empty); this only words it for the person booking."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from accounts.models import User
+from availability import rules as booking_rules
+from bookings.services.common import REQUEST_EXPIRY
+
+
+@dataclass(frozen=True)
+class RequestExplanation:
+    reasons: list[str]  # why it is a request, one sentence each
+    deadline: dt.datetime  # when the coach must have answered (the request is declined then)
+    expiry_hours: int  # the usual time to answer, in hours
+
+
+def explain_request(
+    rules: booking_rules.BookingRules,
+    *,
+    start: dt.datetime,
+    now: dt.datetime,
+    connected: bool,
+    coach: User,
+    client: User,
+    booker: User,
+) -> RequestExplanation | None:
+    """None when a booking at ``start`` is firm; else its reasons and the answer's deadline."""
+    codes = rules.request_reasons(start=start, now=now, connected=connected)
+    if not codes:
+        return None
+    coach_name = coach.display_name
+    hours = int(rules.firm_threshold.total_seconds() // 3600)
+    words = {
+        booking_rules.TYPE_NEEDS_APPROVAL: _("%(coach)s approves every booking of this session type.")
+        % {"coach": coach_name},
+        booking_rules.COACH_APPROVES_ALL: _("%(coach)s approves every booking personally.") % {"coach": coach_name},
+        booking_rules.NOT_CONNECTED: (
+            _("You're not connected with %(coach)s yet, and %(coach)s approves bookings from new clients.")
+            if client.pk == booker.pk
+            else _("%(client)s isn't connected with %(coach)s yet, and %(coach)s approves bookings from new clients.")
+        )
+        % {"coach": coach_name, "client": client.display_name},
+        booking_rules.TOO_SOON: ngettext(
+            "It starts less than %(hours)s hour from now; %(coach)s confirms bookings this close to the start.",
+            "It starts less than %(hours)s hours from now; %(coach)s confirms bookings this close to the start.",
+            hours,
+        )
+        % {"hours": hours, "coach": coach_name},
+    }
+    return RequestExplanation(
+        reasons=[words[code] for code in codes],
+        deadline=min(now + REQUEST_EXPIRY, start),
+        expiry_hours=int(REQUEST_EXPIRY.total_seconds() // 3600),
+    )
