@@ -382,12 +382,12 @@ def fresh(user: User, booking: Booking) -> dict:
     return booking_detail(selectors.get_booking_for(user, booking.pk), zone_of(user))
 
 
-def client_for(actor: User, client_id: int | None) -> User:
-    """Who the booking is for: the caller, or someone they may book for (else 404)."""
+def client_for(actor: User, client_id: int | None, *, coach: User | None = None) -> User:
+    """Who the booking is for: the caller, or someone they may book for with ``coach`` (else 404)."""
     if client_id is None or client_id == actor.pk:
         return actor
     client = User.objects.filter(pk=client_id, is_active=True).first()
-    if client is None or not can_book_for(actor, client):
+    if client is None or not can_book_for(actor, client, coach=coach):
         raise Http404("No such client.")
     return client
 
@@ -409,7 +409,7 @@ def create_booking(request: HttpRequest, payload: BookIn) -> Status:
     if st is None:
         raise DomainError("This coach has no session type with that id.", code="unknown_session_type")
     booking = services.book_slot(
-        client=client_for(actor, payload.client),
+        client=client_for(actor, payload.client, coach=coach),
         session_type=st,
         start=payload.start,
         booked_by=actor,
@@ -435,7 +435,7 @@ def take_seat(request: HttpRequest, session_id: int, payload: SeatIn | None = No
         session_type__kind__in=[SessionKind.GROUP, SessionKind.WORKSHOP],
     )
     booking = services.take_seat(
-        client=client_for(actor, payload.client),
+        client=client_for(actor, payload.client, coach=session.coach),
         session=session,
         booked_by=actor,
         notes=payload.notes,

@@ -4,6 +4,7 @@ from bookings import views
 
 urlpatterns = [
     path("book/", views.book_coach_list, name="book_coach_list"),
+    path("book/for/", views.book_for_client, name="book_for_client"),
     path("book/session/<int:session_id>/", views.book_seat, name="book_seat"),
     path("book/<int:coach_id>/", views.book_coach, name="book_coach"),
     path("book/<int:coach_id>/<int:type_id>/", views.book_type, name="book_type"),

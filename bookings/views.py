@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -42,6 +43,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
+from accounts.access import clients_bookable_by
 from accounts.models import Role, User
 from accounts.selectors import coaches_visible_to, dependents_of, is_connected
 from availability.rules import rules_for
@@ -161,6 +163,9 @@ def book_coach_list(request: HttpRequest) -> HttpResponse:
 
 
 def _visible_coach(request: HttpRequest, coach_id: int) -> User:
+    user = request.user
+    if user.is_authenticated and user.pk == coach_id and user.role == Role.COACH:  # their own, whatever its visibility
+        return get_object_or_404(User.objects.select_related("coach_profile"), pk=coach_id, is_active=True)
     return get_object_or_404(coaches_visible_to(request.user), pk=coach_id)
 
 
@@ -238,7 +243,7 @@ def book_type(request: HttpRequest, coach_id: int, type_id: int) -> HttpResponse
             "time" if context["selected_date"] else "day",
             {"coach": reverse("book_coach_list"), "session": _coach_url(coach), "day": base},
         ),
-        "may_book": _may_book(request.user),
+        "may_book": _who_for(request, coach).may_book,
     }
     return _render_picker(request, context)
 
@@ -271,7 +276,7 @@ def _group_sessions(request: HttpRequest, coach: User, session_type: SessionType
             "sessions": sessions,
             "groups_enabled": settings.ENABLE_GROUP_SESSIONS,
             "refusal": refusal,
-            "may_book": _may_book(request.user),
+            "may_book": _who_for(request, coach).may_book,
             "steps": _steps(GROUP_STEPS, "date", {"coach": reverse("book_coach_list"), "session": _coach_url(coach)}),
         },
     )
@@ -453,6 +458,94 @@ def _people(user: User) -> list[User]:
     return [user, *(link.dependent for link in dependents_of(user).order_by("dependent__name", "dependent__pk"))]
 
 
+BOOK_FOR_KEY = "book_for"  # the session's {"id", "name"} of the client staff or a coach book for
+BOOK_FOR_RESULTS = 20
+
+
+@dataclass(frozen=True)
+class WhoFor:
+    """Whom the viewer books for on a coach's pages: ``people`` (themself first, then their
+    dependents; or the one client staff or the coach picked), and whether they may book."""
+
+    may_book: bool
+    people: list[User]
+    picked: User | None  # the client picked in "Book for a client"
+
+
+def _picked_client(request: HttpRequest) -> User | None:
+    """The client picked in "Book for a client", if the viewer may still pick them."""
+    chosen = request.session.get(BOOK_FOR_KEY) if request.user.is_authenticated else None
+    if not isinstance(chosen, dict) or not isinstance(chosen.get("id"), int):
+        return None
+    client = clients_bookable_by(request.user).filter(pk=chosen["id"]).first()
+    if client is None:
+        request.session.pop(BOOK_FOR_KEY, None)
+    return client
+
+
+def _who_for(request: HttpRequest, coach: User) -> WhoFor:
+    user = request.user
+    picked = _picked_client(request)
+    if picked is not None:
+        # Staff book a client with any coach; a coach, their connected client with themself.
+        return WhoFor(may_book=user.is_staff_member or user.pk == coach.pk, people=[picked], picked=picked)
+    if _may_book(user):
+        return WhoFor(may_book=True, people=_people(user) if user.is_authenticated else [user], picked=None)
+    return WhoFor(may_book=False, people=[user], picked=None)
+
+
+def _picked_changed(request: HttpRequest, who: WhoFor) -> str | None:
+    """A confirm form sent for another client than the one now picked (changed in another tab)."""
+    if who.picked is None or request.POST.get("for_client") == str(who.picked.pk):
+        return None
+    text = gettext("You are now booking for %(name)s (changed in another tab). Check the details and confirm again.")
+    return text % {"name": who.picked.display_name}
+
+
+def _label_reminders(form: BookingForm, who: WhoFor) -> None:
+    if who.picked is not None:
+        form.fields["reminders"].label = gettext("Send %(name)s reminders before the session") % {
+            "name": who.picked.display_name
+        }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def book_for_client(request: HttpRequest) -> HttpResponse:
+    """ "Book for a client": staff (any client) and coaches (their connected clients) search
+    and pick the client, then go through the usual wizard for them; POST ``stop`` ends it."""
+    user = request.user
+    if not (user.is_staff_member or user.role == Role.COACH):
+        raise Http404("Page not found")
+    if request.method == "POST":
+        if request.POST.get("stop"):
+            request.session.pop(BOOK_FOR_KEY, None)
+            return redirect_303("book_coach_list" if user.is_staff_member else "dashboard")
+        raw = (request.POST.get("client") or "").strip()
+        client = clients_bookable_by(user).filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 12 else None
+        if client is None:
+            raise Http404("No such client.")
+        request.session[BOOK_FOR_KEY] = {"id": client.pk, "name": client.display_name}
+        if user.is_staff_member:
+            return redirect_303("book_coach_list")
+        return redirect_303("book_coach", user.pk)
+    query = (request.GET.get("q") or "").strip()[:100]
+    clients = clients_bookable_by(user)
+    if query:
+        clients = clients.filter(Q(name__icontains=query) | Q(email__icontains=query))
+    found = list(clients.order_by("name", "email", "pk")[: BOOK_FOR_RESULTS + 1])
+    context = {
+        "query": query,
+        "clients": found[:BOOK_FOR_RESULTS],
+        "more": len(found) > BOOK_FOR_RESULTS,
+        "picked": _picked_client(request),
+        "as_coach": not user.is_staff_member,
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "bookings/book_for.html#results", context)
+    return render(request, "bookings/book_for.html", context)
+
+
 def _free_at(
     coach: User, session_type: SessionType, start: dt.datetime, zone: ZoneInfo, moving: Booking | None = None
 ) -> bool:
@@ -498,9 +591,10 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     if start is None:
         return _back_to_times(type_url, None, raw, zone)
     user = request.user
-    may_book = _may_book(user)
-    people = _people(user) if may_book else [user]
+    who = _who_for(request, coach)
+    may_book, people = who.may_book, who.people
     form = BookingForm(request.POST if request.method == "POST" else None, people=people)
+    _label_reminders(form, who)
     error: str | None = None
     status = 200
 
@@ -509,6 +603,8 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             return _back_to_times(type_url, start, raw, zone)
     elif not may_book:
         error, status = NOT_A_CLIENT, 403
+    elif changed := _picked_changed(request, who):
+        error, status = changed, 409
     elif form.is_valid():
         submission = idempotency.claim_form_submission(
             request=request, scope=f"{request.path}?start={_instant_param(start)}"
@@ -539,7 +635,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     else:
         status = 400
 
-    client = form.client() if form.is_bound and form.is_valid() else user
+    client = form.client() if form.is_bound and form.is_valid() else people[0]
     rules = rules_for(coach.coach_profile, session_type)
     why_request = explain_request(
         rules,
@@ -565,6 +661,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             "form": form,
             "error": error,
             "may_book": may_book,
+            "picked": who.picked,
             "not_a_client": NOT_A_CLIENT,
             "submit_token": idempotency.new_form_token(),
             "back_url": back_url,
@@ -618,15 +715,20 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
     if request.method == "GET" and session.is_full:
         return HttpResponseRedirect(_type_url(session_type, full=1))
     user = request.user
-    may_book = _may_book(user)
-    people = _people(user) if may_book else [user]
-    held = _seats_held(user, [session]).get(session.pk)
-    form = BookingForm(request.POST if request.method == "POST" else None, people=people, without_self=bool(held))
+    who = _who_for(request, coach)
+    may_book, people = who.may_book, who.people
+    held = _seats_held(people[0] if who.picked else user, [session]).get(session.pk)
+    form = BookingForm(
+        request.POST if request.method == "POST" else None, people=people, without_self=bool(held) and not who.picked
+    )
+    _label_reminders(form, who)
     error: str | None = None
     status = 200
     if request.method == "POST":
         if not may_book:
             error, status = NOT_A_CLIENT, 403
+        elif changed := _picked_changed(request, who):
+            error, status = changed, 409
         elif form.is_valid():
             submission = idempotency.claim_form_submission(request=request, scope=request.path)
             if submission.repeated:
@@ -665,6 +767,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
             "error": error,
             "may_book": may_book,
             "held_reference": held,
+            "picked": who.picked,
             # Holding a seat, a guardian may still book one for a dependent.
             "may_book_more": may_book and not (held and len(people) == 1),
             "not_a_client": NOT_A_CLIENT,
@@ -723,13 +826,22 @@ def book_later(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespons
     type_url = reverse("book_type", args=[coach.pk, session_type.pk])
     if request.method == "GET":  # e.g. back from the login page
         return redirect(type_url)
-    if not _may_book(request.user):
+    who = _who_for(request, coach)
+    if not who.may_book:
         messages.error(request, NOT_A_CLIENT)
         return HttpResponseRedirect(type_url, status=303)
+    client = who.picked or request.user
     try:
-        services.schedule_later(client=request.user, session_type=session_type, booked_by=request.user)
+        services.schedule_later(client=client, session_type=session_type, booked_by=request.user)
     except DomainError as exc:
         messages.error(request, exc.message)
+        return HttpResponseRedirect(type_url, status=303)
+    if who.picked:
+        messages.success(
+            request,
+            gettext("Saved: %(title)s with %(coach)s is on %(client)s's dashboard to schedule later.")
+            % {"title": session_type.title, "coach": coach.display_name, "client": client.display_name},
+        )
         return HttpResponseRedirect(type_url, status=303)
     messages.success(
         request, f"Saved: {session_type.title} with {coach.display_name} is on your dashboard to schedule later."

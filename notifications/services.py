@@ -99,7 +99,9 @@ class People:
         the coach, and the staff who are not already on either side."""
         guardians = [self.by_id[pk] for pk in self.guardians_of.get(booking.client_id, ()) if pk in self.by_id]
         clients = [booking.client, *guardians]
-        if booking.booked_by_id not in {person.pk for person in clients}:
+        # Whoever booked for the client hears of it too, unless it was the coach (a coach
+        # booking a connected client), who is told as the coach.
+        if booking.booked_by_id not in {person.pk for person in clients} | {booking.session.coach_id}:
             clients.append(booking.booked_by)
         on_a_side = {person.pk for person in clients} | {booking.session.coach_id}
         staff = [user for user in self.staff if user.pk not in on_a_side]

@@ -145,7 +145,10 @@ def schedule_later(
 
 def drop_plan(*, plan: PlannedSession, actor: User) -> None:
     """The client (or whoever recorded it) drops a "schedule later" plan. Locks nothing."""
-    if not (actor.pk in (plan.client_id, plan.booked_by_id) or can_book_for(actor, plan.client)):
+    if not (
+        actor.pk in (plan.client_id, plan.booked_by_id)
+        or can_book_for(actor, plan.client, coach=plan.session_type.coach)
+    ):
         raise NotAllowed()
     if plan.closed_at is None:
         plan.closed_at = timezone.now()

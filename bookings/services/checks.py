@@ -54,15 +54,17 @@ def _standing(client: User, coach: User, session_type: SessionType | None) -> St
 def _check_may_book(*, actor: User, client: User, coach: User, session_type: SessionType | None = None) -> Standing:
     """Who may book whom; returns the client's standing with the coach (``session_type``:
     also whether they have an open plan for it)."""
-    if not can_book_for(actor, client):
-        raise NotAllowed("You can book only for yourself or for someone you are the guardian of.")
+    if not can_book_for(actor, client, coach=coach):
+        raise NotAllowed(
+            "You can book only for yourself, someone you are the guardian of, or (as their coach) a connected client."
+        )
     if client.pk == coach.pk:
         raise DomainError("You can't book a session with yourself.", code="invalid")
     if not coach.is_active or coach.role != Role.COACH:
         raise BookingRefused("This coach is not taking bookings.", code="not_connected")
     standing = _standing(client, coach, session_type)
     visibility = coach.coach_profile.calendar_visibility
-    if actor.is_staff_member:
+    if actor.is_staff_member or actor.pk == coach.pk:  # staff, or the coach booking their own client
         return standing
     if visibility == CalendarVisibility.PRIVATE or (
         visibility == CalendarVisibility.CONNECTED and not standing.connected

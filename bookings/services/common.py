@@ -123,7 +123,9 @@ def _require_manager(actor: User, booking_or_session: Booking | Session) -> None
 
 
 def can_act_for_client(actor: User, booking: Booking) -> bool:
-    return actor.pk in (booking.client_id, booking.booked_by_id) or can_book_for(actor, booking.client)
+    return actor.pk in (booking.client_id, booking.booked_by_id) or can_book_for(
+        actor, booking.client, coach=booking.session.coach
+    )
 
 
 def _require_client_side(actor: User, booking: Booking) -> None:
