@@ -161,7 +161,9 @@ class PublishSessionForm(forms.Form):
     )
     start = forms.CharField(label="Starts", max_length=32, widget=LocalDateTimeInput())
     capacity = forms.IntegerField(label="Seats", required=False)
-    confirm_outside = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # The start the coach confirmed outside their hours (``YYYY-MM-DDTHH:MM``, their zone):
+    # another start asks again.
+    confirm_outside = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
 
     def __init__(self, *args, coach: User, now: dt.datetime | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -183,6 +185,10 @@ class PublishSessionForm(forms.Form):
                 % {"when": f"{start.astimezone(self.zone):%a %d %b %Y, %H:%M}"}
             )
         return start
+
+    def confirmed_outside_hours(self) -> bool:
+        start = self.cleaned_data["start"]
+        return self.cleaned_data.get("confirm_outside") == f"{start.astimezone(self.zone):{LOCAL_INPUT_FORMAT}}"
 
     def clean_capacity(self) -> int | None:
         # Checked here as well as by the service, so it is reported with the start's error.

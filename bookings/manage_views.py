@@ -42,6 +42,7 @@ from availability.rules import rules_for
 from availability.selectors import LONGEST_ALLOCATION
 from bookings import live, selectors, services
 from bookings.manage_forms import (
+    LOCAL_INPUT_FORMAT,
     AcceptAlternativeForm,
     AnswerForm,
     NoteForm,
@@ -586,7 +587,7 @@ def session_publish(request: HttpRequest) -> HttpResponse:
             session_type, start = form.cleaned_data["session_type"], form.cleaned_data["start"]
             rules = rules_for(request.user.coach_profile, session_type)
             _clash_question(request.user, start, rules.duration, rules)
-            if not form.cleaned_data["confirm_outside"]:
+            if not form.confirmed_outside_hours():
                 _outside_hours_question(request.user, [start], rules.duration, session_type.pk)
             session = services.publish_session(
                 actor=request.user,
@@ -599,7 +600,8 @@ def session_publish(request: HttpRequest) -> HttpResponse:
             if refusal.code == OUTSIDE_HOURS:
                 # A question, not an error: the same form asks to go ahead, values kept.
                 warning, status = refusal.message, 200
-                form = PublishSessionForm({**request.POST.dict(), "confirm_outside": "on"}, coach=request.user)
+                asked = f"{start.astimezone(form.zone):{LOCAL_INPUT_FORMAT}}"
+                form = PublishSessionForm({**request.POST.dict(), "confirm_outside": asked}, coach=request.user)
                 form.is_valid()
             else:
                 form.add_error(None, refusal.message)

@@ -149,12 +149,13 @@ class TestPublishAndSuggestAskFirst:
         body = text(first)
         assert first.status_code == 200 and 'data-testid="publish-warning"' in body
         assert "Thu 03 Dec, 03:00 is outside your working hours (Europe/Paris)" in body
-        assert "Publish anyway" in body and re.search(r'name="confirm_outside" value="on"', body)
+        assert "Publish anyway" in body and re.search(r'name="confirm_outside" value="2026-12-03T03:00"', body)
         assert "2026-12-03" in body and "03:00" in body  # the typed values are kept
         assert not Session.objects.filter(session_type=group).exists()
 
         confirmed = http.post(
-            "/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-12-03T03:00", "confirm_outside": "on"}
+            "/coach/sessions/publish/",
+            {"session_type": group.pk, "start": "2026-12-03T03:00", "confirm_outside": "2026-12-03T03:00"},
         )
         assert confirmed.status_code == 200 and "Yoga published" in text(confirmed)
         assert Session.objects.get(session_type=group).start == dt.datetime(2026, 12, 3, 2, tzinfo=UTC)
@@ -174,7 +175,8 @@ class TestPublishAndSuggestAskFirst:
         services.book_slot(client=ClientFactory(name="Nina York"), session_type=one_on_one, start=TOMORROW_9)
         group = GroupTypeFactory(coach=coach)
         response = browser(coach).post(
-            "/coach/sessions/publish/", {"session_type": group.pk, "start": "2026-12-02T10:30", "confirm_outside": "on"}
+            "/coach/sessions/publish/",
+            {"session_type": group.pk, "start": "2026-12-02T10:30", "confirm_outside": "2026-12-02T10:30"},
         )
         assert response.status_code == 409
         assert "Wed 02 Dec, 10:30 clashes with Consultation with Nina York (Wed 02 Dec, 10:00–11:00)." in text(response)
@@ -223,3 +225,16 @@ class TestPublishAndSuggestAskFirst:
         response = browser(coach).post(f"/bookings/{asked.reference}/suggest/", {"alt_1": "2026-12-02T10:00"})
         assert response.status_code == 409
         assert "Wed 02 Dec, 10:00 clashes with Consultation with Nina York" in text(response)
+
+
+def test_a_confirmation_holds_for_the_start_confirmed_only(coach):
+    from bookings.models import Session
+    from bookings.tests.factories import GroupTypeFactory
+
+    group = GroupTypeFactory(coach=coach)
+    response = browser(coach).post(
+        "/coach/sessions/publish/",
+        {"session_type": group.pk, "start": "2026-12-03T04:00", "confirm_outside": "2026-12-03T03:00"},
+    )
+    assert response.status_code == 200 and "Thu 03 Dec, 04:00 is outside your working hours" in text(response)
+    assert not Session.objects.filter(session_type=group).exists()

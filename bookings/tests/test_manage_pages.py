@@ -527,7 +527,12 @@ class TestCoachDashboard:
         response = browser(coach).post(
             "/coach/sessions/publish/",
             # 18:00 is after the coach's hours (09:00-17:00): confirmed, as the page asks.
-            {"session_type": group.pk, "start": "2026-12-03T18:00", "capacity": "4", "confirm_outside": "on"},
+            {
+                "session_type": group.pk,
+                "start": "2026-12-03T18:00",
+                "capacity": "4",
+                "confirm_outside": "2026-12-03T18:00",
+            },
         )
         assert response.status_code == 302
         session = Session.objects.get(session_type=group)
