@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 
@@ -132,6 +134,14 @@ class AccountAdapter(DefaultAccountAdapter):
             self._throttle_usage.rollback()
         self._throttle_usage = None
         return user
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """The account emails (sign-up, added address, password reset…) name the site as
+        settings do (SITE_NAME, SITE_URL), not by the host the request came to; their
+        wording and layout are templates/account/email/."""
+        site = SimpleNamespace(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
+        context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context, "current_site": site}
+        super().send_mail(template_prefix, email, context)
 
     def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse:
         """Every sign-in (password, email confirmation, password reset) makes this browser

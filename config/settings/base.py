@@ -132,7 +132,9 @@ ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 ACCOUNT_SESSION_REMEMBER = None
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Booking] "
+# The site's name in the account emails (templates/account/email/) and their subjects.
+SITE_NAME = env_str("SITE_NAME", "Booking")
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = env_choice("ACCOUNT_DEFAULT_HTTP_PROTOCOL", "http", ("http", "https"))
 # Sign-in throttling (accounts/adapter.py): a browser that has signed in to the account
 # before is limited only on its own; any other attempt per address, per address and

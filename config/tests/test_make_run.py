@@ -1,6 +1,6 @@
-"""`make run`, the demo: the product's own 404 and 500 pages (not Django's debug pages) with
-the static files still served, and the port chosen with PORT=…, followed by every address
-it prints."""
+"""`make run`, the demo: the product's own 404 page (not Django's debug page) with the
+static files still served (the 500 page: pages/tests/test_error_pages.py), and the port
+chosen with PORT=…, followed by every address it prints."""
 
 from __future__ import annotations
 
@@ -14,11 +14,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.test import Client, override_settings
-from django.urls import path
-
-from config.urls import handler404, handler500  # noqa: F401 (the site's error pages, for this URLconf too)
-from config.urls import urlpatterns as site_urls
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -117,21 +112,3 @@ def test_a_wrong_address_under_make_run_gets_the_products_404_and_static_files_l
     css_status, css = fetch(f"{demo_server}/static/css/app.css")
     assert css_status == 200 and css == (PROJECT_DIR / "static" / "css" / "app.css").read_text()
     assert fetch(f"{demo_server}/static/js/app.js")[0] == 200
-
-
-def boom(request):
-    raise RuntimeError("a fault on our side")
-
-
-urlpatterns = [path("boom/", boom), *site_urls]
-
-
-@override_settings(ROOT_URLCONF=__name__)
-def test_a_server_error_gets_the_products_500_page_with_a_way_back(db) -> None:
-    response = Client(raise_request_exception=False).get("/boom/")
-
-    assert response.status_code == 500
-    html = response.content.decode()
-    assert "Something went wrong" in html
-    assert "Back to the home page" in html
-    assert "a fault on our side" not in html

@@ -22,6 +22,7 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATES_DIR = PROJECT_DIR / "templates"
 # Emails are read in mail clients, not under the site's policy; they keep inline styles.
 EMAIL_TEMPLATES = TEMPLATES_DIR / "notifications" / "email"
+ACCOUNT_EMAIL_TEMPLATES = TEMPLATES_DIR / "account" / "email"
 
 POLICY = {
     "default-src": ["'self'"],
@@ -177,7 +178,11 @@ def test_production_report_only_from_the_environment() -> None:
 
 
 def site_templates() -> list[Path]:
-    return sorted(path for path in TEMPLATES_DIR.rglob("*.html") if not path.is_relative_to(EMAIL_TEMPLATES))
+    return sorted(
+        path
+        for path in TEMPLATES_DIR.rglob("*.html")
+        if not (path.is_relative_to(EMAIL_TEMPLATES) or path.is_relative_to(ACCOUNT_EMAIL_TEMPLATES))
+    )
 
 
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.IGNORECASE)
