@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -98,6 +99,7 @@ SUCCESS_MESSAGES = {
     "decline-alternatives": "You declined the suggested times; the request is withdrawn.",
     "rate": "Thank you for your rating.",
     "no-show": "Marked as a no-show.",
+    "cancel-offer": "The session is cancelled; the client has your other times and a link to book one.",
 }
 
 
@@ -346,6 +348,33 @@ def _rate(user: User, booking: Booking, data: QueryDict) -> Booking:
     return services.rate(booking=booking, actor=user, rating=cleaned["rating"], feedback=cleaned["feedback"])
 
 
+def _cancel_offering_times(user: User, booking: Booking, data: QueryDict) -> Booking:
+    """The coach cancels a booked session and offers other times: the times (checked free,
+    and within hours or confirmed) and a link to book are part of the reason the client
+    reads. A booked session has no "suggested times" state; a request is answered with
+    ``suggest`` instead."""
+    _require_manager(user, booking)
+    coach = booking.session.coach
+    zone = ZoneInfo(coach.timezone)
+    reason = _valid(ReasonForm(data))["reason"]
+    if not reason:
+        raise DomainError(gettext("Tell the client why the session is cancelled."), code="reason_required")
+    times = _valid(SuggestForm(data, zone=zone))["alternatives"]
+    length = booking.session.end - booking.session.start
+    rules = rules_for(coach.coach_profile, booking.session.session_type)
+    for start in times:
+        _clash_question(coach, start, length, rules, exclude_session=booking.session_id)
+    if not data.get(CONFIRM_FIELD):
+        _outside_hours_question(coach, times, length, booking.session.session_type_id)
+    link = settings.SITE_URL + reverse("book_type", args=[coach.pk, booking.session.session_type_id])
+    offered = gettext("Other times I can offer (%(zone)s): %(times)s. Book one here: %(link)s") % {
+        "zone": coach.timezone,
+        "times": "; ".join(f"{start.astimezone(zone):%a %d %b %Y, %H:%M}" for start in sorted(times)),
+        "link": link,
+    }
+    return services.cancel(booking=booking, actor=user, reason=f"{reason}\n\n{offered}")
+
+
 def _no_show(user: User, booking: Booking, data: QueryDict) -> Booking:
     return services.mark_no_show(booking=booking, actor=user)
 
@@ -361,6 +390,7 @@ ACTIONS: dict[str, Callable[[User, Booking, QueryDict], Booking]] = {
     "decline-alternatives": _decline_alternatives,
     "rate": _rate,
     "no-show": _no_show,
+    "cancel-offer": _cancel_offering_times,
 }
 
 

@@ -108,7 +108,8 @@ class TestTheList:
         http.post("/coach/availability/overrides/", {"date": "2026-12-02", "kind": "off"})
         page = text(http.get("/coach/availability/outside-hours/"))
         assert listed(page) == [str(booked.session_id), str(group.pk)]
-        assert 'data-testid="suggest-toggle"' not in page  # firm bookings: keep or cancel
+        assert 'data-testid="suggest-toggle"' not in page  # booked: no request to answer...
+        assert 'data-testid="offer-toggle"' in page  # ...but other times can be offered
 
         keep = re.search(r'href="([^"]+)" data-testid="keep-session"', page).group(1)
         assert listed(text(http.get(keep))) == [str(group.pk)]
@@ -143,3 +144,60 @@ class TestTheList:
         assert (
             browser(coach).get("/coach/availability/outside-hours/?sessions=abc,99999999999999999").status_code == 200
         )
+
+
+class TestOfferOtherTimes:
+    def test_cancelling_with_other_times_sends_them_and_a_link(self, coach, booked):
+        http = browser(coach)
+        response = http.post(
+            f"/bookings/{booked.reference}/cancel-offer/",
+            {
+                "reason": "I'm away that day",
+                "alt_1_date": "2026-12-04",
+                "alt_1_time": "10:00",
+                "alt_2_date": "2026-12-03",
+                "alt_2_time": "15:00",
+                "next": "/coach/availability/outside-hours/",
+            },
+        )
+        assert response.status_code == 302 and response["Location"] == "/coach/availability/outside-hours/"
+        booked.refresh_from_db()
+        assert booked.status == BookingStatus.CANCELLED
+        reason = booked.cancellation_reason
+        assert reason.startswith("I'm away that day")
+        assert "Other times I can offer (Europe/Paris): Thu 03 Dec 2026, 15:00; Fri 04 Dec 2026, 10:00." in reason
+        assert f"/book/{coach.pk}/{booked.session.session_type_id}/" in reason
+
+    def test_an_offered_time_that_clashes_or_no_reason_is_refused(self, coach, booked):
+        other = services.book_slot(
+            client=ClientFactory(name="Ola Berg"),
+            session_type=booked.session.session_type,
+            start=WED_10_PARIS + dt.timedelta(days=1),
+        )
+        http = browser(coach)
+        clash = http.post(
+            f"/bookings/{booked.reference}/cancel-offer/",
+            {"reason": "Away", "alt_1_date": "2026-12-03", "alt_1_time": "10:00"},
+        )
+        assert clash.status_code == 409 and "clashes with Consultation with Ola Berg" in text(clash)
+        bare = http.post(
+            f"/bookings/{booked.reference}/cancel-offer/", {"alt_1_date": "2026-12-03", "alt_1_time": "12:00"}
+        )
+        assert bare.status_code == 400 and "Tell the client why" in text(bare)
+        at_night = http.post(
+            f"/bookings/{booked.reference}/cancel-offer/",
+            {"reason": "Away", "alt_1_date": "2026-12-03", "alt_1_time": "03:00"},
+        )
+        assert at_night.status_code == 409 and "03:00 is outside your working hours" in text(at_night)
+        booked.refresh_from_db()
+        other.refresh_from_db()
+        assert booked.status == other.status == BookingStatus.FIRM_BOOKED
+
+    def test_a_client_cannot(self, booked):
+        response = browser(booked.client).post(
+            f"/bookings/{booked.reference}/cancel-offer/",
+            {"reason": "x", "alt_1_date": "2026-12-03", "alt_1_time": "12:00"},
+        )
+        assert response.status_code == 403
+        booked.refresh_from_db()
+        assert booked.status == BookingStatus.FIRM_BOOKED
