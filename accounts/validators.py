@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from config.inputs import canonical_zones
 
@@ -22,6 +24,53 @@ def timezone_choices() -> list[tuple[str, str]]:
     """IANA zones grouped by area, for select boxes (UTC first)."""
     names = sorted(name for name in canonical_zones() if "/" in name)
     return [("UTC", "UTC")] + [(name, name.replace("_", " ")) for name in names]
+
+
+# The first part of a zone's name, as the picker names its group.
+REGION_LABELS = {
+    "Africa": _lazy("Africa"),
+    "America": _lazy("Americas"),
+    "Antarctica": _lazy("Antarctica"),
+    "Arctic": _lazy("Arctic"),
+    "Asia": _lazy("Asia"),
+    "Atlantic": _lazy("Atlantic"),
+    "Australia": _lazy("Australia"),
+    "Europe": _lazy("Europe"),
+    "Indian": _lazy("Indian Ocean"),
+    "Pacific": _lazy("Pacific"),
+}
+
+
+def zone_city(name: str) -> str:
+    """The place a zone is named after: ``Paris``, ``Buenos Aires (Argentina)``."""
+    parts = name.replace("_", " ").split("/")
+    if len(parts) > 2:
+        return f"{parts[-1]} ({', '.join(parts[1:-1])})"
+    return parts[-1]
+
+
+def utc_offset_label(name: str, when: dt.datetime) -> str:
+    """``UTC+05:45``: the zone's offset at ``when`` (an aware instant)."""
+    offset = when.astimezone(zoneinfo.ZoneInfo(name)).utcoffset() or dt.timedelta(0)
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours:02d}:{minutes:02d}"
+
+
+def timezone_groups(when: dt.datetime) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Canonical zones by region for the time-zone picker, each as (name, city, offset at
+    ``when``), cities in alphabetical order; UTC first, in a group of its own."""
+    groups: dict[str, list[tuple[str, str, str]]] = {}
+    for name in canonical_zones():
+        region = name.split("/")[0]
+        if region not in REGION_LABELS:
+            continue
+        groups.setdefault(region, []).append((name, zone_city(name), utc_offset_label(name, when)))
+    result = [("UTC", [("UTC", "UTC", "UTC+00:00")])]
+    for region in sorted(groups, key=lambda key: str(REGION_LABELS[key])):
+        result.append((str(REGION_LABELS[region]), sorted(groups[region], key=lambda zone: zone[1].casefold())))
+    return result
 
 
 def is_valid_timezone(name: str) -> bool:

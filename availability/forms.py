@@ -16,11 +16,24 @@ TIME_INVALID = "Enter a time as HH:MM, for example 09:30."
 DATE_INVALID = "Enter a date as YYYY-MM-DD, for example 2026-12-24."
 
 
+# A 24-hour time as the site shows times everywhere. A text box, not <input type=time>: the
+# browser would show that one in its own locale's form (12:00 PM in American English).
+TIME_ATTRS = {
+    "inputmode": "numeric",
+    "pattern": "([01]?[0-9]|2[0-3]):[0-5][0-9]",
+    "placeholder": "HH:MM",
+    "maxlength": "5",
+    "size": "5",
+    "autocomplete": "off",
+    "data-time-input": "",
+}
+
+
 class TimeInput(forms.TimeInput):
-    input_type = "time"
+    input_type = "text"
 
     def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs=attrs, format="%H:%M")
+        super().__init__(attrs={**TIME_ATTRS, **(attrs or {})}, format="%H:%M")
 
 
 class DateInput(forms.DateInput):
