@@ -19,6 +19,7 @@ from bookings.services.common import REQUEST_EXPIRY
 class RequestExplanation:
     reasons: list[str]  # why it is a request, one sentence each
     deadline: dt.datetime  # when the coach must have answered (the request is declined then)
+    by_start: bool  # the deadline is the session's start (sooner than the usual expiry)
     expiry_hours: int  # the usual time to answer, in hours
 
 
@@ -39,24 +40,26 @@ def explain_request(
     coach_name = coach.display_name
     hours = int(rules.firm_threshold.total_seconds() // 3600)
     words = {
-        booking_rules.TYPE_NEEDS_APPROVAL: _("%(coach)s approves every booking of this session type.")
+        booking_rules.TYPE_NEEDS_APPROVAL: _("This session type always needs %(coach)s's approval.")
         % {"coach": coach_name},
         booking_rules.COACH_APPROVES_ALL: _("%(coach)s approves every booking personally.") % {"coach": coach_name},
         booking_rules.NOT_CONNECTED: (
-            _("You're not connected with %(coach)s yet, and %(coach)s approves bookings from new clients.")
+            _("You're not connected with %(coach)s yet: bookings from new clients need approval.")
             if client.pk == booker.pk
-            else _("%(client)s isn't connected with %(coach)s yet, and %(coach)s approves bookings from new clients.")
+            else _("%(client)s isn't connected with %(coach)s yet: bookings from new clients need approval.")
         )
         % {"coach": coach_name, "client": client.display_name},
         booking_rules.TOO_SOON: ngettext(
-            "It starts less than %(hours)s hour from now; %(coach)s confirms bookings this close to the start.",
-            "It starts less than %(hours)s hours from now; %(coach)s confirms bookings this close to the start.",
+            "It starts in less than %(hours)s hour: bookings this close to the start need approval.",
+            "It starts in less than %(hours)s hours: bookings this close to the start need approval.",
             hours,
         )
-        % {"hours": hours, "coach": coach_name},
+        % {"hours": hours},
     }
+    deadline = min(now + REQUEST_EXPIRY, start)
     return RequestExplanation(
         reasons=[words[code] for code in codes],
-        deadline=min(now + REQUEST_EXPIRY, start),
+        deadline=deadline,
+        by_start=deadline == start,
         expiry_hours=int(REQUEST_EXPIRY.total_seconds() // 3600),
     )

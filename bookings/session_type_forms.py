@@ -36,7 +36,7 @@ FOLLOWS = {
     "cancellation_notice_hours": "cancellation_notice_hours",
 }
 
-FORM_FIELDS = [name for name in SESSION_TYPE_FIELDS if name not in ("is_active", "reminder_minutes")]
+FORM_FIELDS = [name for name in SESSION_TYPE_FIELDS if name != "reminder_minutes"]
 
 
 def minutes_label(minutes: int) -> str:
@@ -111,6 +111,11 @@ class SessionTypeForm(forms.ModelForm):
     minimum_notice_hours = forms.IntegerField(label=_("Minimum notice (hours)"), required=False)
     booking_window_days = forms.IntegerField(label=_("Bookable up to (days ahead)"), required=False)
     cancellation_notice_hours = forms.IntegerField(label=_("Free cancellation up to (hours before)"), required=False)
+    is_active = forms.BooleanField(
+        label=_("Offered to clients"),
+        required=False,
+        help_text=_("Untick to archive it: clients can't book it; sessions already booked go ahead."),
+    )
     allow_late_cancellation = forms.BooleanField(
         label=_("Let clients cancel later than that (marked late)"), required=False
     )

@@ -75,7 +75,7 @@ def _preview_type(form: SessionTypeForm, profile: CoachProfile, base: SessionTyp
 
 def _editor(request: HttpRequest, profile: CoachProfile, session_type: SessionType | None) -> HttpResponse:
     creating = session_type is None
-    instance = session_type or SessionType(coach=request.user, capacity=None)
+    instance = session_type or SessionType(coach=request.user, capacity=None, is_active=True)
     form = SessionTypeForm(request.POST or None, instance=instance, profile=profile)
     status = 200
     if request.method == "POST":

@@ -40,6 +40,7 @@ FORM = {
     "booking_window_days": "",
     "cancellation_notice_hours": "",
     "reminders_mode": "usual",
+    "is_active": "on",
 }
 
 
@@ -215,6 +216,23 @@ def test_a_copy_comes_right_after_its_original_archived_until_the_coach_offers_i
     assert (copy.is_active, copy.reminder_minutes, copy.buffer_after_minutes) == (False, [120], 5)
     assert titles(coach, active_only=False) == ["Intro call", "Copy of Intro call", "Career review"]
     assert titles(coach) == ["Intro call", "Career review"]
+
+
+def test_unticking_offered_in_the_form_archives_the_type_and_a_copy_is_offered_from_its_form(coach) -> None:
+    st = SessionTypeFactory(coach=coach, title="Intro call")
+    http = logged_in(coach)
+    body = {key: value for key, value in FORM.items() if key != "is_active"}
+    assert http.post(reverse("session_type_edit", args=[st.pk]), {**body, "title": "Intro call"}).status_code == 303
+    st.refresh_from_db()
+    assert not st.is_active
+
+    http.post(reverse("session_type_duplicate", args=[st.pk]))
+    copy = SessionType.objects.get(title="Copy of Intro call")
+    form = http.get(reverse("session_type_edit", args=[copy.pk])).context["form"]
+    assert form["is_active"].value() is False
+    http.post(reverse("session_type_edit", args=[copy.pk]), {**FORM, "title": "Intro call, 30 minutes"})
+    copy.refresh_from_db()
+    assert (copy.title, copy.is_active) == ("Intro call, 30 minutes", True)
 
 
 def test_an_archived_type_leaves_the_wizard_and_comes_back_when_restored(coach) -> None:
