@@ -262,7 +262,8 @@ def _group_sessions(request: HttpRequest, coach: User, session_type: SessionType
         if settings.ENABLE_GROUP_SESSIONS
         else []
     )
-    held = _seats_held(request.user, sessions)
+    who = _who_for(request, coach)
+    held = _seats_held(who.picked or request.user, sessions)
     for session in sessions:
         session.held_reference = held.get(session.pk)
     refusal = SESSION_FULL if request.GET.get("full") else None
@@ -276,7 +277,7 @@ def _group_sessions(request: HttpRequest, coach: User, session_type: SessionType
             "sessions": sessions,
             "groups_enabled": settings.ENABLE_GROUP_SESSIONS,
             "refusal": refusal,
-            "may_book": _who_for(request, coach).may_book,
+            "may_book": who.may_book,
             "steps": _steps(GROUP_STEPS, "date", {"coach": reverse("book_coach_list"), "session": _coach_url(coach)}),
         },
     )
@@ -525,7 +526,7 @@ def book_for_client(request: HttpRequest) -> HttpResponse:
         client = clients_bookable_by(user).filter(pk=int(raw)).first() if raw.isdigit() and len(raw) < 12 else None
         if client is None:
             raise Http404("No such client.")
-        request.session[BOOK_FOR_KEY] = {"id": client.pk, "name": client.display_name}
+        request.session[BOOK_FOR_KEY] = {"id": client.pk, "name": client.display_name, "zone": client.timezone}
         if user.is_staff_member:
             return redirect_303("book_coach_list")
         return redirect_303("book_coach", user.pk)

@@ -228,3 +228,17 @@ def test_stop_booking_for_a_client(coach, nia) -> None:
     response = http.post(reverse("book_for_client"), {"stop": "1"})
     assert response.status_code == 303
     assert "Book for Nia York" not in text_of(http.get(reverse("book_coach_list")))
+
+
+def test_staff_see_the_seat_the_picked_client_already_holds(coach, nia) -> None:
+    staff = StaffFactory()
+    circle = GroupTypeFactory(coach=coach, title="Morning circle", capacity=3, price=0)
+    session = services.publish_session(actor=coach, session_type=circle, start=START, capacity=3)
+    seat = services.take_seat(client=nia, session=session)
+    http = signed_in(staff)
+    page = text_of(http.get(reverse("book_type", args=[coach.pk, circle.pk])))
+    assert "Has a seat" not in page and "Book a seat" in page  # staff hold no seat themselves
+    http.post(reverse("book_for_client"), {"client": nia.pk})
+    page = text_of(http.get(reverse("book_type", args=[coach.pk, circle.pk])))
+    assert "Has a seat" in page and reverse("booking_detail", args=[seat.reference]) in page
+    assert "Book a seat" not in page.split('data-testid="group-session"')[1]
