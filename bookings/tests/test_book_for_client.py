@@ -242,3 +242,9 @@ def test_staff_see_the_seat_the_picked_client_already_holds(coach, nia) -> None:
     page = text_of(http.get(reverse("book_type", args=[coach.pk, circle.pk])))
     assert "Has a seat" in page and reverse("booking_detail", args=[seat.reference]) in page
     assert "Book a seat" not in page.split('data-testid="group-session"')[1]
+
+
+def test_the_staff_and_coach_dashboards_lead_to_book_for_a_client(coach) -> None:
+    for user, url in ((StaffFactory(), "/staff/"), (coach, "/coach/")):
+        page = text_of(signed_in(user).get(url))
+        assert f'href="{reverse("book_for_client")}" data-testid="dashboard-book-for-client"' in page, url
