@@ -47,6 +47,17 @@ class ConfirmEmailView(AllauthConfirmEmailView):
             return perform_login(self.request, user, redirect_url=self.get_next_url(), email=email_address.email)
         return self.respond(True)
 
+    def get_context_data(self, **kwargs) -> dict:
+        context = super().get_context_data(**kwargs)
+        user = self.object.email_address.user if self.object else None
+        context["signs_in"] = (
+            user is not None
+            and user.is_active
+            and not self.request.user.is_authenticated
+            and not EmailAddress.objects.filter(user=user, verified=True).exists()
+        )
+        return context
+
 
 confirm_email = ConfirmEmailView.as_view()
 

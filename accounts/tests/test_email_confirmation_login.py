@@ -113,3 +113,28 @@ class TestConfirmingSignsIn:
 
         assert response.status_code == 302
         assert signed_in_as(fresh) == User.objects.get(email="nina@example.com").pk
+
+
+@pytest.mark.django_db
+class TestConfirmPage:
+    def test_says_confirming_signs_in_only_when_it_does(self, client, client_user):
+        sign_up(client)
+        page = Client().get(link_in(mail.outbox[0])).content.decode()
+        assert "Confirm that <strong>nina@example.com</strong> is your email address." in page
+        assert "Confirming signs you in." in page
+
+        client.force_login(client_user)
+        client.post("/accounts/email/", {"action_add": "", "email": "second@example.com"})
+        page = client.get(link_in(mail.outbox[-1])).content.decode()
+        assert "Confirm that <strong>second@example.com</strong> is your email address." in page
+        assert "Confirming signs you in." not in page
+
+    def test_a_used_link_says_so_and_offers_to_log_in(self, client):
+        sign_up(client)
+        link = link_in(mail.outbox[0])
+        Client().post(link)
+
+        page = Client().get(link).content.decode()
+
+        assert "This confirmation link has expired or was already used." in page
+        assert 'href="/accounts/login/"' in page
