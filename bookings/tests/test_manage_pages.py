@@ -238,6 +238,25 @@ class TestCoachActions:
         assert request_booking.suggested_alternatives == ["2026-12-03T10:00:00+00:00", "2026-12-04T14:30:00+00:00"]
         assert request_booking.events.last().action == "alternatives_suggested"
 
+    def test_suggested_times_typed_as_a_date_and_a_24_hour_time(self, request_booking, approving_coach):
+        # The page's boxes: a date picker and an HH:MM text box per time.
+        response = browser(approving_coach).post(
+            action_url(request_booking, "suggest"),
+            {"alt_1_date": "2026-12-03", "alt_1_time": "15:30", "alt_2_date": "2026-12-04", "alt_2_time": "11:00"},
+        )
+
+        assert response.status_code == 302
+        request_booking.refresh_from_db()
+        assert request_booking.suggested_alternatives == ["2026-12-03T14:30:00+00:00", "2026-12-04T10:00:00+00:00"]
+
+    def test_a_suggested_date_without_its_time_is_refused(self, request_booking, approving_coach):
+        response = browser(approving_coach).post(
+            action_url(request_booking, "suggest"), {"alt_1_date": "2026-12-03", "alt_1_time": ""}
+        )
+
+        assert response.status_code == 400
+        assert "Enter a date and time (24-hour), like 2026-12-01 09:30." in text(response)
+
     def test_staff_in_another_zone_also_type_the_coach_local_time(self, request_booking):
         staff = StaffFactory(timezone="Asia/Kolkata")
         browser(staff).post(action_url(request_booking, "suggest"), {"alt_1": "2026-12-03T11:00"})
