@@ -12,7 +12,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import recurrence
-from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import CoachProfile, User
@@ -20,6 +20,7 @@ from availability import slots as engine
 from availability.models import Allocation, AvailabilityWindow, DateOverride, OverrideWindow, TimeOff
 from availability.rules import SessionTypeRules
 from availability.rules import rules_for as booking_rules_for
+from config import sql
 
 MAX_RANGE_DAYS = 93
 # No allocation is longer than this; it bounds the index scan from below.
@@ -44,19 +45,28 @@ def rules_for(
     return booking_rules_for(profile, session_type, duration=duration).slot_rules()
 
 
-def _weekly_window(window: AvailabilityWindow, type_ids: frozenset[int]) -> engine.WeeklyWindow:
+def _weekly_window(
+    *,
+    weekday: int | None,
+    rule_text: str | None,
+    start: dt.time,
+    end: dt.time,
+    valid_from: dt.date | None,
+    valid_until: dt.date | None,
+    type_ids: frozenset[int],
+) -> engine.WeeklyWindow:
     rule = None
-    if window.recurrence is not None and window.recurrence.rrules:
-        rule = "\n".join(
-            line for line in recurrence.serialize(window.recurrence).splitlines() if line.startswith("RRULE:")
-        )
+    if rule_text:
+        parsed = recurrence.deserialize(rule_text)
+        if parsed.rrules:
+            rule = "\n".join(line for line in recurrence.serialize(parsed).splitlines() if line.startswith("RRULE:"))
     return engine.WeeklyWindow(
         session_type_ids=type_ids or None,
-        weekdays=frozenset() if window.weekday is None else frozenset({window.weekday}),
-        start=window.start,
-        end=window.end,
-        valid_from=window.valid_from,
-        valid_until=window.valid_until,
+        weekdays=frozenset() if weekday is None else frozenset({weekday}),
+        start=start,
+        end=end,
+        valid_from=valid_from,
+        valid_until=valid_until,
         rrule=rule or None,
     )
 
@@ -64,42 +74,65 @@ def _weekly_window(window: AvailabilityWindow, type_ids: frozenset[int]) -> engi
 def availability_inputs(
     coach: User, *, first_day: dt.date, last_day: dt.date
 ) -> tuple[list[engine.WeeklyWindow], list[engine.DateOverride], list[engine.TimeOff]]:
-    """The coach's windows, overrides and time off touching local days first_day..last_day."""
+    """The coach's windows, overrides and time off touching local days first_day..last_day.
+
+    Two reads written by hand (``config.sql``: every booking and every slot listing makes
+    them, and building them with the ORM cost more than running them), a third only when a
+    window is limited to some session types, a fourth only when a day has its own hours."""
     zone = ZoneInfo(coach.timezone)
-    links = AvailabilityWindow.session_types.through.objects
-    rows = list(
-        AvailabilityWindow.objects.filter(coach=coach)
-        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_day))
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=last_day))
-        .annotate(is_limited=Exists(links.filter(availabilitywindow_id=OuterRef("pk"))))
-        .order_by("weekday", "start", "pk")  # one coach's: no join to order by coach
+    Window, Links = AvailabilityWindow, AvailabilityWindow.session_types.through
+    window = {name: sql.column(Window, name) for name in ("id", "coach", "weekday", "recurrence", "start", "end")}
+    window |= {name: sql.column(Window, name) for name in ("valid_from", "valid_until")}
+    link_window, link_type = sql.column(Links, "availabilitywindow"), sql.column(Links, "sessiontype")
+    rows = sql.rows(
+        f"SELECT w.{window['id']}, w.{window['weekday']}, w.{window['recurrence']}, w.{window['start']}, "  # noqa: S608 (names from the models; values are parameters)
+        f"w.{window['end']}, w.{window['valid_from']}, w.{window['valid_until']}, "
+        f"EXISTS (SELECT 1 FROM {sql.table(Links)} l WHERE l.{link_window} = w.{window['id']}) "
+        f"FROM {sql.table(Window)} w WHERE w.{window['coach']} = %s "
+        f"AND (w.{window['valid_until']} IS NULL OR w.{window['valid_until']} >= %s) "
+        f"AND (w.{window['valid_from']} IS NULL OR w.{window['valid_from']} <= %s) "
+        f"ORDER BY w.{window['weekday']}, w.{window['start']}, w.{window['id']}",
+        [coach.pk, first_day, last_day],
     )
     # Which windows are limited to some session types (ids only; no query when none is).
     limited: dict[int, set[int]] = {}
-    if any(row.is_limited for row in rows):
-        links = links.filter(availabilitywindow_id__in=[row.pk for row in rows if row.is_limited]).values_list(
-            "availabilitywindow_id", "sessiontype_id"
-        )
-        for window_id, type_id in links:
+    limited_ids = [row[0] for row in rows if row[7]]
+    if limited_ids:
+        for window_id, type_id in sql.rows(
+            f"SELECT {link_window}, {link_type} FROM {sql.table(Links)} "  # noqa: S608 (names from the models; values are parameters)
+            f"WHERE {link_window} IN ({sql.placeholders(len(limited_ids))})",
+            limited_ids,
+        ):
             limited.setdefault(window_id, set()).add(type_id)
-    windows = [_weekly_window(row, frozenset(limited.get(row.pk, ()))) for row in rows]
+    windows = [
+        _weekly_window(
+            weekday=weekday,
+            rule_text=rule_text,
+            start=_as_time(start),
+            end=_as_time(end),
+            valid_from=_as_date(valid_from),
+            valid_until=_as_date(valid_until),
+            type_ids=frozenset(limited.get(pk, ())),
+        )
+        for pk, weekday, rule_text, start, end, valid_from, valid_until, _limited in rows
+    ]
     # Overrides and time off in one read (both are short, and both only near the range);
     # the overrides' own hours in a second one, only when there is an override.
-    marked = Value("override", output_field=CharField())
-    days_off = (
-        DateOverride.objects.filter(coach=coach, date__range=(first_day, last_day))
-        .order_by()
-        .values_list(marked, "pk", "date", "date")
-        .union(
-            TimeOff.objects.filter(coach=coach, end_date__gte=first_day, start_date__lte=last_day)
-            .order_by()
-            .values_list(Value("time_off", output_field=CharField()), "pk", "start_date", "end_date"),
-            all=True,
-        )
+    override = {name: sql.column(DateOverride, name) for name in ("id", "coach", "date")}
+    away = {name: sql.column(TimeOff, name) for name in ("id", "coach", "start_date", "end_date")}
+    days_off = sql.rows(
+        f"SELECT 1, {override['id']}, {override['date']}, {override['date']} FROM {sql.table(DateOverride)} "  # noqa: S608 (names from the models; values are parameters)
+        f"WHERE {override['coach']} = %s AND {override['date']} BETWEEN %s AND %s "
+        f"UNION ALL SELECT 2, {away['id']}, {away['start_date']}, {away['end_date']} FROM {sql.table(TimeOff)} "
+        f"WHERE {away['coach']} = %s AND {away['end_date']} >= %s AND {away['start_date']} <= %s",
+        [coach.pk, first_day, last_day, coach.pk, first_day, last_day],
     )
     override_days, time_off = {}, []
-    for kind, pk, first, last in sorted(days_off, key=lambda row: (row[2], row[1])):
-        if kind == "override":
+    for kind, pk, first, last in sorted(
+        ((kind, pk, _as_date(first), _as_date(last)) for kind, pk, first, last in days_off),
+        key=lambda row: (row[2], row[1]),
+    ):
+        if kind == 1:
             override_days[pk] = first
         else:
             time_off.append(
@@ -113,6 +146,15 @@ def availability_inputs(
             hours[override_id].append((start, end))
     overrides = [engine.DateOverride(day=day, windows=tuple(sorted(hours[pk]))) for pk, day in override_days.items()]
     return windows, overrides, time_off
+
+
+def _as_date(value: dt.date | str | None) -> dt.date | None:
+    """A date column's value (a date; text from an expression SQLite doesn't type)."""
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _as_time(value: dt.time | str) -> dt.time:
+    return dt.time.fromisoformat(value) if isinstance(value, str) else value
 
 
 def busy_intervals(

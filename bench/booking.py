@@ -54,6 +54,7 @@ BOOKINGS = 1600  # 200 per worker, in each of the three runs
 RELAYS = 2
 BASELINE_ROWS = 1600
 SEAT_WORKERS = 200
+CPU_BOOKINGS = 300  # one after another in one process, for the CPU per booking
 CAPACITY = 10
 # PostgreSQL here allows 100 connections in all: at most this many seat workers hold one
 # at a time (they are all released together and contend; the rest queue for a connection).
@@ -174,6 +175,21 @@ def relay_processes(count: int, stop) -> list:
     return processes
 
 
+def backend_cpu_seconds(pid: int):
+    """A reader of the CPU seconds the PostgreSQL backend ``pid`` has used, or None when
+    it isn't a process of this machine."""
+    stat = Path(f"/proc/{pid}/stat")
+    if not stat.exists():
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks
+
+    return read
+
+
 def baseline(vendor: str) -> float:
     """Plain one-row INSERT transactions, 8 threads, same database, no Django."""
     from django.db import connection
@@ -288,8 +304,8 @@ def main() -> None:
             for coach in coaches:
                 slots.append((coach.pk, local.astimezone(dt.UTC)))
     random.Random(4).shuffle(slots)
-    slots = slots[: 3 * BOOKINGS + 2]
-    clients = [person(f"client{n}@bench.example") for n in range(3 * BOOKINGS + SEAT_WORKERS + 2)]
+    slots = slots[: 3 * BOOKINGS + CPU_BOOKINGS + 2]
+    clients = [person(f"client{n}@bench.example") for n in range(3 * BOOKINGS + CPU_BOOKINGS + SEAT_WORKERS + 2)]
 
     # Queries for one booking, in the steady state: a first booking warms what a server
     # process keeps (staff's message templates). Neither counts in the throughput run.
@@ -300,6 +316,23 @@ def main() -> None:
         services.book_slot(client=clients.pop(), session_type=types[coach_id], start=start)
     per_booking = len(queries.captured_queries)
 
+    relay.relay_pending()
+    # CPU of one booking, split between this process and its PostgreSQL backend (read from
+    # /proc when the server runs on this machine): what bounds the rate on 2 cores.
+    cpu_slots = [slots.pop() for _ in range(CPU_BOOKINGS)]
+    cpu_jobs = [(clients.pop(), types[coach_id], start) for coach_id, start in cpu_slots]
+    backend = None
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = backend_cpu_seconds(cursor.fetchone()[0])
+    python_started, backend_started = time.process_time(), backend() if backend else None
+    for client, session_type, start in cpu_jobs:
+        services.book_slot(client=client, session_type=session_type, start=start)
+    python_ms = (time.process_time() - python_started) * 1000 / CPU_BOOKINGS
+    backend_ms = None
+    if backend is not None and backend_started is not None:
+        backend_ms = (backend() - backend_started) * 1000 / CPU_BOOKINGS
     relay.relay_pending()
     everything = [(clients[i], types[coach_id], start) for i, (coach_id, start) in enumerate(slots)]
     jobs, process_jobs, end_to_end_jobs = (everything[i * BOOKINGS : (i + 1) * BOOKINGS] for i in range(3))
@@ -407,6 +440,10 @@ def main() -> None:
         f"the bookings alone took {end_to_end_booking:.2f} s)"
         + (f"  [target >= {TARGET_END_TO_END_SHARE:.0%} of TPC-B]" if tpcb else "")
     )
+    cpu_line = f"  CPU per booking, {CPU_BOOKINGS} in a row in one process: {python_ms:.2f} ms in Python"
+    if backend_ms is not None:
+        cpu_line += f" + {backend_ms:.2f} ms in its PostgreSQL backend = {python_ms + backend_ms:.2f} ms"
+    print(cpu_line)
     print(
         f"  relay alone, one process: {relayed / relay_elapsed:7.1f} events/s ({relayed} events, "
         f"{queries_per_relayed:.2f} queries per event in a batch of {settings.RELAY_BATCH})"

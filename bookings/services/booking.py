@@ -13,7 +13,6 @@ from availability.models import AllocationKind
 from availability.rules import rules_for
 from bookings.models import Booking, BookingStatus, PlannedSession, Session, SessionKind, SessionType
 from bookings.services.checks import (
-    _check_client_free,
     _check_coach_time,
     _check_in_availability,
     _check_may_book,
@@ -72,8 +71,9 @@ def book_slot(
                 start=start,
                 blocked_start=start - rules.buffer_before,
                 blocked_end=end + rules.buffer_after,
+                client=client,
+                end=end,
             )
-            _check_client_free(client, start=start, end=end)
             resource = (
                 _free_resource(session_type.resource_kind, start=start, end=end) if session_type.resource_kind else None
             )

@@ -11,7 +11,7 @@ from accounts.selectors import is_connected
 from availability.models import Allocation, AllocationKind
 from availability.rules import BookingRules, rules_for
 from bookings.models import ACTIVE_STATUSES, BOOKED_STATUSES, Booking, BookingStatus, Session, SessionStatus
-from bookings.services.checks import _check_client_free, _check_coach_time, _check_in_availability, _check_timing
+from bookings.services.checks import _check_coach_time, _check_in_availability, _check_timing
 from bookings.services.common import (
     MSG_SLOT_TAKEN,
     BookingRefused,
@@ -144,8 +144,10 @@ def _move(booking: Booking, *, actor: User, start: dt.datetime, status: str, act
                 blocked_start=start - rules.buffer_before,
                 blocked_end=end + rules.buffer_after,
                 exclude=own,
+                client=booking.client,
+                end=end,
+                exclude_booking=booking.pk,
             )
-            _check_client_free(booking.client, start=start, end=end, exclude_booking=booking.pk)
             resource = (
                 _free_resource(session_type.resource_kind, start=start, end=end, exclude=own)
                 if session_type.resource_kind

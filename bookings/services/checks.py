@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q
 
 from accounts.access import can_book_for
 from accounts.models import CalendarVisibility, Connection, ConnectionStatus, Role, User
@@ -16,8 +15,9 @@ from availability import slots as engine
 from availability.models import Allocation, AllocationKind
 from availability.rules import BookingRules, CoachLoad
 from availability.selectors import LONGEST_ALLOCATION, availability_inputs
-from bookings.models import ACTIVE_STATUSES, Booking, PlannedSession, SessionType
+from bookings.models import ACTIVE_STATUSES, Booking, PlannedSession, Session, SessionType
 from bookings.services.common import MSG_CLIENT_CONFLICT, MSG_SLOT_TAKEN, BookingRefused, _hours
+from config import sql
 from config.errors import DomainError, NotAllowed
 
 
@@ -35,20 +35,19 @@ class Standing:
 
 
 def _standing(client: User, coach: User, session_type: SessionType | None) -> Standing:
-    """One query: whether ``client`` is connected to ``coach`` and (given a type) has an
+    """One read: whether ``client`` is connected to ``coach`` and (given a type) has an
     open "schedule later" plan for it, which the booking then closes. A plan recorded at
     the very moment of the booking stays open, for the client to drop."""
-    annotations = {
-        "connected": Exists(
-            Connection.objects.filter(client=OuterRef("pk"), coach=coach, status=ConnectionStatus.ACCEPTED)
-        )
-    }
-    if session_type is not None:
-        annotations["planning"] = Exists(
-            PlannedSession.objects.filter(client=OuterRef("pk"), session_type=session_type, closed_at__isnull=True)
-        )
-    row = User.objects.filter(pk=client.pk).annotate(**annotations).values(*annotations).get()
-    return Standing(connected=row["connected"], planning=row.get("planning", False))
+    link = {name: sql.column(Connection, name) for name in ("client", "coach", "status")}
+    plan = {name: sql.column(PlannedSession, name) for name in ("client", "session_type", "closed_at")}
+    connected, planning = sql.one(
+        f"SELECT EXISTS (SELECT 1 FROM {sql.table(Connection)} WHERE {link['client']} = %s "  # noqa: S608 (names from the models; values are parameters)
+        f"AND {link['coach']} = %s AND {link['status']} = %s), "
+        f"EXISTS (SELECT 1 FROM {sql.table(PlannedSession)} WHERE {plan['client']} = %s "
+        f"AND {plan['session_type']} = %s AND {plan['closed_at']} IS NULL)",
+        [client.pk, coach.pk, ConnectionStatus.ACCEPTED, client.pk, session_type.pk if session_type else None],
+    )
+    return Standing(connected=bool(connected), planning=bool(planning))
 
 
 def _check_may_book(*, actor: User, client: User, coach: User, session_type: SessionType | None = None) -> Standing:
@@ -109,11 +108,19 @@ def _check_coach_time(
     blocked_start: dt.datetime,
     blocked_end: dt.datetime,
     exclude: Iterable[int] = (),
+    client: User | None = None,
+    end: dt.datetime | None = None,
+    exclude_booking: int | None = None,
 ) -> CoachLoad:
-    """One query, counted by the database, over the coach's active allocations around
+    """One read, counted by the database, over the coach's active allocations around
     ``start`` (its local ISO week and anything near the blocked range): no overlap with the
     blocked range (``slot_taken``), and room under the day and week limits in the coach's
-    zone (``limit_reached``). Returns the day's and week's load without the new session."""
+    zone (``limit_reached``). Given ``client`` (and the session's ``end``), the same read
+    also asks whether the client has another session then (``client_conflict``, as
+    ``_check_client_free``). Returns the day's and week's load without the new session.
+
+    Written by hand (``config.sql``): it runs on every booking, under its locks, and the
+    ORM took longer to build it than the database to answer."""
     zone = ZoneInfo(coach.timezone)
     day = start.astimezone(zone).date()
     day_start = dt.datetime.combine(day, dt.time(), tzinfo=zone)
@@ -121,40 +128,66 @@ def _check_coach_time(
     monday = day - dt.timedelta(days=day.weekday())
     week_start = dt.datetime.combine(monday, dt.time(), tzinfo=zone)
     week_end = dt.datetime.combine(monday + dt.timedelta(days=7), dt.time(), tzinfo=zone)
-    counted = Q(counts_toward_limits=True, start__gte=week_start, start__lt=week_end)
-    load = (
-        Allocation.objects.filter(staff=coach, is_active=True)
-        .filter(Q(blocked_start__gte=blocked_start - LONGEST_ALLOCATION, blocked_start__lt=blocked_end) | counted)
-        .exclude(pk__in=list(exclude))
-        .aggregate(
-            clashes=Count("pk", filter=Q(blocked_start__lt=blocked_end, blocked_end__gt=blocked_start)),
-            in_week=Count("pk", filter=counted),
-            in_day=Count("pk", filter=counted & Q(start__gte=day_start, start__lt=day_end)),
-        )
+    a = {
+        name: "a." + sql.column(Allocation, name)
+        for name in ("id", "staff", "is_active", "start", "blocked_start", "blocked_end", "counts_toward_limits")
+    }
+    counted = f"{a['counts_toward_limits']} AND {a['start']} >= %s AND {a['start']} < %s"
+    query = (
+        f"SELECT COALESCE(SUM(CASE WHEN {a['blocked_start']} < %s AND {a['blocked_end']} > %s THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN {counted} THEN 1 ELSE 0 END), 0), "
+        f"COALESCE(SUM(CASE WHEN {counted} AND {a['start']} >= %s AND {a['start']} < %s THEN 1 ELSE 0 END), 0)"
     )
-    if load["clashes"]:
+    params: list = [blocked_end, blocked_start, week_start, week_end, week_start, week_end, day_start, day_end]
+    if client is not None:
+        clash, clash_params = _client_clash(client, start=start, end=end, exclude_booking=exclude_booking)
+        query += f", {clash}"
+        params += clash_params
+    query += (
+        f" FROM {sql.table(Allocation)} a WHERE {a['is_active']} AND {a['staff']} = %s "
+        f"AND (({a['blocked_start']} >= %s AND {a['blocked_start']} < %s) OR ({counted}))"
+    )
+    params += [coach.pk, blocked_start - LONGEST_ALLOCATION, blocked_end, week_start, week_end]
+    excluded = list(exclude)
+    if excluded:
+        query += f" AND {a['id']} NOT IN ({sql.placeholders(len(excluded))})"
+        params += excluded
+    clashes, in_week, in_day, *client_busy = sql.one(query, params)
+    if clashes:
         raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
-    in_week, in_day = load["in_week"], load["in_day"]
     if rules.max_per_week is not None and in_week >= rules.max_per_week:
         raise BookingRefused(f"{coach.display_name} is fully booked that week.", code="limit_reached")
     if rules.max_per_day is not None and in_day >= rules.max_per_day:
         raise BookingRefused(f"{coach.display_name} is fully booked that day.", code="limit_reached")
+    if client_busy and client_busy[0]:
+        raise BookingRefused(MSG_CLIENT_CONFLICT, code="client_conflict")
     return CoachLoad(day, monday, in_day, in_week)
+
+
+def _client_clash(
+    client: User, *, start: dt.datetime, end: dt.datetime, exclude_booking: int | None = None
+) -> tuple[str, list]:
+    """An ``EXISTS (…)`` expression, and its parameters: the client holds an active booking
+    of a session overlapping [start, end)."""
+    b = {name: "b." + sql.column(Booking, name) for name in ("id", "session", "client", "status")}
+    s = {name: "s." + sql.column(Session, name) for name in ("id", "start", "end")}
+    expression = (
+        f"EXISTS (SELECT 1 FROM {sql.table(Booking)} b JOIN {sql.table(Session)} s ON {b['session']} = {s['id']} "  # noqa: S608 (names from the models; values are parameters)
+        f"WHERE {b['client']} = %s AND {b['status']} IN ({sql.placeholders(len(ACTIVE_STATUSES))}) "
+        f"AND {s['start']} < %s AND {s['end']} > %s AND {s['start']} >= %s"
+    )
+    params = [client.pk, *ACTIVE_STATUSES, end, start, start - LONGEST_ALLOCATION]
+    if exclude_booking is not None:
+        expression += f" AND {b['id']} <> %s"
+        params.append(exclude_booking)
+    return expression + ")", params
 
 
 def _check_client_free(
     client: User, *, start: dt.datetime, end: dt.datetime, exclude_booking: int | None = None
 ) -> None:
-    clash = Booking.objects.filter(
-        client=client,
-        status__in=ACTIVE_STATUSES,
-        session__start__lt=end,
-        session__end__gt=start,
-        session__start__gte=start - LONGEST_ALLOCATION,
-    )
-    if exclude_booking is not None:
-        clash = clash.exclude(pk=exclude_booking)
-    if clash.exists():
+    clash, params = _client_clash(client, start=start, end=end, exclude_booking=exclude_booking)
+    if sql.one(f"SELECT {clash}", params)[0]:
         raise BookingRefused(MSG_CLIENT_CONFLICT, code="client_conflict")
 
 

@@ -19,6 +19,7 @@ from bookings.models import (
     BookingEvent,
     Session,
 )
+from config import sql
 from config.errors import DomainError, NotAllowed
 
 REQUEST_EXPIRY = dt.timedelta(hours=24)
@@ -60,7 +61,12 @@ def _hours(delta: dt.timedelta) -> str:
 def _lock_users(*users: User) -> None:
     """Lock the rows of the people a change depends on, always in the same order."""
     ids = sorted({user.pk for user in users})
-    list(User.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
+    pk = sql.column(User, "id")
+    sql.rows(
+        f"SELECT {pk} FROM {sql.table(User)} WHERE {pk} IN ({sql.placeholders(len(ids))}) ORDER BY {pk}"  # noqa: S608 (names from the models; values are parameters)
+        + sql.for_update(),
+        ids,
+    )
 
 
 def _record(
