@@ -30,6 +30,7 @@ from bookings.services.common import (
     _request_deadline,
 )
 from bookings.services.ledger import _allocate, _free_resource
+from config import sql
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, clean_text
 
@@ -77,32 +78,36 @@ def book_slot(
             resource = (
                 _free_resource(session_type.resource_kind, start=start, end=end) if session_type.resource_kind else None
             )
-            session = Session.objects.create(
-                session_type=session_type,
-                coach=coach,
-                start=start,
-                end=end,
-                capacity=1,
-                seats_taken=1,
-                resource=resource,
-                meeting_link=session_type.meeting_link,
-                location=session_type.location or (resource.location if resource else ""),
+            session = sql.insert(
+                Session(
+                    session_type=session_type,
+                    coach=coach,
+                    start=start,
+                    end=end,
+                    capacity=1,
+                    seats_taken=1,
+                    resource=resource,
+                    meeting_link=session_type.meeting_link,
+                    location=session_type.location or (resource.location if resource else ""),
+                )
             )
             _allocate(
                 session, rules=rules, kind=AllocationKind.SESSION if firm else AllocationKind.REQUEST, resource=resource
             )
-            booking = Booking.objects.create(
-                session=session,
-                client=client,
-                booked_by=actor,
-                reference=_new_reference_placeholder(),
-                status=BookingStatus.FIRM_BOOKED if firm else BookingStatus.REQUESTED,
-                client_notes=notes.strip(),
-                expires_at=None if firm else _request_deadline(start, now),
-                confirmed_at=now if firm else None,
-                price=session_type.price,
-                currency=session_type.currency,
-                reminders_enabled=reminders,
+            booking = sql.insert(
+                Booking(
+                    session=session,
+                    client=client,
+                    booked_by=actor,
+                    reference=_new_reference_placeholder(),
+                    status=BookingStatus.FIRM_BOOKED if firm else BookingStatus.REQUESTED,
+                    client_notes=notes.strip(),
+                    expires_at=None if firm else _request_deadline(start, now),
+                    confirmed_at=now if firm else None,
+                    price=session_type.price,
+                    currency=session_type.currency,
+                    reminders_enabled=reminders,
+                )
             )
             _assign_reference(booking)
             _record(

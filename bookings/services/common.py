@@ -94,14 +94,16 @@ def _record(
             "in_day": coach_load.in_day,
             "in_week": coach_load.in_week,
         }
-    BookingEvent.objects.create(
-        booking=booking,
-        actor=actor,
-        action=action,
-        from_status=from_status,
-        to_status=booking.status,
-        note=note,
-        data=data,
+    sql.insert(  # append-only: a new row, as BookingEvent.save allows
+        BookingEvent(
+            booking=booking,
+            actor=actor,
+            action=action,
+            from_status=from_status,
+            to_status=booking.status,
+            note=note,
+            data=data,
+        )
     )
     transaction.on_commit(relay.wake)
 
@@ -114,7 +116,8 @@ def _assign_reference(booking: Booking) -> None:
     """``BK-YYYY-NNNNNN``: the year the booking was made and its row number, unique by
     construction and free of any counter every booking would have to lock."""
     booking.reference = f"BK-{booking.created_at:%Y}-{booking.pk:06d}"
-    Booking.objects.filter(pk=booking.pk).update(reference=booking.reference)
+    reference, pk = sql.column(Booking, "reference"), sql.column(Booking, "id")
+    sql.execute(f"UPDATE {sql.table(Booking)} SET {reference} = %s WHERE {pk} = %s", [booking.reference, booking.pk])  # noqa: S608 (names from the models; values are parameters)
 
 
 def is_manager(actor: User, coach: User) -> bool:

@@ -12,6 +12,7 @@ from availability.rules import BookingRules
 from bookings.models import Booking, Session, SessionStatus
 from bookings.services.checks import _overlapping
 from bookings.services.common import BookingRefused
+from config import sql
 
 
 def _free_resource(kind: str, *, start: dt.datetime, end: dt.datetime, exclude: Iterable[int] = ()) -> Resource:
@@ -51,7 +52,7 @@ def _allocate(session: Session, *, rules: BookingRules, kind: str, resource: Res
             )
         )
     for row in rows:
-        row.save()
+        sql.insert(row)
     return rows
 
 
