@@ -20,10 +20,20 @@ from django.db import connection
 
 
 def table(model: Any) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
+    return _table(model, connection.vendor)
 
 
 def column(model: Any, field: str) -> str:
+    return _column(model, field, connection.vendor)
+
+
+@functools.cache
+def _table(model: Any, vendor: str) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@functools.cache
+def _column(model: Any, field: str, vendor: str) -> str:
     return connection.ops.quote_name(model._meta.get_field(field).column)
 
 
