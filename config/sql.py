@@ -72,10 +72,19 @@ def for_update() -> str:
     return " FOR UPDATE" if connection.features.has_select_for_update else ""
 
 
+def next_id(model: Any) -> int | None:
+    """PostgreSQL: the next id of ``model``'s table, taken from its sequence now (so a row
+    can be written with what derives from its id in the same statement); None where the
+    database has no sequences (SQLite)."""
+    if connection.vendor != "postgresql":
+        return None
+    return one("SELECT nextval(pg_get_serial_sequence(%s, %s))", [model._meta.db_table, model._meta.pk.column])[0]
+
+
 @functools.cache
-def _insert_statement(model: Any, vendor: str) -> tuple[str, tuple]:
+def _insert_statement(model: Any, vendor: str, with_pk: bool) -> tuple[str, tuple]:
     meta = model._meta
-    fields = tuple(field for field in meta.concrete_fields if not field.primary_key)
+    fields = tuple(field for field in meta.concrete_fields if with_pk or not field.primary_key)
     names = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     statement = (
         f"INSERT INTO {table(model)} ({names}) VALUES ({placeholders(len(fields))}) "  # noqa: S608 (names from the models; values are parameters)
@@ -86,11 +95,11 @@ def _insert_statement(model: Any, vendor: str) -> tuple[str, tuple]:
 
 def insert(instance: Any) -> Any:
     """Insert a new model instance in one statement and give it its id: what
-    ``Model.save()`` does for a new row (defaults, ``auto_now``/``auto_now_add``, each
+    ``Model.save()`` does for a new row (its id when it has one already, defaults, ``auto_now``/``auto_now_add``, each
     field's own conversion for the database), without the query building around it. No
     model signal is sent (nothing in the product listens to those of the rows inserted
     this way) and no ``save()`` override runs: use it for plain new rows only."""
-    statement, fields = _insert_statement(type(instance), connection.vendor)
+    statement, fields = _insert_statement(type(instance), connection.vendor, instance.pk is not None)
     params = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
     with connection.cursor() as cursor:
         cursor.execute(statement, params)

@@ -24,10 +24,10 @@ from bookings.services.common import (
     _aware,
     _integrity_as_taken,
     _lock_users,
-    _new_reference_placeholder,
     _now,
     _record,
     _request_deadline,
+    _reserve_booking,
 )
 from bookings.services.ledger import _allocate, _free_resource
 from config import sql
@@ -63,6 +63,7 @@ def book_slot(
     _check_in_availability(coach, session_type, rules, start)
     firm = rules.is_firm(start=start, now=now, connected=standing.connected)
     end = start + rules.duration
+    booking_id, reference = _reserve_booking()
     try:
         with transaction.atomic():
             _lock_users(coach, client)
@@ -99,7 +100,8 @@ def book_slot(
                     session=session,
                     client=client,
                     booked_by=actor,
-                    reference=_new_reference_placeholder(),
+                    id=booking_id,
+                    reference=reference,
                     status=BookingStatus.FIRM_BOOKED if firm else BookingStatus.REQUESTED,
                     client_notes=notes.strip(),
                     expires_at=None if firm else _request_deadline(start, now),
@@ -109,7 +111,8 @@ def book_slot(
                     reminders_enabled=reminders,
                 )
             )
-            _assign_reference(booking)
+            if booking_id is None:
+                _assign_reference(booking)
             _record(
                 booking,
                 actor=actor,

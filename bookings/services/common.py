@@ -112,10 +112,23 @@ def _new_reference_placeholder() -> str:
     return f"tmp-{uuid.uuid4().hex}"
 
 
+def _reference(pk: int, when: dt.datetime) -> str:
+    return f"BK-{when:%Y}-{pk:06d}"
+
+
+def _reserve_booking() -> tuple[int | None, str]:
+    """Before a booking's transaction: its id and reference where the database can give
+    the id now (PostgreSQL's sequence; no lock is held, and an id a refused booking leaves
+    unused is only a gap), so the row is written whole and the transaction is one
+    statement shorter; else (SQLite) a placeholder that ``_assign_reference`` replaces."""
+    pk = sql.next_id(Booking)
+    return (pk, _reference(pk, timezone.now())) if pk is not None else (None, _new_reference_placeholder())
+
+
 def _assign_reference(booking: Booking) -> None:
     """``BK-YYYY-NNNNNN``: the year the booking was made and its row number, unique by
     construction and free of any counter every booking would have to lock."""
-    booking.reference = f"BK-{booking.created_at:%Y}-{booking.pk:06d}"
+    booking.reference = _reference(booking.pk, booking.created_at)
     reference, pk = sql.column(Booking, "reference"), sql.column(Booking, "id")
     sql.execute(f"UPDATE {sql.table(Booking)} SET {reference} = %s WHERE {pk} = %s", [booking.reference, booking.pk])  # noqa: S608 (names from the models; values are parameters)
 
