@@ -76,27 +76,41 @@ def availability_inputs(
 ) -> tuple[list[engine.WeeklyWindow], list[engine.DateOverride], list[engine.TimeOff]]:
     """The coach's windows, overrides and time off touching local days first_day..last_day.
 
-    Two reads written by hand (``config.sql``: every booking and every slot listing makes
-    them, and building them with the ORM cost more than running them), a third only when a
-    window is limited to some session types, a fourth only when a day has its own hours."""
+    One read written by hand (``config.sql``: every booking and every slot listing makes
+    it, and building it with the ORM cost more than running it) brings the windows, the
+    overrides and the time off together; a second only when a window is limited to some
+    session types, a third only when a day has its own hours."""
     zone = ZoneInfo(coach.timezone)
     Window, Links = AvailabilityWindow, AvailabilityWindow.session_types.through
     window = {name: sql.column(Window, name) for name in ("id", "coach", "weekday", "recurrence", "start", "end")}
     window |= {name: sql.column(Window, name) for name in ("valid_from", "valid_until")}
     link_window, link_type = sql.column(Links, "availabilitywindow"), sql.column(Links, "sessiontype")
+    override = {name: sql.column(DateOverride, name) for name in ("id", "coach", "date")}
+    away = {name: sql.column(TimeOff, name) for name in ("id", "coach", "start_date", "end_date")}
+    # Kind 0: a window (its weekday, rule, hours, validity, whether limited to some types);
+    # 1: an override (its day twice); 2: time off (its first and last day).
     rows = sql.rows(
-        f"SELECT w.{window['id']}, w.{window['weekday']}, w.{window['recurrence']}, w.{window['start']}, "  # noqa: S608 (names from the models; values are parameters)
+        f"SELECT 0, w.{window['id']}, w.{window['weekday']}, w.{window['recurrence']}, w.{window['start']}, "  # noqa: S608 (names from the models; values are parameters)
         f"w.{window['end']}, w.{window['valid_from']}, w.{window['valid_until']}, "
         f"EXISTS (SELECT 1 FROM {sql.table(Links)} l WHERE l.{link_window} = w.{window['id']}) "
         f"FROM {sql.table(Window)} w WHERE w.{window['coach']} = %s "
         f"AND (w.{window['valid_until']} IS NULL OR w.{window['valid_until']} >= %s) "
         f"AND (w.{window['valid_from']} IS NULL OR w.{window['valid_from']} <= %s) "
-        f"ORDER BY w.{window['weekday']}, w.{window['start']}, w.{window['id']}",
-        [coach.pk, first_day, last_day],
+        f"UNION ALL SELECT 1, {override['id']}, NULL, NULL, NULL, NULL, {override['date']}, {override['date']}, "
+        f"FALSE FROM {sql.table(DateOverride)} WHERE {override['coach']} = %s AND {override['date']} BETWEEN %s AND %s "
+        f"UNION ALL SELECT 2, {away['id']}, NULL, NULL, NULL, NULL, {away['start_date']}, {away['end_date']}, "
+        f"FALSE FROM {sql.table(TimeOff)} WHERE {away['coach']} = %s AND {away['end_date']} >= %s "
+        f"AND {away['start_date']} <= %s",
+        [coach.pk, first_day, last_day, coach.pk, first_day, last_day, coach.pk, first_day, last_day],
+    )
+    window_rows = sorted(
+        (row[1:] for row in rows if row[0] == 0),
+        # weekday (a rule's windows, without one, last), start, id
+        key=lambda row: (row[1] is None, row[1] or 0, _as_time(row[3]), row[0]),
     )
     # Which windows are limited to some session types (ids only; no query when none is).
     limited: dict[int, set[int]] = {}
-    limited_ids = [row[0] for row in rows if row[7]]
+    limited_ids = [row[0] for row in window_rows if row[7]]
     if limited_ids:
         for window_id, type_id in sql.rows(
             f"SELECT {link_window}, {link_type} FROM {sql.table(Links)} "  # noqa: S608 (names from the models; values are parameters)
@@ -114,19 +128,10 @@ def availability_inputs(
             valid_until=_as_date(valid_until),
             type_ids=frozenset(limited.get(pk, ())),
         )
-        for pk, weekday, rule_text, start, end, valid_from, valid_until, _limited in rows
+        for pk, weekday, rule_text, start, end, valid_from, valid_until, _limited in window_rows
     ]
-    # Overrides and time off in one read (both are short, and both only near the range);
-    # the overrides' own hours in a second one, only when there is an override.
-    override = {name: sql.column(DateOverride, name) for name in ("id", "coach", "date")}
-    away = {name: sql.column(TimeOff, name) for name in ("id", "coach", "start_date", "end_date")}
-    days_off = sql.rows(
-        f"SELECT 1, {override['id']}, {override['date']}, {override['date']} FROM {sql.table(DateOverride)} "  # noqa: S608 (names from the models; values are parameters)
-        f"WHERE {override['coach']} = %s AND {override['date']} BETWEEN %s AND %s "
-        f"UNION ALL SELECT 2, {away['id']}, {away['start_date']}, {away['end_date']} FROM {sql.table(TimeOff)} "
-        f"WHERE {away['coach']} = %s AND {away['end_date']} >= %s AND {away['start_date']} <= %s",
-        [coach.pk, first_day, last_day, coach.pk, first_day, last_day],
-    )
+    # The overrides' own hours in a second read, only when there is an override.
+    days_off = [(kind, pk, first, last) for kind, pk, _w, _r, _s, _e, first, last, _l in rows if kind != 0]
     override_days, time_off = {}, []
     for kind, pk, first, last in sorted(
         ((kind, pk, _as_date(first), _as_date(last)) for kind, pk, first, last in days_off),

@@ -150,9 +150,9 @@ def test_query_count_is_fixed_whatever_the_range(coach, django_assert_num_querie
     fresh = User.objects.select_related("coach_profile").get(pk=coach.pk)
     # windows, overrides and time off (one union), the overrides' hours, allocations; the
     # link to session types is read only when some window is limited to some types (one more)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         slots(fresh, dt.date(2026, 12, 1), dt.date(2026, 12, 1))
-    assert queries_for(coach, 1) == queries_for(coach, 31) == queries_for(coach, 93) == 4
+    assert queries_for(coach, 1) == queries_for(coach, 31) == queries_for(coach, 93) == 3
 
 
 def test_only_allocations_near_the_range_are_read(coach) -> None:
