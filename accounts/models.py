@@ -7,6 +7,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_phone, validate_timezone
 
@@ -236,6 +237,14 @@ class CoachProfile(models.Model):
         help_text="Clients can cancel free of charge up to this many hours before the start.",
     )
 
+    subjects = models.ManyToManyField(
+        "accounts.Subject",
+        blank=True,
+        related_name="coaches",
+        verbose_name=_("subjects and qualifications"),
+        help_text=_("What you teach or are qualified for; clients can find you by these."),
+    )
+
     class Meta:
         constraints = [
             models.CheckConstraint(condition=Q(max_sessions_per_day__gte=1), name="coach_max_per_day_positive"),
@@ -246,6 +255,85 @@ class CoachProfile(models.Model):
 
     def __str__(self) -> str:
         return f"Coach profile of {self.user}"
+
+
+class Subject(models.Model):
+    """A subject or qualification coaches declare (a tutor's "Mathematics", a therapist's
+    "Couples therapy"); clients filter coaches by it and a session type may require one."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("subject")
+        verbose_name_plural = _("subjects")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientTag(models.Model):
+    """A label a coach (``coach`` set) or the practice (``coach`` empty, made by staff) puts on
+    clients — VIP, new, sliding scale — that booking rules can follow
+    (``availability.models.TagRule``)."""
+
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="client_tags",
+        help_text=_("Empty: a tag of the whole practice, for every coach."),
+    )
+    name = models.CharField(_("name"), max_length=40)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=0,
+        help_text=_("When a client has several tags whose rules disagree, the highest priority decides."),
+    )
+    clients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="accounts.ClientTagging",
+        through_fields=("tag", "client"),
+        related_name="tags",
+        blank=True,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-priority", "name"]
+        verbose_name = _("client tag")
+        verbose_name_plural = _("client tags")
+        constraints = [
+            models.UniqueConstraint(fields=["coach", "name"], name="client_tag_unique_per_coach"),
+            models.UniqueConstraint(
+                fields=["name"], condition=Q(coach__isnull=True), name="client_tag_unique_practice_wide"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientTagging(models.Model):
+    """One client wearing one tag: who put it on and when."""
+
+    tag = models.ForeignKey(ClientTag, on_delete=models.CASCADE, related_name="taggings")
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="taggings")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tag", "client"]
+        constraints = [models.UniqueConstraint(fields=["tag", "client"], name="client_tagging_once")]
+        indexes = [models.Index(fields=["client", "tag"], name="client_tagging_client")]
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.tag}"
 
 
 class ConnectionStatus(models.TextChoices):

@@ -11,7 +11,10 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from recurrence.fields import RecurrenceField
+
+from accounts.validators import validate_timezone
 
 
 class Weekday(models.IntegerChoices):
@@ -48,6 +51,11 @@ class AvailabilityWindow(models.Model):
         blank=True,
         related_name="availability_windows",
         help_text="Leave empty to offer every session type in this window.",
+    )
+    allow_firm_booking = models.BooleanField(
+        _("firm booking allowed"),
+        default=True,
+        help_text=_("Off: every booking in this window is a request for you to approve."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -133,13 +141,27 @@ class ResourceKind(models.TextChoices):
 
 
 class Resource(models.Model):
-    """A room or piece of equipment that a session may need; booked through allocations."""
+    """A room or piece of equipment that a session may need; booked through allocations.
 
-    name = models.CharField(max_length=120)
-    kind = models.CharField(max_length=16, choices=ResourceKind.choices, default=ResourceKind.ROOM)
-    capacity = models.PositiveIntegerField(default=1, validators=[MinValueValidator(1)])
-    location = models.CharField(max_length=200, blank=True)
-    is_active = models.BooleanField("active", default=True)
+    Open when its opening hours (``ResourceHours``, wall-clock times in ``timezone``) say
+    so and no closure covers the day; a resource without opening hours is open around the
+    clock. A group session's seats never exceed its room's ``capacity``."""
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=ResourceKind.choices, default=ResourceKind.ROOM)
+    capacity = models.PositiveIntegerField(
+        _("capacity"), default=1, validators=[MinValueValidator(1)], help_text=_("How many people it holds.")
+    )
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    timezone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default="UTC",
+        validators=[validate_timezone],
+        help_text=_("The zone its opening hours are written in."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["name"]
@@ -150,6 +172,113 @@ class Resource(models.Model):
 
     def __str__(self) -> str:
         return self.name if not self.location else f"{self.name} ({self.location})"
+
+
+class ResourceHours(models.Model):
+    """Opening hours of a resource: every ``weekday`` from ``start`` to ``end``, wall-clock
+    time in the resource's zone."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="hours")
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices, validators=[MaxValueValidator(6)])
+    start = models.TimeField(_("opens"))
+    end = models.TimeField(_("closes"))
+
+    class Meta:
+        ordering = ["resource", "weekday", "start"]
+        verbose_name = _("opening hours")
+        verbose_name_plural = _("opening hours")
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=F("start")), name="resource_hours_end_after_start"),
+            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="resource_hours_weekday_0_6"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start:%H:%M}–{self.end:%H:%M}"
+
+
+class ResourceClosure(models.Model):
+    """Whole local days (in the resource's zone) a resource is closed: works, holidays."""
+
+    resource = models.ForeignKey(Resource, on_delete=models.CASCADE, related_name="closures")
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    reason = models.CharField(_("reason"), max_length=120, blank=True)
+
+    class Meta:
+        ordering = ["resource", "start_date"]
+        verbose_name = _("closure")
+        verbose_name_plural = _("closures")
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="resource_closure_end_not_before")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start_date:%Y-%m-%d} → {self.end_date:%Y-%m-%d} ({self.reason or 'closed'})"
+
+
+class TagRule(models.Model):
+    """Booking rules for the clients wearing ``tag``: for one session type, or (type empty)
+    for every type of the tag's coach (every coach, for a practice-wide tag). Each blank
+    field follows the session type and the coach; a set one overrides them. Resolved by
+    ``availability.rules.rules_for``, which also says which rule decided."""
+
+    tag = models.ForeignKey("accounts.ClientTag", on_delete=models.CASCADE, related_name="rules")
+    session_type = models.ForeignKey(
+        "bookings.SessionType",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tag_rules",
+        help_text=_("Empty: every session type."),
+    )
+    approval = models.CharField(
+        _("approval"),
+        max_length=16,
+        blank=True,
+        choices=[("always", _("Every booking is a request")), ("never", _("Never needs approval"))],
+        help_text=_("Empty: follow the session type and the coach."),
+    )
+    minimum_notice_hours = models.PositiveIntegerField(
+        _("minimum notice (hours)"), null=True, blank=True, validators=[MaxValueValidator(24 * 30)]
+    )
+    booking_window_days = models.PositiveIntegerField(
+        _("booking window (days)"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    max_per_day = models.PositiveIntegerField(
+        _("most sessions a day"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(48)]
+    )
+    max_per_week = models.PositiveIntegerField(
+        _("most sessions a week"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(200)]
+    )
+    price_adjustment_percent = models.IntegerField(
+        _("price adjustment (%)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-100), MaxValueValidator(100)],
+        help_text=_("For example -20 for a sliding-scale discount; applied when payments are on."),
+    )
+    waitlist_priority = models.PositiveSmallIntegerField(
+        _("waitlist priority bonus"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Points (0–100) added to a waiting client's priority once waitlists exist."),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tag", "session_type"]
+        verbose_name = _("tag rule")
+        verbose_name_plural = _("tag rules")
+        constraints = [
+            models.UniqueConstraint(fields=["tag", "session_type"], name="tag_rule_one_per_type"),
+            models.UniqueConstraint(
+                fields=["tag"], condition=Q(session_type__isnull=True), name="tag_rule_one_for_all_types"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tag} · {self.session_type or _('every type')}"
 
 
 class AllocationKind(models.TextChoices):

@@ -44,6 +44,12 @@ def validate_reminder_minutes(value) -> None:
         raise ValidationError("Each reminder must be between 5 minutes and 14 days before the session.")
 
 
+class HostMode(models.TextChoices):
+    SINGLE = "single", _("The coach alone")
+    ALL = "all", _("The coach and every co-host together")
+    ANY = "any", _("Any one of the team (round robin)")
+
+
 class SessionType(models.Model):
     """What can be booked with a coach. Blank rule fields follow the coach's settings."""
 
@@ -68,6 +74,30 @@ class SessionType(models.Model):
         blank=True,
         choices=[("room", "Room"), ("equipment", "Equipment"), ("online", "Online room")],
         help_text="A free resource of this kind is reserved with every session.",
+    )
+    resources = models.ManyToManyField(
+        "availability.Resource",
+        blank=True,
+        related_name="session_types",
+        verbose_name=_("rooms allowed"),
+        help_text=_("Empty: any active resource of the required kind."),
+    )
+    host_mode = models.CharField(_("hosts"), max_length=8, choices=HostMode.choices, default=HostMode.SINGLE)
+    co_hosts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="co_hosted_types",
+        verbose_name=_("co-hosts or team"),
+        help_text=_("The other coaches: all of them host with you, or one of you hosts, by the hosts setting."),
+    )
+    required_subject = models.ForeignKey(
+        "accounts.Subject",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="session_types",
+        verbose_name=_("subject required"),
+        help_text=_("Only hosts who declare this subject can host it."),
     )
     approval = models.CharField(max_length=16, choices=ApprovalPolicy.choices, default=ApprovalPolicy.COACH)
     buffer_before_minutes = models.PositiveIntegerField(null=True, blank=True)
@@ -139,6 +169,12 @@ class Session(models.Model):
     seats_taken = models.PositiveIntegerField(default=0)
     resource = models.ForeignKey(
         "availability.Resource", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
+    )
+    co_hosts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="co_hosted_sessions",
+        help_text="Hosts beside the coach, each allocated for the session's time.",
     )
     status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     meeting_link = models.URLField(blank=True)
