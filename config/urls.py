@@ -18,7 +18,7 @@ urlpatterns = [
     path("", include("bookings.dashboard_urls")),
     path("", include("availability.urls")),
     path("", include("availability.room_urls")),
-    path("", include("accounts.tag_urls")),
+    path("", include("availability.tag_urls")),
     path("", include("bookings.urls")),
     path("", include("bookings.manage_urls")),
     path("", include("notifications.urls")),

@@ -1,0 +1,3 @@
+"""Client tags and their booking rules, and subjects (``availability.tag_views``)."""
+
+urlpatterns: list = []
