@@ -306,6 +306,7 @@ def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpRes
 
 api.add_router("/", "accounts.api.router")
 api.add_router("/", "availability.api.router")
+api.add_router("/", "availability.tag_api.router")
 api.add_router("/", "bookings.slots_api.router")
 api.add_router("/", "bookings.api.router")
 api.add_router("/", "notifications.inbox_api.router")
