@@ -8,17 +8,28 @@ then hands plain values to the pure slot engine.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import recurrence
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from accounts.models import CoachProfile, User
+from accounts.models import ClientTag, ClientTagging, CoachProfile, Role, User
 from availability import slots as engine
-from availability.models import Allocation, AvailabilityWindow, DateOverride, OverrideWindow, TimeOff
-from availability.rules import SessionTypeRules
+from availability.models import (
+    Allocation,
+    AvailabilityWindow,
+    DateOverride,
+    OverrideWindow,
+    Resource,
+    ResourceClosure,
+    ResourceHours,
+    TagRule,
+    TimeOff,
+)
+from availability.rules import BookingRules, SessionTypeRules, TagRuleView
 from availability.rules import rules_for as booking_rules_for
 from config import sql
 
@@ -28,9 +39,164 @@ LONGEST_ALLOCATION = dt.timedelta(days=2)
 
 
 class SlotSessionType(SessionTypeRules, Protocol):
-    """A session type as the slot reads see it (``bookings.SessionType``): its rules and id."""
+    """A session type as the slot reads see it (``bookings.SessionType``): its rules, id,
+    coach, hosts (``host_mode``: single, all, any; and its co-hosts), required subject and
+    the resource it needs (``resource_kind``, and the rooms it allows)."""
 
     pk: int
+    coach_id: int
+    coach: User
+    host_mode: str
+    resource_kind: str
+    required_subject_id: int | None
+
+
+# ---------------------------------------------------------------------------------------
+# Client tags, hosts, rooms
+# ---------------------------------------------------------------------------------------
+
+
+def tag_rules_for(client: User | None, coach: User) -> list[TagRuleView]:
+    """The rules of the tags ``client`` wears that apply with ``coach`` (the coach's own tags
+    and the practice-wide ones), for every session type; one query (none for a visitor)."""
+    if client is None or client.pk is None:
+        return []
+    rows = (
+        TagRule.objects.filter(
+            Q(tag__coach=coach) | Q(tag__coach__isnull=True),
+            tag__in=ClientTagging.objects.filter(client=client).values("tag_id"),
+        )
+        .order_by()
+        .values_list(
+            "tag__name",
+            "tag__priority",
+            "session_type_id",
+            "approval",
+            "minimum_notice_hours",
+            "booking_window_days",
+            "max_per_day",
+            "max_per_week",
+            "price_adjustment_percent",
+            "waitlist_priority",
+        )
+    )
+    return [
+        TagRuleView(
+            tag=name,
+            priority=priority,
+            session_type_id=type_id,
+            approval=approval,
+            minimum_notice_hours=notice,
+            booking_window_days=window,
+            max_per_day=per_day,
+            max_per_week=per_week,
+            price_adjustment_percent=price,
+            waitlist_priority=waitlist,
+        )
+        for name, priority, type_id, approval, notice, window, per_day, per_week, price, waitlist in rows
+    ]
+
+
+def client_tags(client: User, coach: User) -> list[ClientTag]:
+    """The tags ``client`` wears that ``coach`` sees (theirs and the practice's)."""
+    return list(ClientTag.objects.filter(Q(coach=coach) | Q(coach__isnull=True), taggings__client=client))
+
+
+def hosts_for(session_type: SlotSessionType) -> list[User]:
+    """Who hosts sessions of ``session_type``: the coach alone; with ``host_mode`` "all" the
+    coach and every co-host (none at all, when one of them no longer coaches: the session
+    can't take place); with "any", the team (the coach and the co-hosts) who still coach
+    and declare the required subject, each a candidate. Profiles come with the users."""
+    mode = session_type.host_mode
+    if mode == "single" and session_type.required_subject_id is None:
+        return [session_type.coach]
+    ids = [session_type.coach_id]
+    if mode != "single":
+        ids += list(
+            User.co_hosted_types.through.objects.filter(sessiontype_id=session_type.pk)
+            .order_by("user_id")
+            .values_list("user_id", flat=True)
+        )
+    people = {
+        user.pk: user
+        for user in User.objects.filter(pk__in=ids, is_active=True, role=Role.COACH).select_related("coach_profile")
+    }
+    subject = session_type.required_subject_id
+    if subject is not None:
+        qualified = set(
+            CoachProfile.subjects.through.objects.filter(
+                subject_id=subject, coachprofile__user_id__in=list(people)
+            ).values_list("coachprofile__user_id", flat=True)
+        )
+    else:
+        qualified = set(people)
+    if mode == "all":
+        if any(pk not in people or pk not in qualified for pk in ids):
+            return []
+        return [people[pk] for pk in ids]
+    return [people[pk] for pk in ids if pk in people and pk in qualified]
+
+
+def allowed_resources(session_type: SlotSessionType, *, seats: int = 1) -> list[Resource]:
+    """The active resources a session of ``session_type`` may use, smallest first (the rule
+    that picks one: the smallest that holds ``seats``, then by name): the type's chosen
+    rooms, or every active resource of its kind when it chose none."""
+    if not session_type.resource_kind:
+        return []
+    chosen = Resource.session_types.through.objects.filter(sessiontype_id=session_type.pk).values("resource_id")
+    rows = Resource.objects.filter(kind=session_type.resource_kind, is_active=True, capacity__gte=seats)
+    rows = rows.filter(Q(pk__in=chosen) | ~Exists(chosen))
+    return list(rows.order_by("capacity", "name", "pk"))
+
+
+def resource_calendars(
+    resources: Iterable[Resource], *, start: dt.datetime, end: dt.datetime, ignore_session_id: int | None = None
+) -> list[engine.ResourceCalendar]:
+    """The opening hours, closures and busy time of ``resources`` around [start, end), for
+    the slot engine: three queries whatever the number of resources."""
+    resources = list(resources)
+    if not resources:
+        return []
+    ids = [resource.pk for resource in resources]
+    hours: dict[int, list[engine.WeeklyWindow]] = {pk: [] for pk in ids}
+    for resource_id, weekday, opens, closes in ResourceHours.objects.filter(resource_id__in=ids).values_list(
+        "resource_id", "weekday", "start", "end"
+    ):
+        hours[resource_id].append(engine.WeeklyWindow(weekdays=frozenset({weekday}), start=opens, end=closes))
+    zones = {resource.pk: ZoneInfo(resource.timezone) for resource in resources}
+    closures: dict[int, list[engine.TimeOff]] = {pk: [] for pk in ids}
+    for resource_id, first, last in ResourceClosure.objects.filter(
+        resource_id__in=ids,
+        end_date__gte=(start - dt.timedelta(days=1)).date(),
+        start_date__lte=(end + dt.timedelta(days=1)).date(),
+    ).values_list("resource_id", "start_date", "end_date"):
+        zone = zones[resource_id]
+        closures[resource_id].append(
+            engine.TimeOff(start=local_midnight(first, zone), end=local_midnight(last + dt.timedelta(days=1), zone))
+        )
+    busy: dict[int, list[engine.BusyInterval]] = {pk: [] for pk in ids}
+    rows = Allocation.objects.filter(
+        resource_id__in=ids,
+        is_active=True,
+        blocked_start__gte=start - LONGEST_ALLOCATION,
+        blocked_start__lt=end,
+        blocked_end__gt=start,
+    )
+    if ignore_session_id is not None:
+        rows = rows.exclude(session_id=ignore_session_id)
+    for resource_id, s, e, bs, be in rows.values_list("resource_id", "start", "end", "blocked_start", "blocked_end"):
+        busy[resource_id].append(engine.BusyInterval(start=s, end=e, blocked_start=bs, blocked_end=be))
+    return [
+        engine.ResourceCalendar(
+            resource_id=resource.pk,
+            zone=zones[resource.pk],
+            capacity=resource.capacity,
+            hours=tuple(hours[resource.pk]),
+            closures=tuple(closures[resource.pk]),
+            busy=tuple(busy[resource.pk]),
+        )
+        for resource in resources
+    ]
 
 
 def local_midnight(day: dt.date, zone: ZoneInfo) -> dt.datetime:
@@ -54,6 +220,7 @@ def _weekly_window(
     valid_from: dt.date | None,
     valid_until: dt.date | None,
     type_ids: frozenset[int],
+    allow_firm: bool = True,
 ) -> engine.WeeklyWindow:
     rule = None
     if rule_text:
@@ -68,6 +235,7 @@ def _weekly_window(
         valid_from=valid_from,
         valid_until=valid_until,
         rrule=rule or None,
+        allow_firm=allow_firm,
     )
 
 
@@ -83,23 +251,25 @@ def availability_inputs(
     zone = ZoneInfo(coach.timezone)
     Window, Links = AvailabilityWindow, AvailabilityWindow.session_types.through
     window = {name: sql.column(Window, name) for name in ("id", "coach", "weekday", "recurrence", "start", "end")}
-    window |= {name: sql.column(Window, name) for name in ("valid_from", "valid_until")}
+    window |= {name: sql.column(Window, name) for name in ("valid_from", "valid_until", "allow_firm_booking")}
     link_window, link_type = sql.column(Links, "availabilitywindow"), sql.column(Links, "sessiontype")
     override = {name: sql.column(DateOverride, name) for name in ("id", "coach", "date")}
     away = {name: sql.column(TimeOff, name) for name in ("id", "coach", "start_date", "end_date")}
-    # Kind 0: a window (its weekday, rule, hours, validity, whether limited to some types);
-    # 1: an override (its day twice); 2: time off (its first and last day).
+    # Kind 0: a window (its weekday, rule, hours, validity, whether limited to some types,
+    # whether it allows firm booking); 1: an override (its day twice); 2: time off (its
+    # first and last day).
     rows = sql.rows(
         f"SELECT 0, w.{window['id']}, w.{window['weekday']}, w.{window['recurrence']}, w.{window['start']}, "  # noqa: S608 (names from the models; values are parameters)
         f"w.{window['end']}, w.{window['valid_from']}, w.{window['valid_until']}, "
-        f"EXISTS (SELECT 1 FROM {sql.table(Links)} l WHERE l.{link_window} = w.{window['id']}) "
-        f"FROM {sql.table(Window)} w WHERE w.{window['coach']} = %s "
+        f"EXISTS (SELECT 1 FROM {sql.table(Links)} l WHERE l.{link_window} = w.{window['id']}), "
+        f"w.{window['allow_firm_booking']} FROM {sql.table(Window)} w WHERE w.{window['coach']} = %s "
         f"AND (w.{window['valid_until']} IS NULL OR w.{window['valid_until']} >= %s) "
         f"AND (w.{window['valid_from']} IS NULL OR w.{window['valid_from']} <= %s) "
         f"UNION ALL SELECT 1, {override['id']}, NULL, NULL, NULL, NULL, {override['date']}, {override['date']}, "
-        f"FALSE FROM {sql.table(DateOverride)} WHERE {override['coach']} = %s AND {override['date']} BETWEEN %s AND %s "
+        f"FALSE, TRUE FROM {sql.table(DateOverride)} "
+        f"WHERE {override['coach']} = %s AND {override['date']} BETWEEN %s AND %s "
         f"UNION ALL SELECT 2, {away['id']}, NULL, NULL, NULL, NULL, {away['start_date']}, {away['end_date']}, "
-        f"FALSE FROM {sql.table(TimeOff)} WHERE {away['coach']} = %s AND {away['end_date']} >= %s "
+        f"FALSE, TRUE FROM {sql.table(TimeOff)} WHERE {away['coach']} = %s AND {away['end_date']} >= %s "
         f"AND {away['start_date']} <= %s",
         [coach.pk, first_day, last_day, coach.pk, first_day, last_day, coach.pk, first_day, last_day],
     )
@@ -127,11 +297,12 @@ def availability_inputs(
             valid_from=_as_date(valid_from),
             valid_until=_as_date(valid_until),
             type_ids=frozenset(limited.get(pk, ())),
+            allow_firm=bool(allow_firm),
         )
-        for pk, weekday, rule_text, start, end, valid_from, valid_until, _limited in window_rows
+        for pk, weekday, rule_text, start, end, valid_from, valid_until, _limited, allow_firm in window_rows
     ]
     # The overrides' own hours in a second read, only when there is an override.
-    days_off = [(kind, pk, first, last) for kind, pk, _w, _r, _s, _e, first, last, _l in rows if kind != 0]
+    days_off = [(kind, pk, first, last) for kind, pk, _w, _r, _s, _e, first, last, _l, _f in rows if kind != 0]
     override_days, time_off = {}, []
     for kind, pk, first, last in sorted(
         ((kind, pk, _as_date(first), _as_date(last)) for kind, pk, first, last in days_off),
@@ -193,33 +364,83 @@ def free_slots(
     session_type: SlotSessionType | None = None,
     now: dt.datetime | None = None,
     ignore_session_id: int | None = None,
+    client: User | None = None,
 ) -> list[engine.Slot]:
     """Free slots starting on viewer-local days start_date..end_date (inclusive), for a
-    session type (its duration and rules, and the windows open to it) or a bare duration."""
+    session type (its duration and rules, and the windows open to it) or a bare duration,
+    as ``client`` would be offered them (the rules of the client's tags apply).
+
+    A type with several hosts offers a time when every host is free ("all") or at least one
+    of the team is ("any"), each host with their own windows, time off, bookings, buffers
+    and limits; a type that needs a room offers it only when one of its rooms is open and
+    free for the whole session."""
     now = now or timezone.now()
-    profile = coach.coach_profile
-    zone = ZoneInfo(coach.timezone)
     range_start = local_midnight(start_date, viewer_tz)
     range_end = local_midnight(end_date + dt.timedelta(days=1), viewer_tz)
+    tag_rules = tag_rules_for(client, coach) if session_type is not None else []
+    hosts = [coach] if session_type is None else hosts_for(session_type)
+    per_host = [
+        _host_slots(
+            host,
+            range_start=range_start,
+            range_end=range_end,
+            rules=booking_rules_for(host.coach_profile, session_type, duration=duration, tag_rules=tag_rules),
+            now=now,
+            session_type_id=session_type.pk if session_type is not None else None,
+            ignore_session_id=ignore_session_id,
+        )
+        for host in hosts
+    ]
+    if not per_host:
+        return []
+    if session_type is not None and session_type.host_mode == "any":
+        slots = sorted(set().union(*per_host))
+    else:
+        slots = per_host[0]
+        for other in per_host[1:]:
+            keep = set(other)
+            slots = [slot for slot in slots if slot in keep]
+    if session_type is not None and session_type.resource_kind and slots:
+        calendars = resource_calendars(
+            allowed_resources(session_type),
+            start=slots[0].start,
+            end=slots[-1].end,
+            ignore_session_id=ignore_session_id,
+        )
+        slots = engine.with_resources(slots, calendars)
+    return slots
+
+
+def _host_slots(
+    host: User,
+    *,
+    range_start: dt.datetime,
+    range_end: dt.datetime,
+    rules: BookingRules,
+    now: dt.datetime,
+    session_type_id: int | None,
+    ignore_session_id: int | None,
+) -> list[engine.Slot]:
+    zone = ZoneInfo(host.timezone)
     # Coach-local days that can hold a slot in the range, padded by a day on both sides.
     first_day = range_start.astimezone(zone).date() - dt.timedelta(days=1)
     last_day = range_end.astimezone(zone).date() + dt.timedelta(days=1)
-    windows, overrides, time_off = availability_inputs(coach, first_day=first_day, last_day=last_day)
+    windows, overrides, time_off = availability_inputs(host, first_day=first_day, last_day=last_day)
     # Whole ISO weeks, so the weekly limit counts sessions outside the range too.
     week_start = local_midnight(first_day - dt.timedelta(days=first_day.weekday()), zone)
     week_end = local_midnight(last_day + dt.timedelta(days=7 - last_day.weekday()), zone)
-    busy = busy_intervals(coach, start=week_start, end=week_end, ignore_session_id=ignore_session_id)
+    busy = busy_intervals(host, start=week_start, end=week_end, ignore_session_id=ignore_session_id)
     return engine.free_slots(
         windows=windows,
         overrides=overrides,
         time_off=time_off,
         busy=busy,
-        rules=rules_for(profile, duration=duration, session_type=session_type),
+        rules=rules.slot_rules(),
         zone=zone,
         range_start=range_start,
         range_end=range_end,
         now=now,
-        session_type_id=session_type.pk if session_type is not None else None,
+        session_type_id=session_type_id,
     )
 
 

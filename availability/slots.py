@@ -50,11 +50,15 @@ from dateutil import rrule as rrules
 __all__ = [
     "BusyInterval",
     "DateOverride",
+    "ResourceCalendar",
     "Slot",
     "SlotRules",
     "TimeOff",
     "WeeklyWindow",
     "free_slots",
+    "resource_free",
+    "window_allows_firm",
+    "with_resources",
 ]
 
 ONE_DAY = timedelta(days=1)
@@ -100,6 +104,7 @@ class WeeklyWindow:
     valid_until: date | None = None
     rrule: str | None = None
     session_type_ids: frozenset[int] | None = None
+    allow_firm: bool = True  # False: a booking in this window is a request
 
     def __post_init__(self) -> None:
         _require_window(self.start, self.end)
@@ -198,6 +203,21 @@ class SlotRules:
             limit = getattr(self, name)
             if limit is not None and limit < 0:
                 raise ValueError(f"{name} must not be negative")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ResourceCalendar:
+    """A room or piece of equipment a slot needs: open during ``hours`` (weekly wall-clock
+    windows in its own ``zone``; none: open around the clock) except during ``closures``,
+    and taken during ``busy`` (its allocations, whose stored blocked range is what counts).
+    ``capacity`` and ``resource_id`` let callers choose among several."""
+
+    resource_id: int
+    zone: ZoneInfo
+    capacity: int = 1
+    hours: tuple[WeeklyWindow, ...] = ()
+    closures: tuple[TimeOff, ...] = ()
+    busy: tuple[BusyInterval, ...] = ()
 
 
 @dataclass(frozen=True, order=True)
@@ -375,13 +395,16 @@ def free_slots(
     range_end: datetime,
     now: datetime,
     session_type_id: int | None = None,
+    resources: Iterable[ResourceCalendar] | None = None,
 ) -> list[Slot]:
     """The free slots whose start lies in ``[range_start, range_end)``, sorted by start,
     without duplicates, as UTC instants; the rules are in this module's docstring.
 
     ``zone`` is the coach's zone (windows, overrides, limits); ``range_start``,
     ``range_end`` and ``now`` are aware instants in any zone. Only windows that serve
-    ``session_type_id`` are used (``None``: only windows open to every type).
+    ``session_type_id`` are used (``None``: only windows open to every type). Given
+    ``resources`` (the rooms a session of this kind may use), a slot is offered only when
+    at least one of them is open and free for the whole slot; an empty list offers nothing.
     """
     for name, value in (("range_start", range_start), ("range_end", range_end), ("now", now)):
         _require_aware(name, value)
@@ -468,8 +491,144 @@ def free_slots(
 
     # Overlapping windows can offer the same start twice, and windows are walked in
     # wall-clock order, so sort and deduplicate once at the end (cheap: nearly sorted).
-    unique_starts = sorted(set(starts))
-    return [Slot(start, start + duration) for start in unique_starts]
+    slots = [Slot(start, start + duration) for start in sorted(set(starts))]
+    return slots if resources is None else with_resources(slots, resources)
+
+
+def with_resources(slots: list[Slot], resources: Iterable[ResourceCalendar]) -> list[Slot]:
+    """The ``slots`` (sorted, of one duration) for which at least one of ``resources`` is
+    open and free for the whole slot."""
+    if not slots:
+        return []
+    duration = slots[0].end - slots[0].start
+    lows, highs = _resource_starts(resources, duration=duration, first=slots[0].start, last=slots[-1].end)
+    return [slot for slot in slots if _within(lows, highs, slot.start)]
+
+
+# ---------------------------------------------------------------------------------------
+# Rooms and equipment
+# ---------------------------------------------------------------------------------------
+
+
+def _open_ranges(resource: ResourceCalendar, *, first: datetime, last: datetime) -> list[tuple[datetime, datetime]]:
+    """The UTC ranges, sorted and disjoint, in which ``resource`` is open (hours minus
+    closures) between ``first`` and ``last``; busy time is not removed here."""
+    zone = resource.zone
+    if not resource.hours:
+        ranges = [(first, last)]
+    else:
+        day, last_day = first.astimezone(zone).date() - ONE_DAY, last.astimezone(zone).date() + ONE_DAY
+        calendar = _Calendar(
+            windows=resource.hours, overrides=(), session_type_id=None, anchor=day, first=day, last=last_day
+        )
+        hours = []
+        while day <= last_day:
+            for opens, closes in calendar.windows_on(day):
+                hours.append(
+                    (_instant(datetime.combine(day, opens), zone)[0], _instant(datetime.combine(day, closes), zone)[0])
+                )
+            day += ONE_DAY
+        ranges = []
+        for start, end in sorted(hours):
+            if ranges and start <= ranges[-1][1]:
+                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], end))
+            elif start < end:
+                ranges.append((start, end))
+    taken = sorted(
+        [(c.start.astimezone(UTC), c.end.astimezone(UTC)) for c in resource.closures]
+        + [
+            (
+                (b.blocked_start or b.start).astimezone(UTC),
+                (b.blocked_end or b.end).astimezone(UTC),
+            )
+            for b in resource.busy
+        ]
+    )
+    return _subtract(ranges, taken)
+
+
+def _subtract(
+    ranges: list[tuple[datetime, datetime]], taken: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    """``ranges`` (sorted, disjoint) without the sorted ``taken`` ranges (half-open)."""
+    result: list[tuple[datetime, datetime]] = []
+    index = 0
+    for start, end in ranges:
+        while index < len(taken) and taken[index][1] <= start:
+            index += 1
+        cursor, scan = start, index
+        while scan < len(taken) and taken[scan][0] < end:
+            gap_end = taken[scan][0]
+            if gap_end > cursor:
+                result.append((cursor, gap_end))
+            cursor = max(cursor, taken[scan][1])
+            scan += 1
+        if cursor < end:
+            result.append((cursor, end))
+    return result
+
+
+def _resource_starts(
+    resources: Iterable[ResourceCalendar], *, duration: timedelta, first: datetime, last: datetime
+) -> tuple[list[datetime], list[datetime]]:
+    """The starts ``s`` for which some resource is open and free over ``[s, s + duration)``,
+    as sorted, disjoint closed ranges ``[low, high]`` (their lows and highs, for bisect)."""
+    allowed: list[tuple[datetime, datetime]] = []
+    for resource in resources:
+        for start, end in _open_ranges(resource, first=first, last=last):
+            if end - start >= duration:
+                allowed.append((start, end - duration))
+    allowed.sort()
+    lows: list[datetime] = []
+    highs: list[datetime] = []
+    for low, high in allowed:
+        if highs and low <= highs[-1]:
+            highs[-1] = max(highs[-1], high)
+        else:
+            lows.append(low)
+            highs.append(high)
+    return lows, highs
+
+
+def _within(lows: list[datetime], highs: list[datetime], instant: datetime) -> bool:
+    index = bisect_right(lows, instant) - 1
+    return index >= 0 and instant <= highs[index]
+
+
+def resource_free(resource: ResourceCalendar, *, start: datetime, end: datetime) -> bool:
+    """Whether ``resource`` is open and free over the whole of ``[start, end)``."""
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    return any(low <= start and end <= high for low, high in _open_ranges(resource, first=start, last=end))
+
+
+def window_allows_firm(
+    *,
+    windows: Iterable[WeeklyWindow],
+    overrides: Iterable[DateOverride],
+    zone: ZoneInfo,
+    start: datetime,
+    duration: timedelta,
+    step: timedelta,
+    session_type_id: int | None,
+) -> bool:
+    """Whether a slot at ``start`` lies in a window that allows firm booking: some window
+    open to firm booking offers it (a day's own hours, an override, always do)."""
+    windows = tuple(windows)
+    if all(window.allow_firm for window in windows):
+        return True
+    found = free_slots(
+        windows=[window for window in windows if window.allow_firm],
+        overrides=overrides,
+        time_off=(),
+        busy=(),
+        rules=SlotRules(duration=duration, step=step, booking_window=duration + ONE_DAY),
+        zone=zone,
+        range_start=start,
+        range_end=start + ONE_SECOND,
+        now=start,
+        session_type_id=session_type_id,
+    )
+    return any(slot.start == start.astimezone(UTC) for slot in found)
 
 
 def _transition_day_starts(

@@ -11,9 +11,9 @@ from accounts.access import can_book_for
 from accounts.models import User
 from availability.models import AllocationKind
 from availability.rules import rules_for
-from bookings.models import Booking, BookingStatus, PlannedSession, Session, SessionKind, SessionType
+from availability.selectors import tag_rules_for
+from bookings.models import Booking, BookingStatus, HostMode, PlannedSession, Session, SessionKind, SessionType
 from bookings.services.checks import (
-    _check_coach_time,
     _check_in_availability,
     _check_may_book,
     _check_timing,
@@ -29,7 +29,8 @@ from bookings.services.common import (
     _request_deadline,
     _reserve_booking,
 )
-from bookings.services.ledger import _allocate, _free_resource
+from bookings.services.hosts import HostPlan, check_offered, claim_hosts, plan_hosts
+from bookings.services.ledger import _allocate, _pick_resource
 from config import sql
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, clean_text
@@ -45,9 +46,11 @@ def book_slot(
     reminders: bool = True,
     now: dt.datetime | None = None,
 ) -> Booking:
-    """Book a one-on-one ``session_type`` at ``start``: firm or a request, by the rules.
-    Locks the coach's and the client's user rows (in id order) and, for a type that
-    needs a room, the active rooms of its kind."""
+    """Book a one-on-one ``session_type`` at ``start``: firm or a request, by the rules
+    (the coach's, the type's, the client's tags', the window's). A type with co-hosts
+    allocates every host, a team type the fairest free member (``services.hosts``), a type
+    that needs a room the smallest free room that fits (``ledger._pick_resource``).
+    Locks the user rows of the client and every host (in id order), then the rooms."""
     actor = booked_by or client
     now = _now(now)
     start = _aware(start)
@@ -58,31 +61,36 @@ def book_slot(
         raise BookingRefused("This session type is no longer offered.", code="outside_availability")
     coach = session_type.coach
     standing = _check_may_book(actor=actor, client=client, coach=coach, session_type=session_type)
-    rules = rules_for(coach.coach_profile, session_type)
-    _check_timing(rules, coach=coach, start=start, now=now)
-    _check_in_availability(coach, session_type, rules, start)
-    firm = rules.is_firm(start=start, now=now, connected=standing.connected)
+    tag_rules = tag_rules_for(client, coach) if standing.tagged else []
+    if session_type.host_mode == HostMode.SINGLE and session_type.required_subject_id is None:
+        # The common case, without the hosts' reads: the coach alone.
+        rules = rules_for(coach.coach_profile, session_type, tag_rules=tag_rules)
+        _check_timing(rules, coach=coach, start=start, now=now)
+        plan = HostPlan(session_type=session_type, mode=HostMode.SINGLE, rules=rules, hosts=[coach])
+        plan.host_rules[coach.pk] = rules
+        plan.firm_window[coach.pk] = _check_in_availability(coach, session_type, rules, start)
+    else:
+        plan = plan_hosts(session_type, tag_rules=tag_rules)
+        _check_timing(plan.rules, coach=coach, start=start, now=now)
+        check_offered(plan, start=start)
+    rules = plan.rules
     end = start + rules.duration
     booking_id, reference = _reserve_booking()
     try:
         with transaction.atomic():
-            _lock_users(coach, client)
-            load = _check_coach_time(
-                coach,
-                rules,
-                start=start,
-                blocked_start=start - rules.buffer_before,
-                blocked_end=end + rules.buffer_after,
-                client=client,
-                end=end,
+            _lock_users(client, *plan.hosts)
+            hosts, load = claim_hosts(plan, start=start, end=end, client=client)
+            host = hosts[0]
+            window_firm = plan.firm_window[host.pk]
+            firm = rules.is_firm(start=start, now=now, connected=standing.connected, window_allows_firm=window_firm)
+            decided_by = rules.decided_by(
+                start=start, now=now, connected=standing.connected, window_allows_firm=window_firm
             )
-            resource = (
-                _free_resource(session_type.resource_kind, start=start, end=end) if session_type.resource_kind else None
-            )
+            resource = _pick_resource(session_type, start=start, end=end) if session_type.resource_kind else None
             session = sql.insert(
                 Session(
                     session_type=session_type,
-                    coach=coach,
+                    coach=host,
                     start=start,
                     end=end,
                     capacity=1,
@@ -93,7 +101,11 @@ def book_slot(
                 )
             )
             _allocate(
-                session, rules=rules, kind=AllocationKind.SESSION if firm else AllocationKind.REQUEST, resource=resource
+                session,
+                rules=plan.host_rules[host.pk],
+                kind=AllocationKind.SESSION if firm else AllocationKind.REQUEST,
+                resource=resource,
+                co_hosts=plan.co_hosts(hosts),
             )
             booking = sql.insert(
                 Booking(
@@ -119,6 +131,7 @@ def book_slot(
                 action="booked" if firm else "requested",
                 from_status="",
                 coach_load=load.plus_one(),
+                decided_by=decided_by,
             )
             if standing.planning:
                 _close_plan(client, session_type, booking, now)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
 
@@ -10,8 +11,17 @@ from accounts.models import User
 from accounts.selectors import is_connected
 from availability.models import Allocation, AllocationKind
 from availability.rules import BookingRules, rules_for
-from bookings.models import ACTIVE_STATUSES, BOOKED_STATUSES, Booking, BookingStatus, Session, SessionStatus
-from bookings.services.checks import _check_coach_time, _check_in_availability, _check_timing
+from availability.selectors import tag_rules_for
+from bookings.models import (
+    ACTIVE_STATUSES,
+    BOOKED_STATUSES,
+    Booking,
+    BookingStatus,
+    HostMode,
+    Session,
+    SessionStatus,
+)
+from bookings.services.checks import _check_timing
 from bookings.services.common import (
     MSG_SLOT_TAKEN,
     BookingRefused,
@@ -26,7 +36,8 @@ from bookings.services.common import (
     _require_status,
     is_manager,
 )
-from bookings.services.ledger import _allocate, _free_resource, _free_seat, _release
+from bookings.services.hosts import HostPlan, check_offered, claim_hosts, plan_hosts
+from bookings.services.ledger import _allocate, _free_seat, _pick_resource, _release
 from config.errors import DomainError
 from config.inputs import LONG_TEXT, clean_text
 
@@ -85,9 +96,11 @@ def cancel(*, booking: Booking, actor: User, reason: str = "", now: dt.datetime 
 
 def reschedule(*, booking: Booking, actor: User, start: dt.datetime, now: dt.datetime | None = None) -> Booking:
     """Move a one-on-one booking to ``start`` in one step: the new time is taken before the
-    old one is released, so a refusal leaves the booking where it was.
-    Locks the coach's and the client's user rows, then the booking's row, and the rooms
-    of the type's kind if it needs one."""
+    old one is released, so a refusal leaves the booking where it was. A co-hosted session
+    moves with all its hosts; a team's session keeps its host when free, else goes to the
+    fairest free member.
+    Locks the user rows of the client and the hosts, then the booking's row, then the
+    rooms the type may use if it needs one."""
     now = _now(now)
     start = _aware(start)
     session = booking.session
@@ -104,58 +117,81 @@ def reschedule(*, booking: Booking, actor: User, start: dt.datetime, now: dt.dat
     _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
     if start == session.start:
         raise DomainError("That is the booking's current time.", code="invalid")
-    coach = session.coach
-    rules = rules_for(coach.coach_profile, session_type)
+    plan = _move_plan(booking)
     if manager:
         if start <= now:
             raise BookingRefused("This time has already passed. Select another.", code="too_soon")
         # A booked session stays as it was booked; a request the coach moves is accepted.
-        status = BookingStatus.CONFIRMED if booking.status == BookingStatus.REQUESTED else booking.status
-    else:
-        _late_policy(booking, rules, now=now, verb="moved")
-        _check_timing(rules, coach=coach, start=start, now=now)
-        _check_in_availability(coach, session_type, rules, start)
-        connected = is_connected(booking.client, coach)
-        status = (
-            BookingStatus.FIRM_BOOKED
-            if rules.is_firm(start=start, now=now, connected=connected)
-            else BookingStatus.REQUESTED
+        status: str | Callable[[bool], str] = (
+            BookingStatus.CONFIRMED if booking.status == BookingStatus.REQUESTED else booking.status
         )
-    return _move(booking, actor=actor, start=start, status=status, action="rescheduled", now=now)
+    else:
+        _late_policy(booking, rules_for(session.coach.coach_profile, session_type), now=now, verb="moved")
+        _check_timing(plan.rules, coach=session_type.coach, start=start, now=now)
+        check_offered(plan, start=start)
+        connected = is_connected(booking.client, session_type.coach)
+
+        def status(window_firm: bool) -> str:
+            firm = plan.rules.is_firm(start=start, now=now, connected=connected, window_allows_firm=window_firm)
+            return BookingStatus.FIRM_BOOKED if firm else BookingStatus.REQUESTED
+
+    return _move(booking, actor=actor, start=start, status=status, action="rescheduled", now=now, plan=plan)
 
 
-def _move(booking: Booking, *, actor: User, start: dt.datetime, status: str, action: str, now: dt.datetime) -> Booking:
+def _move_plan(booking: Booking) -> HostPlan:
+    """The hosts a moved booking's session may have: its own (a co-hosted session keeps
+    them all), or the whole team for a team's type."""
+    session = booking.session
+    session_type = session.session_type
+    tag_rules = tag_rules_for(booking.client, session_type.coach)
+    if session_type.host_mode == HostMode.ANY:
+        return plan_hosts(session_type, tag_rules=tag_rules)
+    keep = [session.coach, *session.co_hosts.select_related("coach_profile").order_by("pk")]
+    return plan_hosts(session_type, tag_rules=tag_rules, keep=keep)
+
+
+def _move(
+    booking: Booking,
+    *,
+    actor: User,
+    start: dt.datetime,
+    status: str | Callable[[bool], str],
+    action: str,
+    now: dt.datetime,
+    plan: HostPlan | None = None,
+) -> Booking:
+    """``status``: the new status, or a function of whether the new time's window allows
+    firm booking (known once the host is chosen)."""
+    plan = plan or _move_plan(booking)
     old_session = booking.session
     session_type = old_session.session_type
-    coach = old_session.coach
-    rules = rules_for(coach.coach_profile, session_type)
-    end = start + rules.duration
+    end = start + plan.rules.duration
     try:
         with transaction.atomic():
-            _lock_users(coach, booking.client)
+            _lock_users(booking.client, *plan.hosts)
             booking = _lock_booking(booking)
             _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
             old_session = booking.session
             own = list(Allocation.objects.filter(session=old_session, is_active=True).values_list("pk", flat=True))
-            load = _check_coach_time(
-                coach,
-                rules,
+            hosts, load = claim_hosts(
+                plan,
                 start=start,
-                blocked_start=start - rules.buffer_before,
-                blocked_end=end + rules.buffer_after,
-                exclude=own,
-                client=booking.client,
                 end=end,
+                client=booking.client,
+                exclude=own,
                 exclude_booking=booking.pk,
+                prefer=old_session.coach,
             )
+            host = hosts[0]
+            new_status = status if isinstance(status, str) else status(plan.firm_window.get(host.pk, True))
             resource = (
-                _free_resource(session_type.resource_kind, start=start, end=end, exclude=own)
+                _pick_resource(session_type, start=start, end=end, ignore_session_id=old_session.pk)
                 if session_type.resource_kind
                 else None
             )
             new_session = Session.objects.create(
                 session_type=session_type,
-                coach=coach,
+                coach=host,
                 start=start,
                 end=end,
                 capacity=1,
@@ -164,21 +200,27 @@ def _move(booking: Booking, *, actor: User, start: dt.datetime, status: str, act
                 meeting_link=old_session.meeting_link,
                 location=session_type.location or (resource.location if resource else old_session.location),
             )
-            kind = AllocationKind.REQUEST if status == BookingStatus.REQUESTED else AllocationKind.SESSION
+            kind = AllocationKind.REQUEST if new_status == BookingStatus.REQUESTED else AllocationKind.SESSION
             # The new time was checked free (under the locks) above; the old allocation is
             # let go in the same transaction just before the new one is written, so a new
             # time overlapping the old one doesn't trip PostgreSQL's exclusion constraint.
             # Nobody sees the booking without a time: a refusal rolls both back.
             _release(old_session)
-            _allocate(new_session, rules=rules, kind=kind, resource=resource)
+            _allocate(
+                new_session,
+                rules=plan.host_rules[host.pk],
+                kind=kind,
+                resource=resource,
+                co_hosts=plan.co_hosts(hosts),
+            )
             Session.objects.filter(pk=old_session.pk).update(status=SessionStatus.CANCELLED, seats_taken=0)
             from_status = booking.status
             booking.session = new_session
             booking.rescheduled_from = old_session
-            booking.status = status
+            booking.status = new_status
             booking.suggested_alternatives = []
-            booking.expires_at = _request_deadline(start, now) if status == BookingStatus.REQUESTED else None
-            if status in BOOKED_STATUSES:
+            booking.expires_at = _request_deadline(start, now) if new_status == BookingStatus.REQUESTED else None
+            if new_status in BOOKED_STATUSES:
                 booking.confirmed_at = now
             booking.save()
             _record(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from accounts.access import can_book_for
-from accounts.models import CalendarVisibility, Connection, ConnectionStatus, Role, User
+from accounts.models import CalendarVisibility, ClientTagging, Connection, ConnectionStatus, Role, User
 from availability import slots as engine
 from availability.models import Allocation, AllocationKind
 from availability.rules import BookingRules, CoachLoad
@@ -32,6 +32,7 @@ class Standing:
 
     connected: bool
     planning: bool  # an open "schedule later" plan for the session type
+    tagged: bool = False  # the client wears a tag (then the tags' rules are read)
 
 
 def _standing(client: User, coach: User, session_type: SessionType | None) -> Standing:
@@ -40,14 +41,22 @@ def _standing(client: User, coach: User, session_type: SessionType | None) -> St
     the very moment of the booking stays open, for the client to drop."""
     link = {name: sql.column(Connection, name) for name in ("client", "coach", "status")}
     plan = {name: sql.column(PlannedSession, name) for name in ("client", "session_type", "closed_at")}
-    connected, planning = sql.one(
+    connected, planning, tagged = sql.one(
         f"SELECT EXISTS (SELECT 1 FROM {sql.table(Connection)} WHERE {link['client']} = %s "  # noqa: S608 (names from the models; values are parameters)
         f"AND {link['coach']} = %s AND {link['status']} = %s), "
         f"EXISTS (SELECT 1 FROM {sql.table(PlannedSession)} WHERE {plan['client']} = %s "
-        f"AND {plan['session_type']} = %s AND {plan['closed_at']} IS NULL)",
-        [client.pk, coach.pk, ConnectionStatus.ACCEPTED, client.pk, session_type.pk if session_type else None],
+        f"AND {plan['session_type']} = %s AND {plan['closed_at']} IS NULL), "
+        f"EXISTS (SELECT 1 FROM {sql.table(ClientTagging)} WHERE {sql.column(ClientTagging, 'client')} = %s)",
+        [
+            client.pk,
+            coach.pk,
+            ConnectionStatus.ACCEPTED,
+            client.pk,
+            session_type.pk if session_type else None,
+            client.pk,
+        ],
     )
-    return Standing(connected=bool(connected), planning=bool(planning))
+    return Standing(connected=bool(connected), planning=bool(planning), tagged=bool(tagged))
 
 
 def _check_may_book(*, actor: User, client: User, coach: User, session_type: SessionType | None = None) -> Standing:
@@ -206,8 +215,11 @@ def _check_timing(rules: BookingRules, *, coach: User, start: dt.datetime, now: 
         )
 
 
-def _check_in_availability(coach: User, session_type: SessionType, rules: BookingRules, start: dt.datetime) -> None:
-    """``start`` is a start the coach's windows offer for this type (on the step grid)."""
+def _availability_at(
+    coach: User, session_type: SessionType, rules: BookingRules, start: dt.datetime
+) -> tuple[bool, bool]:
+    """Whether the coach's windows offer ``start`` for this type (on the step grid), and
+    whether the window it lies in allows firm booking: one read of the coach's windows."""
     zone = ZoneInfo(coach.timezone)
     local_day = start.astimezone(zone).date()
     windows, overrides, time_off = availability_inputs(
@@ -231,7 +243,26 @@ def _check_in_availability(coach: User, session_type: SessionType, rules: Bookin
         session_type_id=session_type.pk,
     )
     if not any(slot.start == start for slot in found):
+        return False, False
+    firm = engine.window_allows_firm(
+        windows=windows,
+        overrides=overrides,
+        zone=zone,
+        start=start,
+        duration=rules.duration,
+        step=rules.step,
+        session_type_id=session_type.pk,
+    )
+    return True, firm
+
+
+def _check_in_availability(coach: User, session_type: SessionType, rules: BookingRules, start: dt.datetime) -> bool:
+    """``start`` is a start the coach's windows offer for this type (on the step grid);
+    returns whether its window allows firm booking."""
+    offered, firm = _availability_at(coach, session_type, rules, start)
+    if not offered:
         raise BookingRefused(
             f"{coach.display_name} doesn't offer {session_type.title} at this time. Select a listed time.",
             code="outside_availability",
         )
+    return firm

@@ -7,12 +7,12 @@ import datetime as dt
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from availability.models import AllocationKind
-from availability.rules import rules_for
 from bookings import live
-from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Session, SessionStatus, SessionType
+from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, HostMode, Session, SessionStatus, SessionType
 from bookings.services.booking import _close_plan
 from bookings.services.changes import _set_cancelled
 from bookings.services.checks import (
@@ -33,7 +33,8 @@ from bookings.services.common import (
     _require_manager,
     is_manager,
 )
-from bookings.services.ledger import _allocate, _free_resource, _release
+from bookings.services.hosts import plan_hosts
+from bookings.services.ledger import _allocate, _pick_resource, _release
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, clean_text
 
@@ -46,9 +47,10 @@ def publish_session(
     capacity: int | None = None,
     now: dt.datetime | None = None,
 ) -> Session:
-    """A coach (or staff) puts a group session or workshop on the calendar.
-    Locks the coach's user row and, for a type that needs a room, the active rooms of
-    its kind."""
+    """A coach (or staff) puts a group session or workshop on the calendar, with every
+    co-host of a co-facilitated type, in the smallest free room that holds its seats when
+    the type needs one (a session never has more seats than its room holds).
+    Locks the hosts' user rows, then the rooms the type may use."""
     now = _now(now)
     start = _aware(start)
     coach = session_type.coach
@@ -64,14 +66,30 @@ def publish_session(
         raise DomainError(f"Capacity must be between 1 and {settings.MAX_GROUP_CAPACITY}.", code="invalid", status=400)
     if start <= now:
         raise BookingRefused("This time has already passed.", code="too_soon")
-    rules = rules_for(coach.coach_profile, session_type)
+    # A co-facilitated type is published with every host; a team's type with its coach.
+    plan = plan_hosts(session_type, tag_rules=[], keep=None if session_type.host_mode == HostMode.ALL else [coach])
+    rules = plan.rules
     end = start + rules.duration
     try:
         with transaction.atomic():
-            _lock_users(coach)
-            _check_coach_free(coach, blocked_start=start - rules.buffer_before, blocked_end=end + rules.buffer_after)
+            _lock_users(*plan.hosts)
+            for host in plan.hosts:
+                host_rules = plan.host_rules[host.pk]
+                try:
+                    _check_coach_free(
+                        host, blocked_start=start - host_rules.buffer_before, blocked_end=end + host_rules.buffer_after
+                    )
+                except BookingRefused:
+                    if host.pk == coach.pk:
+                        raise
+                    raise BookingRefused(
+                        _("%(host)s already has something at this time.") % {"host": host.display_name},
+                        code="slot_taken",
+                    ) from None
             resource = (
-                _free_resource(session_type.resource_kind, start=start, end=end) if session_type.resource_kind else None
+                _pick_resource(session_type, start=start, end=end, seats=capacity)
+                if session_type.resource_kind
+                else None
             )
             session = Session.objects.create(
                 session_type=session_type,
@@ -83,7 +101,13 @@ def publish_session(
                 meeting_link=session_type.meeting_link,
                 location=session_type.location or (resource.location if resource else ""),
             )
-            _allocate(session, rules=rules, kind=AllocationKind.SESSION, resource=resource)
+            _allocate(
+                session,
+                rules=rules,
+                kind=AllocationKind.SESSION,
+                resource=resource,
+                co_hosts=plan.co_hosts(plan.hosts),
+            )
             transaction.on_commit(lambda: live.bump(coach.pk, live.STAFF_SCOPE))
     except IntegrityError as exc:
         raise _integrity_as_taken(exc) from exc

@@ -35,14 +35,15 @@ from config.inputs import LONG_TEXT, clean_text
 
 
 def approve(*, booking: Booking, actor: User, note: str = "", now: dt.datetime | None = None) -> Booking:
-    """The coach accepts a request: its tentative hold becomes a firm allocation.
-    Locks the coach's user row, then the booking's row."""
+    """The coach accepts a request: its tentative holds (the coach's, each co-host's, the
+    room's) become firm allocations.
+    Locks the hosts' user rows, then the booking's row."""
     now = _now(now)
     _require_manager(actor, booking)
     coach = booking.session.coach
     try:
         with transaction.atomic():
-            _lock_users(coach)
+            _lock_users(coach, *booking.session.co_hosts.all())
             booking = _lock_booking(booking)
             _require_status(booking, BookingStatus.REQUESTED, message="This request has already been answered.")
             session = booking.session
@@ -52,18 +53,20 @@ def approve(*, booking: Booking, actor: User, note: str = "", now: dt.datetime |
                     code="invalid_transition",
                     status=409,
                 )
-            holds = list(Allocation.objects.filter(session=session, is_active=True))
+            holds = list(Allocation.objects.filter(session=session, is_active=True).select_related("staff"))
             own = [hold.pk for hold in holds]
-            staff_hold = next((hold for hold in holds if hold.staff_id), None)
-            if staff_hold is None:
+            staff_holds = [hold for hold in holds if hold.staff_id]
+            if not staff_holds:
                 raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
-            _check_coach_free(
-                coach,
-                blocked_start=staff_hold.blocked_start,
-                blocked_end=staff_hold.blocked_end,
-                exclude=own,
-                firm_only=True,
-            )
+            # Every host's hold (a co-hosted session has one each) must still be clear.
+            for hold in staff_holds:
+                _check_coach_free(
+                    hold.staff,
+                    blocked_start=hold.blocked_start,
+                    blocked_end=hold.blocked_end,
+                    exclude=own,
+                    firm_only=True,
+                )
             Allocation.objects.filter(pk__in=own).update(kind=AllocationKind.SESSION)
             booking.status = BookingStatus.CONFIRMED
             booking.confirmed_at = now
