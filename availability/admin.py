@@ -1,6 +1,19 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
 
-from availability.models import Allocation, AvailabilityWindow, DateOverride, OverrideWindow, Resource, TimeOff
+from availability.models import (
+    Allocation,
+    AvailabilityWindow,
+    DateOverride,
+    OverrideWindow,
+    Resource,
+    ResourceClosure,
+    ResourceHours,
+    TimeOff,
+)
+from availability.rooms import check_hours
+from config.errors import DomainError
 
 
 @admin.register(AvailabilityWindow)
@@ -38,11 +51,43 @@ class TimeOffAdmin(admin.ModelAdmin):
     date_hierarchy = "start_date"
 
 
+class ResourceHoursFormSet(BaseInlineFormSet):
+    """The same rule as the room pages: on one day, no two ranges overlap."""
+
+    def clean(self) -> None:
+        super().clean()
+        hours = [
+            (form.cleaned_data["weekday"], form.cleaned_data["start"], form.cleaned_data["end"])
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and all(form.cleaned_data.get(name) is not None for name in ("weekday", "start", "end"))
+        ]
+        try:
+            check_hours(hours)
+        except DomainError as refusal:
+            raise ValidationError(refusal.message, code=refusal.code) from refusal
+
+
+class ResourceHoursInline(admin.TabularInline):
+    model = ResourceHours
+    formset = ResourceHoursFormSet
+    extra = 0
+    ordering = ["weekday", "start"]
+
+
+class ResourceClosureInline(admin.TabularInline):
+    model = ResourceClosure
+    extra = 0
+    ordering = ["-start_date"]
+
+
 @admin.register(Resource)
 class ResourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "capacity", "location", "is_active"]
+    list_display = ["name", "kind", "capacity", "location", "timezone", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "location"]
+    inlines = [ResourceHoursInline, ResourceClosureInline]
 
 
 @admin.register(Allocation)
