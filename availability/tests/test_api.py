@@ -150,9 +150,16 @@ def test_put_replaces_the_whole_set_and_get_returns_it(coach) -> None:
     http = logged_in(coach)
     response = put(http, AVAILABILITY)
     assert response.status_code == 200
+    # A client that sends only weekday, start and end gets windows with the defaults: every
+    # week, no dates, every session type, firm booking allowed.
+    defaults = {"rrule": None, "valid_from": None, "valid_until": None, "session_types": [], "allow_firm_booking": True}
+    ids = list(AvailabilityWindow.objects.filter(coach=coach).order_by("start").values_list("pk", flat=True))
     expected = {
         "timezone": "Europe/Paris",
-        "weekly": [{"weekday": 0, "start": "09:00", "end": "12:00"}, {"weekday": 0, "start": "13:00", "end": "17:00"}],
+        "weekly": [
+            {"id": ids[0], "weekday": 0, "start": "09:00", "end": "12:00", **defaults},
+            {"id": ids[1], "weekday": 0, "start": "13:00", "end": "17:00", **defaults},
+        ],
         "overrides": [
             {"date": "2026-12-24", "windows": [], "reason": ""},
             {"date": "2026-12-27", "windows": [{"start": "10:00", "end": "14:00"}], "reason": ""},
