@@ -90,6 +90,14 @@ class RoomForm(forms.Form):
         show_refusal(self, field, message)
 
 
+class RadioChoices(forms.RadioSelect):
+    """Radio buttons whose field "label" is the first button, so that the error summary's
+    link goes somewhere."""
+
+    def id_for_label(self, id_: str, index: str | None = None) -> str:
+        return super().id_for_label(id_, "0" if index is None else index)
+
+
 def _time_field(label: Any) -> forms.TimeField:
     return forms.TimeField(
         label=label,
@@ -111,7 +119,7 @@ class HoursForm(forms.Form):
     mode = forms.ChoiceField(
         label=_("Opening hours"),
         choices=[(HOURS, _("Open at these hours")), (ALWAYS, _("Open around the clock"))],
-        widget=forms.RadioSelect,
+        widget=RadioChoices,
         initial=HOURS,
         error_messages={"required": _("Choose “Open at these hours” or “Open around the clock”.")},
     )
