@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from accounts import selectors, services
 from accounts.access import get_connection_for, get_token_for, role_required
 from accounts.forms import ApiTokenForm, CoachSettingsForm, ConnectionRequestForm, DependentForm, ProfileForm
-from accounts.models import CoachProfile, Role
+from accounts.models import CoachProfile, Connection, ConnectionStatus, Role, User
 from config.errors import DomainError, NotAllowed
 
 
@@ -179,13 +179,31 @@ def connections(request: HttpRequest) -> HttpResponse:
                 return redirect("connections")
     elif request.method == "POST":
         raise PermissionDenied("Only clients can ask to connect with a coach.")
+    as_coach = list(selectors.connections_of_coach(user)) if user.is_coach else []
+    if as_coach:
+        _with_tags(user, as_coach)
     context = {
         "form": form,
         "as_client": selectors.connections_of_client(user) if user.is_client else [],
-        "as_coach": selectors.connections_of_coach(user) if user.is_coach else [],
+        "as_coach": as_coach,
     }
     status = 400 if form is not None and form.is_bound and form.errors else 200
     return render(request, "accounts/connections.html", context, status=status)
+
+
+def _with_tags(coach: User, connections: list[Connection]) -> None:
+    """Give each connected client on the coach's list ``client_tags`` (the tags that apply
+    with this coach: the coach's own and the practice's) and ``addable_tags`` (the coach's
+    own tags the client doesn't wear yet)."""
+    accepted = [c for c in connections if c.status == ConnectionStatus.ACCEPTED]
+    worn = selectors.tags_by_client(coach, [c.client for c in accepted])
+    own = list(selectors.own_tags(coach))
+    for connection in accepted:
+        connection.client_tags = worn[connection.client_id]
+        on = {tag.pk for tag in connection.client_tags}
+        connection.addable_tags = [tag for tag in own if tag.pk not in on]
+    for connection in connections:
+        connection.has_own_tags = bool(own)
 
 
 @login_required

@@ -131,22 +131,6 @@ def tag_rules_of(client: User, coach: User) -> QuerySet[TagRule]:
     )
 
 
-def tags_by_client(coach: User, clients: Iterable[User]) -> dict[int, list[ClientTag]]:
-    """For a coach's list of clients: each client's tags that apply with ``coach`` (their own
-    and the practice's), in one query."""
-    ids = [client.pk for client in clients]
-    found: dict[int, list[ClientTag]] = {pk: [] for pk in ids}
-    taggings = (
-        ClientTagging.objects.filter(client_id__in=ids)
-        .filter(Q(tag__coach=coach) | Q(tag__coach__isnull=True))
-        .select_related("tag")
-        .order_by("-tag__priority", "tag__name")
-    )
-    for tagging in taggings:
-        found[tagging.client_id].append(tagging.tag)
-    return found
-
-
 def clients_of_coach(coach: User) -> QuerySet[User]:
     """Active clients connected to ``coach`` (accepted) or who have booked with them."""
     connected = Connection.objects.filter(coach=coach, status=ConnectionStatus.ACCEPTED).values("client")
@@ -255,6 +239,8 @@ def create_tag(
 ) -> ClientTag:
     """A new tag of ``coach`` (the actor themself, or any coach for staff) or, with no coach,
     of the whole practice (staff only), with its ``rules``: all of it, or nothing."""
+    if not manages_tags(actor):
+        raise NotAllowed(_("Only coaches and back-office staff make client tags."))
     if coach is None:
         if not actor.is_staff_member:
             raise NotAllowed(_("Only back-office staff can make tags for the whole practice."))
@@ -435,18 +421,27 @@ def _write_rules(tag: ClientTag, specs: list[RuleSpec]) -> None:
             rule.save(update_fields=list(RULE_FIELDS))
 
 
+def _rule_order(rule: TagRule) -> tuple[Any, ...]:
+    st = rule.session_type
+    return (st is not None, st.coach.display_name if st else "", st.position if st else 0, rule.session_type_id or 0)
+
+
 def rules_of(tag: ClientTag) -> list[TagRule]:
-    """The tag's rules, the one for every session type first, then by the types' order."""
-    rules = list(TagRule.objects.filter(tag=tag).select_related("session_type", "session_type__coach"))
-    rules.sort(
-        key=lambda rule: (
-            rule.session_type_id is not None,
-            rule.session_type.coach.display_name if rule.session_type else "",
-            rule.session_type.position if rule.session_type else 0,
-            rule.session_type_id or 0,
-        )
-    )
-    return rules
+    """The tag's rules, the one for every session type first, then by coach and the types' order."""
+    return sorted(TagRule.objects.filter(tag=tag).select_related("session_type__coach"), key=_rule_order)
+
+
+def with_rules(tag_list: Iterable[ClientTag]) -> list[ClientTag]:
+    """The tags, each with ``rule_list`` (ordered as ``rules_of``) and ``rule_lines`` (each
+    rule in plain words), read in one query."""
+    found = list(tag_list)
+    by_tag: dict[int, list[TagRule]] = {tag.pk: [] for tag in found}
+    for rule in TagRule.objects.filter(tag__in=[tag.pk for tag in found]).select_related("session_type__coach"):
+        by_tag[rule.tag_id].append(rule)
+    for tag in found:
+        tag.rule_list = sorted(by_tag[tag.pk], key=_rule_order)
+        tag.rule_lines = [describe_rule(rule) for rule in tag.rule_list]
+    return found
 
 
 def spec_from_mapping(values: Mapping[str, Any]) -> RuleSpec:
