@@ -365,6 +365,7 @@ def free_slots(
     now: dt.datetime | None = None,
     ignore_session_id: int | None = None,
     client: User | None = None,
+    tag_rules: list[TagRuleView] | None = None,
 ) -> list[engine.Slot]:
     """Free slots starting on viewer-local days start_date..end_date (inclusive), for a
     session type (its duration and rules, and the windows open to it) or a bare duration,
@@ -377,7 +378,8 @@ def free_slots(
     now = now or timezone.now()
     range_start = local_midnight(start_date, viewer_tz)
     range_end = local_midnight(end_date + dt.timedelta(days=1), viewer_tz)
-    tag_rules = tag_rules_for(client, coach) if session_type is not None else []
+    if tag_rules is None:
+        tag_rules = tag_rules_for(client, coach) if session_type is not None else []
     hosts = [coach] if session_type is None else hosts_for(session_type)
     per_host = [
         _host_slots(

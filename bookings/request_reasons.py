@@ -12,6 +12,8 @@ from django.utils.translation import ngettext
 
 from accounts.models import User
 from availability import rules as booking_rules
+from bookings.models import SessionType
+from bookings.services.checks import _availability_at
 from bookings.services.common import REQUEST_EXPIRY
 
 
@@ -32,9 +34,10 @@ def explain_request(
     coach: User,
     client: User,
     booker: User,
+    window_allows_firm: bool = True,
 ) -> RequestExplanation | None:
     """None when a booking at ``start`` is firm; else its reasons and the answer's deadline."""
-    codes = rules.request_reasons(start=start, now=now, connected=connected)
+    codes = rules.request_reasons(start=start, now=now, connected=connected, window_allows_firm=window_allows_firm)
     if not codes:
         return None
     coach_name = coach.display_name
@@ -55,6 +58,10 @@ def explain_request(
             hours,
         )
         % {"hours": hours},
+        booking_rules.TAG_NEEDS_APPROVAL: _("%(coach)s approves bookings like this one personally.")
+        % {"coach": coach_name},
+        booking_rules.WINDOW_REQUESTS_ONLY: _("%(coach)s approves bookings at this time of the week personally.")
+        % {"coach": coach_name},
     }
     deadline = min(now + REQUEST_EXPIRY, start)
     return RequestExplanation(
@@ -63,3 +70,10 @@ def explain_request(
         by_start=deadline == start,
         expiry_hours=int(REQUEST_EXPIRY.total_seconds() // 3600),
     )
+
+
+def window_allows_firm_at(session_type: SessionType, rules: booking_rules.BookingRules, start: dt.datetime) -> bool:
+    """Whether the type's coach's window at ``start`` allows firm booking (True when no
+    window offers it: then the booking is refused anyway, for that reason)."""
+    offered, firm = _availability_at(session_type.coach, session_type, rules, start)
+    return firm or not offered

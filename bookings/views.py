@@ -47,12 +47,12 @@ from accounts.access import clients_bookable_by
 from accounts.models import Role, User
 from accounts.selectors import coaches_visible_to, dependents_of, is_connected
 from availability.rules import rules_for
-from availability.selectors import MAX_RANGE_DAYS, free_slots
+from availability.selectors import MAX_RANGE_DAYS, free_slots, tag_rules_for
 from availability.slots import Slot
 from bookings import idempotency, selectors, services
 from bookings.forms import BookingForm
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Session, SessionType
-from bookings.request_reasons import explain_request
+from bookings.request_reasons import explain_request, window_allows_firm_at
 from config.errors import DomainError
 from config.inputs import in_range_day, in_range_instant
 
@@ -303,7 +303,9 @@ def _picker_context(
     zone = ZoneInfo(request.viewer_timezone)
     now = timezone.now()
     today = now.astimezone(zone).date()
-    rules = rules_for(coach.coach_profile, session_type)
+    client = moving.client if moving is not None else _slot_client(request, coach)
+    tag_rules = tag_rules_for(client, coach)
+    rules = rules_for(coach.coach_profile, session_type, tag_rules=tag_rules)
     # The last viewer-local day on which a slot can start: slots must end inside the window.
     last_day = (now + rules.booking_window).astimezone(zone).date()
     state = _parse_state(request.GET, today=today, last_day=last_day, zone=zone)
@@ -323,6 +325,8 @@ def _picker_context(
             viewer_tz=zone,
             now=now,
             ignore_session_id=moving.session_id if moving is not None else None,
+            client=client,
+            tag_rules=tag_rules,
         )
 
     month_first = state.month
@@ -340,6 +344,7 @@ def _picker_context(
             zone=zone,
             now=now,
             ignore_session_id=moving.session_id if moving is not None else None,
+            client=client,
         )
         if first_free is not None:
             skipped_month, month_first = month_first, first_free.replace(day=1)
@@ -367,7 +372,7 @@ def _picker_context(
         next_free_day = next((day for day in sorted(by_day) if day > after), None)
         if next_free_day is None and month_last < last_day:
             next_free_day = _first_free_day(
-                coach, session_type, first=month_last + ONE_DAY, last=last_day, zone=zone, now=now
+                coach, session_type, first=month_last + ONE_DAY, last=last_day, zone=zone, now=now, client=client
             )
 
     weeks = [
@@ -547,11 +552,25 @@ def book_for_client(request: HttpRequest) -> HttpResponse:
     return render(request, "bookings/book_for.html", context)
 
 
+def _slot_client(request: HttpRequest, coach: User) -> User | None:
+    """Whom the times are offered to (their tags' rules apply): the client picked in "Book
+    for a client", else the signed-in person; nobody for a visitor."""
+    if not request.user.is_authenticated:
+        return None
+    return _picked_client(request) or request.user
+
+
 def _free_at(
-    coach: User, session_type: SessionType, start: dt.datetime, zone: ZoneInfo, moving: Booking | None = None
+    coach: User,
+    session_type: SessionType,
+    start: dt.datetime,
+    zone: ZoneInfo,
+    moving: Booking | None = None,
+    tag_rules: list | None = None,
 ) -> bool:
-    """Whether ``start`` is still one of the free slots offered for ``session_type`` (for
-    ``moving``, a booking being rescheduled, its own time doesn't count as taken)."""
+    """Whether ``start`` is still one of the free slots offered for ``session_type`` to
+    the client whose tags' rules are ``tag_rules`` (for ``moving``, a booking being
+    rescheduled, its own time doesn't count as taken, and its client is the one)."""
     day = start.astimezone(zone).date()
     today = timezone.now().astimezone(zone).date()
     if day < today:
@@ -563,6 +582,8 @@ def _free_at(
         end_date=day,
         viewer_tz=zone,
         ignore_session_id=moving.session_id if moving is not None else None,
+        client=moving.client if moving is not None else None,
+        tag_rules=None if moving is not None else (tag_rules or []),
     )
     return any(slot.start == start for slot in found)
 
@@ -599,8 +620,9 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     error: str | None = None
     status = 200
 
+    tag_rules = tag_rules_for(people[0] if user.is_authenticated else None, coach)
     if request.method == "GET":
-        if not _free_at(coach, session_type, start, zone):
+        if not _free_at(coach, session_type, start, zone, tag_rules=tag_rules):
             return _back_to_times(type_url, start, raw, zone)
     elif not may_book:
         error, status = NOT_A_CLIENT, 403
@@ -637,15 +659,21 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         status = 400
 
     client = form.client() if form.is_bound and form.is_valid() else people[0]
-    rules = rules_for(coach.coach_profile, session_type)
+    if client.pk != people[0].pk:
+        tag_rules = tag_rules_for(client, coach)
+    rules = rules_for(coach.coach_profile, session_type, tag_rules=tag_rules)
+    now, connected = timezone.now(), is_connected(client, coach)
     why_request = explain_request(
         rules,
         start=start,
-        now=timezone.now(),
-        connected=is_connected(client, coach),
+        now=now,
+        connected=connected,
         coach=coach,
         client=client,
         booker=user,
+        # Read only when it can change the answer: a booking otherwise firm.
+        window_allows_firm=not rules.is_firm(start=start, now=now, connected=connected)
+        or window_allows_firm_at(session_type, rules, start),
     )
     back_url = _back_to_times(type_url, start, raw, zone).url
     return render(
@@ -949,9 +977,14 @@ def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
             return redirect_303("booking_detail", moved.reference)
         finally:
             submission.release()
-    rules = rules_for(coach.coach_profile, session_type)
+    rules = rules_for(coach.coach_profile, session_type, tag_rules=tag_rules_for(booking.client, session_type.coach))
     manager = services.is_manager(request.user, coach)
-    firm = manager or rules.is_firm(start=start, now=timezone.now(), connected=is_connected(booking.client, coach))
+    firm = manager or rules.is_firm(
+        start=start,
+        now=timezone.now(),
+        connected=is_connected(booking.client, session_type.coach),
+        window_allows_firm=window_allows_firm_at(session_type, rules, start),
+    )
     back_url = _back_to_times(base, start, raw, zone).url
     return render(
         request,
@@ -1198,6 +1231,7 @@ def _first_free_day(
     zone: ZoneInfo,
     now: dt.datetime,
     ignore_session_id: int | None = None,
+    client: User | None = None,
 ) -> dt.date | None:
     if first > last:
         return None
@@ -1210,6 +1244,7 @@ def _first_free_day(
         viewer_tz=zone,
         now=now,
         ignore_session_id=ignore_session_id,
+        client=client,
     )
     return found[0].start.astimezone(zone).date() if found else None
 
