@@ -11,8 +11,9 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
-from accounts.models import CoachProfile, User
+from accounts.models import CoachProfile, Subject, User
 from accounts.services import COACH_SETTING_FIELDS
 from accounts.validators import normalize_phone, timezone_groups, utc_offset_label, validate_timezone, zone_city
 from config.inputs import LONG_TEXT, canonical_zone
@@ -140,6 +141,29 @@ class CoachSettingsForm(forms.ModelForm):
         if per_day and per_week and per_week < per_day:
             self.add_error("max_sessions_per_week", "The weekly limit cannot be lower than the daily limit.")
         return data
+
+
+class SubjectsForm(forms.Form):
+    """The subjects a coach declares (on the booking settings page, beside
+    ``CoachSettingsForm``): ticked from the existing ones, and one new by name; the rules of
+    a name are ``accounts.subjects``'."""
+
+    prefix = "subjects"
+
+    subjects = forms.ModelMultipleChoiceField(
+        label=_("Your subjects and qualifications"),
+        queryset=Subject.objects.order_by("name"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Clients can find you by these in the list of coaches."),
+    )
+    new_subject = forms.CharField(
+        label=_("Add a subject"),
+        required=False,
+        strip=True,
+        widget=forms.TextInput(attrs={"maxlength": 80, "autocomplete": "off"}),
+        help_text=_("One that isn't in the list yet, e.g. “Mathematics” or “Couples therapy”."),
+    )
 
 
 class ConnectionRequestForm(forms.Form):

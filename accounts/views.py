@@ -10,14 +10,22 @@ from allauth.account.views import ConfirmEmailView as AllauthConfirmEmailView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from accounts import selectors, services
+from accounts import selectors, services, subjects
 from accounts.access import get_connection_for, get_token_for, role_required
-from accounts.forms import ApiTokenForm, CoachSettingsForm, ConnectionRequestForm, DependentForm, ProfileForm
+from accounts.forms import (
+    ApiTokenForm,
+    CoachSettingsForm,
+    ConnectionRequestForm,
+    DependentForm,
+    ProfileForm,
+    SubjectsForm,
+)
 from accounts.models import CoachProfile, Connection, ConnectionStatus, Role, User
 from config.errors import DomainError, NotAllowed
 
@@ -148,17 +156,42 @@ def coach_settings(request: HttpRequest) -> HttpResponse:
     # An admin passes the role check but has no coach profile: nothing to edit, so 404.
     profile = get_object_or_404(CoachProfile, user=request.user)
     form = CoachSettingsForm(request.POST or None, instance=profile)
+    subjects_form = SubjectsForm(request.POST or None, initial={"subjects": list(profile.subjects.all())})
+    context = {"form": form, "subjects_form": subjects_form}
     if request.method == "POST":
-        if form.is_valid():
+        valid = form.is_valid() & subjects_form.is_valid()
+        if valid:
             try:
-                services.update_coach_settings(profile=profile, actor=request.user, **form.cleaned_data)
-            except DomainError as error:
-                form.add_error(None, error.message)
+                _save_settings(request, profile, form, subjects_form)
+            except DomainError:
+                pass
             else:
                 messages.success(request, "Your booking settings are saved.")
                 return redirect("coach_settings")
-        return render(request, "accounts/coach_settings.html", {"form": form}, status=400)
-    return render(request, "accounts/coach_settings.html", {"form": form})
+        return render(request, "accounts/coach_settings.html", context, status=400)
+    return render(request, "accounts/coach_settings.html", context)
+
+
+def _save_settings(
+    request: HttpRequest, profile: CoachProfile, form: CoachSettingsForm, subjects_form: SubjectsForm
+) -> None:
+    """The rules and the subjects, both or neither; a refusal goes on its form and is raised."""
+    with transaction.atomic():
+        try:
+            services.update_coach_settings(profile=profile, actor=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, error.message)
+            raise
+        try:
+            subjects.set_coach_subjects(
+                profile=profile,
+                actor=request.user,
+                subjects=subjects_form.cleaned_data["subjects"],
+                new_name=subjects_form.cleaned_data["new_subject"],
+            )
+        except DomainError as error:
+            subjects_form.add_error("new_subject" if error.field == "new_subject" else None, error.message)
+            raise
 
 
 @role_required(Role.CLIENT, Role.COACH, Role.STAFF)

@@ -179,7 +179,8 @@ def _owner(request: HttpRequest) -> tuple[User | None, str | None]:
     raw = request.GET.get("for", "")
     if raw in ("", "practice"):
         return None, None
-    coach = User.objects.filter(pk=int(raw), role=Role.COACH).first() if raw.isdigit() and len(raw) < 19 else None
+    found = raw.isascii() and raw.isdigit() and len(raw) < 19
+    coach = User.objects.filter(pk=int(raw), role=Role.COACH).first() if found else None
     if coach is None:
         return None, _("That coach wasn't found: this is a tag of the whole practice.")
     return coach, None
@@ -356,7 +357,7 @@ def tag_assign(request: HttpRequest) -> HttpResponse:
     ``tag``, ``client``, ``action`` (add, remove) and where to go back to (``next``)."""
     raw_tag = request.POST.get("tag", "")
     form = AssignForm(request.POST)
-    if not raw_tag.isdigit() or not form.is_valid():
+    if not (raw_tag.isascii() and raw_tag.isdigit() and len(raw_tag) < 19) or not form.is_valid():
         messages.error(request, _("Choose a tag to add."))
         return _next_or(request, reverse("connections"))
     tag = _managed_tag(request, int(raw_tag))

@@ -44,8 +44,14 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from accounts.access import clients_bookable_by
-from accounts.models import Role, User
-from accounts.selectors import coaches_visible_to, dependents_of, is_connected
+from accounts.models import Role, Subject, User
+from accounts.selectors import (
+    coaches_visible_to,
+    dependents_of,
+    is_connected,
+    subjects_by_coach,
+    subjects_of_coaches,
+)
 from availability.rules import rules_for
 from availability.selectors import MAX_RANGE_DAYS, free_slots, tag_rules_for
 from availability.slots import Slot
@@ -154,12 +160,37 @@ def _steps(keys: tuple[str, ...], current: str, urls: dict[str, str] | None = No
 
 
 def book_coach_list(request: HttpRequest) -> HttpResponse:
-    """Step 1: choose a coach. Open to visitors; only coaches the viewer may see are listed."""
+    """Step 1: choose a coach. Open to visitors; only coaches the viewer may see are listed,
+    each with their subjects; ``?subject=<id>`` keeps those who declare that subject (a
+    select and a button: it works without JavaScript)."""
+    everyone = coaches_visible_to(request.user)
+    subject, notices = _subject_asked(request)
+    coaches = list(coaches_visible_to(request.user, subject=subject) if subject is not None else everyone)
+    subjects = subjects_by_coach(coaches)
+    for coach in coaches:
+        coach.subject_list = subjects[coach.pk]
     return render(
         request,
         "bookings/coach_list.html",
-        {"coaches": coaches_visible_to(request.user), "steps": _steps(ONE_ON_ONE_STEPS, "coach")},
+        {
+            "coaches": coaches,
+            "subjects": list(subjects_of_coaches(everyone)),
+            "subject": subject,
+            "notices": notices,
+            "steps": _steps(ONE_ON_ONE_STEPS, "coach"),
+        },
     )
+
+
+def _subject_asked(request: HttpRequest) -> tuple[Subject | None, list[str]]:
+    """The subject ``?subject=`` names, or None (and a notice when it names none)."""
+    raw = (request.GET.get("subject") or "").strip()
+    if not raw:
+        return None, []
+    subject = Subject.objects.filter(pk=int(raw)).first() if raw.isascii() and raw.isdigit() and len(raw) < 19 else None
+    if subject is None:
+        return None, [gettext("That subject wasn't found; every coach is listed.")]
+    return subject, []
 
 
 def _visible_coach(request: HttpRequest, coach_id: int) -> User:
@@ -207,6 +238,7 @@ def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
         {
             "coach": coach,
             "profile": coach.coach_profile,
+            "subjects": list(coach.coach_profile.subjects.order_by("name")),
             "session_types": types,
             "groups_enabled": settings.ENABLE_GROUP_SESSIONS,
             "notices": notices,
