@@ -38,6 +38,7 @@ GroupKind = Literal["group", "workshop"]
 ModalityValue = Literal["online", "in_person", "hybrid"]
 ApprovalValue = Literal["coach", "always", "never"]
 ResourceKind = Literal["", "room", "equipment", "online"]
+HostModeValue = Literal["single", "all", "any"]
 
 
 def zone_of(user: User | None) -> ZoneInfo:
@@ -90,13 +91,32 @@ class SessionTypeOut(Schema):
     allow_late_cancellation: bool
     reminder_minutes: list[int] | None
     is_active: bool
+    host_mode: str = Field(description="single: the coach; all: the coach and every co-host; any: one of the team.")
+    co_hosts: list[int] = Field(description="The other coaches (ids): co-hosts, or the rest of the team.")
+    required_subject: int | None = Field(description="The subject every host must declare (id), or null.")
+    resources: list[int] = Field(description="The rooms allowed (ids); empty: any active one of resource_kind.")
 
 
-TYPE_FIELDS = tuple(name for name in SessionTypeOut.model_fields if name not in ("id", "coach"))
+LIST_FIELDS = ("co_hosts", "resources")
+TYPE_FIELDS = tuple(
+    name for name in SessionTypeOut.model_fields if name not in ("id", "coach", "required_subject", *LIST_FIELDS)
+)
+
+
+def with_type_lists(types: QuerySet[SessionType]) -> QuerySet[SessionType]:
+    """Types read with their co-hosts and rooms: two queries for any number of types."""
+    return types.prefetch_related("co_hosts", "resources")
 
 
 def session_type_out(st: SessionType) -> SessionTypeOut:
-    return SessionTypeOut(id=st.pk, coach=st.coach_id, **{name: getattr(st, name) for name in TYPE_FIELDS})
+    return SessionTypeOut(
+        id=st.pk,
+        coach=st.coach_id,
+        required_subject=st.required_subject_id,
+        co_hosts=sorted(user.pk for user in st.co_hosts.all()),
+        resources=sorted(resource.pk for resource in st.resources.all()),
+        **{name: getattr(st, name) for name in TYPE_FIELDS},
+    )
 
 
 class SessionTypeIn(Input):
@@ -122,6 +142,16 @@ class SessionTypeIn(Input):
         None, description="Reminders, in minutes before the session, e.g. [1440, 120]; null: the usual ones."
     )
     is_active: bool = True
+    host_mode: HostModeValue = Field(
+        "single", description="single: you host; all: you and every co-host together; any: one of the team."
+    )
+    co_hosts: list[int] = Field(
+        default_factory=list, max_length=50, description="Other active coaches (ids); needed for all and any."
+    )
+    required_subject: int | None = Field(None, description="A subject (id) every host must declare; null: none.")
+    resources: list[int] = Field(
+        default_factory=list, max_length=100, description="Rooms allowed (ids), of resource_kind; empty: any."
+    )
 
 
 class SessionTypePatch(Input):
@@ -145,6 +175,10 @@ class SessionTypePatch(Input):
     allow_late_cancellation: bool = optional()
     reminder_minutes: list[int] | None = None
     is_active: bool = optional()
+    host_mode: HostModeValue = optional()
+    co_hosts: list[int] = optional(max_length=50)
+    required_subject: int | None = Field(None, description="null: no subject required.")
+    resources: list[int] = optional(max_length=100)
 
 
 @router.get("/session-types", response=list[SessionTypeOut], auth=None, summary="A coach's session types")
@@ -155,9 +189,9 @@ def list_session_types(request: HttpRequest, coach: int | None = None) -> list[S
     if coach is None:
         if user is None or user.role != Role.COACH:
             raise DomainError("Give coach=ID.", code="coach_required")
-        return [session_type_out(st) for st in selectors.session_types_of(user, active_only=False)]
+        return [session_type_out(st) for st in with_type_lists(selectors.session_types_of(user, active_only=False))]
     found = get_object_or_404(coaches_seen_by(user), pk=coach)
-    return [session_type_out(st) for st in selectors.session_types_of(found)]
+    return [session_type_out(st) for st in with_type_lists(selectors.session_types_of(found))]
 
 
 @router.post("/session-types", response={201: SessionTypeOut}, summary="Create one of your session types")
@@ -284,6 +318,17 @@ def start_session(request: HttpRequest, session_id: int) -> SessionOut:
 # ---------------------------------------------------------------------------------------
 
 
+class HostOut(Schema):
+    id: int
+    name: str
+
+
+class RoomOut(Schema):
+    id: int
+    name: str
+    location: str
+
+
 class BookingOut(Schema):
     id: int
     reference: str
@@ -311,6 +356,8 @@ class BookingOut(Schema):
     cancellation_reason: str
     late_cancellation: bool
     rescheduled_from: str | None = Field(description="The previous start, when the booking was moved.")
+    hosts: list[HostOut] = Field(description="Who hosts the session: its coach first, then any co-hosts.")
+    room: RoomOut | None = Field(description="The room reserved for the session, or null.")
 
 
 class EventOut(Schema):
@@ -357,6 +404,10 @@ def booking_out(booking: Booking, zone: ZoneInfo) -> dict:
         "cancellation_reason": booking.cancellation_reason,
         "late_cancellation": booking.is_late_cancellation,
         "rescheduled_from": local(booking.rescheduled_from.start, zone) if booking.rescheduled_from else None,
+        "hosts": [{"id": host.pk, "name": host.display_name} for host in selectors.hosts_of(session)],
+        "room": {"id": session.resource.pk, "name": session.resource.name, "location": session.resource.location}
+        if session.resource_id
+        else None,
     }
 
 
@@ -458,7 +509,8 @@ def list_bookings(request: HttpRequest, query: Query[BookingsQuery]) -> list[dic
     bookings = selectors.bookings_visible_to(user)
     if query.status is not None:
         bookings = bookings.filter(status=query.status)
-    bookings = bookings.select_related("rescheduled_from").order_by("session__start", "pk")
+    bookings = bookings.select_related("rescheduled_from").prefetch_related("session__co_hosts")
+    bookings = bookings.order_by("session__start", "pk")
     zone = zone_of(user)
     return [booking_out(b, zone) for b in bookings[query.offset : query.offset + query.limit]]
 

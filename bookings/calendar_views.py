@@ -1,5 +1,6 @@
-"""The coach's calendar: a week or a month of the coach's sessions, requests and time off,
-in the coach's own time zone, each item leading to its booking.
+"""The coach's calendar: a week or a month of the sessions the coach hosts (their own and
+those they co-host, each naming its other hosts), requests and time off, in the coach's
+own time zone, each item leading to its booking.
 
 Every week and month has its own URL (``/coach/calendar/week/2026-12-07/``,
 ``/coach/calendar/month/2026-12/``) so it can be bookmarked; staff open any coach's with
@@ -49,6 +50,7 @@ class Entry:
     viewer_time: str = ""  # the start on the viewer's clock, when their zone differs
     done: bool = False  # completed, a no-show, or in the past
     attendees: tuple[tuple[str, str], ...] = ()  # (name, booking url) of a group's people
+    hosts: str = ""  # "with Ana and Ben": the session's other hosts, when it has several
 
 
 @dataclass
@@ -94,10 +96,17 @@ def _viewer_time(start: dt.datetime, zone: ZoneInfo, viewer_zone: ZoneInfo | Non
 
 
 def _booking_entry(
-    session: Session, booking: Booking, *, zone: ZoneInfo, viewer_zone: ZoneInfo | None, now: dt.datetime
+    session: Session,
+    booking: Booking,
+    *,
+    zone: ZoneInfo,
+    viewer_zone: ZoneInfo | None,
+    now: dt.datetime,
+    hosts: str = "",
 ) -> Entry:
     requested = booking.status == BookingStatus.REQUESTED
     return Entry(
+        hosts=hosts,
         kind="request" if requested else "booking",
         title=session.session_type.title,
         who=booking.client.display_name,
@@ -110,9 +119,12 @@ def _booking_entry(
     )
 
 
-def _group_entry(session: Session, *, zone: ZoneInfo, viewer_zone: ZoneInfo | None, now: dt.datetime) -> Entry:
+def _group_entry(
+    session: Session, *, zone: ZoneInfo, viewer_zone: ZoneInfo | None, now: dt.datetime, hosts: str = ""
+) -> Entry:
     people = session.calendar_bookings
     return Entry(
+        hosts=hosts,
         kind="group",
         title=session.session_type.title,
         who=ngettext("%(taken)d of %(capacity)d seat taken", "%(taken)d of %(capacity)d seats taken", session.capacity)
@@ -144,12 +156,15 @@ def _entries_by_day(
             day += ONE_DAY
     for session in selectors.coach_calendar_sessions(coach, start=start, end=end):
         day = session.start.astimezone(zone).date()
+        hosts = selectors.other_hosts_text(session, coach)
         if session.session_type.is_group:
-            by_day.setdefault(day, []).append(_group_entry(session, zone=zone, viewer_zone=viewer_zone, now=now))
+            by_day.setdefault(day, []).append(
+                _group_entry(session, zone=zone, viewer_zone=viewer_zone, now=now, hosts=hosts)
+            )
         else:
             for booking in session.calendar_bookings:
                 by_day.setdefault(day, []).append(
-                    _booking_entry(session, booking, zone=zone, viewer_zone=viewer_zone, now=now)
+                    _booking_entry(session, booking, zone=zone, viewer_zone=viewer_zone, now=now, hosts=hosts)
                 )
     return by_day
 

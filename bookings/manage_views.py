@@ -58,6 +58,7 @@ from bookings.models import (
     ACTIVE_STATUSES,
     BOOKED_STATUSES,
     Booking,
+    BookingEvent,
     BookingStatus,
     PlannedSession,
     Session,
@@ -119,8 +120,9 @@ class HistoryRow:
     late: bool
 
 
-def history_rows(booking: Booking) -> list[HistoryRow]:
+def history_rows(booking: Booking, events: list[BookingEvent] | None = None) -> list[HistoryRow]:
     labels = dict(BookingStatus.choices)
+    events = list(selectors.history(booking)) if events is None else events
     return [
         HistoryRow(
             when=event.created_at,
@@ -131,8 +133,16 @@ def history_rows(booking: Booking) -> list[HistoryRow]:
             note=event.note,
             late=bool(event.data.get("late")) if isinstance(event.data, dict) else False,
         )
-        for event in selectors.history(booking)
+        for event in events
     ]
+
+
+def decided_by(events: list[BookingEvent]) -> str:
+    """Which rule made the booking firm or a request, as its first history entry recorded
+    it ("Firm because VIP"); empty when it recorded none."""
+    data = events[0].data if events else None
+    value = data.get("decided_by") if isinstance(data, dict) else None
+    return value.strip() if isinstance(value, str) else ""
 
 
 def suggested_times(booking: Booking) -> list[tuple[str, dt.datetime]]:
@@ -173,12 +183,24 @@ def booking_permissions(user: User, booking: Booking, *, now: dt.datetime) -> di
 
 def _detail_context(request: HttpRequest, booking: Booking, **extra: object) -> dict:
     now = timezone.now()
-    coach_zone = booking.session.coach.timezone
+    session = booking.session
+    coach_zone = session.coach.timezone
+    events = list(selectors.history(booking))
+    hosts = selectors.hosts_of(session)
+    can = booking_permissions(request.user, booking, now=now)
+    # The hosts' side (and staff) read why it is firm or a request; the client doesn't
+    # (the rule may name a tag, "VIP", that is the coach's business).
+    hosts_side = can["manager"] or request.user.pk in {host.pk for host in hosts}
     return {
         "booking": booking,
-        "session": booking.session,
-        "can": booking_permissions(request.user, booking, now=now),
-        "history": history_rows(booking),
+        "session": session,
+        "can": can,
+        "history": history_rows(booking, events),
+        "hosts": hosts,
+        "hosts_text": selectors.names_text([host.display_name for host in hosts]),
+        "co_hosting": request.user.pk != session.coach_id and request.user.pk in {host.pk for host in hosts},
+        "room": selectors.session_room_text(session),
+        "decided_by": decided_by(events) if hosts_side else "",
         "alternatives": suggested_times(booking),
         "coach_zone": coach_zone,
         "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
@@ -545,7 +567,7 @@ def coach_live_context(coach: User, *, now: dt.datetime | None = None, version: 
     today = now.astimezone(zone).date()
     start, _ = selectors.local_day_bounds(today, zone)
     end, _ = selectors.local_day_bounds(today + dt.timedelta(days=AGENDA_DAYS), zone)
-    sessions = selectors.coach_agenda(coach, start=start, end=end)
+    sessions = selectors.coach_agenda(coach, start=start, end=end)  # co-hosted ones too
     by_day: dict[dt.date, list[Session]] = {}
     for session in sessions:
         by_day.setdefault(session.start.astimezone(zone).date(), []).append(session)
@@ -553,10 +575,11 @@ def coach_live_context(coach: User, *, now: dt.datetime | None = None, version: 
     requests = list(selectors.requests_queue(coach))
     active = Booking.objects.filter(status__in=ACTIVE_STATUSES).select_related("client").order_by("created_at")
     rosters = list(
-        selectors.upcoming_group_sessions(coach=coach, now=now).prefetch_related(
+        selectors.upcoming_group_sessions(host=coach, now=now).prefetch_related(
             Prefetch("bookings", queryset=active, to_attr="active_bookings")
         )[:ROSTER_LIMIT]
     )
+    selectors.attach_co_hosts([*sessions, *rosters])  # one read, none without co-hosts
     return {
         "live_version": version,
         "live_url": f"{reverse('coach_live')}?{urlencode({'v': version})}",
@@ -566,7 +589,10 @@ def coach_live_context(coach: User, *, now: dt.datetime | None = None, version: 
         "requests": requests,
         "requests_count": len(requests),
         "rosters": rosters,
-        "startable": {session.pk for session in sessions if services.can_start(session, now=now)},
+        # A co-host sees the session; its coach (or staff) starts or cancels it.
+        "startable": {
+            session.pk for session in sessions if session.coach_id == coach.pk and services.can_start(session, now=now)
+        },
         "now": now,
         "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
     }

@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import CoachProfile
-from bookings.models import SessionType
+from accounts.models import CoachProfile, Role, Subject, User
+from availability.models import Resource
+from bookings.models import HostMode, SessionType
 from bookings.services.session_types import SESSION_TYPE_FIELDS
 
 USUAL, OWN = "usual", "own"
@@ -37,6 +39,28 @@ FOLLOWS = {
 }
 
 FORM_FIELDS = [name for name in SESSION_TYPE_FIELDS if name != "reminder_minutes"]
+# The type's lists, chosen with checkboxes and written by the service with the type.
+LIST_FIELDS = ("co_hosts", "resources")
+
+HOST_CHOICES = [
+    (HostMode.SINGLE, _("Just me")),
+    (HostMode.ALL, _("Me and my co-hosts together")),
+    (HostMode.ANY, _("Any one of a team (round robin)")),
+]
+
+
+class CoachChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.display_name
+
+
+class RoomChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Resource) -> str:
+        place = f" · {obj.location}" if obj.location else ""
+        return str(
+            _("%(name)s (%(kind)s, holds %(capacity)s)%(place)s")
+            % {"name": obj.name, "kind": obj.get_kind_display().lower(), "capacity": obj.capacity, "place": place}
+        )
 
 
 def minutes_label(minutes: int) -> str:
@@ -128,6 +152,33 @@ class SessionTypeForm(forms.ModelForm):
     reminders = forms.TypedMultipleChoiceField(
         label=_("Reminder times"), required=False, coerce=int, widget=forms.CheckboxSelectMultiple
     )
+    host_mode = forms.ChoiceField(
+        label=_("Hosts"), choices=HOST_CHOICES, required=False, widget=forms.RadioSelect, initial=HostMode.SINGLE
+    )
+    co_hosts = CoachChoice(
+        label=_("Co-hosts or team"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Together: every one of them hosts each session with you. A team: each session is hosted by one of "
+            "you, whoever is free, in turn."
+        ),
+    )
+    required_subject = forms.ModelChoiceField(
+        label=_("Subject required"),
+        queryset=Subject.objects.order_by("name"),
+        required=False,
+        empty_label=_("No subject required"),
+        help_text=_("Hosts must declare it in their subjects; in a team, only those who do are offered."),
+    )
+    resources = RoomChoice(
+        label=_("Rooms allowed"),
+        queryset=Resource.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None ticked: any free one of the kind above. A group's seats must fit in each room."),
+    )
 
     class Meta:
         model = SessionType
@@ -151,6 +202,21 @@ class SessionTypeForm(forms.ModelForm):
             field.help_text = _("Blank: your booking settings.")
         for name in ("duration_minutes", "capacity", "price"):
             self.fields[name].widget.attrs["min"] = 0
+        coach_id = self.instance.coach_id
+        stored = self.instance.pk is not None
+        # Other active coaches, and any chosen before who no longer are (kept until unticked).
+        coaches = Q(role=Role.COACH, is_active=True)
+        rooms = Q(is_active=True)
+        if stored:
+            coaches |= Q(pk__in=self.instance.co_hosts.values("pk"))
+            rooms |= Q(pk__in=self.instance.resources.values("pk"))
+        self.fields["co_hosts"].queryset = User.objects.filter(coaches).exclude(pk=coach_id).order_by("name", "pk")
+        self.fields["resources"].queryset = Resource.objects.filter(rooms).order_by("kind", "name", "pk")
+        if not self.is_bound:
+            self.initial["host_mode"] = self.instance.host_mode or HostMode.SINGLE
+            if stored:
+                self.initial["co_hosts"] = list(self.instance.co_hosts.values_list("pk", flat=True))
+                self.initial["resources"] = list(self.instance.resources.values_list("pk", flat=True))
 
     def _post_clean(self) -> None:
         """No model validation here: the service checks the type as it will be saved (the
@@ -160,6 +226,10 @@ class SessionTypeForm(forms.ModelForm):
         """The cleaned values, as the session-type service takes them."""
         data = {name: self.cleaned_data[name] for name in FORM_FIELDS}
         data["resource_kind"] = data["resource_kind"] or ""
+        data["host_mode"] = data["host_mode"] or HostMode.SINGLE
+        # "Just me" keeps no co-hosts, whatever stays ticked below it.
+        data["co_hosts"] = [] if data["host_mode"] == HostMode.SINGLE else list(self.cleaned_data["co_hosts"])
+        data["resources"] = list(self.cleaned_data["resources"])
         data["reminder_minutes"] = (
             None if self.cleaned_data["reminders_mode"] == USUAL else self.cleaned_data["reminders"]
         )

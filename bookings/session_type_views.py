@@ -18,8 +18,8 @@ from django.views.decorators.http import require_POST
 from accounts.access import role_required
 from accounts.models import CoachProfile, Role
 from bookings import selectors, services
-from bookings.models import SessionType
-from bookings.session_type_forms import SessionTypeForm, minutes_label
+from bookings.models import HostMode, SessionType
+from bookings.session_type_forms import LIST_FIELDS, SessionTypeForm, minutes_label
 from config.errors import DomainError
 
 
@@ -63,8 +63,13 @@ def _preview_type(form: SessionTypeForm, profile: CoachProfile, base: SessionTyp
     preview = SessionType(coach=profile.user, is_active=base.is_active if base else True)
     form.is_valid()
     for name, value in getattr(form, "cleaned_data", {}).items():
-        if hasattr(preview, name) and name != "reminders":
+        if name not in ("reminders", *LIST_FIELDS) and hasattr(preview, name):
             setattr(preview, name, value)
+    preview.host_mode = preview.host_mode or HostMode.SINGLE
+    # An unsaved type can't hold its lists: the preview reads them from here.
+    cleaned = getattr(form, "cleaned_data", {})
+    preview.preview_co_hosts = [] if preview.host_mode == HostMode.SINGLE else list(cleaned.get("co_hosts") or [])
+    preview.preview_rooms = list(cleaned.get("resources") or [])
     if form.cleaned_data.get("reminders_mode") == "own":
         preview.reminder_minutes = sorted(set(form.cleaned_data.get("reminders") or []), reverse=True)
     if preview.kind == "one_on_one" or not preview.capacity:
@@ -120,7 +125,16 @@ def _editor(request: HttpRequest, profile: CoachProfile, session_type: SessionTy
 def _preview_context(profile: CoachProfile, st: SessionType) -> dict:
     """What the preview shows: the card on the coach's page, and the rules clients meet."""
     rule = lambda own, default: default if own is None else own  # noqa: E731
+    if hasattr(st, "preview_co_hosts"):
+        co_hosts, rooms = st.preview_co_hosts, st.preview_rooms
+    elif st.pk is not None:
+        co_hosts, rooms = list(st.co_hosts.order_by("name", "pk")), list(st.resources.order_by("name", "pk"))
+    else:
+        co_hosts, rooms = [], []
     return {
+        "co_hosts": co_hosts,
+        "team": [profile.user, *co_hosts],
+        "rooms": rooms,
         "st": st,
         "coach": profile.user,
         "profile": profile,

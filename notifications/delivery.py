@@ -93,8 +93,10 @@ def claim(
             "notification__recipient",
             "notification__booking__session__session_type",
             "notification__booking__session__coach",
+            "notification__booking__session__resource",
             "notification__booking__client",
         )
+        .prefetch_related("notification__booking__session__co_hosts")
     )
 
 

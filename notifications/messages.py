@@ -22,6 +22,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import linebreaks
 
+from bookings import selectors
 from notifications.models import Channel, Kind, MessageTemplate
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,10 @@ VARIABLES: dict[str, str] = {
     "audience": "Who reads it: client, coach or staff.",
     "other_party": "The coach's name for a client, the client's name for a coach or staff.",
     "client_name": "The client's name.",
-    "coach_name": "The coach's name.",
+    "coach_name": "The coach's name (the host who answers requests).",
+    "hosts": "Everyone who hosts the session: “Ana Diaz and Ben Ito” (the coach alone when only one).",
+    "co_host": "“yes” when the message goes to a co-host (who hosts, but doesn't answer requests), else empty.",
+    "room": "The room reserved for the session and where it is, e.g. “Room 2, 12 rue X” (may be empty).",
     "session_title": "The session type, e.g. “Consultation”.",
     "when": "Day, date and start time in the recipient's time zone, with the zone.",
     "time_range": "Start and end time, e.g. “10:00–11:00”.",
@@ -44,7 +48,7 @@ VARIABLES: dict[str, str] = {
     "duration": "The length, e.g. “60 minutes”.",
     "reference": "The booking reference, e.g. BK-2026-000042.",
     "status": "The booking's status, e.g. “Confirmed”.",
-    "place": "Where: the address, the meeting link, or “Online”.",
+    "place": "Where: the room and its address, the address, the meeting link, or “Online”.",
     "booking_url": "The booking's page.",
     "reason": "The reason given for a decline or a cancellation (may be empty).",
     "question": "The coach's question (more information requested).",
@@ -61,8 +65,8 @@ VARIABLES: dict[str, str] = {
 # Built-in wording: a subject (the email subject and the in-app title), the email text,
 # the SMS (short, whole on its own) and the in-app text (under its title, so it doesn't
 # say the title again).
-_DETAILS = "{{ session_title }} with {{ coach_name }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}"
-_CLIENT_SIDE = "{{ session_title }} with {{ coach_name }}"
+_DETAILS = "{{ session_title }} with {{ hosts }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}"
+_CLIENT_SIDE = "{{ session_title }} with {{ hosts }}"
 BUILTIN: dict[str, dict[str, str]] = {
     Kind.BOOKING_CREATED: {
         "subject": "{% if audience == 'staff' %}New booking: {{ client_name }} with {{ coach_name }}"
@@ -80,11 +84,13 @@ BUILTIN: dict[str, dict[str, str]] = {
     },
     Kind.REQUEST_RECEIVED: {
         "subject": "Booking request from {{ client_name }}: {{ session_title }}",
-        "text": "Hello {{ recipient_name }},\n\n{{ client_name }} asks for a session. Approve it, decline it or "
-        "suggest another time from your dashboard.\n\n{{ session_title }} with {{ client_name }}\n{{ when }}\n"
-        "Reference: {{ reference }}",
+        "text": "Hello {{ recipient_name }},\n\n{{ client_name }} asks for a session. {% if co_host %}{{ coach_name }} "
+        "answers it; you host it with them once it is confirmed.{% else %}Approve it, decline it or "
+        "suggest another time from your dashboard.{% endif %}\n\n{{ session_title }} with {{ client_name }}\n"
+        "{{ when }}\n{{ place }}\nReference: {{ reference }}",
         "short": "Request from {{ client_name }}: {{ session_title }}, {{ when }}. {{ reference }}",
-        "in_app": "{{ when }}. Approve, decline or suggest another time.\n{{ reference }}",
+        "in_app": "{{ when }}. {% if co_host %}{{ coach_name }} answers it.{% else %}Approve, decline or suggest "
+        "another time.{% endif %}\n{{ reference }}",
     },
     Kind.CONFIRMED: {
         "subject": "Confirmed: {{ session_title }} with {{ other_party }}",
@@ -307,15 +313,22 @@ def booking_context(booking, recipient, **extra) -> dict:
     start_local = session.start.astimezone(ZoneInfo(zone))
     end_local = session.end.astimezone(ZoneInfo(zone))
     session_type = session.session_type
-    place = session.location or session.meeting_link or session_type.location or session_type.meeting_link
+    hosts = selectors.hosts_of(session)
+    room = selectors.session_room_text(session)
+    place = room or session.location or session.meeting_link or session_type.location or session_type.meeting_link
     booking_url = absolute(reverse("booking_detail", args=[booking.reference]))
-    audience = "coach" if recipient.pk == session.coach_id else ("staff" if recipient.role == "staff" else "client")
+    hosting = recipient.pk in {host.pk for host in hosts}
+    audience = "coach" if hosting else ("staff" if recipient.role == "staff" else "client")
+    hosts_words = selectors.names_text([host.display_name for host in hosts])
     context = {
         "recipient_name": recipient.display_name,
         "audience": audience,
-        "other_party": booking.client.display_name if audience != "client" else session.coach.display_name,
+        "other_party": booking.client.display_name if audience != "client" else hosts_words,
         "client_name": booking.client.display_name,
         "coach_name": session.coach.display_name,
+        "hosts": hosts_words,
+        "co_host": "yes" if hosting and recipient.pk != session.coach_id else "",
+        "room": room,
         "session_title": session_type.title,
         "when": local_when(session.start, zone),
         "time_range": f"{start_local:%H:%M}–{end_local:%H:%M}",
@@ -350,6 +363,9 @@ def sample_context() -> dict:
         "other_party": "Nora Haddad",
         "client_name": "Cleo Martin",
         "coach_name": "Nora Haddad",
+        "hosts": "Nora Haddad and Ben Ito",
+        "co_host": "",
+        "room": "Room 2, 12 rue de la Paix, Paris",
         "session_title": "Career consultation",
         "when": "Wed 2 Dec 2026, 10:00 (Europe/Paris)",
         "time_range": "10:00–11:00",

@@ -31,6 +31,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import GuardianLink, User
+from bookings import selectors
 from bookings.models import BOOKED_STATUSES, Booking, BookingStatus
 from notifications import preferences
 from notifications.compose import Wanted, build, save
@@ -54,13 +55,14 @@ def wanted(
     session = booking.session
     session_type = session.session_type
     coach = session.coach
+    hosts = selectors.hosts_of(session)  # the coach and the co-hosts each get their reminders
     if guardians is None:
         guardians = [
             link.guardian for link in GuardianLink.objects.filter(dependent=booking.client).select_related("guardian")
         ]
     client_side = [booking.client, *[g for g in guardians if g.pk != booking.client_id]]
     carries_coach = _carries_coach_reminders(booking)
-    people = (client_side if booking.reminders_enabled else []) + ([coach] if carries_coach else [])
+    people = (client_side if booking.reminders_enabled else []) + (hosts if carries_coach else [])
     if choices is None:
         choices = preferences.settings_of(people)
     result: dict[tuple, dt.timedelta] = {}
@@ -90,7 +92,7 @@ def wanted(
 
 
 def _carries_coach_reminders(booking) -> bool:
-    """The coach's reminders for a session ride on one booking: the booking itself for a
+    """The hosts' reminders for a session ride on one booking: the booking itself for a
     one-on-one, the earliest active seat of a group session."""
     if booking.status not in BOOKED_STATUSES:
         return False
@@ -140,6 +142,7 @@ def _other_seats(booking):
         .objects.filter(session=booking.session, status__in=BOOKED_STATUSES)
         .exclude(pk=booking.pk)
         .select_related("session__session_type", "session__coach", "client")
+        .prefetch_related("session__co_hosts")
         .order_by("pk")[:1]
     )
 
@@ -155,9 +158,9 @@ def _sync_one(
     into: list[Reminder] | None = None,
 ) -> None:
     should = wanted(booking, now=now, guardians=guardians, choices=choices)
-    coach_id = booking.session.coach_id
+    host_ids = {host.pk for host in selectors.hosts_of(booking.session)}
     if coach_only:
-        should = {key: window for key, window in should.items() if key[0] == coach_id}
+        should = {key: window for key, window in should.items() if key[0] in host_ids}
     existing = (
         {}
         if new
@@ -177,7 +180,7 @@ def _sync_one(
         for key, row in existing.items()
         if key not in should
         and row.status == ReminderStatus.PENDING
-        and (not coach_only or row.recipient_id == coach_id)
+        and (not coach_only or row.recipient_id in host_ids)
         # Overdue ones are the dispatcher's to skip; only future plans change here.
         and row.due_at > now
     ]
@@ -200,11 +203,12 @@ RESYNC_LIMIT = 200
 
 def upcoming_bookings(user: User, *, limit: int | None = None, after: tuple[dt.datetime, int] | None = None):
     """The booked sessions ahead whose reminders depend on ``user``'s choices: as the
-    client, as a guardian of the client, or as the coach; soonest first (``after``: those
-    after this (start, booking id), to go on from where a previous batch stopped)."""
+    client, as a guardian of the client, or as a host (coach or co-host); soonest first
+    (``after``: those after this (start, booking id), to go on from where a previous batch
+    stopped)."""
     dependents = GuardianLink.objects.filter(guardian=user).values("dependent")
     bookings = Booking.objects.filter(
-        Q(client=user) | Q(client__in=dependents) | Q(session__coach=user),
+        Q(client=user) | Q(client__in=dependents) | Q(session__coach=user) | Q(selectors.co_hosting(user, "session")),
         status__in=BOOKED_STATUSES,
         session__start__gt=timezone.now(),
     )
@@ -267,8 +271,12 @@ def claim_batch(*, now: dt.datetime, worker: str, batch: int) -> Dispatched:
             due = due.select_for_update(skip_locked=True, of=("self",))
         rows = list(
             due.select_related(
-                "recipient", "booking__session__session_type", "booking__session__coach", "booking__client"
-            )[:batch]
+                "recipient",
+                "booking__session__session_type",
+                "booking__session__coach",
+                "booking__session__resource",
+                "booking__client",
+            ).prefetch_related("booking__session__co_hosts")[:batch]
         )
         if not rows:
             return Dispatched(delivery_ids=[])

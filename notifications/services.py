@@ -69,7 +69,8 @@ class People:
     def of(cls, bookings, *, with_staff: bool) -> People:
         """Two small indexed reads whatever the batch: the clients' guardian links, then the
         people by id (and active staff, by role) with their choices — never a scan of all
-        users."""
+        users. The sessions' co-hosts come from the bookings (read with
+        ``prefetch_related("session__co_hosts")``)."""
         client_ids = {booking.client_id for booking in bookings}
         guardians_of: dict[int, list[int]] = defaultdict(list)
         for dependent, guardian in (
@@ -82,6 +83,7 @@ class People:
         ids = {pk for guardians in guardians_of.values() for pk in guardians}
         for booking in bookings:
             ids |= {booking.client_id, booking.session.coach_id, booking.booked_by_id}
+            ids |= {host.pk for host in booking.session.co_hosts.all()}
         wanted = Q(pk__in=ids)
         if with_staff:
             wanted |= Q(role=Role.STAFF, is_active=True)
@@ -94,18 +96,26 @@ class People:
         staff = sorted((user for user in by_id.values() if user.role == Role.STAFF and user.is_active), key=_pk)
         return cls(by_id, guardians_of, staff, choices)
 
-    def around(self, booking) -> tuple[list[User], list[User], User, list[User]]:
+    def around(self, booking) -> tuple[list[User], list[User], list[User], list[User]]:
         """The client side (client, their guardians, whoever booked), the guardians alone,
-        the coach, and the staff who are not already on either side."""
+        the hosts (the coach, then the session's co-hosts), and the staff who are not
+        already on either side."""
         guardians = [self.by_id[pk] for pk in self.guardians_of.get(booking.client_id, ()) if pk in self.by_id]
         clients = [booking.client, *guardians]
-        # Whoever booked for the client hears of it too, unless it was the coach (a coach
-        # booking a connected client), who is told as the coach.
-        if booking.booked_by_id not in {person.pk for person in clients} | {booking.session.coach_id}:
+        session = booking.session
+        hosts = [session.coach] + [
+            self.by_id.get(host.pk, host)
+            for host in sorted(session.co_hosts.all(), key=_pk)
+            if host.pk != session.coach_id
+        ]
+        host_ids = {host.pk for host in hosts}
+        # Whoever booked for the client hears of it too, unless it was a host (a coach
+        # booking a connected client), who is told as a host.
+        if booking.booked_by_id not in {person.pk for person in clients} | host_ids:
             clients.append(booking.booked_by)
-        on_a_side = {person.pk for person in clients} | {booking.session.coach_id}
+        on_a_side = {person.pk for person in clients} | host_ids
         staff = [user for user in self.staff if user.pk not in on_a_side]
-        return clients, guardians, booking.session.coach, staff
+        return clients, guardians, hosts, staff
 
 
 def _pk(user: User) -> int:
@@ -147,9 +157,11 @@ def on_booking_events(events) -> None:
     )
     bookings = {
         booking.pk: booking
-        for booking in Booking.objects.filter(pk__in={event.booking_id for event in events}).select_related(
-            "session__session_type", "session__coach__coach_profile", "client", "booked_by"
+        for booking in Booking.objects.filter(pk__in={event.booking_id for event in events})
+        .select_related(
+            "session__session_type", "session__coach__coach_profile", "session__resource", "client", "booked_by"
         )
+        .prefetch_related("session__co_hosts")
     }
     with_staff = any(side == STAFF for event in events for _, side in RULES.get(event.action, ()))
     people = People.of(bookings.values(), with_staff=with_staff)
@@ -175,20 +187,22 @@ def on_booking_events(events) -> None:
 
 
 def _told_of(event, booking, people: People) -> list[Wanted]:
-    """The messages one change makes, for whom."""
+    """The messages one change makes, for whom: what goes to the coach goes to every host."""
     action, actor_id = event.action, event.actor_id
-    clients, _, coach, staff = people.around(booking)
+    clients, _, hosts, staff = people.around(booking)
     previous = (event.data or {}).get("previous_start")
     previous = dt.datetime.fromisoformat(previous) if previous else None
     wanted = []
     for kind, side in RULES.get(action, ()):
-        for person in {CLIENT: clients, COACH: [coach], STAFF: staff}[side]:
+        for person in {CLIENT: clients, COACH: hosts, STAFF: staff}[side]:
             if person.pk == actor_id and action not in TOLD_TO_THE_ACTOR:
                 continue
             extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
             wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload={"action": action}, event=event))
     if action in ADDS_TO_THE_CALENDAR and booking.status in BOOKED_STATUSES:
         wanted += _limit_warning(booking, _load_of(event), event=event)
+        for co_host in hosts[1:]:  # each co-host's own day and week (the change counted the coach's)
+            wanted += _limit_warning(booking, event=event, host=co_host)
     return wanted
 
 
@@ -231,15 +245,20 @@ def _send_soon(delivery_ids: list[int]) -> None:
         logger.exception("Could not queue deliveries %s; the next scheduled run sends them.", delivery_ids)
 
 
-def _limit_warning(booking, load=None, *, event=None) -> list[Wanted]:
-    """The coach is told when a day (or ISO week) of theirs has one session left, or none.
-    Counts the coach's sessions unless the change already did (``load``)."""
+def _limit_warning(booking, load=None, *, event=None, host: User | None = None) -> list[Wanted]:
+    """The coach (or ``host``, a co-host) is told when a day (or ISO week) of theirs has one
+    session left, or none. Counts their sessions unless the change already did (``load``,
+    the coach's)."""
+    from accounts.models import CoachProfile
     from availability.models import Allocation
     from availability.rules import rules_for
 
     session = booking.session
-    coach = session.coach
-    limits = rules_for(coach.coach_profile, session.session_type)
+    coach = host or session.coach
+    profile = coach.coach_profile if host is None else CoachProfile.objects.filter(user=host).first()
+    if profile is None:
+        return []
+    limits = rules_for(profile, session.session_type)
     if limits.max_per_day is None and limits.max_per_week is None:
         return []
     zone = ZoneInfo(coach.timezone)

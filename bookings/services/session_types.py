@@ -2,7 +2,11 @@
 
 ``check_session_type`` is the one statement of the rules a session type keeps, whoever
 writes it; ``create_session_type``, ``update_session_type`` and ``duplicate_session_type``
-run it before they write. ``reorder_session_types`` sets the order a coach's types are
+run it before they write. Besides its own fields a type has two lists, given as
+``co_hosts`` (the other coaches: with ``host_mode`` "all" they all host with the coach,
+with "any" one of the team hosts each session) and ``resources`` (the rooms allowed: empty
+means any active one of ``resource_kind``), each a list of ids or of the objects.
+``reorder_session_types`` sets the order a coach's types are
 listed in (to clients in the wizard, in the API's list and on the coach's page).
 Each refusal is a ``DomainError`` naming the input it is about (``field``), so the API lists
 it under ``fields`` and a form shows it beside that field.
@@ -19,8 +23,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import User
-from bookings.models import SessionKind, SessionType, validate_reminder_minutes
+from accounts.models import CoachProfile, Role, Subject, User
+from availability.models import Resource, ResourceKind
+from bookings.models import HostMode, SessionKind, SessionType, validate_reminder_minutes
 from bookings.services.common import _lock_users, is_manager
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, SHORT_TEXT, check_text, no_negative_zero
@@ -47,7 +52,19 @@ SESSION_TYPE_FIELDS = (
     "allow_late_cancellation",
     "reminder_minutes",
     "is_active",
+    "host_mode",
+    "required_subject",
 )
+# The type's lists (many-to-many): written after the row, in the same transaction.
+RELATED_FIELDS = ("co_hosts", "resources")
+MAX_CO_HOSTS = 10
+MAX_RESOURCES = 50
+# Resources that hold people, so a group's seats must fit in them (not equipment).
+HOLDS_PEOPLE = frozenset({ResourceKind.ROOM, ResourceKind.ONLINE})
+LARGEST_ID = 2**63 - 1  # a BigAutoField; a larger number is no row's id
+
+# Fields that may be empty on a valid type (a subject isn't required of every type).
+OPTIONAL_FIELDS = frozenset({"capacity", "required_subject"})
 
 # Blank means "follow the coach's settings" (or, for reminders, the usual reminders).
 NULLABLE_FIELDS = frozenset(
@@ -164,17 +181,25 @@ def _model_rules(session_type: SessionType) -> None:
         raise _refuse(field, " ".join(messages)) from None
 
 
-def check_session_type(session_type: SessionType, *, actor: User, before: SessionType | None = None) -> None:
+def check_session_type(
+    session_type: SessionType,
+    *,
+    actor: User,
+    before: SessionType | None = None,
+    co_hosts: list[User] | None = None,
+    resources: list[Resource] | None = None,
+) -> None:
     """Every rule a session type keeps, for a new one (``before`` None) or a change of
-    ``before`` (the row as stored). Normalises what it accepts (a one-on-one's missing
-    capacity is 1, currency in capitals, reminders sorted); reads the database only to ask
-    whether the type has sessions. Raises ``DomainError`` (with ``field``) on the first rule
-    broken."""
+    ``before`` (the row as stored). ``co_hosts`` and ``resources`` are the lists the type
+    will have (None: as stored, or none for a new type). Normalises what it accepts (a
+    one-on-one's missing capacity is 1, currency in capitals, reminders sorted); reads the
+    database only to ask whether the type has sessions, and about its hosts and rooms.
+    Raises ``DomainError`` (with ``field``) on the first rule broken."""
     _require_may_write(actor, session_type.coach)
     if before is not None and before.coach_id != session_type.coach_id:
         _require_may_write(actor, before.coach)
     for name in SESSION_TYPE_FIELDS:
-        if getattr(session_type, name) is None and name not in NULLABLE_FIELDS and name != "capacity":
+        if getattr(session_type, name) is None and name not in NULLABLE_FIELDS and name not in OPTIONAL_FIELDS:
             raise _refuse(name, _("%(field)s can't be empty.") % {"field": _label(name).capitalize()})
     if isinstance(session_type.title, str):
         session_type.title = session_type.title.strip()
@@ -203,29 +228,251 @@ def check_session_type(session_type: SessionType, *, actor: User, before: Sessio
     _price_and_currency(session_type)
     _reminders(session_type)
     _model_rules(session_type)
+    stored_hosts, stored_resources = _stored(before if before is not None else session_type)
+    _hosts(
+        session_type,
+        before=before,
+        co_hosts=stored_hosts if co_hosts is None else co_hosts,
+        stored=stored_hosts,
+        given=co_hosts is not None,
+    )
+    _rooms(
+        session_type,
+        before=before,
+        resources=stored_resources if resources is None else resources,
+        stored=stored_resources,
+        given=resources is not None,
+    )
 
 
-def _apply(session_type: SessionType, fields: dict[str, Any]) -> None:
-    unknown = sorted(set(fields) - set(SESSION_TYPE_FIELDS))
+def _stored(session_type: SessionType) -> tuple[list[User], list[Resource]]:
+    """The type's co-hosts and rooms as stored (none for a type not saved yet)."""
+    if session_type.pk is None:
+        return [], []
+    return list(session_type.co_hosts.order_by("pk")), list(session_type.resources.order_by("pk"))
+
+
+def _names(people: list[User]) -> str:
+    return ", ".join(person.display_name for person in people)
+
+
+def _hosts(
+    session_type: SessionType, *, before: SessionType | None, co_hosts: list[User], stored: list[User], given: bool
+) -> None:
+    """Who hosts: the coach alone, with every co-host, or any one of the team; and the
+    subject each host must declare. Checked when any of them changes (a co-host who stops
+    coaching later doesn't block an edit of the title)."""
+    mode = session_type.host_mode
+    if mode not in HostMode.values:
+        raise _refuse("host_mode", _("Choose who hosts: just you, you and co-hosts together, or any one of a team."))
+    changed = (
+        before is None
+        or given
+        or before.host_mode != mode
+        or before.required_subject_id != session_type.required_subject_id
+    )
+    if not changed:
+        return
+    stored_ids = {person.pk for person in stored}
+    for person in co_hosts:
+        if person.pk == session_type.coach_id:
+            raise _refuse("co_hosts", _("You host your own sessions already: list the other coaches only."))
+        if person.pk not in stored_ids and not person.is_active:
+            raise _refuse("co_hosts", _("%(name)s is not an active coach.") % {"name": person.display_name})
+    if mode == HostMode.SINGLE:
+        if given and co_hosts:
+            raise _refuse(
+                "co_hosts",
+                _("Co-hosts are for sessions you host together or as a team: choose that under Hosts, or untick them."),
+            )
+    elif not co_hosts:
+        raise _refuse(
+            "co_hosts",
+            _("Choose at least one co-host.") if mode == HostMode.ALL else _("Choose the coaches of the team."),
+        )
+    if len(co_hosts) > MAX_CO_HOSTS:
+        raise _refuse("co_hosts", _("At most %(max)s co-hosts.") % {"max": MAX_CO_HOSTS})
+    subject = session_type.required_subject
+    if subject is None:
+        return
+    hosts = [session_type.coach, *(co_hosts if mode != HostMode.SINGLE else [])]
+    qualified = set(
+        CoachProfile.objects.filter(user__in=[host.pk for host in hosts], subjects=subject).values_list(
+            "user_id", flat=True
+        )
+    )
+    if mode == HostMode.ANY:
+        # Team members without the subject are simply not offered; someone must be.
+        if not qualified:
+            raise _refuse(
+                "required_subject",
+                _("No one in the team declares %(subject)s: a host must declare it in their subjects.")
+                % {"subject": subject.name},
+            )
+        return
+    missing = [host for host in hosts if host.pk not in qualified]
+    if missing and missing[0].pk == session_type.coach_id:
+        raise _refuse(
+            "required_subject",
+            _("%(name)s doesn't declare %(subject)s: add it to the coach's subjects first, or choose another.")
+            % {"name": session_type.coach.display_name, "subject": subject.name},
+        )
+    if missing:
+        raise _refuse(
+            "required_subject",
+            _("Every host must declare %(subject)s; %(names)s doesn't.")
+            % {"subject": subject.name, "names": _names(missing)},
+        )
+
+
+def _rooms(
+    session_type: SessionType,
+    *,
+    before: SessionType | None,
+    resources: list[Resource],
+    stored: list[Resource],
+    given: bool,
+) -> None:
+    """The rooms allowed: of the kind the type reserves, active when chosen, and for a group
+    session or workshop each holding at least its seats."""
+    changed = (
+        before is None
+        or given
+        or before.resource_kind != session_type.resource_kind
+        or before.capacity != session_type.capacity
+        or before.kind != session_type.kind
+    )
+    if not changed or not resources:
+        return
+    # A refusal names what changed: the list when it was given, else the kind or the seats.
+    kind_field = "resources" if given else "resource_kind"
+    seats_field = "resources" if given else "capacity"
+    if len(resources) > MAX_RESOURCES:
+        raise _refuse("resources", _("At most %(max)s rooms.") % {"max": MAX_RESOURCES})
+    kind = session_type.resource_kind
+    if not kind:
+        raise _refuse(
+            kind_field, _("Choose what to reserve (a room, equipment or an online room) before choosing which ones.")
+        )
+    stored_ids = {resource.pk for resource in stored}
+    for resource in resources:
+        if resource.pk not in stored_ids and not resource.is_active:
+            raise _refuse("resources", _("%(room)s is not in use any more.") % {"room": str(resource)})
+        if resource.kind != kind:
+            raise _refuse(
+                kind_field,
+                _("%(room)s is %(its_kind)s, not %(kind)s: choose ones of the kind this type reserves.")
+                % {"room": str(resource), "its_kind": _kind_words(resource.kind), "kind": _kind_words(kind)},
+            )
+    if session_type.kind == SessionKind.ONE_ON_ONE or kind not in HOLDS_PEOPLE:
+        return
+    for resource in resources:
+        if resource.capacity < session_type.capacity:
+            raise _refuse(
+                seats_field,
+                _(
+                    "%(room)s holds %(room_capacity)s people, fewer than the %(seats)s seats of this type: a "
+                    "session's seats never exceed its room's capacity. Choose a bigger room or fewer seats."
+                )
+                % {"room": str(resource), "room_capacity": resource.capacity, "seats": session_type.capacity},
+            )
+
+
+def _kind_words(kind: str) -> str:
+    words = {
+        ResourceKind.ROOM: _("a room"),
+        ResourceKind.EQUIPMENT: _("equipment"),
+        ResourceKind.ONLINE: _("an online room"),
+    }
+    return words.get(kind, kind)
+
+
+def _ids(name: str, values: Any) -> list[int | object]:
+    if not isinstance(values, list | tuple | set | frozenset):
+        raise _refuse(name, _("Give %(field)s as a list of ids.") % {"field": _related_label(name)})
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, int | User | Resource):
+            raise _refuse(name, _("Give %(field)s as a list of ids.") % {"field": _related_label(name)})
+    return list(values)
+
+
+def _related_label(name: str) -> str:
+    return str(SessionType._meta.get_field(name).verbose_name)
+
+
+def _resolve(name: str, values: Any) -> list:
+    """The co-hosts (users) or rooms (resources) from ids or objects, in the order given,
+    each once; an id that names nothing is refused."""
+    model = User if name == "co_hosts" else Resource
+    items = _ids(name, values)
+    ids = list(dict.fromkeys(item.pk if isinstance(item, model) else item for item in items))
+    if any(not isinstance(pk, int) for pk in ids):
+        raise _refuse(name, _("Give %(field)s as a list of ids.") % {"field": _related_label(name)})
+    # Only coaches can co-host: any other id is "no coach", so no one's name leaks by id.
+    rows = User.objects.filter(role=Role.COACH) if model is User else Resource.objects.all()
+    known = {obj.pk: obj for obj in rows.filter(pk__in=[pk for pk in ids if 0 < pk <= LARGEST_ID])}
+    for pk in ids:
+        if pk not in known:
+            message = (
+                _("There is no coach with the id %(id)s.")
+                if name == "co_hosts"
+                else _("There is no room with the id %(id)s.")
+            )
+            raise _refuse(name, message % {"id": pk})
+    return [known[pk] for pk in ids]
+
+
+def _subject(value: Any) -> Subject | None:
+    if value is None or value == "" or isinstance(value, Subject):
+        return value or None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _refuse("required_subject", _("Give the subject as its id."))
+    found = Subject.objects.filter(pk=value).first() if 0 < value <= LARGEST_ID else None
+    if found is None:
+        raise _refuse("required_subject", _("There is no subject with the id %(id)s.") % {"id": value})
+    return found
+
+
+def _apply(session_type: SessionType, fields: dict[str, Any]) -> dict[str, list]:
+    """Set the type's own fields; return its lists (``co_hosts``, ``resources``) resolved,
+    for those given."""
+    unknown = sorted(set(fields) - set(SESSION_TYPE_FIELDS) - set(RELATED_FIELDS))
     if unknown:
         raise _refuse(unknown[0], _("Unknown field: %(names)s.") % {"names": ", ".join(unknown)})
+    related = {}
     for name, value in fields.items():
-        setattr(session_type, name, value)
+        if name in RELATED_FIELDS:
+            related[name] = _resolve(name, [] if value is None else value)
+        elif name == "required_subject":
+            session_type.required_subject = _subject(value)
+        else:
+            setattr(session_type, name, value)
+    return related
+
+
+def _write_related(session_type: SessionType, related: dict[str, list]) -> None:
+    if "co_hosts" in related or session_type.host_mode == HostMode.SINGLE:
+        # A type hosted by its coach alone keeps no co-hosts.
+        session_type.co_hosts.set([] if session_type.host_mode == HostMode.SINGLE else related["co_hosts"])
+    if "resources" in related:
+        session_type.resources.set(related["resources"])
 
 
 def create_session_type(*, actor: User, coach: User, **fields: Any) -> SessionType:
-    """A new session type for ``coach``, written by the coach themself or by staff.
+    """A new session type for ``coach``, written by the coach themself or by staff, with its
+    ``co_hosts`` and ``resources`` when given (lists of ids or objects).
 
     Locks nothing: a new type depends on no other row's state (the settings it is checked
     against are read as they are now), and writes one row. Without ``capacity``, a
     one-on-one gets its one seat and a group type is refused."""
     session_type = SessionType(coach=coach, capacity=None)  # not the model's default of 1
-    _apply(session_type, fields)
-    check_session_type(session_type, actor=actor)
+    related = _apply(session_type, fields)
+    check_session_type(session_type, actor=actor, **related)
     with transaction.atomic():
         _lock_users(coach)  # a reorder or another new type of this coach waits: positions stay distinct
         session_type.position = _last_position(coach) + 1
         session_type.save()
+        _write_related(session_type, related)
     return session_type
 
 
@@ -278,6 +525,8 @@ def duplicate_session_type(*, actor: User, session_type: SessionType) -> Session
     fields = {name: getattr(session_type, name) for name in SESSION_TYPE_FIELDS}
     fields["title"] = (_("Copy of %(title)s") % {"title": session_type.title})[:120]
     fields["is_active"] = False
+    fields["co_hosts"] = list(session_type.co_hosts.all())
+    fields["resources"] = list(session_type.resources.all())
     if isinstance(fields["reminder_minutes"], list):
         fields["reminder_minutes"] = list(fields["reminder_minutes"])
     copy = create_session_type(actor=actor, coach=session_type.coach, **fields)
@@ -310,7 +559,8 @@ def update_session_type(*, session_type: SessionType, actor: User, **fields: Any
         changed = SessionType.objects.select_related("coach").get(pk=before.pk)
         if new_coach is not None:
             changed.coach = new_coach
-        _apply(changed, fields)
-        check_session_type(changed, actor=actor, before=before)
+        related = _apply(changed, fields)
+        check_session_type(changed, actor=actor, before=before, **related)
         changed.save()
+        _write_related(changed, related)
     return changed
