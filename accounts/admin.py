@@ -7,13 +7,24 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.db.models import Field, QuerySet
+from django.db.models import Count, Field, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts import services
-from accounts.models import ApiToken, CoachProfile, Connection, ConnectionStatus, GuardianLink, Role, User
+from accounts.models import (
+    ApiToken,
+    ClientTag,
+    ClientTagging,
+    CoachProfile,
+    Connection,
+    ConnectionStatus,
+    GuardianLink,
+    Role,
+    Subject,
+    User,
+)
 from accounts.permissions import (
     access_change_refusal,
     accounts_changeable_by,
@@ -79,7 +90,9 @@ class CoachProfileInline(admin.StackedInline):
                 ]
             },
         ),
+        (gettext_lazy("Subjects and qualifications"), {"fields": ["subjects"]}),
     ]
+    autocomplete_fields = ["subjects"]
 
 
 @admin.register(User)
@@ -275,6 +288,102 @@ class ApiTokenAdmin(admin.ModelAdmin):
         for token in queryset:
             services.revoke_api_token(token=token, actor=token.user)
         self.message_user(request, f"{queryset.count()} token(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(Subject)
+class SubjectAdmin(admin.ModelAdmin):
+    """The subjects coaches declare; a name is unique whatever its case (as on the coach's
+    booking settings page, ``accounts.subjects``)."""
+
+    list_display = ["name", "description", "coach_count"]
+    search_fields = ["name", "description"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Subject]:
+        return super().get_queryset(request).annotate(coach_total=Count("coaches", distinct=True))
+
+    @admin.display(description=gettext_lazy("coaches"), ordering="coach_total")
+    def coach_count(self, obj: Subject) -> int:
+        return obj.coach_total
+
+    def get_form(self, request: HttpRequest, obj: Subject | None = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+
+        class SubjectForm(form):  # type: ignore[misc, valid-type]
+            def clean_name(self) -> str:
+                name = " ".join(self.cleaned_data["name"].split())
+                same = Subject.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+                if same.exists():
+                    raise forms.ValidationError(_("There is already a subject named “%(name)s”.") % {"name": name})
+                return name
+
+        return SubjectForm
+
+
+class ClientTaggingInline(admin.TabularInline):
+    model = ClientTagging
+    fk_name = "tag"
+    extra = 0
+    autocomplete_fields = ["client"]
+    readonly_fields = ["added_by", "added_at"]
+    verbose_name = gettext_lazy("client wearing it")
+    verbose_name_plural = gettext_lazy("clients wearing it")
+
+    def formfield_for_foreignkey(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "client":
+            kwargs["queryset"] = User.objects.filter(role=Role.CLIENT, is_superuser=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(ClientTag)
+class ClientTagAdmin(admin.ModelAdmin):
+    """Client tags: a coach's (coach set) or the whole practice's (no coach). Their booking
+    rules are edited on the tag's page in the product (``client_tag_edit``)."""
+
+    list_display = ["name", "coach", "priority", "client_count", "created_at"]
+    list_filter = [("coach", admin.EmptyFieldListFilter), "priority"]
+    search_fields = ["name", "description", "coach__email", "coach__name"]
+    list_select_related = ["coach"]
+    autocomplete_fields = ["coach"]
+    inlines = [ClientTaggingInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ClientTag]:
+        return super().get_queryset(request).annotate(client_total=Count("taggings", distinct=True))
+
+    @admin.display(description=gettext_lazy("clients"), ordering="client_total")
+    def client_count(self, obj: ClientTag) -> int:
+        return obj.client_total
+
+    def formfield_for_foreignkey(self, db_field: Field, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "coach":
+            kwargs["queryset"] = User.objects.filter(role=Role.COACH)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_form(self, request: HttpRequest, obj: ClientTag | None = None, **kwargs: Any) -> Any:
+        form = super().get_form(request, obj, **kwargs)
+
+        class ClientTagForm(form):  # type: ignore[misc, valid-type]
+            def clean(self) -> dict[str, Any]:
+                data = super().clean()
+                name = " ".join((data.get("name") or "").split())
+                if name:
+                    data["name"] = name
+                    coach = data.get("coach")
+                    same = ClientTag.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+                    same = same.filter(coach=coach) if coach is not None else same.filter(coach__isnull=True)
+                    if same.exists():
+                        self.add_error("name", _("There is already a tag named “%(name)s”.") % {"name": name})
+                return data
+
+        return ClientTagForm
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        for tagging in formset.save(commit=False):
+            if tagging.pk is None:
+                tagging.added_by = request.user
+            tagging.save()
+        for gone in formset.deleted_objects:
+            gone.delete()
+        formset.save_m2m()
 
 
 # allauth's admin of email addresses, with the same rule as the people's: an address is

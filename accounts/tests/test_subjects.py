@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts import subjects
-from accounts.models import CalendarVisibility, ConnectionStatus, Subject
+from accounts.models import CalendarVisibility, ClientTag, ClientTagging, ConnectionStatus, Subject
 from accounts.selectors import coaches_visible_to
 from accounts.tests.factories import ClientFactory, CoachFactory, ConnectionFactory, StaffFactory
 from config.errors import DomainError, NotAllowed
@@ -222,3 +222,56 @@ def test_the_coach_page_shows_their_subjects(maths, physics):
     bare.session_types.create(title="Intro", duration_minutes=60, capacity=1)
     bare.session_types.create(title="Deep dive", duration_minutes=60, capacity=1)
     assert 'data-testid="coach-subjects"' not in Client().get(reverse("book_coach", args=[bare.pk])).content.decode()
+
+
+# --- the back office ------------------------------------------------------------------------
+
+
+def test_the_admin_lists_subjects_and_refuses_a_name_in_another_case(admin_user, maths):
+    coach_with(maths)
+    http = logged_in(admin_user)
+    listed = http.get(reverse("admin:accounts_subject_changelist"), {"q": "math"})
+    assert listed.status_code == 200 and list(listed.context["cl"].result_list) == [maths]
+    assert listed.context["cl"].result_list[0].coach_total == 1
+    refused = http.post(reverse("admin:accounts_subject_add"), {"name": " MATHEMATICS ", "description": ""})
+    assert refused.status_code == 200 and "already a subject named" in refused.content.decode()
+    assert (
+        http.post(reverse("admin:accounts_subject_add"), {"name": " Music  theory ", "description": ""}).status_code
+        == 302
+    )
+    assert Subject.objects.filter(name="Music theory").exists()
+
+
+def test_the_admin_shows_a_coach_subjects_on_the_person_and_lists_client_tags(admin_user, maths):
+    coach = coach_with(maths)
+    client = ClientFactory(name="Nora Client")
+    tag = ClientTag.objects.create(coach=coach, name="VIP")
+    ClientTagging.objects.create(tag=tag, client=client)
+    ClientTag.objects.create(coach=None, name="Sliding scale")
+    http = logged_in(admin_user)
+    person = http.get(reverse("admin:accounts_user_change", args=[coach.pk]))
+    assert person.status_code == 200 and "Subjects and qualifications" in person.content.decode()
+    tags = http.get(reverse("admin:accounts_clienttag_changelist"))
+    assert tags.status_code == 200 and {t.name: t.client_total for t in tags.context["cl"].result_list} == {
+        "VIP": 1,
+        "Sliding scale": 0,
+    }
+    practice_only = http.get(reverse("admin:accounts_clienttag_changelist"), {"coach__isempty": "1"})
+    assert [t.name for t in practice_only.context["cl"].result_list] == ["Sliding scale"]
+    page = http.get(reverse("admin:accounts_clienttag_change", args=[tag.pk]))
+    assert page.status_code == 200 and "Nora Client" in page.content.decode()
+    data = {
+        "name": "vip ",
+        "coach": coach.pk,
+        "description": "",
+        "priority": 0,
+        "taggings-TOTAL_FORMS": 0,
+        "taggings-INITIAL_FORMS": 0,
+    }
+    refused = http.post(reverse("admin:accounts_clienttag_add"), data)
+    assert refused.status_code == 200 and "already a tag named" in refused.content.decode()
+    data["taggings-TOTAL_FORMS"] = 1
+    data.update({"name": "New", "taggings-0-client": client.pk})
+    assert http.post(reverse("admin:accounts_clienttag_add"), data).status_code == 302
+    tagging = ClientTagging.objects.get(tag__name="New")
+    assert (tagging.client, tagging.added_by) == (client, admin_user)
