@@ -12,7 +12,7 @@ import pytest
 
 from accounts.models import Subject
 from accounts.tests.factories import ClientFactory
-from availability.models import Allocation
+from availability.models import Allocation, TimeOff
 from availability.selectors import free_slots
 from bookings import services
 from bookings.models import Booking, BookingStatus, HostMode, Session
@@ -163,8 +163,23 @@ def test_round_robin_spreads_bookings_evenly_and_skips_busy_members():
         services.book_slot(client=ClientFactory(), session_type=SessionTypeFactory(coach=member), start=_at(day, 16))
     assert _at(day, 16) in _starts(intake, day)
     assert services.book_slot(client=ClientFactory(), session_type=intake, start=_at(day, 16)).session.coach == first
-    # Sessions far away don't count against a member (the rule looks FAIRNESS_SPAN either side).
-    assert FAIRNESS_SPAN == dt.timedelta(days=28)
+
+
+@pytest.mark.django_db
+def test_round_robin_counts_only_sessions_within_the_fairness_span():
+    first, second = open_coach(booking_window_days=120), open_coach(booking_window_days=120)
+    intake = _team(first, second)
+    far = _day(3) + FAIRNESS_SPAN + dt.timedelta(days=10)
+    TimeOff.objects.create(coach=second, start_date=far, end_date=far)
+    for hour in (9, 10):
+        assert (
+            services.book_slot(client=ClientFactory(), session_type=intake, start=_at(far, hour)).session.coach == first
+        )
+    # Those two are further than the span from day 3: the members tie, and the lower id wins.
+    assert services.book_slot(client=ClientFactory(), session_type=intake, start=_at(_day(3), 9)).session.coach == first
+    assert (
+        services.book_slot(client=ClientFactory(), session_type=intake, start=_at(_day(3), 10)).session.coach == second
+    )
 
 
 @pytest.mark.django_db
