@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
+from accounts.models import Role
 from accounts.selectors import coaches_visible_to
 from accounts.validators import is_valid_timezone
 from availability import selectors
@@ -78,6 +79,8 @@ def coach_slots(request: HttpRequest, coach_id: int, query: Query[SlotsQuery]) -
         start_date=query.start,
         end_date=query.end,
         viewer_tz=zone,
+        # A signed-in client sees the times their tags' rules allow.
+        client=user if user is not None and user.role == Role.CLIENT else None,
     )
     return SlotsOut(
         coach=coach.pk,
