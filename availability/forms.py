@@ -5,12 +5,20 @@ come back as ``DomainError``s that ``attach_domain_error`` puts next to the righ
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
+from availability import services
+from availability.models import Weekday
 from config.errors import DomainError
+
+WEEKDAY_NAMES = dict(Weekday.choices)
 
 TIME_INVALID = "Enter a time as HH:MM, for example 09:30."
 DATE_INVALID = "Enter a date as YYYY-MM-DD, for example 2026-12-24."
@@ -62,21 +70,190 @@ def date_field(label: str) -> forms.DateField:
     )
 
 
+def optional_date_field(label: str) -> forms.DateField:
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=DateInput(),
+        error_messages={"invalid": DATE_INVALID},
+    )
+
+
 def attach_domain_error(form: forms.Form, error: DomainError, fields_by_code: dict[str, str]) -> None:
-    """Show a service's refusal next to the field it is about (or above the form)."""
-    field = fields_by_code.get(error.code)
+    """Show a service's refusal next to the field it is about (or above the form): the
+    field ``fields_by_code`` names for its code, else the one the error names."""
+    field = fields_by_code.get(error.code) or error.field.rsplit(".", 1)[-1]
     form.add_error(field if field in form.fields else None, error.message)
 
 
+# How a window repeats, as the editor offers it (the stored form is a weekday or an RRULE).
+WEEKLY = "weekly"
+CUSTOM = "custom"
+EVERY_N_WEEKS = {"2w": 2, "3w": 3, "4w": 4}
+MONTHLY_NTH = {"m1": 1, "m2": 2, "m3": 3, "m4": 4, "m-1": -1}
+BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_EVERY_N_WEEKS_RULE = re.compile(r"^FREQ=WEEKLY;INTERVAL=([234]);BYDAY=(MO|TU|WE|TH|FR|SA|SU)$")
+_MONTHLY_NTH_RULE = re.compile(r"^FREQ=MONTHLY;BYDAY=(1|2|3|4|-1)(MO|TU|WE|TH|FR|SA|SU)$")
+_BYDAY_PART = re.compile(r"(?:^|;)BYDAY=([^;]*)")
+
+
+def repeats_choices(weekday: int | None) -> list[tuple[str, str]]:
+    """The ways a window on ``weekday`` can repeat (only a custom rule without a weekday)."""
+    if weekday is None:
+        return [(CUSTOM, _("Custom rule (RRULE)"))]
+    day = str(WEEKDAY_NAMES[weekday])
+    return [
+        (WEEKLY, _("Every week")),
+        ("2w", _("Every other week")),
+        ("3w", _("Every 3rd week")),
+        ("4w", _("Every 4th week")),
+        ("m1", _("First %(day)s of the month") % {"day": day}),
+        ("m2", _("Second %(day)s of the month") % {"day": day}),
+        ("m3", _("Third %(day)s of the month") % {"day": day}),
+        ("m4", _("Fourth %(day)s of the month") % {"day": day}),
+        ("m-1", _("Last %(day)s of the month") % {"day": day}),
+        (CUSTOM, _("Custom rule (RRULE)")),
+    ]
+
+
+def rule_weekdays(rule: str) -> list[int]:
+    """The weekdays an RRULE's BYDAY names (``1MO`` counts as Monday), in week order."""
+    match = _BYDAY_PART.search(rule)
+    if not match:
+        return []
+    codes = {re.sub(r"^[+-]?\d+", "", part) for part in match.group(1).split(",")}
+    return [index for index, code in enumerate(BYDAY) if code in codes]
+
+
+def repeats_of(weekday: int | None, rule: str | None) -> tuple[str, int | None]:
+    """How a stored window repeats, as the form shows it, and the weekday the form is for."""
+    if rule is None:
+        return WEEKLY, weekday
+    if match := _EVERY_N_WEEKS_RULE.match(rule):
+        return f"{match.group(1)}w", BYDAY.index(match.group(2))
+    if match := _MONTHLY_NTH_RULE.match(rule):
+        return f"m{match.group(1)}", BYDAY.index(match.group(2))
+    days = rule_weekdays(rule)
+    return CUSTOM, days[0] if days else weekday
+
+
+def rule_for(repeats: str, weekday: int) -> str | None:
+    """The RRULE of a choice of ``repeats_choices`` (None: every week, by weekday)."""
+    if repeats in EVERY_N_WEEKS:
+        return f"FREQ=WEEKLY;INTERVAL={EVERY_N_WEEKS[repeats]};BYDAY={BYDAY[weekday]}"
+    if repeats in MONTHLY_NTH:
+        return f"FREQ=MONTHLY;BYDAY={MONTHLY_NTH[repeats]}{BYDAY[weekday]}"
+    return None
+
+
 class WindowForm(forms.Form):
-    """One weekly window: a start and an end in the coach's zone (weekday from the URL)."""
+    """One window: a start and an end in the coach's zone on ``weekday`` (from the URL, or
+    the window's), and, when the form shows them (``options`` is posted), how it repeats,
+    its dates, the session types it is for and whether clients may book firm in it. A
+    post without ``options`` (the hours alone) keeps what the window had."""
 
     start = time_field("Start")
     end = time_field("End")
+    options = forms.CharField(widget=forms.HiddenInput, required=False, initial="1")
+    repeats = forms.ChoiceField(label=_lazy("Repeats"), required=False)
+    rrule = forms.CharField(
+        label=_lazy("Rule (RRULE)"),
+        required=False,
+        max_length=services.MAX_RULE_LENGTH + 6,
+        help_text=_lazy("For a custom rule, e.g. FREQ=MONTHLY;BYDAY=-1FR (the last Friday of the month)."),
+        widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off", "data-rrule-input": ""}),
+    )
+    valid_from = optional_date_field(_lazy("From"))
+    valid_until = optional_date_field(_lazy("Until"))
+    session_types = forms.TypedMultipleChoiceField(
+        label=_lazy("Only for these session types"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_lazy("None ticked: every session type."),
+    )
+    allow_firm_booking = forms.BooleanField(
+        label=_lazy("Clients may book firm in this window"),
+        required=False,
+        initial=True,
+        help_text=_lazy("Off: every booking in this window is a request for you to approve."),
+    )
 
-    # Service error code → the field its message belongs next to; overlaps name both
-    # windows and so sit under the pair.
+    # Service error code → the field its message belongs next to (otherwise the field the
+    # error names); overlaps name both windows and so sit under the pair.
     ERROR_FIELDS = {"window_end_before_start": "end"}
+
+    def __init__(
+        self,
+        *args: Any,
+        weekday: int | None = None,
+        session_types: Sequence[tuple[int, str]] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.weekday = weekday
+        self.fields["repeats"].choices = repeats_choices(weekday)
+        self.fields["session_types"].choices = list(session_types)
+        if not self.is_bound and "repeats" not in self.initial:
+            self.initial["repeats"] = WEEKLY if weekday is not None else CUSTOM
+
+    @property
+    def shows_options(self) -> bool:
+        return not self.is_bound or bool(self.data.get(self.add_prefix("options")))
+
+    @property
+    def options_open(self) -> bool:
+        """Whether the options start unfolded: an error in them, or a window that uses them."""
+        names = ("repeats", "rrule", "valid_from", "valid_until", "session_types", "allow_firm_booking")
+        if self.is_bound:
+            return any(name in self.errors for name in names) or self.non_field_errors() != []
+        initial = self.initial
+        return (
+            initial.get("repeats", WEEKLY) != WEEKLY
+            or bool(initial.get("valid_from") or initial.get("valid_until") or initial.get("session_types"))
+            or initial.get("allow_firm_booking", True) is False
+        )
+
+    def spec(self, *, window_id: int | None = None) -> services.WindowSpec:
+        """The window as typed (call after ``is_valid``); without the options posted, a
+        change keeps what the window had and a new window takes the defaults."""
+        data = self.cleaned_data
+        if not self.shows_options:
+            keep = services.OPTION_FIELDS if window_id is not None else frozenset()
+            return services.WindowSpec(self.weekday, data["start"], data["end"], id=window_id, keep=keep)
+        repeats = data.get("repeats") or (WEEKLY if self.weekday is not None else CUSTOM)
+        if repeats == CUSTOM or self.weekday is None:
+            weekday, rule = None, data.get("rrule") or ""
+        else:
+            weekday, rule = (self.weekday, None) if repeats == WEEKLY else (None, rule_for(repeats, self.weekday))
+        return services.WindowSpec(
+            weekday,
+            data["start"],
+            data["end"],
+            rrule=rule,
+            valid_from=data.get("valid_from"),
+            valid_until=data.get("valid_until"),
+            session_type_ids=frozenset(data.get("session_types") or ()),
+            allow_firm_booking=bool(data.get("allow_firm_booking")),
+            id=window_id,
+        )
+
+    @classmethod
+    def initial_for(cls, spec: services.WindowSpec) -> tuple[dict[str, Any], int | None]:
+        """The form's initial values for a stored window, and the weekday it is shown for."""
+        repeats, weekday = repeats_of(spec.weekday, spec.rrule)
+        initial = {
+            "start": spec.start,
+            "end": spec.end,
+            "repeats": repeats,
+            "rrule": spec.rrule if repeats == CUSTOM else "",
+            "valid_from": spec.valid_from,
+            "valid_until": spec.valid_until,
+            "session_types": sorted(spec.session_type_ids),
+            "allow_firm_booking": spec.allow_firm_booking,
+        }
+        return initial, weekday
 
 
 class DayOverrideForm(forms.Form):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import copy
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,11 +24,13 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -36,7 +39,15 @@ from accounts.access import role_required
 from accounts.forms import CoachSettingsForm
 from accounts.models import CoachProfile, Role, User
 from availability import hours, services
-from availability.forms import DayOverrideForm, PreviewForm, TimeOffForm, WindowForm, attach_domain_error
+from availability.forms import (
+    DayOverrideForm,
+    PreviewForm,
+    TimeOffForm,
+    WindowForm,
+    attach_domain_error,
+    repeats_of,
+    rule_weekdays,
+)
 from availability.models import AvailabilityWindow, DateOverride, OverrideWindow, TimeOff, Weekday
 from availability.selectors import availability_inputs, free_slots, local_midnight
 from availability.slots import Slot, WeeklyWindow
@@ -78,13 +89,32 @@ class EditorState:
     notices: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class WindowRow:
+    """A window as the week shows it: in the column of its weekday, or of each weekday its
+    rule names (``primary`` in the first, where its form opens), with short notes on how
+    it repeats, its dates, its session types and whether it takes requests only."""
+
+    window: AvailabilityWindow
+    spec: services.WindowSpec
+    dom_id: str
+    primary: bool
+    name: str  # "Monday 09:00–12:00", for labels
+    notes: tuple[str, ...]
+
+    @property
+    def pk(self) -> int:
+        return self.window.pk
+
+
 @dataclass
 class WeekDay:
     weekday: int
     name: str
-    windows: list[AvailabilityWindow]
+    windows: list[WindowRow]
     add_form: WindowForm
     add_open: bool
+    has_weekly: bool  # windows that "Clear" removes (those by rule stay)
 
 
 @dataclass(frozen=True)
@@ -218,6 +248,104 @@ def _editor_url(*, month: dt.date | None = None, day: dt.date | None = None, dur
 # ---------------------------------------------------------------------------------------
 
 
+def _session_type_choices(coach: User, *, used: set[int]) -> list[tuple[int, str]]:
+    """The session types a window may be limited to: the coach's active ones and those they
+    co-host, and any inactive one a window already names (so editing doesn't drop it)."""
+    session_type = AvailabilityWindow.session_types.field.related_model
+    rows = (
+        session_type.objects.filter(Q(coach=coach) | Q(co_hosts=coach))
+        .filter(Q(is_active=True) | Q(pk__in=used))
+        .distinct()
+        .values_list("pk", "title", "is_active", "coach_id", "position")
+    )
+    choices = []
+    # The coach's own types in their order, then those they co-host.
+    for pk, title, active, owner, _position in sorted(
+        rows, key=lambda row: (row[3] != coach.pk, row[4], row[1], row[0])
+    ):
+        label = title
+        if owner != coach.pk:
+            label = _("%(title)s (co-hosted)") % {"title": title}
+        if not active:
+            label = _("%(title)s (inactive)") % {"title": label}
+        choices.append((pk, label))
+    return choices
+
+
+def _short_date(day: dt.date, today: dt.date) -> str:
+    return date_format(day, "j M" if day.year == today.year else "j M Y")
+
+
+def _repeats_note(spec: services.WindowSpec, today: dt.date) -> str:
+    """How a window with a rule repeats, in a few words: "every other week from 5 Jan",
+    "1st Monday monthly", "custom rule"."""
+    assert spec.rrule is not None
+    repeats, weekday = repeats_of(spec.weekday, spec.rrule)
+    if repeats in ("2w", "3w", "4w"):
+        every = {
+            "2w": _("every other week"),
+            "3w": _("every 3rd week"),
+            "4w": _("every 4th week"),
+        }[repeats]
+        if spec.valid_from is None:
+            return every
+        days = services.rule_days(
+            spec.rrule, start=spec.valid_from, first=spec.valid_from, last=spec.valid_from + dt.timedelta(days=62)
+        )
+        first = days[0] if days else spec.valid_from
+        return _("%(every)s from %(date)s") % {"every": every, "date": _short_date(first, today)}
+    if repeats.startswith("m") and weekday is not None:
+        ordinal = {
+            "m1": _("1st"),
+            "m2": _("2nd"),
+            "m3": _("3rd"),
+            "m4": _("4th"),
+            "m-1": _("last"),
+        }[repeats]
+        return _("%(ordinal)s %(day)s monthly") % {"ordinal": ordinal, "day": DAY_NAMES[weekday]}
+    return _("custom rule")
+
+
+def _window_notes(spec: services.WindowSpec, type_names: list[str], today: dt.date) -> tuple[str, ...]:
+    notes = []
+    # "every other week from 5 Jan" already says where it starts.
+    dated_by_rule = (
+        spec.rrule is not None
+        and spec.valid_from is not None
+        and repeats_of(spec.weekday, spec.rrule)[0] in ("2w", "3w", "4w")
+    )
+    if spec.rrule is not None:
+        notes.append(_repeats_note(spec, today))
+    dates = []
+    if spec.valid_from is not None and not dated_by_rule:
+        dates.append(_("from %(date)s") % {"date": _short_date(spec.valid_from, today)})
+    if spec.valid_until is not None:
+        dates.append(_("until %(date)s") % {"date": _short_date(spec.valid_until, today)})
+    if dates:
+        notes.append(" ".join(dates))
+    if type_names:
+        notes.append(_("only %(types)s") % {"types": ", ".join(type_names)})
+    if not spec.allow_firm_booking:
+        notes.append(_("requests only"))
+    return tuple(notes)
+
+
+def _window_name(spec: services.WindowSpec) -> str:
+    """The window in a few words for labels and messages: "Monday 09:00–12:00", "Tuesday
+    14:00–17:00, every other week from 1 Dec", "09:00–10:00, custom rule"."""
+    times = f"{spec.start:%H:%M}–{spec.end:%H:%M}"
+    if spec.rrule is None:
+        return f"{DAY_NAMES[spec.weekday]} {times}" if spec.weekday is not None else times
+    _repeats, weekday = repeats_of(spec.weekday, spec.rrule)
+    return f"{DAY_NAMES[weekday]} {times}" if weekday is not None else times
+
+
+def _edit_form(spec: services.WindowSpec, session_types: list[tuple[int, str]]) -> WindowForm:
+    assert spec.id is not None
+    initial, weekday = WindowForm.initial_for(spec)
+    return WindowForm(initial=initial, weekday=weekday, session_types=session_types, auto_id=_edit_auto_id(spec.id))
+
+
 def _week_context(
     coach: User,
     *,
@@ -226,25 +354,46 @@ def _week_context(
     edit_form: WindowForm | None = None,
 ) -> dict[str, Any]:
     add_forms = add_forms or {}
-    by_day: dict[int, list[AvailabilityWindow]] = {weekday: [] for weekday in DAY_NAMES}
-    by_rule: list[AvailabilityWindow] = []
-    for window in AvailabilityWindow.objects.filter(coach=coach).order_by("weekday", "start", "pk"):
-        # Windows with a recurrence rule (set through the admin or the API) aren't part of
-        # the weekly grid; they're listed below it.
-        if window.weekday is None or window.recurrence is not None:
-            by_rule.append(window)
+    today = services.today_for(coach)
+    windows = list(
+        AvailabilityWindow.objects.filter(coach=coach).prefetch_related("session_types").order_by("start", "end", "pk")
+    )
+    used_types = {t.pk for window in windows for t in window.session_types.all()}
+    type_choices = _session_type_choices(coach, used=used_types)
+    by_day: dict[int, list[WindowRow]] = {weekday: [] for weekday in DAY_NAMES}
+    weekly_days: set[int] = set()
+    by_rule: list[WindowRow] = []
+    editing: WindowRow | None = None
+    for window in windows:
+        spec = services.WindowSpec.of(window)
+        type_names = sorted(t.title for t in window.session_types.all())
+        notes = _window_notes(spec, type_names, today)
+        name = _window_name(spec)
+        if spec.rrule is None and spec.weekday is not None:
+            days = [spec.weekday]
+            weekly_days.add(spec.weekday)
         else:
-            by_day[window.weekday].append(window)
-    editing = next((w for ws in by_day.values() for w in ws if w.pk == edit_id), None)
+            days = rule_weekdays(spec.rrule) if spec.rrule else []
+        if not days:
+            row = WindowRow(window, spec, f"window-{window.pk}", True, name, notes)
+            by_rule.append(row)
+        for index, weekday in enumerate(days):
+            dom_id = f"window-{window.pk}" if index == 0 else f"window-{window.pk}-{weekday}"
+            row = WindowRow(window, spec, dom_id, index == 0, name, notes)
+            by_day[weekday].append(row)
+        if window.pk == edit_id:
+            editing = WindowRow(window, spec, f"window-{window.pk}", True, name, notes)
     if editing is not None and edit_form is None:
-        edit_form = WindowForm(initial={"start": editing.start, "end": editing.end}, auto_id=_edit_auto_id(editing.pk))
+        edit_form = _edit_form(editing.spec, type_choices)
     days = [
         WeekDay(
             weekday=weekday,
             name=name,
             windows=by_day[weekday],
-            add_form=add_forms.get(weekday) or WindowForm(auto_id=_add_auto_id(weekday)),
+            add_form=add_forms.get(weekday)
+            or WindowForm(weekday=weekday, session_types=type_choices, auto_id=_add_auto_id(weekday)),
             add_open=weekday in add_forms or not by_day[weekday],
+            has_weekly=weekday in weekly_days,
         )
         for weekday, name in DAY_NAMES.items()
     ]
@@ -253,8 +402,8 @@ def _week_context(
         "rule_windows": by_rule,
         "edit_id": editing.pk if editing else None,
         "edit_form": edit_form,
-        "monday_has_windows": bool(by_day[Weekday.MONDAY]),
-        "week_is_empty": not any(by_day.values()),
+        "monday_has_windows": Weekday.MONDAY in weekly_days,
+        "week_is_empty": not windows,
     }
 
 
@@ -356,6 +505,7 @@ def _preview_context(profile: CoachProfile, *, duration: int, now: dt.datetime |
     override_on = {override.day: override for override in overrides}
     last_bookable = (now + dt.timedelta(days=profile.booking_window_days)).astimezone(zone).date()
 
+    covers = _coverage(windows, today=today, last=last)
     days = {today + dt.timedelta(days=i): PreviewDay(date=today + dt.timedelta(days=i)) for i in range(PREVIEW_DAYS)}
     for slot in slots:
         local_start, local_end = slot.start.astimezone(zone), slot.end.astimezone(zone)
@@ -383,8 +533,10 @@ def _preview_context(profile: CoachProfile, *, duration: int, now: dt.datetime |
             day.note = "Day off"
         elif day.times:
             day.note = "Own hours" if override is not None else ""
-        elif override is None and not any(_window_covers(window, day.date) for window in windows):
+        elif override is None and not covers(day.date, open_to_all=False):
             day.note = "No hours set"
+        elif override is None and not covers(day.date, open_to_all=True):
+            day.note = _("Hours only for some session types")
         else:
             day.note = "Nothing free (booked, too soon, or at your limits)"
     # Nothing starts after the booking window closes: one row stands for those days.
@@ -411,12 +563,26 @@ def _preview_context(profile: CoachProfile, *, duration: int, now: dt.datetime |
     }
 
 
-def _window_covers(window: WeeklyWindow, day: dt.date) -> bool:
-    if window.rrule:
-        return True  # a rule may cover it; the slots say whether it does
-    if (window.valid_from and day < window.valid_from) or (window.valid_until and day > window.valid_until):
-        return False
-    return day.weekday() in window.weekdays
+def _coverage(windows: list[WeeklyWindow], *, today: dt.date, last: dt.date) -> Any:
+    """``covers(day, open_to_all=...)``: whether a window applies on ``day`` (one open to
+    every session type, with ``open_to_all``), its rule read as the slot engine reads it
+    for a listing from ``today`` (a rule without a start starts there)."""
+    rule_days = {
+        index: set(services.rule_days(window.rrule, start=window.valid_from or today, first=today, last=last))
+        for index, window in enumerate(windows)
+        if window.rrule
+    }
+
+    def covers(day: dt.date, *, open_to_all: bool) -> bool:
+        return any(
+            (day in rule_days[index] if window.rrule else day.weekday() in window.weekdays)
+            and (window.valid_from is None or window.valid_from <= day)
+            and (window.valid_until is None or day <= window.valid_until)
+            and (not open_to_all or window.session_type_ids is None)
+            for index, window in enumerate(windows)
+        )
+
+    return covers
 
 
 def _coach_profile(request: HttpRequest) -> CoachProfile:
@@ -545,11 +711,6 @@ def _posted_month(request: HttpRequest, profile: CoachProfile) -> dt.date:
     return _posted_state(request, profile).month
 
 
-def _window_label(weekday: int | None, start: dt.time, end: dt.time) -> str:
-    day = DAY_NAMES[weekday] if weekday is not None else "Window"
-    return f"{day} {start:%H:%M}–{end:%H:%M}"
-
-
 def _day_label(day: dt.date) -> str:
     return date_format(day, "l j F Y")
 
@@ -585,52 +746,90 @@ def _weekday_or_404(weekday: int) -> int:
     return weekday
 
 
+def _type_choices_for_forms(coach: User) -> list[tuple[int, str]]:
+    session_types = AvailabilityWindow.session_types.through.objects.filter(availabilitywindow__coach=coach)
+    return _session_type_choices(coach, used=set(session_types.values_list("sessiontype_id", flat=True)))
+
+
 @role_required(Role.COACH)
 @require_POST
 def window_add(request: HttpRequest, weekday: int) -> HttpResponse:
     profile = _coach_profile(request)
     weekday = _weekday_or_404(weekday)
-    form = WindowForm(request.POST, auto_id=_add_auto_id(weekday))
+    form = WindowForm(
+        request.POST,
+        weekday=weekday,
+        session_types=_type_choices_for_forms(profile.user),
+        auto_id=_add_auto_id(weekday),
+    )
     if form.is_valid():
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
         try:
-            services.add_window(coach=profile.user, actor=request.user, weekday=weekday, start=start, end=end)
+            _window, spec = services.save_window(coach=profile.user, actor=request.user, spec=form.spec())
         except DomainError as error:
             attach_domain_error(form, error, WindowForm.ERROR_FIELDS)
         else:
-            return _done(request, profile, WEEK, f"Added {_window_label(weekday, start, end)}.")
+            notes = _window_notes(spec, [], services.today_for(profile.user))
+            return _done(request, profile, WEEK, _("Added %(window)s.") % {"window": _described(spec, notes)})
     return _failed(request, profile, WEEK, _posted_state(request, profile), add_forms={weekday: form})
+
+
+def _described(spec: services.WindowSpec, notes: tuple[str, ...]) -> str:
+    """ "Monday 09:00–12:00", with how it repeats when it doesn't every week."""
+    name = _window_name(spec)
+    return f"{name}, {notes[0]}" if spec.rrule is not None and notes else name
 
 
 @role_required(Role.COACH)
 @require_http_methods(["GET", "POST"])
 def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """GET: the inline form (htmx) or the editor with it open; POST: change the window."""
+    """GET: the inline form (htmx) or the editor with it open; POST: change the window.
+    What the form doesn't post stays as it was."""
     profile = _coach_profile(request)
-    window = get_object_or_404(AvailabilityWindow, pk=pk, coach=profile.user)
+    window = get_object_or_404(AvailabilityWindow.objects.prefetch_related("session_types"), pk=pk, coach=profile.user)
+    stored = services.WindowSpec.of(window)
+    type_choices = _type_choices_for_forms(profile.user)
     if request.method == "GET":
         if not request.htmx:
             return redirect(f"{reverse('availability_editor')}?edit={window.pk}#window-{window.pk}")
-        form = WindowForm(initial={"start": window.start, "end": window.end}, auto_id=_edit_auto_id(window.pk))
+        form = _edit_form(stored, type_choices)
         form.fields["start"].widget.attrs["autofocus"] = True
         context = _base_context(profile, _posted_state(request, profile))
-        context.update({"window": window, "day_name": DAY_NAMES.get(window.weekday, ""), "edit_form": form})
+        context.update(_edit_context(stored, window, form))
         return render(request, f"{TEMPLATE}#window_edit", context)
 
-    form = WindowForm(request.POST, auto_id=_edit_auto_id(window.pk))
+    _repeats, weekday = repeats_of(stored.weekday, stored.rrule)
+    form = WindowForm(request.POST, weekday=weekday, session_types=type_choices, auto_id=_edit_auto_id(window.pk))
     if form.is_valid():
-        before = _window_label(window.weekday, window.start, window.end)
-        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        before = _window_name(stored)
         outside = _outside_now(profile)
         try:
-            services.update_window(window=window, actor=request.user, start=start, end=end)
+            _window, spec = services.save_window(
+                coach=profile.user, actor=request.user, spec=form.spec(window_id=window.pk)
+            )
         except DomainError as error:
             attach_domain_error(form, error, WindowForm.ERROR_FIELDS)
         else:
-            message = f"Changed {before} to {start:%H:%M}–{end:%H:%M}."
+            times = f"{spec.start:%H:%M}–{spec.end:%H:%M}"
+            if dataclasses.replace(spec, start=stored.start, end=stored.end) == stored:
+                message = _("Changed %(before)s to %(times)s.") % {"before": before, "times": times}
+            else:
+                notes = _window_notes(spec, [], services.today_for(profile.user))
+                message = _("Changed %(before)s: now %(after)s.") % {
+                    "before": before,
+                    "after": "; ".join([_described(spec, notes), *notes[1 if spec.rrule else 0 :]]),
+                }
             return _done(request, profile, WEEK, message, outside_before=outside)
     state = _posted_state(request, profile, edit_id=window.pk)
     return _failed(request, profile, WEEK, state, edit_form=form)
+
+
+def _edit_context(spec: services.WindowSpec, window: AvailabilityWindow, form: WindowForm) -> dict[str, Any]:
+    return {
+        "window": window,
+        "row": WindowRow(window, spec, f"window-{window.pk}", True, _window_name(spec), ()),
+        "day_name": _window_name(spec),
+        "edit_form": form,
+    }
 
 
 @role_required(Role.COACH)
@@ -638,7 +837,7 @@ def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def window_delete(request: HttpRequest, pk: int) -> HttpResponse:
     profile = _coach_profile(request)
     window = get_object_or_404(AvailabilityWindow, pk=pk, coach=profile.user)
-    label = _window_label(window.weekday, window.start, window.end)
+    label = _window_name(services.WindowSpec.of(window))
     outside = _outside_now(profile)
     services.delete_window(window=window, actor=request.user)
     return _done(request, profile, WEEK, f"Removed {label}.", outside_before=outside)
