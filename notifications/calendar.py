@@ -12,6 +12,9 @@ Identity and versions:
 - a booking's UID is ``booking-<id>@<site host>``, the same in feeds, downloads and
   invitations, whoever looks at it; a coach's group session or workshop is one event per
   session (``session-<id>@<site host>``) with an attendee per seat;
+- a session with several hosts is in every host's feed (the coach is its ORGANIZER, each
+  co-host an ATTENDEE, and its DESCRIPTION names them all); a session with a room has the
+  room and where it is as its LOCATION ("Room 2, 12 rue X");
 - ``SEQUENCE`` counts the booking's recorded changes (its history is append-only, and
   every approval, reschedule or cancellation adds to it), so it only ever rises;
 - a feed holds active bookings, past ones of the last 90 days, and cancelled or declined
@@ -32,13 +35,14 @@ from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.db.models import Count, DateTimeField, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, DateTimeField, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress
 
 from accounts.models import GuardianLink, Role, User
+from bookings import selectors
 from bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -51,7 +55,7 @@ from bookings.models import (
 from notifications.vtimezone import vtimezone
 
 PRODID = "-//Session booking//Calendar 1.0//EN"
-FEED_FORMAT = "2"  # part of every feed's ETag: change it when the feed's layout changes
+FEED_FORMAT = "3"  # part of every feed's ETag: change it when the feed's layout changes
 CANCELLED_KEPT = dt.timedelta(days=30)
 PAST_KEPT = dt.timedelta(days=90)
 REFRESH = "PT30M"
@@ -155,6 +159,15 @@ def _name(name: str, email: str) -> str:
     return name or email  # User.display_name
 
 
+@dataclass(frozen=True, slots=True)
+class Host:
+    """A co-host of a session: a session's hosts beside its coach."""
+
+    pk: int
+    name: str
+    email: str
+
+
 @dataclass(slots=True)
 class SessionFacts:
     pk: int
@@ -172,13 +185,29 @@ class SessionFacts:
     kind: str
     type_location: str
     type_meeting_link: str
+    room_name: str | None = None
+    room_location: str | None = None
+    co_hosts: tuple[Host, ...] = ()  # the hosts beside the coach, by name
 
     @property
     def link(self) -> str:
         return self.meeting_link or self.type_meeting_link
 
+    @property
+    def host_ids(self) -> set[int]:
+        return {self.coach_id, *(host.pk for host in self.co_hosts)}
+
+    @property
+    def hosts_text(self) -> str:
+        """“Ana Diaz and Ben Ito”: the coach, then the co-hosts."""
+        return selectors.names_text([self.coach_name, *(host.name for host in self.co_hosts)])
+
     def place(self, *, with_link: bool) -> str:
+        """Where: the room and its address ("Room 2, 12 rue X"; the session's address when
+        the room gives none), else the address; then the video link (``with_link``)."""
         location = self.location or self.type_location
+        if self.room_name:
+            location = ", ".join(part for part in (self.room_name, self.room_location or location) if part)
         link = self.link if with_link else ""
         if location and link:
             return f"{location} · {link}"
@@ -227,6 +256,8 @@ SESSION_PATHS = {
     "kind": "session_type__kind",
     "type_location": "session_type__location",
     "type_meeting_link": "session_type__meeting_link",
+    "room_name": "resource__name",
+    "room_location": "resource__location",
 }
 BOOKING_PATHS = {
     "pk": "id",
@@ -263,7 +294,11 @@ def _booking_from_row(row: dict, session: SessionFacts | None) -> BookingFacts:
 
 def session_facts(session: Session) -> SessionFacts:
     session_type, coach = session.session_type, session.coach
+    resource = session.resource if session.resource_id else None
     return SessionFacts(
+        room_name=resource.name if resource else None,
+        room_location=resource.location if resource else None,
+        co_hosts=tuple(Host(host.pk, host.display_name, host.email) for host in selectors.hosts_of(session)[1:]),
         pk=session.pk,
         start=session.start,
         end=session.end,
@@ -342,19 +377,25 @@ KIND_LABELS = dict(SessionKind.choices)
 
 def _summary(facts: BookingFacts, viewer: User) -> str:
     session = facts.session
-    if viewer.pk == session.coach_id:
+    if viewer.pk in session.host_ids:
         text = f"{session.title} with {facts.client_name}"
     elif viewer.pk == facts.client_id:
-        text = f"{session.title} with {session.coach_name}"
+        text = f"{session.title} with {session.hosts_text}"
     else:
-        text = f"{session.title}: {facts.client_name} with {session.coach_name}"
+        text = f"{session.title}: {facts.client_name} with {session.hosts_text}"
     return SUMMARY_PREFIX.get(facts.status, "") + text
+
+
+def _hosts_line(session: SessionFacts) -> str:
+    return f"Hosts: {session.hosts_text}"
 
 
 def _description(facts: BookingFacts, viewer: User, url: str) -> str:
     session = facts.session
     lines = [f"Booking {facts.reference} · {STATUS_LABELS.get(facts.status, facts.status)}"]
-    if viewer.pk != session.coach_id:
+    if session.co_hosts:
+        lines.append(_hosts_line(session))
+    elif viewer.pk != session.coach_id:
         lines.append(f"Coach: {session.coach_name}")
     if viewer.pk != facts.client_id:
         lines.append(f"Client: {facts.client_name}")
@@ -388,8 +429,15 @@ def booking_event_data(
         sequence=facts.sequence,
         last_modified=facts.last_modified,
         organizer=Party(session.coach_name, session.coach_email),
-        attendees=[Party(facts.client_name, facts.client_email, PARTSTAT_FOR.get(facts.status, "ACCEPTED"))],
+        attendees=[
+            Party(facts.client_name, facts.client_email, PARTSTAT_FOR.get(facts.status, "ACCEPTED")),
+            *_co_host_parties(session),
+        ],
     )
+
+
+def _co_host_parties(session: SessionFacts) -> list[Party]:
+    return [Party(host.name, host.email) for host in session.co_hosts]
 
 
 def session_event_data(
@@ -411,6 +459,8 @@ def session_event_data(
     seated = [seat for seat in seats if seat.status in SEATED]
     kind = KIND_LABELS.get(session.kind, session.kind)
     lines = [f"{kind} · {len(seated)} of {session.capacity} seats taken"]
+    if session.co_hosts:
+        lines.append(_hosts_line(session))
     lines += [f"{seat.client_name} ({seat.reference})" for seat in seated]
     if session.link and not cancelled:
         lines.append(f"Video call: {session.link}")
@@ -432,7 +482,8 @@ def session_event_data(
         last_modified=max(stamps).astimezone(UTC),
         organizer=Party(session.coach_name, session.coach_email),
         attendees=[
-            Party(seat.client_name, seat.client_email, PARTSTAT_FOR.get(seat.status, "ACCEPTED")) for seat in seated
+            *(Party(seat.client_name, seat.client_email, PARTSTAT_FOR.get(seat.status, "ACCEPTED")) for seat in seated),
+            *_co_host_parties(session),
         ],
     )
 
@@ -492,10 +543,11 @@ def event_for_booking(booking: Booking, *, viewer: User) -> Event:
 
 
 def _viewer_event_data(booking: Booking, viewer: User) -> EventData:
-    """What ``viewer``'s own calendar holds for this booking: for the coach of a group
-    session, the session's event (the UID their feed uses); otherwise the booking's."""
+    """What ``viewer``'s own calendar holds for this booking: for a host (coach or co-host)
+    of a group session, the session's event (the UID their feed uses); otherwise the
+    booking's."""
     session = booking.session
-    if viewer.pk == session.coach_id and session.session_type.kind in GROUP_KINDS:
+    if session.session_type.kind in GROUP_KINDS and _hosts(viewer, session):
         return session_event_data(session, viewer=viewer)
     return booking_event_data(booking, viewer=viewer)
 
@@ -519,12 +571,16 @@ def _with_event(calendar: Calendar, data: EventData, *, stamp: dt.datetime | Non
     return head + _vtimezone([data]).encode() + b"BEGIN:VEVENT\r\n" + event
 
 
+def _hosts(person: User, session: Session) -> bool:
+    return person.pk in {host.pk for host in selectors.hosts_of(session)}
+
+
 def invitation_method(booking: Booking, *, recipient: User, cancel: bool = False) -> str:
     """``"REQUEST"`` or ``"CANCEL"``: the METHOD of ``invitation`` with the same arguments,
     for the attachment's content type (``text/calendar; method=...``). One seat cancelled
     in a group session is an update (REQUEST) of the coach's session event, not its end."""
     session = booking.session
-    if cancel and recipient.pk == session.coach_id and session.session_type.kind in GROUP_KINDS:
+    if cancel and session.session_type.kind in GROUP_KINDS and _hosts(recipient, session):
         return "CANCEL" if session.status == SessionStatus.CANCELLED else "REQUEST"
     return "CANCEL" if cancel else "REQUEST"
 
@@ -586,51 +642,98 @@ def _with_history(bookings: QuerySet[Booking], *, with_session: bool = False) ->
     )
 
 
+def _hosting_q(user: User) -> Q:
+    """Bookings of sessions ``user`` hosts: as their coach, or as a co-host."""
+    return Q(session__coach=user) | Q(selectors.co_hosting(user, "session"))
+
+
 def feed_bookings(user: User, *, day: dt.datetime) -> QuerySet[Booking]:
     """The bookings shown as events of their own in ``user``'s feed: their own, those they
-    made for someone or have as guardian, and (a coach) their one-on-one sessions'."""
+    made for someone or have as guardian, and (a coach) those of the one-on-one sessions
+    they host (as coach or co-host). Each says whether its session has co-hosts
+    (``session_has_co_hosts``), so the feed reads co-hosts only when there are some."""
     scope = _client_side_q(user)
+    hosting = Q(pk__in=[])
     if user.role == Role.COACH:
-        scope |= Q(session__coach=user, session__session_type__kind=SessionKind.ONE_ON_ONE)
+        hosting = _hosting_q(user)
+        scope |= hosting & Q(session__session_type__kind=SessionKind.ONE_ON_ONE)
     bookings = (
         Booking.objects.filter(scope, session__start__gte=day - PAST_KEPT)
         .filter(_kept_q(day - CANCELLED_KEPT))
-        .exclude(Q(session__coach=user) & Q(session__session_type__kind__in=GROUP_KINDS))
+        .exclude(hosting & Q(session__session_type__kind__in=GROUP_KINDS))
+        .annotate(session_has_co_hosts=_has_co_hosts("session"))
         .order_by("session__start", "pk")
     )
     return _with_history(bookings, with_session=True)
 
 
+def _has_co_hosts(session_ref: str) -> Exists:
+    return Exists(Session.co_hosts.through.objects.filter(session=OuterRef(session_ref)))
+
+
 def feed_sessions(user: User, *, day: dt.datetime) -> QuerySet[Session]:
-    """The group sessions and workshops ``user`` hosts that their feed shows."""
+    """The group sessions and workshops ``user`` hosts (as coach or co-host) that their
+    feed shows."""
     kept = ~Q(status=SessionStatus.CANCELLED) | Q(updated_at__gte=day - CANCELLED_KEPT)
     return (
-        Session.objects.filter(coach=user, session_type__kind__in=GROUP_KINDS, start__gte=day - PAST_KEPT)
+        Session.objects.filter(selectors.hosted_by(user))
+        .filter(session_type__kind__in=GROUP_KINDS, start__gte=day - PAST_KEPT)
         .filter(kept)
+        .annotate(has_co_hosts=_has_co_hosts("pk"))
         .order_by("start", "pk")
     )
 
 
+def _co_hosts_by_session(session_ids: set[int]) -> dict[int, tuple[Host, ...]]:
+    """The co-hosts of these sessions, by session, each list by name: one query (none for
+    no session)."""
+    found: dict[int, list[Host]] = {}
+    if session_ids:
+        rows = Session.co_hosts.through.objects.filter(session_id__in=session_ids).values_list(
+            "session_id", "user_id", "user__name", "user__email"
+        )
+        for session_id, pk, name, email in rows:
+            found.setdefault(session_id, []).append(Host(pk, _name(name, email), email))
+    return {
+        session_id: tuple(sorted(hosts, key=lambda host: (host.name.casefold(), host.pk)))
+        for session_id, hosts in found.items()
+    }
+
+
 def feed_events(user: User, *, now: dt.datetime | None = None) -> list[EventData]:
     """Every event of ``user``'s feed, soonest first, in their zone. Read as plain rows (no
-    model instances) in a fixed number of queries: one, and two more for a coach."""
+    model instances) in a fixed number of queries: one, and two more for a coach; one more
+    when some of the sessions have co-hosts."""
     day = _day_start(now)
     zone = zone_of(user)
     url_for = _booking_url_maker()
     session_columns = ["session__" + path for path in BOOKING_SESSION_PATHS.values()]
-    events = []
-    for row in feed_bookings(user, day=day).values(*BOOKING_PATHS.values(), *session_columns):
-        facts = _booking_from_row(row, _session_from_row(row, "session__"))
-        events.append(booking_event_data(facts, viewer=user, url=url_for(facts.reference), zone=zone))
+    booked: list[BookingFacts] = []
+    with_co_hosts: set[int] = set()  # the sessions to read co-hosts of
+    for row in feed_bookings(user, day=day).values(*BOOKING_PATHS.values(), *session_columns, "session_has_co_hosts"):
+        booked.append(_booking_from_row(row, _session_from_row(row, "session__")))
+        if row["session_has_co_hosts"]:
+            with_co_hosts.add(row["session__id"])
+    hosted: list[SessionFacts] = []
+    seats: dict[int, list[BookingFacts]] = {}
     if user.role == Role.COACH:
         sessions = feed_sessions(user, day=day)
-        seats: dict[int, list[BookingFacts]] = {}
         rows = _with_history(Booking.objects.filter(session__in=sessions.values("pk")))
         for row in rows.order_by("created_at", "pk").values(*BOOKING_PATHS.values(), "session_id"):
             seats.setdefault(row["session_id"], []).append(_booking_from_row(row, None))
-        for row in sessions.values(*SESSION_PATHS.values()):
-            session = _session_from_row(row)
-            events.append(session_event_data(session, seats.get(session.pk, []), viewer=user, zone=zone))
+        for row in sessions.values(*SESSION_PATHS.values(), "has_co_hosts"):
+            hosted.append(_session_from_row(row))
+            if row["has_co_hosts"]:
+                with_co_hosts.add(row["id"])
+    co_hosts = _co_hosts_by_session(with_co_hosts)
+    events = []
+    for facts in booked:
+        facts.session.co_hosts = co_hosts.get(facts.session.pk, ())
+        events.append(booking_event_data(facts, viewer=user, url=url_for(facts.reference), zone=zone))
+    for session in hosted:
+        session.co_hosts = co_hosts.get(session.pk, ())
+        events.append(session_event_data(session, seats.get(session.pk, []), viewer=user, zone=zone))
+    if user.role == Role.COACH:
         events.sort(key=lambda e: (e.start, e.uid))
     return events
 
@@ -670,7 +773,7 @@ def feed_version(user: User, *, now: dt.datetime | None = None) -> tuple[str, dt
     since = day - PAST_KEPT
     bookings = Booking.objects.filter(_client_side_q(user), session__start__gte=since)
     if user.role == Role.COACH:
-        bookings = Booking.objects.filter(_client_side_q(user) | Q(session__coach=user), session__start__gte=since)
+        bookings = Booking.objects.filter(_client_side_q(user) | _hosting_q(user), session__start__gte=since)
     facts: list[object] = list(
         bookings.aggregate(
             booking_count=Count("pk"),
@@ -680,12 +783,16 @@ def feed_version(user: User, *, now: dt.datetime | None = None) -> tuple[str, dt
         ).values()
     )
     if user.role == Role.COACH:
+        # The sessions they host, and who co-hosts them (a co-host added or removed
+        # changes the count or the sum of their ids).
         facts += list(
-            Session.objects.filter(coach=user, start__gte=since)
+            Session.objects.filter(selectors.hosted_by(user), start__gte=since)
             .aggregate(
-                session_count=Count("pk"),
+                session_count=Count("pk", distinct=True),
                 session_changed=Max("updated_at"),
                 type_changed=Max("session_type__updated_at"),
+                co_host_count=Count("co_hosts"),
+                co_host_sum=Sum("co_hosts"),
             )
             .values()
         )

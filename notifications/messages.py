@@ -69,17 +69,17 @@ _DETAILS = "{{ session_title }} with {{ hosts }}\n{{ when }}\n{{ place }}\nRefer
 _CLIENT_SIDE = "{{ session_title }} with {{ hosts }}"
 BUILTIN: dict[str, dict[str, str]] = {
     Kind.BOOKING_CREATED: {
-        "subject": "{% if audience == 'staff' %}New booking: {{ client_name }} with {{ coach_name }}"
+        "subject": "{% if audience == 'staff' %}New booking: {{ client_name }} with {{ hosts }}"
         "{% elif audience == 'coach' %}New booking: {{ session_title }} with {{ client_name }}"
-        "{% elif status == 'Requested' %}Request sent: {{ session_title }} with {{ coach_name }}"
-        "{% else %}Booked: {{ session_title }} with {{ coach_name }}{% endif %}",
+        "{% elif status == 'Requested' %}Request sent: {{ session_title }} with {{ hosts }}"
+        "{% else %}Booked: {{ session_title }} with {{ hosts }}{% endif %}",
         "text": "Hello {{ recipient_name }},\n\n"
-        "{% if audience != 'client' %}{{ client_name }} booked a session with {{ coach_name }}."
+        "{% if audience != 'client' %}{{ client_name }} booked a session with {{ hosts }}."
         "{% elif status == 'Requested' %}Your request was sent. {{ coach_name }} will confirm or suggest another time."
         "{% else %}Your session is booked.{% endif %}\n\n" + _DETAILS,
         "short": "{% if audience == 'client' %}{% if status == 'Requested' %}Request sent{% else %}Booked{% endif %}: "
         "{{ session_title }}{% elif audience == 'coach' %}{{ client_name }} booked {{ session_title }}"
-        "{% else %}{{ client_name }} with {{ coach_name }}{% endif %}, {{ when }}. {{ reference }}",
+        "{% else %}{{ client_name }} with {{ hosts }}{% endif %}, {{ when }}. {{ reference }}",
         "in_app": "{{ when }}\n{{ reference }}",
     },
     Kind.REQUEST_RECEIVED: {
@@ -166,10 +166,10 @@ BUILTIN: dict[str, dict[str, str]] = {
         "Raise the limit in your booking settings to take more.",
     },
     Kind.FEEDBACK_REQUEST: {
-        "subject": "How was {{ session_title }} with {{ coach_name }}?",
-        "text": "Hello {{ recipient_name }},\n\nThank you for your session with {{ coach_name }} on {{ when }}.\n"
+        "subject": "How was {{ session_title }} with {{ hosts }}?",
+        "text": "Hello {{ recipient_name }},\n\nThank you for your session with {{ hosts }} on {{ when }}.\n"
         "Rate it (1–5) and leave a comment: {{ rating_url }}",
-        "short": "How was {{ session_title }} with {{ coach_name }}? Rate it: {{ rating_url }}",
+        "short": "How was {{ session_title }} with {{ hosts }}? Rate it: {{ rating_url }}",
         "in_app": "Rate it (1–5) and leave a comment on the booking's page.\n{{ reference }}",
     },
 }
