@@ -3,8 +3,11 @@
 One coach in Europe/Paris with two windows on five days, 30 overrides, a 15-minute step,
 60-minute sessions, 2,000 busy intervals inside a 90-day range and 20,000 in the past.
 Prints: the engine's time for 90 days (inputs already loaded); the endpoint's p50/p95 over
-200 requests for a 31-day range; the same with 200 vs 20,000 past intervals; and a bare
-Django JSON view's p50 as the baseline, all measured in this run.
+200 requests for a 31-day range; the same with 200 vs 20,000 past intervals; for a session
+type of that coach alone, and for a two-host type (the coach and a co-host with their own
+week and bookings) that needs one of three rooms (opening hours, a closure, 400 bookings
+held), the 31-day p50 of each side by side (target: two hosts and rooms <= 2x one coach);
+and a bare Django JSON view's p50 as the baseline, all measured in this run.
 
 Run: make bench, or .venv/bin/python bench/slots.py (SQLite in a temporary file; with
 DATABASE_URL=postgres://… it uses a fresh <name>_bench database beside that one).
@@ -28,6 +31,7 @@ PARIS = ZoneInfo("Europe/Paris")
 REQUESTS = 200
 TARGET_ENGINE_MS = 10
 TARGET_ENDPOINT_P50_MS = 30
+TARGET_HOSTS_ROOMS_RATIO = 2.0
 
 
 def percentiles(samples: list[float]) -> tuple[float, float]:
@@ -58,7 +62,8 @@ def main() -> None:
     from availability import selectors
     from availability import services as availability
     from availability import slots as engine
-    from availability.models import Allocation
+    from availability.models import Allocation, Resource, ResourceClosure, ResourceHours
+    from bookings.models import HostMode, SessionType
 
     coach = accounts.create_user(
         email="bench-coach@example.com", password=None, role="coach", timezone_name="Europe/Paris", email_verified=True
@@ -96,11 +101,12 @@ def main() -> None:
         ],
     )
 
-    def allocation(begins: dt.datetime, minutes: int, counts: bool) -> Allocation:
+    def allocation(begins: dt.datetime, minutes: int, counts: bool, staff=None, resource=None) -> Allocation:
         begins = begins.astimezone(dt.UTC)  # elapsed-time arithmetic, not wall-clock
         ends = begins + dt.timedelta(minutes=minutes)
         return Allocation(
-            staff=coach,
+            staff=staff or (None if resource else coach),
+            resource=resource,
             start=begins,
             end=ends,
             blocked_start=begins,
@@ -129,6 +135,55 @@ def main() -> None:
         )
 
     add_history(200)
+
+    # The co-host: the coach's week, with sessions of their own on alternate days; three rooms
+    # open 08:00-20:00 on weekdays, one closed for a week, 400 room bookings in the range.
+    co_host = accounts.create_user(
+        email="bench-cohost@example.com", password=None, role="coach", timezone_name="Europe/Paris", email_verified=True
+    )
+    co_profile = co_host.coach_profile
+    for name in ("slot_step_minutes", "minimum_notice_hours", "booking_window_days", "buffer_after_minutes"):
+        setattr(co_profile, name, getattr(profile, name))
+    co_profile.max_sessions_per_day, co_profile.max_sessions_per_week = 48, 200
+    co_profile.save()
+    availability.replace_availability(
+        coach=co_host,
+        actor=co_host,
+        weekly=[
+            availability.WindowSpec(weekday, start, end)
+            for weekday in range(5)
+            for start, end in ((dt.time(9), dt.time(12, 30)), (dt.time(13, 30), dt.time(18)))
+        ],
+        overrides=[],
+    )
+    rooms = [
+        Resource.objects.create(name=f"Room {n}", kind="room", capacity=2 + n, timezone="Europe/Paris")
+        for n in range(3)
+    ]
+    ResourceHours.objects.bulk_create(
+        ResourceHours(resource=room, weekday=weekday, start=dt.time(8), end=dt.time(20))
+        for room in rooms
+        for weekday in range(5)
+    )
+    ResourceClosure.objects.create(
+        resource=rooms[0], start_date=first + dt.timedelta(days=7), end_date=first + dt.timedelta(days=13)
+    )
+    held = []
+    for day in range(90):
+        midnight = dt.datetime.combine(first + dt.timedelta(days=day), dt.time(), tzinfo=PARIS)
+        held += [allocation(midnight.replace(hour=h), 60, True, staff=co_host) for h in (10, 15) if (day + h) % 2]
+        if day < 34:
+            held += [
+                allocation(midnight.replace(hour=h), 60, False, resource=rooms[(day + h) % 3])
+                for h in (9, 10, 12, 13, 14, 15, 16, 17, 18, 19, 8, 11)
+            ]
+    Allocation.objects.bulk_create(held[:2000], batch_size=2000)
+    room_held = Allocation.objects.filter(resource__isnull=False).count()
+    single_type = SessionType.objects.create(coach=coach, title="One coach", duration_minutes=60)
+    pair_type = SessionType.objects.create(
+        coach=coach, title="Two hosts and a room", duration_minutes=60, host_mode=HostMode.ALL, resource_kind="room"
+    )
+    pair_type.co_hosts.set([co_host])
 
     # The engine alone, inputs loaded once, 90 days.
     last = first + dt.timedelta(days=89)
@@ -178,6 +233,17 @@ def main() -> None:
         count31 = len(http.get(url, params).json()["slots"])
         bare_p50, _ = time_requests(lambda: http.get("/__bare__/"))
         small_p50, small_p95 = time_requests(call)
+
+        def typed(session_type) -> tuple[float, int]:
+            typed_params = {**params, "session_type": session_type.pk}
+            del typed_params["duration"]
+            found = http.get(url, typed_params)
+            assert found.status_code == 200, found.content
+            p50, _ = time_requests(lambda: http.get(url, typed_params))
+            return p50, len(found.json()["slots"])
+
+        single_p50, single_count = typed(single_type)
+        pair_p50, pair_count = typed(pair_type)
         Allocation.objects.filter(staff=coach, end__lt=range_start).delete()
         add_history(20_000)
         past_total = Allocation.objects.filter(staff=coach, end__lt=range_start).count()
@@ -197,6 +263,12 @@ def main() -> None:
     print(
         f"  GET slots, 31 days, {past_total:,} past intervals: p50 {big_p50:.2f} ms, p95 {big_p95:.2f} ms "
         f"(history x{past_total / 200:.0f} -> time x{big_p50 / small_p50:.2f})"
+    )
+    print(f"  GET slots, 31 days, a session type of the coach alone ({single_count} slots): p50 {single_p50:.2f} ms")
+    print(
+        f"  GET slots, 31 days, a two-host type needing one of 3 rooms ({pair_count} slots, {room_held} room "
+        f"bookings): p50 {pair_p50:.2f} ms = {pair_p50 / single_p50:.2f}x the coach alone "
+        f"(target <= {TARGET_HOSTS_ROOMS_RATIO:.0f}x)"
     )
 
 
