@@ -156,7 +156,9 @@ class WindowForm(forms.Form):
     start = time_field("Start")
     end = time_field("End")
     options = forms.CharField(widget=forms.HiddenInput, required=False, initial="1")
-    repeats = forms.ChoiceField(label=_lazy("Repeats"), required=False)
+    repeats = forms.ChoiceField(
+        label=_lazy("Repeats"), required=False, error_messages={"required": _lazy("Choose how the window repeats.")}
+    )
     rrule = forms.CharField(
         label=_lazy("Rule (RRULE)"),
         required=False,
@@ -195,6 +197,8 @@ class WindowForm(forms.Form):
         self.weekday = weekday
         self.fields["repeats"].choices = repeats_choices(weekday)
         self.fields["session_types"].choices = list(session_types)
+        # Always answered when shown; a post without the options (the hours alone) has none.
+        self.fields["repeats"].required = self.shows_options
         if not self.is_bound and "repeats" not in self.initial:
             self.initial["repeats"] = WEEKLY if weekday is not None else CUSTOM
 

@@ -18,6 +18,7 @@ import calendar
 import copy
 import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -55,6 +56,7 @@ from config.errors import DomainError
 
 TEMPLATE = "availability/editor.html"
 DAY_NAMES = dict(Weekday.choices)
+DAY_ABBRS = dict(enumerate(calendar.day_abbr))
 ONE_DAY = dt.timedelta(days=1)
 PREVIEW_DAYS = 14
 MONTHS_AHEAD = 24  # how far the calendar goes
@@ -303,6 +305,16 @@ def _repeats_note(spec: services.WindowSpec, today: dt.date) -> str:
             "m-1": _("last"),
         }[repeats]
         return _("%(ordinal)s %(day)s monthly") % {"ordinal": ordinal, "day": DAY_NAMES[weekday]}
+    if spec.rrule == "FREQ=DAILY":
+        return _("every day")
+    if match := re.fullmatch(r"FREQ=MONTHLY;BYMONTHDAY=(-?\d+)", spec.rrule):
+        day = int(match.group(1))
+        if day == -1:
+            return _("last day of the month")
+        return _("monthly on day %(day)d") % {"day": day} if day > 0 else _("custom rule")
+    if match := re.fullmatch(r"FREQ=WEEKLY;BYDAY=([A-Z,]+)", spec.rrule):
+        names = [str(DAY_ABBRS[day]) for day in rule_weekdays(spec.rrule)]
+        return _("weekly on %(days)s") % {"days": ", ".join(names)}
     return _("custom rule")
 
 

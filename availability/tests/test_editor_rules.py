@@ -126,6 +126,16 @@ def preview_notes(body: str) -> dict[str, str]:
     return notes
 
 
+def rule_note(html_part: str, window: AvailabilityWindow) -> str:
+    """The short label of a window's rule in the week (its full RRULE in the title)."""
+    rule = services.WindowSpec.of(window).rrule
+    match = re.search(
+        rf'<span class="window-valid" title="RRULE:{re.escape(rule)}" data-rule-note>([^<]+)</span>', html_part
+    )
+    assert match, html_part
+    return match.group(1)
+
+
 def window_data(start: str = "09:00", end: str = "12:00", **options) -> dict:
     """What a window form with its options posts: ticked boxes only, as a browser does."""
     data = {"start": start, "end": end, "options": "1", "repeats": WEEKLY, "allow_firm_booking": "on", **options}
@@ -280,7 +290,7 @@ def test_every_other_week_from_the_next_weekday_plain_post(http, coach) -> None:
     body = html(page)
     wednesday = column(body, 2)
     assert f'id="window-{window.pk}"' in wednesday
-    assert '<span class="window-valid">every other week from 25 Nov</span>' in wednesday
+    assert rule_note(wednesday, window) == "every other week from 25 Nov"
     # The preview follows the rule: 25 November and 9 December, not 2 December.
     times, notes = preview_times(body), preview_notes(body)
     assert times["2026-11-25"] == ["09:00", "10:00", "11:00"]
@@ -293,8 +303,8 @@ def test_the_last_weekday_of_the_month_with_htmx(http, coach) -> None:
     body = html(response)
     assert body.lstrip().startswith('<section id="week"')
     assert status_message(body) == "Added Monday 09:00–12:00, last Monday monthly."
-    assert '<span class="window-valid">last Monday monthly</span>' in column(body, 0)
     window = AvailabilityWindow.objects.get(coach=coach)
+    assert rule_note(column(body, 0), window) == "last Monday monthly"
     assert services.WindowSpec.of(window).rrule == "FREQ=MONTHLY;BYDAY=-1MO"
     assert window.valid_from is None  # the rule doesn't depend on where it starts
     times, notes = preview_times(body), preview_notes(body)
@@ -308,13 +318,36 @@ def test_a_custom_rule_shows_on_each_of_its_days_and_opens_in_the_first(http, co
     window = AvailabilityWindow.objects.get(coach=coach)
     body = html(http.get(EDITOR))
     tuesday, thursday = column(body, 1), column(body, 3)
-    assert f'id="window-{window.pk}"' in tuesday and "custom rule" in tuesday
+    assert f'id="window-{window.pk}"' in tuesday and rule_note(tuesday, window) == "weekly on Tue, Thu"
     assert f'id="window-{window.pk}-3"' in thursday and f'id="window-{window.pk}"' not in thursday
     assert f'hx-target="#window-{window.pk}"' in thursday  # its form opens on Tuesday
     assert body.count(f'id="window-{window.pk}"') == 1
     times = preview_times(body)
     assert times["2026-11-24"] == ["14:00", "15:00"] and times["2026-11-26"] == ["14:00", "15:00"]
     assert times["2026-11-25"] == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "valid_from", "label"),
+    [
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=WE", dt.date(2026, 11, 23), "every other week from 25 Nov"),
+        ("FREQ=WEEKLY;INTERVAL=3;BYDAY=MO", dt.date(2027, 1, 4), "every 3rd week from 4 Jan 2027"),
+        ("FREQ=WEEKLY;INTERVAL=4;BYDAY=FR", None, "every 4th week"),
+        ("FREQ=MONTHLY;BYDAY=1MO", None, "1st Monday monthly"),
+        ("FREQ=MONTHLY;BYDAY=2TU", None, "2nd Tuesday monthly"),
+        ("FREQ=MONTHLY;BYDAY=3WE", None, "3rd Wednesday monthly"),
+        ("FREQ=MONTHLY;BYDAY=4TH", None, "4th Thursday monthly"),
+        ("FREQ=MONTHLY;BYDAY=-1SU", None, "last Sunday monthly"),
+        ("FREQ=WEEKLY;BYDAY=TU,TH", None, "weekly on Tue, Thu"),
+        ("FREQ=DAILY", None, "every day"),
+        ("FREQ=MONTHLY;BYMONTHDAY=15", None, "monthly on day 15"),
+        ("FREQ=MONTHLY;BYMONTHDAY=-1", None, "last day of the month"),
+        ("FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1", None, "custom rule"),
+    ],
+)
+def test_each_rule_has_a_short_label(http, coach, rule, valid_from, label) -> None:
+    window = make(coach, "09:00", "10:00", rule=rule, valid_from=valid_from)
+    assert rule_note(html(http.get(EDITOR)), window) == label
 
 
 def test_a_rule_without_weekdays_is_listed_below_the_week(http, coach) -> None:
