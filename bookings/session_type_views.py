@@ -44,7 +44,11 @@ def _to_list(anchor: SessionType | None = None, *, moved: str = "") -> HttpRespo
 @role_required(Role.COACH)
 def session_type_list(request: HttpRequest) -> HttpResponse:
     _profile(request)
-    types = list(selectors.session_types_of(request.user, active_only=False))
+    types = list(
+        selectors.session_types_of(request.user, active_only=False)
+        .select_related("required_subject")
+        .prefetch_related("co_hosts", "resources")
+    )
     offered = [st for st in types if st.is_active]
     return render(
         request,

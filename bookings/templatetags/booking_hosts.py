@@ -2,7 +2,8 @@
 of their own to prepare them (``{% load booking_hosts %}``):
 
 - ``{{ session|hosts_text }}``: "Ana Coach and Ben Coach" (its coach, then its co-hosts);
-- ``{% with hosts=session|hosts %}`` the same people as a list, and ``{{ hosts|names }}``;
+- ``{% with hosts=session|hosts %}`` the same people as a list, and ``{{ hosts|names }}``
+  (people, rooms or subjects by name: "Ana, Ben and Cleo");
 - ``{{ session|other_hosts:request.user }}``: "with Ben Coach" (the hosts besides that
   person; empty when there are none);
 - ``{{ session|room_text }}``: "Room 2, 12 rue X" (empty without a room).
@@ -27,7 +28,12 @@ def hosts(session: Session | None) -> list:
 
 @register.filter
 def names(people) -> str:
-    return selectors.names_text([getattr(person, "display_name", person) for person in people or []])
+    return selectors.names_text([_name(item) for item in people or []])
+
+
+def _name(item) -> str:
+    """A person's display name, a room's (or a subject's) name, or the text itself."""
+    return getattr(item, "display_name", None) or getattr(item, "name", None) or str(item)
 
 
 @register.filter
