@@ -20,11 +20,21 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import services
-from accounts.models import CoachProfile, Connection, ConnectionStatus, GuardianLink, Role, User
-from availability.models import TimeOff
+from accounts.models import (
+    ClientTag,
+    ClientTagging,
+    CoachProfile,
+    Connection,
+    ConnectionStatus,
+    GuardianLink,
+    Role,
+    Subject,
+    User,
+)
+from availability.models import Resource, ResourceHours, TagRule, TimeOff
 from availability.selectors import free_slots, local_midnight
 from bookings import services as booking_services
-from bookings.models import Booking, BookingStatus, Modality, Session, SessionKind, SessionType
+from bookings.models import Booking, BookingStatus, HostMode, Modality, Session, SessionKind, SessionType
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Four weeks ahead, so the demo's group sessions and workshops can be booked.
@@ -136,12 +146,91 @@ class Command(BaseCommand):
 
         last_delivery = Delivery.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         self.stdout.write(DemoCalendar(users).seed())
+        self._seed_practice(users)
         self._quiet_demo_messages(after=last_delivery)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in at {settings.SITE_URL}/accounts/login/ with:"))
         for person in PEOPLE:
             label = "admin" if person.superuser else person.role
             self.stdout.write(f"  {label:<7} {person.email:<38} {person.timezone}")
         self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
+
+    def _seed_practice(self, users: dict[str, User]) -> None:
+        """Subjects, the Paris office's rooms, a type held there, a co-coached type, a team
+        intro call, and client tags with their rules (after the calendar, which stays as
+        it was)."""
+        camille = users["camille.laurent@demo.booking.test"]
+        marcus = users["marcus.bennett@demo.booking.test"]
+        priya = users["priya.raman@demo.booking.test"]
+        for coach, names in [
+            (camille, ["Leadership", "Career change"]),
+            (marcus, ["Mathematics", "Physics"]),
+            (priya, ["Counselling", "Career change"]),
+        ]:
+            coach.coach_profile.subjects.add(*(Subject.objects.get_or_create(name=name)[0] for name in names))
+        rooms = []
+        for name, capacity in [("Seine", 2), ("Atelier", 12)]:
+            room, made = Resource.objects.get_or_create(
+                name=name,
+                location="Paris office, 12 rue de la Paix",
+                defaults={"kind": "room", "capacity": capacity, "timezone": "Europe/Paris"},
+            )
+            if made:
+                ResourceHours.objects.bulk_create(
+                    ResourceHours(resource=room, weekday=day, start=dt.time(8, 30), end=dt.time(19)) for day in range(5)
+                )
+            rooms.append(room)
+        in_person, _ = SessionType.objects.update_or_create(
+            coach=camille,
+            title="In-person session (Paris office)",
+            defaults={
+                "description": "One hour, one to one, in a room of the Paris office.",
+                "duration_minutes": 60,
+                "price": Decimal("110.00"),
+                "currency": "EUR",
+                "modality": Modality.IN_PERSON,
+                "resource_kind": "room",
+                "position": 10,
+            },
+        )
+        in_person.resources.set(rooms[:1])
+        joint, _ = SessionType.objects.update_or_create(
+            coach=camille,
+            title="Career change, with Camille and Priya",
+            defaults={
+                "description": "Ninety minutes with a career coach and a counselling psychologist together.",
+                "duration_minutes": 90,
+                "price": Decimal("160.00"),
+                "currency": "EUR",
+                "host_mode": HostMode.ALL,
+                "position": 11,
+            },
+        )
+        joint.co_hosts.set([priya])
+        intro, _ = SessionType.objects.update_or_create(
+            coach=priya,
+            title="Free intro call with the team",
+            defaults={
+                "description": "Twenty minutes with whichever of us is free first, to find the right coach.",
+                "duration_minutes": 20,
+                "price": Decimal("0.00"),
+                "currency": "INR",
+                "host_mode": HostMode.ANY,
+                "position": 10,
+            },
+        )
+        intro.co_hosts.set([camille, marcus])
+        vip, _ = ClientTag.objects.get_or_create(
+            coach=camille, name="VIP", defaults={"description": "Long-standing clients", "priority": 10}
+        )
+        TagRule.objects.get_or_create(
+            tag=vip, session_type=None, defaults={"approval": "never", "minimum_notice_hours": 0}
+        )
+        sliding, _ = ClientTag.objects.get_or_create(
+            coach=None, name="Sliding scale", defaults={"description": "Reduced fee agreed with the practice"}
+        )
+        TagRule.objects.get_or_create(tag=sliding, session_type=None, defaults={"price_adjustment_percent": -30})
+        for tag, email in [(vip, "sofia.marquez@demo.booking.test"), (sliding, "noah.fischer@demo.booking.test")]:
+            ClientTagging.objects.get_or_create(tag=tag, client=users[email], defaults={"added_by": tag.coach})
 
     def _quiet_demo_messages(self, *, after: int) -> None:
         """The demo calendar's bookings leave their in-app notifications and reminders, but
