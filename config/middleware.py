@@ -11,12 +11,26 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
+from config.errors import DomainError, retry_after_headers
+
 API_PREFIX = "/api/"
 
 
 def _json_error(status: int, code: str, message: str) -> HttpResponse:
     body = {"error": {"code": code, "message": message}}
     return HttpResponse(json.dumps(body), status=status, content_type="application/json")
+
+
+def domain_error_response(exc: DomainError) -> HttpResponse:
+    """The API's answer to ``exc`` outside its own handlers (a middleware's refusal): the one
+    error shape, with ``Retry-After`` when the error says when to come back."""
+    body: dict[str, object] = {"code": exc.code, "message": exc.message}
+    if exc.field:
+        body["fields"] = [{"field": exc.field, "message": exc.message}]
+    response = HttpResponse(json.dumps({"error": body}), status=exc.status, content_type="application/json")
+    for name, value in retry_after_headers(exc).items():
+        response[name] = value
+    return response
 
 
 def _declared_length(request: HttpRequest) -> int:
@@ -64,4 +78,9 @@ class ApiErrorShapeMiddleware:
             return _json_error(404, "not_found", _("Not found."))
         if status == 403:
             return _json_error(403, "forbidden", _("You are not allowed to do that."))
+        if status == 429:
+            replacement = _json_error(429, "throttled", _("Too many requests in a short while; try again later."))
+            if response.has_header("Retry-After"):
+                replacement["Retry-After"] = response["Retry-After"]
+            return replacement
         return _json_error(status, "bad_request", _("The request could not be read."))

@@ -63,6 +63,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After authentication (it counts per signed-in client) and after the CSRF check (a
+    # refused form is no attempt): booking attempts over BOOKING_ATTEMPTS_* answer 429.
+    "bookings.throttle.BookingThrottleMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -104,6 +107,9 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "cache_entries",
+            # Past MAX_ENTRIES rows (Django's default: 300) the table is culled, live rate
+            # limit counters included: room for many people's counters.
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 50_000, minimum=300)},
         }
     }
 
@@ -247,6 +253,19 @@ TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE = env_str("TWILIO_API_BASE", "")
 # The site's public address, for links in emails and SMS and Twilio's status callbacks.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Booking throttles (bookings/throttle.py). Attempts to book — a booking or a seat taken,
+# a reschedule, from the pages or the API — per signed-in person and per client address
+# (behind a proxy: TRUSTED_PROXY_COUNT, as for the sign-in limits): "count/period" limits,
+# comma-separated, period s, m, h or d with an optional number ("20/10m,100/d": at most 20
+# in any fixed 10 minutes and 100 in a day, UTC); empty: no limit. Over a limit the answer
+# is 429 with Retry-After. A person booking by hand needs a few attempts a session; a
+# script or a shared account hits these. Raise the per-address one where many people
+# share an address (a campus, an office).
+BOOKING_ATTEMPTS_PER_CLIENT = env_str("BOOKING_ATTEMPTS_PER_CLIENT", "20/10m,100/d")
+BOOKING_ATTEMPTS_PER_ADDRESS = env_str("BOOKING_ATTEMPTS_PER_ADDRESS", "100/10m,1000/d")
+# Requests (bookings waiting for the coach's answer) one client may have open with one
+# coach; one more is refused (429) until one is answered or expires. 0: no limit.
+MAX_OPEN_REQUESTS_PER_COACH = env_int("MAX_OPEN_REQUESTS_PER_COACH", 3, minimum=0)
 BOOKING_DEFAULTS = {
     "allow_firm_booking": True,
     "firm_booking_threshold_hours": 24,
