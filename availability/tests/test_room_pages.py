@@ -14,6 +14,8 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.apps import apps
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from availability import rooms
 from availability.models import Allocation, AllocationKind, Resource, ResourceClosure
@@ -183,6 +185,28 @@ def test_the_list_shows_each_rooms_kind_capacity_hours_use_and_state(as_role, st
     assert words[0].startswith("Projector Equipment 1 — Open around the clock (UTC) 0 % Active")
     assert words[1].startswith("Room A Room 8 Floor 1 Mon–Fri 08:00–18:00 (Europe/Paris) 10 % Active")
     assert words[2].startswith("Old hall Room 40 — Open around the clock (Europe/Paris) 0 % Inactive")
+
+
+@pytest.mark.django_db
+def test_the_list_reads_a_fixed_number_of_queries_whatever_the_number_of_rooms(as_role, staff_user, coach_user) -> None:
+    http = as_role("coach")
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert http.get("/rooms/").status_code == 200
+        return len(captured)
+
+    for n in range(2):
+        room = rooms.create_resource(
+            actor=staff_user, name=f"Room {n}", timezone_name="Europe/Paris", hours=[(0, t("08:00"), t("18:00"))]
+        )
+        hold(room, coach_user, NOW, NOW + H)
+    few = queries()
+    for n in range(2, 6):
+        room = rooms.create_resource(actor=staff_user, name=f"Room {n}", timezone_name="Asia/Kolkata")
+        rooms.add_closure(resource=room, actor=staff_user, start_date=MONDAY, end_date=MONDAY)
+        hold(room, coach_user, NOW, NOW + H)
+    assert queries() == few
 
 
 @pytest.mark.django_db
@@ -508,3 +532,48 @@ def test_the_calendar_moves_by_week_and_reads_bad_dates_as_this_week(as_role, ro
     assert page.status_code == 200 and "That week is out of range; showing the nearest one." in text(page)
     page = http.get(f"/rooms/{room.pk}/calendar/2999-12-30/")
     assert page.status_code == 200 and "That week is out of range; showing the nearest one." in text(page)
+
+
+# --- the back office ------------------------------------------------------------------------------
+
+
+def admin_post(room: Resource, hours_rows: list[tuple[str, str, str]]) -> dict[str, str]:
+    data = {
+        "name": room.name,
+        "kind": room.kind,
+        "capacity": str(room.capacity),
+        "location": room.location,
+        "description": room.description,
+        "timezone": room.timezone,
+        "is_active": "on",
+        "hours-TOTAL_FORMS": str(len(hours_rows)),
+        "hours-INITIAL_FORMS": "0",
+        "hours-MIN_NUM_FORMS": "0",
+        "hours-MAX_NUM_FORMS": "1000",
+        "closures-TOTAL_FORMS": "0",
+        "closures-INITIAL_FORMS": "0",
+        "closures-MIN_NUM_FORMS": "0",
+        "closures-MAX_NUM_FORMS": "1000",
+    }
+    for i, (weekday, start, end) in enumerate(hours_rows):
+        data |= {f"hours-{i}-weekday": weekday, f"hours-{i}-start": start, f"hours-{i}-end": end}
+    return data
+
+
+@pytest.mark.django_db
+def test_the_admin_edits_a_rooms_hours_and_closures_inline_and_refuses_overlaps(as_role, staff_user) -> None:
+    room = rooms.create_resource(actor=staff_user, name="Room A", timezone_name="Europe/Paris")
+    http = as_role("admin")
+    url = f"/admin/availability/resource/{room.pk}/change/"
+    page = http.get(url)
+    assert page.status_code == 200
+    assert 'name="hours-TOTAL_FORMS"' in html(page) and 'name="closures-TOTAL_FORMS"' in html(page)
+
+    answer = http.post(url, admin_post(room, [("0", "08:00", "12:00"), ("0", "11:00", "18:00")]))
+    assert answer.status_code == 200
+    assert "Monday: 08:00–12:00 overlaps 11:00–18:00." in text(answer)
+    assert not room.hours.exists()
+
+    answer = http.post(url, admin_post(room, [("0", "08:00", "12:00"), ("0", "13:00", "18:00")]))
+    assert answer.status_code == 302
+    assert room.hours.count() == 2
