@@ -81,8 +81,11 @@ def test_running_it_twice_adds_nothing(seeded):
 
 def test_each_coach_has_a_consultation_a_group_class_and_a_workshop(seeded):
     for email, currency in COACHES.items():
-        types = {t.kind: t for t in SessionType.objects.filter(coach__email=email)}
+        # The coach's own online types (the practice's room, co-hosted and team types aside).
+        own = SessionType.objects.filter(coach__email=email, host_mode="single", resource_kind="")
+        types = {t.kind: t for t in own}
         assert set(types) == {SessionKind.ONE_ON_ONE, SessionKind.GROUP, SessionKind.WORKSHOP}
+        assert own.count() == 3
         assert {t.currency for t in types.values()} == {currency}
         assert types[SessionKind.ONE_ON_ONE].capacity == 1
         assert 1 < types[SessionKind.GROUP].capacity <= django_settings.MAX_GROUP_CAPACITY
@@ -90,6 +93,20 @@ def test_each_coach_has_a_consultation_a_group_class_and_a_workshop(seeded):
         assert types[SessionKind.WORKSHOP].capacity <= django_settings.MAX_GROUP_CAPACITY
         assert types[SessionKind.WORKSHOP].duration_minutes > types[SessionKind.ONE_ON_ONE].duration_minutes
         assert all(t.price > 0 for t in types.values())
+
+
+def test_the_practice_has_rooms_co_hosted_and_team_types_subjects_and_tags(seeded):
+    from accounts.models import ClientTag, Subject
+    from availability.models import Resource
+
+    assert Resource.objects.filter(kind="room", hours__isnull=False).distinct().count() == 2
+    in_person = SessionType.objects.get(title="In-person session (Paris office)")
+    assert in_person.resource_kind == "room" and in_person.resources.count() == 1
+    assert SessionType.objects.get(host_mode="all").co_hosts.count() == 1
+    assert SessionType.objects.get(host_mode="any").co_hosts.count() == 2
+    assert Subject.objects.filter(coaches__isnull=False).distinct().count() == 5
+    assert set(ClientTag.objects.values_list("name", flat=True)) == {"VIP", "Sliding scale"}
+    assert all(tag.clients.exists() and tag.rules.exists() for tag in ClientTag.objects.all())
 
 
 def test_every_status_and_every_case_is_in_the_demo(seeded):
