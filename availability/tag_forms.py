@@ -77,7 +77,9 @@ class RuleForm(forms.Form):
         self.is_new = session_types is not None
         for name, (label, help_text) in NUMBER_FIELDS.items():
             low, high = tags.RULE_BOUNDS[name]
-            attrs: dict[str, Any] = {"min": low, "max": high, "inputmode": "numeric"}
+            # Django formats the message with the limit ("%(limit_value)s"): a % of ours is doubled.
+            out_of_range = tags.range_message(name).replace("%", "%%")
+            attrs: dict[str, Any] = {"inputmode": "numeric"}
             if usual and usual.get(name) is not None:
                 attrs["placeholder"] = usual[name]
             self.fields[name] = forms.IntegerField(
@@ -85,7 +87,13 @@ class RuleForm(forms.Form):
                 required=False,
                 help_text=help_text,
                 widget=forms.NumberInput(attrs=attrs),
-                error_messages={"invalid": _("Give a whole number, or leave it blank.")},
+                min_value=low,
+                max_value=high,
+                error_messages={
+                    "invalid": _("Give a whole number, or leave it blank."),
+                    "min_value": out_of_range,
+                    "max_value": out_of_range,
+                },
             )
         if self.is_new:
             self.fields["session_type"] = forms.ModelChoiceField(

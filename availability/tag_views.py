@@ -136,6 +136,11 @@ def _rule_forms(request: HttpRequest, tag: ClientTag | None, coach: User | None)
         types = [st for st in choices.order_by("position", "pk") if st.is_active or st.pk in existing]
     else:
         types = [rule.session_type for type_id, rule in existing.items() if type_id is not None]
+    every_type = {
+        name: getattr(existing[None], name)
+        for name in tags.RULE_BOUNDS
+        if None in existing and getattr(existing[None], name) is not None
+    }
     for st in types:
         title = st.title if coach is not None else f"{st.coach.display_name} · {st.title}"
         rows.append(
@@ -145,7 +150,7 @@ def _rule_forms(request: HttpRequest, tag: ClientTag | None, coach: User | None)
                 title=title + ("" if st.is_active else " " + _("(archived)")),
                 session_type_id=st.pk,
                 initial=_rule_initial(existing.get(st.pk)),
-                usual=_usual(profile, st),
+                usual={**_usual(profile, st), **every_type},
             )
         )
     if coach is None:
@@ -245,6 +250,7 @@ def _editor(request: HttpRequest, tag: ClientTag | None) -> HttpResponse:
         {
             "form": form,
             "rows": rows,
+            "has_errors": bool(form.errors) or any(row.errors for row in rows),
             "tag": tag,
             "creating": creating,
             "coach": coach,

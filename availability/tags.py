@@ -346,6 +346,12 @@ class RuleSpec:
 SPEC_FIELDS = tuple(f.name for f in fields(RuleSpec))
 
 
+def range_message(name: str) -> str:
+    """The refusal of a rule's number out of its range ("… must be between 0 and 720.")."""
+    low, high = RULE_BOUNDS[name]
+    return _("%(field)s must be between %(low)s and %(high)s.") % {"field": RULE_LABELS[name], "low": low, "high": high}
+
+
 def _check_rule(spec: RuleSpec, prefix: str) -> None:
     if spec.approval not in APPROVAL_CHOICES:
         raise _refuse(
@@ -359,11 +365,7 @@ def _check_rule(spec: RuleSpec, prefix: str) -> None:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _refuse(f"{prefix}{name}", _("Give %(field)s as a whole number.") % {"field": RULE_LABELS[name]})
         if not low <= value <= high:
-            raise _refuse(
-                f"{prefix}{name}",
-                _("%(field)s must be between %(low)s and %(high)s.")
-                % {"field": RULE_LABELS[name], "low": low, "high": high},
-            )
+            raise _refuse(f"{prefix}{name}", range_message(name))
     if spec.max_per_day is not None and spec.max_per_week is not None and spec.max_per_week < spec.max_per_day:
         raise _refuse(f"{prefix}max_per_week", _("The weekly limit cannot be lower than the daily limit."))
 

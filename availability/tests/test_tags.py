@@ -465,9 +465,15 @@ def test_a_coach_creates_a_tag_with_rules_from_the_form(coach):
     rows = [row.prefix for row in page.context["rows"]]
     assert rows == ["rule-all", f"rule-{intro.pk}"]  # an archived type without a rule has no row
     assert archived.title not in page.content.decode()
+
     # The grey value is what applies when the box is blank: the type's, else the coach's.
-    html = page.content.decode()
-    assert f'name="rule-{intro.pk}-minimum_notice_hours" min="0" max="720" inputmode="numeric" placeholder="12"' in html
+    def placeholder(response, row, name):
+        return response.context["rows"][row][name].field.widget.attrs.get("placeholder")
+
+    assert placeholder(page, 1, "minimum_notice_hours") == 12
+    assert placeholder(page, 0, "minimum_notice_hours") == coach.coach_profile.minimum_notice_hours
+    assert placeholder(page, 1, "max_per_week") == coach.coach_profile.max_sessions_per_week
+    assert 'placeholder="12"' in page.content.decode()
     response = logged_in(coach).post(
         reverse("client_tag_create"),
         tag_form(
@@ -484,6 +490,9 @@ def test_a_coach_creates_a_tag_with_rules_from_the_form(coach):
         (None, "never", 2, None),
         (intro.pk, "", None, 1),
     ]
+    # Once saved, a type's blank box follows the tag's rule for every type: that is its grey value.
+    edit = logged_in(coach).get(reverse("client_tag_edit", args=[tag.pk]))
+    assert placeholder(edit, 1, "minimum_notice_hours") == 2
 
 
 def test_a_refused_rule_shows_beside_its_field(coach):
@@ -503,6 +512,31 @@ def test_a_refused_rule_shows_beside_its_field(coach):
     assert response.context["rows"][0].errors["max_per_day"] == ["Give a whole number, or leave it blank."]
     response = logged_in(coach).post(reverse("client_tag_create"), tag_form(" vip "))
     assert response.status_code == 400 and "already a tag named" in response.context["form"].errors["name"][0]
+
+
+def test_every_box_out_of_range_is_named_at_once_in_the_summary(coach):
+    intro = session_type(coach, "Intro")
+    response = logged_in(coach).post(
+        reverse("client_tag_create"),
+        tag_form(
+            "",
+            rows=("all", intro.pk),
+            all__booking_window_days=0,
+            all__waitlist_priority=500,
+            **{f"{intro.pk}__price_adjustment_percent": -150},
+        ),
+    )
+    assert response.status_code == 400
+    summary = response.content.decode().split('data-testid="error-summary"')[1].split("</div>")[0]
+    for words in (
+        "Name: Give the tag a name.",
+        "Every session type · Booking window (days): Booking window (days) must be between 1 and 365.",
+        "Every session type · Waitlist priority bonus: Waitlist priority bonus must be between 0 and 100.",
+        "Intro · Price adjustment (%): Price adjustment (%) must be between -100 and 100.",
+    ):
+        assert words in summary
+    assert f'href="#id_rule-{intro.pk}-price_adjustment_percent"' in summary
+    assert not ClientTag.objects.exists()
 
 
 def test_edit_keeps_the_rules_shown_and_replaces_them(coach, client_user):
