@@ -92,10 +92,9 @@ WEEKLY = "weekly"
 CUSTOM = "custom"
 EVERY_N_WEEKS = {"2w": 2, "3w": 3, "4w": 4}
 MONTHLY_NTH = {"m1": 1, "m2": 2, "m3": 3, "m4": 4, "m-1": -1}
-BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+BYDAY = services.BYDAY
 _EVERY_N_WEEKS_RULE = re.compile(r"^FREQ=WEEKLY;INTERVAL=([234]);BYDAY=(MO|TU|WE|TH|FR|SA|SU)$")
 _MONTHLY_NTH_RULE = re.compile(r"^FREQ=MONTHLY;BYDAY=(1|2|3|4|-1)(MO|TU|WE|TH|FR|SA|SU)$")
-_BYDAY_PART = re.compile(r"(?:^|;)BYDAY=([^;]*)")
 
 
 def repeats_choices(weekday: int | None) -> list[tuple[str, str]]:
@@ -117,13 +116,7 @@ def repeats_choices(weekday: int | None) -> list[tuple[str, str]]:
     ]
 
 
-def rule_weekdays(rule: str) -> list[int]:
-    """The weekdays an RRULE's BYDAY names (``1MO`` counts as Monday), in week order."""
-    match = _BYDAY_PART.search(rule)
-    if not match:
-        return []
-    codes = {re.sub(r"^[+-]?\d+", "", part) for part in match.group(1).split(",")}
-    return [index for index, code in enumerate(BYDAY) if code in codes]
+rule_weekdays = services.rule_weekdays
 
 
 def repeats_of(weekday: int | None, rule: str | None) -> tuple[str, int | None]:
@@ -149,9 +142,10 @@ def rule_for(repeats: str, weekday: int) -> str | None:
 
 class WindowForm(forms.Form):
     """One window: a start and an end in the coach's zone on ``weekday`` (from the URL, or
-    the window's), and, when the form shows them (``options`` is posted), how it repeats,
-    its dates, the session types it is for and whether clients may book firm in it. A
-    post without ``options`` (the hours alone) keeps what the window had."""
+    the window's), and, in the form that shows them (``with_options``; it posts
+    ``options``), how it repeats, its dates, the session types it is for and whether
+    clients may book firm in it. A post without ``options`` (the week's quick form, the
+    hours alone) keeps what the window had, or gives a new one the defaults."""
 
     start = time_field("Start")
     end = time_field("End")
@@ -163,7 +157,10 @@ class WindowForm(forms.Form):
         label=_lazy("Rule (RRULE)"),
         required=False,
         max_length=services.MAX_RULE_LENGTH + 6,
-        help_text=_lazy("For a custom rule, e.g. FREQ=MONTHLY;BYDAY=-1FR (the last Friday of the month)."),
+        help_text=_lazy(
+            "With “Custom rule”: RFC 5545, e.g. FREQ=MONTHLY;BYDAY=-1FR (the last Friday of the month) "
+            "or FREQ=WEEKLY;BYDAY=TU,TH."
+        ),
         widget=forms.TextInput(attrs={"spellcheck": "false", "autocomplete": "off", "data-rrule-input": ""}),
     )
     valid_from = optional_date_field(_lazy("From"))
@@ -191,33 +188,22 @@ class WindowForm(forms.Form):
         *args: Any,
         weekday: int | None = None,
         session_types: Sequence[tuple[int, str]] = (),
+        with_options: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.weekday = weekday
+        self.with_options = bool(self.data.get(self.add_prefix("options"))) if self.is_bound else with_options
         self.fields["repeats"].choices = repeats_choices(weekday)
         self.fields["session_types"].choices = list(session_types)
         # Always answered when shown; a post without the options (the hours alone) has none.
-        self.fields["repeats"].required = self.shows_options
+        self.fields["repeats"].required = self.with_options
         if not self.is_bound and "repeats" not in self.initial:
             self.initial["repeats"] = WEEKLY if weekday is not None else CUSTOM
 
     @property
     def shows_options(self) -> bool:
-        return not self.is_bound or bool(self.data.get(self.add_prefix("options")))
-
-    @property
-    def options_open(self) -> bool:
-        """Whether the options start unfolded: an error in them, or a window that uses them."""
-        names = ("repeats", "rrule", "valid_from", "valid_until", "session_types", "allow_firm_booking")
-        if self.is_bound:
-            return any(name in self.errors for name in names) or self.non_field_errors() != []
-        initial = self.initial
-        return (
-            initial.get("repeats", WEEKLY) != WEEKLY
-            or bool(initial.get("valid_from") or initial.get("valid_until") or initial.get("session_types"))
-            or initial.get("allow_firm_booking", True) is False
-        )
+        return self.with_options
 
     def spec(self, *, window_id: int | None = None) -> services.WindowSpec:
         """The window as typed (call after ``is_valid``); without the options posted, a

@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations, pairwise
@@ -260,8 +261,25 @@ def _first_day_from(rule: Rule, today: dt.date) -> dt.date:
 # ---------------------------------------------------------------------------------------
 
 
+BYDAY = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_BYDAY_PART = re.compile(r"(?:^|;)BYDAY=([^;]*)", re.IGNORECASE)
+
+
+def rule_weekdays(rule: str) -> list[int]:
+    """The weekdays an RRULE's BYDAY names (``1MO`` counts as Monday), in week order."""
+    match = _BYDAY_PART.search(rule)
+    if not match:
+        return []
+    codes = {re.sub(r"^[+-]?\d+", "", part.strip().upper()) for part in match.group(1).split(",")}
+    return [index for index, code in enumerate(BYDAY) if code in codes]
+
+
 def window_label(spec: WindowSpec) -> str:
-    return WEEKDAY_NAMES[spec.weekday] if spec.weekday is not None and spec.rrule is None else _("Window")
+    """The day(s) a window is on, for messages: "Monday", "Tuesday, Thursday", "Window"."""
+    if spec.weekday is not None and spec.rrule is None:
+        return str(WEEKDAY_NAMES[spec.weekday])
+    days = rule_weekdays(spec.rrule or "")
+    return ", ".join(str(WEEKDAY_NAMES[day]) for day in days) if days else _("Window")
 
 
 def session_type_ids_for(coach: User) -> frozenset[int]:

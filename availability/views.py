@@ -88,6 +88,8 @@ class EditorState:
     day: dt.date | None = None  # the day whose form is open
     duration: int = PreviewForm.DEFAULT
     edit_id: int | None = None  # the weekly window being edited (no-JS inline edit)
+    add_day: int | None = None  # the weekday whose new window's full form is open (?add=)
+    window_id: int | None = None  # the window whose full form is open (?window=)
     notices: tuple[str, ...] = ()
 
 
@@ -107,6 +109,17 @@ class WindowRow:
     @property
     def pk(self) -> int:
         return self.window.pk
+
+
+@dataclass(frozen=True)
+class WindowPanel:
+    """The full form of one window (how it repeats, its dates, its session types, firm
+    booking), below the week: a new window of ``weekday``, or ``row``'s window."""
+
+    form: WindowForm
+    action: str
+    title: str
+    row: WindowRow | None = None
 
 
 @dataclass
@@ -224,11 +237,15 @@ def _parse_state(query: QueryDict, *, today: dt.date) -> EditorState:
             month = parsed
 
     raw_edit = (query.get("edit") or "").strip()
+    raw_add = (query.get("add") or "").strip()
+    raw_window = (query.get("window") or "").strip()
     return EditorState(
         month=month,
         day=day,
         duration=PreviewForm.duration_from(query),
         edit_id=int(raw_edit) if raw_edit.isdigit() else None,
+        add_day=int(raw_add) if raw_add in ("0", "1", "2", "3", "4", "5", "6") else None,
+        window_id=int(raw_window) if raw_window.isdigit() else None,
         notices=tuple(notices),
     )
 
@@ -352,10 +369,45 @@ def _window_name(spec: services.WindowSpec) -> str:
     return f"{DAY_NAMES[weekday]} {times}" if weekday is not None else times
 
 
+PANEL_AUTO_ID = "id_panel_%s"
+
+
 def _edit_form(spec: services.WindowSpec, session_types: list[tuple[int, str]]) -> WindowForm:
+    """The week's quick form of a window: its hours (the rest stays as it is)."""
     assert spec.id is not None
     initial, weekday = WindowForm.initial_for(spec)
     return WindowForm(initial=initial, weekday=weekday, session_types=session_types, auto_id=_edit_auto_id(spec.id))
+
+
+def _panel_form(spec: services.WindowSpec, session_types: list[tuple[int, str]]) -> WindowForm:
+    initial, weekday = WindowForm.initial_for(spec)
+    return WindowForm(
+        initial=initial, weekday=weekday, session_types=session_types, with_options=True, auto_id=PANEL_AUTO_ID
+    )
+
+
+def _panel(
+    *,
+    state_add: int | None,
+    state_window: int | None,
+    rows: dict[int, WindowRow],
+    session_types: list[tuple[int, str]],
+    form: WindowForm | None,
+) -> WindowPanel | None:
+    if state_window is not None and state_window in rows:
+        row = rows[state_window]
+        form = form or _panel_form(row.spec, session_types)
+        form.fields["start"].widget.attrs["autofocus"] = True
+        action = reverse("availability_window_edit", args=[row.pk])
+        return WindowPanel(form, action, _("Change %(window)s") % {"window": _described(row.spec, row.notes)}, row)
+    if state_add is not None:
+        form = form or WindowForm(
+            weekday=state_add, session_types=session_types, with_options=True, auto_id=PANEL_AUTO_ID
+        )
+        form.fields["start"].widget.attrs["autofocus"] = True
+        action = reverse("availability_window_add", args=[state_add])
+        return WindowPanel(form, action, _("New %(day)s window") % {"day": DAY_NAMES[state_add]})
+    return None
 
 
 def _week_context(
@@ -364,6 +416,9 @@ def _week_context(
     add_forms: dict[int, WindowForm] | None = None,
     edit_id: int | None = None,
     edit_form: WindowForm | None = None,
+    add_day: int | None = None,
+    window_id: int | None = None,
+    panel_form: WindowForm | None = None,
 ) -> dict[str, Any]:
     add_forms = add_forms or {}
     today = services.today_for(coach)
@@ -376,6 +431,7 @@ def _week_context(
     weekly_days: set[int] = set()
     by_rule: list[WindowRow] = []
     editing: WindowRow | None = None
+    primary_rows: dict[int, WindowRow] = {}
     for window in windows:
         spec = services.WindowSpec.of(window)
         type_names = sorted(t.title for t in window.session_types.all())
@@ -393,8 +449,9 @@ def _week_context(
             dom_id = f"window-{window.pk}" if index == 0 else f"window-{window.pk}-{weekday}"
             row = WindowRow(window, spec, dom_id, index == 0, name, notes)
             by_day[weekday].append(row)
+        primary_rows[window.pk] = WindowRow(window, spec, f"window-{window.pk}", True, name, notes)
         if window.pk == edit_id:
-            editing = WindowRow(window, spec, f"window-{window.pk}", True, name, notes)
+            editing = primary_rows[window.pk]
     if editing is not None and edit_form is None:
         edit_form = _edit_form(editing.spec, type_choices)
     days = [
@@ -409,8 +466,12 @@ def _week_context(
         )
         for weekday, name in DAY_NAMES.items()
     ]
+    panel = _panel(
+        state_add=add_day, state_window=window_id, rows=primary_rows, session_types=type_choices, form=panel_form
+    )
     return {
         "days": days,
+        "panel": panel,
         "rule_windows": by_rule,
         "edit_id": editing.pk if editing else None,
         "edit_form": edit_form,
@@ -607,7 +668,13 @@ def _section_context(profile: CoachProfile, section: str, state: EditorState, **
     coach = profile.user
     if section == WEEK:
         return _week_context(
-            coach, add_forms=forms.get("add_forms"), edit_id=state.edit_id, edit_form=forms.get("edit_form")
+            coach,
+            add_forms=forms.get("add_forms"),
+            edit_id=state.edit_id,
+            edit_form=forms.get("edit_form"),
+            add_day=state.add_day,
+            window_id=state.window_id,
+            panel_form=forms.get("panel_form"),
         )
     if section == CALENDAR:
         return _calendar_context(
@@ -772,7 +839,7 @@ def window_add(request: HttpRequest, weekday: int) -> HttpResponse:
         request.POST,
         weekday=weekday,
         session_types=_type_choices_for_forms(profile.user),
-        auto_id=_add_auto_id(weekday),
+        auto_id=PANEL_AUTO_ID if request.POST.get("options") else _add_auto_id(weekday),
     )
     if form.is_valid():
         try:
@@ -782,6 +849,8 @@ def window_add(request: HttpRequest, weekday: int) -> HttpResponse:
         else:
             notes = _window_notes(spec, [], services.today_for(profile.user))
             return _done(request, profile, WEEK, _("Added %(window)s.") % {"window": _described(spec, notes)})
+    if form.shows_options:  # the full form below the week
+        return _failed(request, profile, WEEK, _posted_state(request, profile, add_day=weekday), panel_form=form)
     return _failed(request, profile, WEEK, _posted_state(request, profile), add_forms={weekday: form})
 
 
@@ -810,7 +879,8 @@ def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
         return render(request, f"{TEMPLATE}#window_edit", context)
 
     _repeats, weekday = repeats_of(stored.weekday, stored.rrule)
-    form = WindowForm(request.POST, weekday=weekday, session_types=type_choices, auto_id=_edit_auto_id(window.pk))
+    auto_id = PANEL_AUTO_ID if request.POST.get("options") else _edit_auto_id(window.pk)
+    form = WindowForm(request.POST, weekday=weekday, session_types=type_choices, auto_id=auto_id)
     if form.is_valid():
         before = _window_name(stored)
         outside = _outside_now(profile)
@@ -831,6 +901,8 @@ def window_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     "after": "; ".join([_described(spec, notes), *notes[1 if spec.rrule else 0 :]]),
                 }
             return _done(request, profile, WEEK, message, outside_before=outside)
+    if form.shows_options:  # the full form below the week
+        return _failed(request, profile, WEEK, _posted_state(request, profile, window_id=window.pk), panel_form=form)
     state = _posted_state(request, profile, edit_id=window.pk)
     return _failed(request, profile, WEEK, state, edit_form=form)
 

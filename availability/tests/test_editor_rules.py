@@ -101,6 +101,22 @@ def column(body: str, weekday: int) -> str:
     return body[start:end]
 
 
+def panel_of(body: str) -> str:
+    """The window's full form below the week."""
+    start = body.index('<div id="window-panel"')
+    return body[start : body.index("</form>", start)]
+
+
+def open_panel(http, **query) -> str:
+    """The week with a window's full form open (``add=weekday`` or ``window=pk``), as htmx
+    asks for it."""
+    response = http.get(EDITOR, query, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="week")
+    assert response.status_code == 200
+    body = html(response)
+    assert body.lstrip().startswith('<section id="week"')
+    return panel_of(body)
+
+
 def preview_rows(body: str) -> dict[str, str]:
     start = body.index('<section id="preview"')
     section = body[start : body.index("</section>", start)]
@@ -360,7 +376,7 @@ def test_a_rule_without_weekdays_is_listed_below_the_week(http, coach) -> None:
     assert all(f"window-{window.pk}" not in column(body, day) for day in range(7))
     assert preview_times(body)["2026-12-01"] == ["10:00"]
     # Its form offers only a custom rule (no weekday to repeat on) and keeps the rule.
-    form = html(http.get(reverse("availability_window_edit", args=[window.pk]), **HX))
+    form = open_panel(http, window=window.pk)
     assert re.search(r'<option value="custom" selected>', form)
     assert 'value="FREQ=MONTHLY;BYMONTHDAY=1"' in form
     assert 'value="weekly"' not in form
@@ -401,12 +417,12 @@ def test_the_type_boxes_list_the_coachs_active_types(http, coach, types) -> None
     SessionType.objects.create(coach=other, title="Not mine", duration_minutes=60)
     shared = SessionType.objects.create(coach=other, title="Shared workshop", duration_minutes=60)
     shared.co_hosts.add(coach)
-    monday = column(html(http.get(EDITOR)), 0)
-    labels = re.findall(r'<label class="kind-option" for="id_add0_session_types_\d+">.*?<span>([^<]+)</span>', monday)
+    panel = open_panel(http, add=0)
+    labels = re.findall(r'<label class="kind-option" for="id_panel_session_types_\d+">.*?<span>([^<]+)</span>', panel)
     assert labels == ["Intro", "Deep dive", "Shared workshop (co-hosted)"]
     # A paused type shows only where a window already names it, so saving keeps it.
     window = make(coach, "09:00", "10:00", weekday=0, types=[types["paused"]])
-    form = html(http.get(reverse("availability_window_edit", args=[window.pk]), **HX))
+    form = open_panel(http, window=window.pk)
     assert re.search(rf'value="{types["paused"].pk}"[^>]*checked', form)
     assert "Paused one (inactive)" in form
 
@@ -427,14 +443,31 @@ def test_bad_options_sit_next_to_their_field(http, coach, types, data, field, me
     for headers, status in (({}, 400), (HX, 200)):
         response = http.post(reverse("availability_window_add", args=[0]), data, **headers)
         assert response.status_code == status
-        body = column(html(response), 0)
+        # The full form again, below the week, with what was typed and the message by its field.
+        body = panel_of(html(response))
+        assert "New Monday window" in body
         if field == "session_types":
             match = re.search(r'<fieldset class="kind-choice has-error">.*?</fieldset>', body, re.S)
         else:
-            match = re.search(rf'<div class="field has-error">\s*<label for="id_add0_{field}">.*?</div>', body, re.S)
+            match = re.search(rf'<div class="field has-error">\s*<label for="id_panel_{field}">.*?</div>', body, re.S)
         assert match and message in match.group(0), body
-        assert '<details class="window-options" open>' in body  # unfolded, with what was typed
+        assert 'name="start" value="09:00"' in body
     assert not AvailabilityWindow.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("weekday", "repeats", "rule", "label"),
+    [
+        (1, CUSTOM, "FREQ=WEEKLY;BYDAY=TU,TH", "Tuesday, Thursday"),
+        (1, "2w", "", "Tuesday"),
+        (0, CUSTOM, "FREQ=MONTHLY;BYMONTHDAY=1", "Window"),
+    ],
+)
+def test_a_reversed_window_names_its_days(http, coach, weekday, repeats, rule, label) -> None:
+    data = window_data("10:00", "09:00", repeats=repeats, rrule=rule)
+    body = panel_of(html(http.post(reverse("availability_window_add", args=[weekday]), data, **HX)))
+    match = re.search(r'<div class="field has-error">\s*<label for="id_panel_end">.*?</div>', body, re.S)
+    assert match and f"{label}: the window 10:00–09:00 ends before it starts." in match.group(0)
 
 
 def test_another_coachs_type_is_refused_by_the_service_too(coach, types) -> None:
@@ -453,7 +486,7 @@ def test_windows_for_other_types_or_dates_may_share_hours(http, coach, types) ->
     third = window_data("11:00", "12:00")  # every type: meets both
     response = http.post(reverse("availability_window_add", args=[0]), third)
     assert response.status_code == 400
-    assert "Monday: 09:00–12:00 overlaps 11:00–12:00." in column(html(response), 0)
+    assert "Monday: 09:00–12:00 overlaps 11:00–12:00." in panel_of(html(response))
     assert AvailabilityWindow.objects.filter(coach=coach).count() == 2
 
 
@@ -479,9 +512,8 @@ def rich(coach, types):
 
 
 def test_the_edit_form_shows_everything_the_window_holds(http, rich, types) -> None:
-    body = html(http.get(reverse("availability_window_edit", args=[rich.pk]), **HX))
-    assert body.lstrip().startswith(f'<li id="window-{rich.pk}"')
-    assert '<details class="window-options" open>' in body
+    body = open_panel(http, window=rich.pk)
+    assert "Change Tuesday 14:00–17:00, every other week from 1 Dec" in body
     assert '<option value="2w" selected>Every other week</option>' in body
     assert 'name="valid_from" value="2026-12-01"' in body and 'name="valid_until" value="2027-03-31"' in body
     for key in ("intro", "deep"):
@@ -503,7 +535,7 @@ def test_posting_the_edit_form_back_as_shown_changes_nothing(http, coach, rich) 
     before = snapshot(coach)
     for window in [rich, *others]:
         url = reverse("availability_window_edit", args=[window.pk])
-        data = form_data(html(http.get(url, **HX)), url)
+        data = form_data(open_panel(http, window=window.pk), url)
         response = http.post(url, data, **HX)
         assert response.status_code == 200
         assert "has-error" not in html(response), (window, html(response))
@@ -524,7 +556,7 @@ def test_a_post_of_the_hours_alone_keeps_the_rest(http, coach, rich) -> None:
 
 def test_changing_how_a_window_repeats(http, coach, rich) -> None:
     url = reverse("availability_window_edit", args=[rich.pk])
-    data = form_data(html(http.get(url, **HX)), url)
+    data = form_data(open_panel(http, window=rich.pk), url)
     data["repeats"] = ["weekly"]
     data["valid_until"] = [""]
     response = http.post(url, data, **HX)
@@ -537,13 +569,13 @@ def test_changing_how_a_window_repeats(http, coach, rich) -> None:
 
 def test_an_edit_with_a_bad_rule_keeps_the_form_open_and_the_window(http, coach, rich) -> None:
     url = reverse("availability_window_edit", args=[rich.pk])
-    data = form_data(html(http.get(url, **HX)), url)
+    data = form_data(open_panel(http, window=rich.pk), url)
     before = snapshot(coach)
     data.update(repeats=[CUSTOM], rrule=["FREQ=WEEKLY;BYDAY=TU;BYHOUR=9"])
     for headers, status in (({}, 400), (HX, 200)):
-        body = html(http.post(url, data, **headers))
-        assert f'id="id_window{rich.pk}_rrule"' in body
-        assert "Leave out BYHOUR" in body
+        body = panel_of(html(http.post(url, data, **headers)))
+        match = re.search(r'<div class="field has-error">\s*<label for="id_panel_rrule">.*?</div>', body, re.S)
+        assert match and "Leave out BYHOUR" in match.group(0)
     assert snapshot(coach) == before
 
 
@@ -573,14 +605,58 @@ def test_a_day_with_only_a_rule_window_has_no_clear_button(http, coach, rich) ->
     assert "Clear Tuesday" not in tuesday and "Not available" not in tuesday
 
 
-def test_the_options_unfold_only_for_windows_that_use_them(http, coach, rich) -> None:
+def test_the_quick_forms_post_the_hours_and_lead_to_the_full_form(http, coach, rich) -> None:
     plain = make(coach, "09:00", "12:00", weekday=0)
-    body = html(http.get(reverse("availability_window_edit", args=[plain.pk]), **HX))
-    assert '<details class="window-options">' in body
-    assert re.search(r'name="allow_firm_booking"[^>]*checked', body)
-    assert '<option value="weekly" selected>' in body
     page = html(http.get(EDITOR))
-    assert page.count('<details class="window-options">') == 7  # the add forms, folded
+    assert 'name="options"' not in page and 'name="repeats"' not in page  # no full form open
+    assert 'id="window-panel"' not in page
+    link = re.search(r'<a class="small window-more" href="([^"]+)" hx-get="([^"]+)"', column(page, 2))
+    assert (
+        link
+        and link.group(1) == "/coach/availability/?add=2#window-panel"
+        and link.group(2) == "/coach/availability/?add=2"
+    )
+    # The quick edit form of a window leads to its full form.
+    quick = html(http.get(reverse("availability_window_edit", args=[plain.pk]), **HX))
+    assert 'name="repeats"' not in quick
+    assert f'href="/coach/availability/?window={plain.pk}#window-panel"' in quick
+    # Without JavaScript the link opens the full form in the page.
+    body = html(http.get(EDITOR, {"window": plain.pk}))
+    panel = panel_of(body)
+    assert "Change Monday 09:00–12:00" in panel
+    assert '<option value="weekly" selected>' in panel
+    assert re.search(r'name="allow_firm_booking"[^>]*checked', panel)
+    assert re.search(r'name="start"[^>]*autofocus|autofocus[^>]*name="start"', panel)
+    # A new window's form starts every week, firm booking allowed, no dates, every type.
+    panel = panel_of(html(http.get(EDITOR, {"add": "4"})))
+    assert "New Friday window" in panel
+    assert (
+        '<option value="weekly" selected>' in panel and '<option value="m-1">Last Friday of the month</option>' in panel
+    )
+    assert re.search(r'name="allow_firm_booking"[^>]*checked', panel)
+
+
+@pytest.mark.parametrize("query", [{"window": "999999"}, {"window": "x"}, {"add": "7"}, {"add": "-1"}])
+def test_a_full_form_for_nothing_is_no_form_and_no_error(http, coach, query) -> None:
+    response = http.get(EDITOR, query)
+    assert response.status_code == 200
+    assert 'id="window-panel"' not in html(response)
+
+
+def test_another_coachs_window_has_no_full_form(http, coach) -> None:
+    theirs = make(CoachFactory(email="olga@example.com"), "09:00", "10:00", weekday=0)
+    assert 'id="window-panel"' not in html(http.get(EDITOR, {"window": theirs.pk}))
+    response = http.post(reverse("availability_window_edit", args=[theirs.pk]), window_data())
+    assert response.status_code == 404
+
+
+def test_a_saved_full_form_closes(http, coach) -> None:
+    response = http.post(reverse("availability_window_add", args=[1]), window_data(repeats="3w"), **HX)
+    body = html(response)
+    assert 'id="window-panel"' not in body
+    assert status_message(body) == "Added Tuesday 09:00–12:00, every 3rd week from 24 Nov."
+    response = http.post(reverse("availability_window_add", args=[1]), window_data("13:00", "14:00"))
+    assert response.status_code == 302 and response["Location"] == f"{EDITOR}#week"
 
 
 def test_the_page_loads_its_rule_script_and_every_option_is_translatable_text(http, coach) -> None:
