@@ -15,7 +15,8 @@ A tag's rules (``availability.models.TagRule``) are one for "every session type"
 per session type; a blank field follows the usual rules (the type's, then the coach's). For
 a coach's tag a session type must be that coach's own. ``set_tag_rules`` replaces the whole
 set at once, or nothing if any part is refused. The resolution of the rules when a client
-books is ``availability.rules.rules_for``; ``tag_rules_of`` reads its input.
+books is ``availability.rules.rules_for`` (its input read by
+``availability.selectors.tag_rules_for``).
 
 Every refusal is a ``DomainError`` naming its input (``field``), so the API lists it under
 ``fields`` and a form shows it beside that field.
@@ -118,17 +119,6 @@ def tags_of(client: User, coach: User) -> QuerySet[ClientTag]:
     """The tags that apply when ``client`` books ``coach``: those of the coach's own tags and
     of the practice's that the client wears."""
     return ClientTag.objects.filter(Q(coach=coach) | Q(coach__isnull=True), taggings__client=client).distinct()
-
-
-def tag_rules_of(client: User, coach: User) -> QuerySet[TagRule]:
-    """The rules of the tags ``client`` wears that can apply to a booking with ``coach``:
-    the "every type" rules and those for one of the coach's session types (the input of
-    ``availability.rules.rules_for``), with each rule's tag."""
-    return (
-        TagRule.objects.filter(tag__in=tags_of(client, coach))
-        .filter(Q(session_type__isnull=True) | Q(session_type__coach=coach))
-        .select_related("tag")
-    )
 
 
 def clients_of_coach(coach: User) -> QuerySet[User]:

@@ -375,27 +375,6 @@ def test_tags_of_a_client_with_a_coach_are_the_coach_own_and_the_practice(coach,
     assert unworn not in tags.tags_of(client_user, coach)
 
 
-def test_tag_rules_of_a_client_leave_out_other_coaches_types(coach, other_coach, staff, client_user):
-    mine, theirs = session_type(coach), session_type(other_coach)
-    practice = tags.create_tag(
-        actor=staff,
-        coach=None,
-        name="Sliding scale",
-        rules=[
-            RuleSpec(price_adjustment_percent=-20),
-            RuleSpec(session_type_id=mine.pk, max_per_week=2),
-            RuleSpec(session_type_id=theirs.pk, max_per_week=1),
-        ],
-    )
-    tags.tag_client(actor=staff, tag=practice, client=client_user)
-    rules = tags.tag_rules_of(client_user, coach)
-    assert sorted((r.session_type_id or 0, r.tag.name) for r in rules) == [
-        (0, "Sliding scale"),
-        (mine.pk, "Sliding scale"),
-    ]
-    assert not tags.tag_rules_of(ClientFactory(), coach).exists()
-
-
 def test_who_sees_which_tags(coach, other_coach, staff, client_user):
     mine = tags.create_tag(actor=coach, coach=coach, name="VIP")
     theirs = tags.create_tag(actor=other_coach, coach=other_coach, name="Theirs")
