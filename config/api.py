@@ -7,6 +7,7 @@ schema documents, per operation, the error statuses it can answer (``BookingAPI`
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from django.core.exceptions import PermissionDenied
@@ -18,8 +19,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from accounts.services import authenticate_token
-from bookings import idempotency
-from config.errors import DomainError
+from bookings import idempotency, throttle
+from config.errors import DomainError, retry_after_headers
 
 
 class SessionAuth(APIKeyCookie):
@@ -48,10 +49,15 @@ ERROR_CODES: tuple[str, ...] = (
     "already_connected",
     "already_linked",
     "already_requested",
+    "bad_capacity",
+    "bad_kind",
     "bad_request",
     "bad_weekday",
     "beyond_window",
+    "capacity_below_sessions",
     "client_conflict",
+    "closure_end_before_start",
+    "closure_overlap",
     "coach_required",
     "date_in_past",
     "dependent_not_client",
@@ -62,6 +68,8 @@ ERROR_CODES: tuple[str, ...] = (
     "forbidden",
     "full",
     "guardian_self",
+    "hours_end_before_start",
+    "hours_overlap",
     "idempotency_in_progress",
     "idempotency_key_reused",
     "invalid",
@@ -74,6 +82,8 @@ ERROR_CODES: tuple[str, ...] = (
     "limit_reached",
     "limits_inconsistent",
     "method_not_allowed",
+    "name_required",
+    "name_taken",
     "not_a_client",
     "not_a_coach",
     "not_connected",
@@ -84,6 +94,7 @@ ERROR_CODES: tuple[str, ...] = (
     "range_too_long",
     "rate_limited",
     "reason_required",
+    "room_in_use",
     "server_error",
     "slot_taken",
     "throttled",
@@ -140,7 +151,8 @@ ERROR_DESCRIPTIONS = {
     "or a request with the same Idempotency-Key is still running (`idempotency_in_progress`).",
     413: "The body is larger than the server accepts (`too_large`).",
     422: "This Idempotency-Key was used for another request (`idempotency_key_reused`).",
-    429: "Too many requests; retry later (`throttled`).",
+    429: "Too many attempts to book in a short while (`rate_limited`), too many requests waiting for one "
+    "coach's answer (`too_many_requests`), or too many calls (`throttled`); `Retry-After` says when to retry.",
 }
 
 
@@ -205,11 +217,15 @@ class BookingAPI(NinjaAPI):
 
 
 def _throttled_operation_ids(api: NinjaAPI) -> set[str]:
+    """Operations with a ninja throttle, and the booking attempts the booking throttles
+    count (``bookings.throttle.API_ATTEMPTS``)."""
     found = set()
-    for router in api._get_bound_routers():
-        for path_view in router.path_operations.values():
+    for router in api._get_bound_routers():  # every router is mounted at the API's root
+        for path, path_view in router.path_operations.items():
+            route = "api/v1/" + re.sub(r"\{(?:\w+:)?(\w+)\}", r"<\1>", path.strip("/"))
             for operation in path_view.operations:
-                if operation.throttle_objects or (api.throttle is not NOT_SET and api.throttle):
+                booking_attempt = any((method, route) in throttle.API_ATTEMPTS for method in operation.methods)
+                if booking_attempt or operation.throttle_objects or (api.throttle is not NOT_SET and api.throttle):
                     found.add(api.get_openapi_operation_id(operation))
     return found
 
@@ -279,8 +295,12 @@ def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     if exc.field:
         fields = [{"field": exc.field, "message": exc.message}]
-        return error_response(request, exc.status, exc.code, exc.message, fields=fields)
-    return error_response(request, exc.status, exc.code, exc.message)
+        response = error_response(request, exc.status, exc.code, exc.message, fields=fields)
+    else:
+        response = error_response(request, exc.status, exc.code, exc.message)
+    for name, value in retry_after_headers(exc).items():
+        response[name] = value
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -31,6 +31,7 @@ from bookings.services.common import (
 )
 from bookings.services.hosts import HostPlan, check_offered, claim_hosts, plan_hosts
 from bookings.services.ledger import _allocate, _pick_resource
+from bookings.throttle import open_requests_limit
 from config import sql
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, clean_text
@@ -86,6 +87,9 @@ def book_slot(
             decided_by = rules.decided_by(
                 start=start, now=now, connected=standing.connected, window_allows_firm=window_firm
             )
+            if not firm:
+                # Counted under the client's lock: two requests at once can't both be the last.
+                open_requests_limit(client, host, now=now)
             resource = _pick_resource(session_type, start=start, end=end) if session_type.resource_kind else None
             session = sql.insert(
                 Session(

@@ -167,3 +167,21 @@ def test_the_resolution_names_the_deciding_rule_for_each_field():
     assert rules.request_reasons(start=now + dt.timedelta(days=3), now=now, connected=True) == (
         booking_rules.TYPE_NEEDS_APPROVAL,
     )
+
+
+def test_open_requests_per_coach_are_limited_under_the_clients_lock(settings):
+    settings.MAX_OPEN_REQUESTS_PER_COACH = 2
+    coach = open_coach(allow_firm_booking=False)
+    session_type = SessionTypeFactory(coach=coach)
+    client = ClientFactory()
+    day = _day()
+    for hour in (9, 10):
+        assert services.book_slot(client=client, session_type=session_type, start=_at(day, hour)).is_request
+    with pytest.raises(DomainError) as refused:
+        services.book_slot(client=client, session_type=session_type, start=_at(day, 11))
+    assert refused.value.code == "too_many_requests" and refused.value.status == 429
+    assert refused.value.retry_after is not None and refused.value.retry_after > 0
+    assert client.bookings.count() == 2
+    # A tag that makes the client's bookings firm isn't held back: a firm booking is no request.
+    _tag(coach, "VIP", client, approval="never")
+    assert services.book_slot(client=client, session_type=session_type, start=_at(day, 11)).status == "firm_booked"

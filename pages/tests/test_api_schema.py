@@ -99,7 +99,7 @@ EXPECTED = {
     "bookings_api_list_session_types": {200, 400, 401, 404},
     "bookings_api_list_bookings": {200, 400, 401},
     "bookings_api_get_booking": {200, 401, 404},
-    "bookings_api_create_booking": {201, 400, 401, 403, 404, 409, 413, 422},
+    "bookings_api_create_booking": {201, 400, 401, 403, 404, 409, 413, 422, 429},
     "bookings_api_start_session": {200, 400, 401, 403, 404, 409, 422},
     "bookings_api_decline_booking": {200, 400, 401, 403, 404, 409, 413, 422},
     "notifications_inbox_api_read_notification": {200, 400, 401, 403, 404, 409, 422},
@@ -124,8 +124,13 @@ def test_every_error_response_is_the_one_shape() -> None:
                 assert response["description"]
 
 
-def test_nothing_is_throttled_today_so_no_operation_documents_429() -> None:
-    assert not any("429" in map(str, op["responses"]) for _, _, op in operations().values())
+def test_only_the_booking_attempts_document_429() -> None:
+    throttled = {op_id for op_id, (_, _, op) in operations().items() if "429" in map(str, op["responses"])}
+    assert throttled == {
+        "bookings_api_create_booking",
+        "bookings_api_take_seat",
+        "bookings_api_reschedule_booking",
+    }
 
 
 @pytest.fixture
@@ -200,6 +205,7 @@ def test_settings_and_type_changes_say_which_fields_may_be_null() -> None:
         "booking_window_days",
         "cancellation_notice_hours",
         "reminder_minutes",
+        "required_subject",  # null: no subject required
     }
 
 
