@@ -104,3 +104,6 @@ class AllocationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+# The tag rules' page lives beside the tags' pages; importing it registers it.
+from availability import tag_admin  # noqa: E402, F401
