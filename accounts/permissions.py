@@ -37,6 +37,9 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "connection": ("view", "add", "change", "delete"),
         "guardianlink": ("view", "add", "change", "delete"),
         "apitoken": ("view",),
+        "subject": ("view", "add", "change", "delete"),
+        "clienttag": ("view", "add", "change", "delete"),
+        "clienttagging": ("view", "add", "change", "delete"),
     },
     "account": {"emailaddress": ("view", "add", "change")},
     "availability": {
@@ -45,6 +48,9 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "overridewindow": ("view", "add", "change", "delete"),
         "timeoff": ("view", "add", "change", "delete"),
         "resource": ("view", "add", "change", "delete"),
+        "resourcehours": ("view", "add", "change", "delete"),
+        "resourceclosure": ("view", "add", "change", "delete"),
+        "tagrule": ("view", "add", "change", "delete"),
         "allocation": ("view",),
     },
     "bookings": {
