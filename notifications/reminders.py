@@ -215,9 +215,11 @@ def upcoming_bookings(user: User, *, limit: int | None = None, after: tuple[dt.d
     if after is not None:
         start, pk = after
         bookings = bookings.filter(Q(session__start__gt=start) | Q(session__start=start, pk__gt=pk))
-    return bookings.select_related("session__session_type", "session__coach", "client").order_by(
-        "session__start", "pk"
-    )[: limit or RESYNC_LIMIT]
+    return (
+        bookings.select_related("session__session_type", "session__coach", "client")
+        .prefetch_related("session__co_hosts")
+        .order_by("session__start", "pk")[: limit or RESYNC_LIMIT]
+    )
 
 
 def resync_upcoming(user: User, *, after: tuple[dt.datetime, int] | None = None) -> int:

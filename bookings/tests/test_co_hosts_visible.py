@@ -193,7 +193,7 @@ def test_the_co_hosts_agenda_shows_the_session_with_the_other_host_and_the_room(
     ana_html = text(signed_in(ana).get(reverse("coach_dashboard")))
 
     assert f'data-session="{booked.session_id}"' in ben_html
-    assert 'With Ana Coach <span class="muted small">(Ana Coach answers requests)</span> · Room 2, 12 rue X' in ben_html
+    assert 'With Ana Coach <span class="muted small">(you co-host)</span> · Room 2, 12 rue X' in ben_html
     assert 'data-testid="start-session-button"' not in ben_html
     assert f'data-session="{booked.session_id}"' in ana_html
     assert "With Ben Ito · Room 2, 12 rue X" in ana_html
