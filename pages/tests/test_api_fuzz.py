@@ -14,8 +14,9 @@ fixed seed), so a run is repeatable. About 45 s on SQLite, 55 s on PostgreSQL (2
 ``make test`` runs it, or ``pytest pages/tests/test_api_fuzz.py``.
 
 Checks that run but have nothing to look at here, and why: ``use_after_free`` and
-``ensure_resource_availability`` compare a DELETE with later reads, and the API has no
-DELETE; ``object_level_authorization`` compares objects one identity created with another's
+``ensure_resource_availability`` compare a DELETE with later reads across a stateful run,
+and each operation here is fuzzed on its own (the tags' DELETEs are tested in
+availability/tests/test_tags.py); ``object_level_authorization`` compares objects one identity created with another's
 reads across a stateful run, and the schema declares no links for one (each operation is
 fuzzed on its own; access across users is tested in accounts/tests/test_access.py).
 ``max_response_time`` is off: a time limit on a shared 2-core machine would only flake.
@@ -38,7 +39,9 @@ from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 
+from accounts.models import ClientTag, ClientTagging
 from accounts.tests.factories import ClientFactory, StaffFactory, make_token
+from availability.models import TagRule
 from bookings import services
 from bookings.models import Booking
 from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
@@ -115,6 +118,10 @@ def world(db, in_process):
                 reminders=True,
             )
         services.take_seat(client=client, session=session, booked_by=client, notes="", reminders=True)
+        coach_tag = ClientTag.objects.create(coach=coach, name="VIP")
+        practice_tag = ClientTag.objects.create(coach=None, name="Sliding scale")
+        TagRule.objects.create(tag=coach_tag, approval="never")
+        ClientTagging.objects.create(tag=coach_tag, client=client, added_by=coach)
         tokens = {user.pk: make_token(user)[1] for user in (coach, client, staff)}
         yield {
             "users": [coach, client, staff],
@@ -125,6 +132,8 @@ def world(db, in_process):
                 "type_id": [consultation.pk, group.pk],
                 "coach_id": [coach.pk],
                 "notification_id": list(Notification.objects.values_list("pk", flat=True)),
+                "tag_id": [coach_tag.pk, practice_tag.pk],
+                "client_id": [client.pk],
             },
         }
 
