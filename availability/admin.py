@@ -1,6 +1,8 @@
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext_lazy as _
 
 from availability.models import (
     Allocation,
@@ -16,9 +18,41 @@ from availability.rooms import check_hours
 from config.errors import DomainError
 
 
+class AvailabilityWindowForm(forms.ModelForm):
+    """The checks the editor and the API make that the model can't: a weekday or a rule,
+    not both, and a rule of one RRULE line (what the slot engine reads)."""
+
+    class Meta:
+        model = AvailabilityWindow
+        fields = [
+            "coach",
+            "weekday",
+            "recurrence",
+            "start",
+            "end",
+            "valid_from",
+            "valid_until",
+            "session_types",
+            "allow_firm_booking",
+        ]
+
+    def clean(self):
+        data = super().clean()
+        rule = data.get("recurrence")
+        has_rule = bool(rule and (rule.rrules or rule.exrules or rule.rdates or rule.exdates))
+        if data.get("weekday") is not None and has_rule:
+            raise ValidationError(_("Give the window a weekday or a rule, not both."))
+        if data.get("weekday") is None and not has_rule:
+            raise ValidationError(_("Give the window a weekday or a rule."))
+        if has_rule and (len(rule.rrules) != 1 or rule.exrules or rule.rdates or rule.exdates):
+            raise ValidationError(_("A window's rule is one RRULE, without exceptions or extra dates."))
+        return data
+
+
 @admin.register(AvailabilityWindow)
 class AvailabilityWindowAdmin(admin.ModelAdmin):
-    list_display = ["coach", "weekday", "start", "end", "valid_from", "valid_until"]
+    form = AvailabilityWindowForm
+    list_display = ["coach", "weekday", "start", "end", "valid_from", "valid_until", "allow_firm_booking"]
     list_filter = ["weekday", "coach"]
     search_fields = ["coach__email", "coach__name"]
     list_select_related = ["coach"]
@@ -104,6 +138,7 @@ class AllocationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
 
 # The tag rules' page lives beside the tags' pages; importing it registers it.
 from availability import tag_admin  # noqa: E402, F401

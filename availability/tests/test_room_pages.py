@@ -577,3 +577,23 @@ def test_the_admin_edits_a_rooms_hours_and_closures_inline_and_refuses_overlaps(
     answer = http.post(url, admin_post(room, [("0", "08:00", "12:00"), ("0", "13:00", "18:00")]))
     assert answer.status_code == 302
     assert room.hours.count() == 2
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_window_with_a_weekday_and_a_rule_or_with_exceptions():
+    from accounts.tests.factories import CoachFactory
+    from availability.admin import AvailabilityWindowForm
+
+    coach = CoachFactory()
+
+    def form(**fields):
+        data = {"coach": coach.pk, "start": "09:00", "end": "12:00", "allow_firm_booking": "on", **fields}
+        return AvailabilityWindowForm(data=data)
+
+    assert form(weekday="0").is_valid()
+    assert form(recurrence="RRULE:FREQ=WEEKLY;INTERVAL=2;BYDAY=MO").is_valid()
+    both = form(weekday="0", recurrence="RRULE:FREQ=WEEKLY;BYDAY=MO")
+    assert not both.is_valid() and "not both" in str(both.errors)
+    assert not form().is_valid()
+    with_exception = form(recurrence="RRULE:FREQ=WEEKLY;BYDAY=MO\nEXDATE:20261207T000000Z")
+    assert not with_exception.is_valid() and "without exceptions" in str(with_exception.errors)
