@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from accounts import services as account_services
 from accounts.models import CoachProfile, Role, User
@@ -38,18 +38,38 @@ def require_coach(request: HttpRequest) -> User:
     return user
 
 
+class SubjectOut(Schema):
+    id: int
+    name: str
+
+
 class CoachOut(Schema):
     id: int
     name: str
     timezone: str
     bio: str
+    subjects: list[SubjectOut]
+
+
+class CoachesQuery(Input):
+    subject: int | None = Field(None, ge=1, description="Only coaches who declare this subject (its id).")
 
 
 @router.get("/coaches", response=list[CoachOut], auth=None, summary="Coaches whose calendar you may see")
-def list_coaches(request: HttpRequest) -> list[CoachOut]:
+def list_coaches(request: HttpRequest, query: Query[CoachesQuery]) -> list[CoachOut]:
+    coaches = coaches_visible_to(viewer(request))
+    if query.subject is not None:  # an unknown subject: nobody declares it
+        coaches = coaches.filter(coach_profile__subjects__id=query.subject)
+    coaches = coaches.prefetch_related("coach_profile__subjects")
     return [
-        CoachOut(id=c.pk, name=c.display_name, timezone=c.timezone, bio=c.coach_profile.bio)
-        for c in coaches_visible_to(viewer(request))
+        CoachOut(
+            id=c.pk,
+            name=c.display_name,
+            timezone=c.timezone,
+            bio=c.coach_profile.bio,
+            subjects=[SubjectOut(id=s.pk, name=s.name) for s in c.coach_profile.subjects.all()],
+        )
+        for c in coaches
     ]
 
 

@@ -275,3 +275,21 @@ def test_the_admin_shows_a_coach_subjects_on_the_person_and_lists_client_tags(ad
     assert http.post(reverse("admin:accounts_clienttag_add"), data).status_code == 302
     tagging = ClientTagging.objects.get(tag__name="New")
     assert (tagging.client, tagging.added_by) == (client, admin_user)
+
+
+@pytest.mark.django_db
+def test_the_coaches_api_lists_each_coachs_subjects_and_filters_by_one():
+    from django.test import Client
+
+    from bookings.tests.factories import open_coach
+
+    maths = Subject.objects.create(name="Mathematics")
+    tutor, other = open_coach(), open_coach()
+    tutor.coach_profile.subjects.add(maths)
+    everyone = Client().get("/api/v1/coaches").json()
+    assert {c["id"]: c["subjects"] for c in everyone}[tutor.pk] == [{"id": maths.pk, "name": "Mathematics"}]
+    assert {c["id"] for c in everyone} >= {tutor.pk, other.pk}
+    filtered = Client().get("/api/v1/coaches", {"subject": maths.pk}).json()
+    assert [c["id"] for c in filtered] == [tutor.pk]
+    assert Client().get("/api/v1/coaches", {"subject": maths.pk + 1000}).json() == []
+    assert Client().get("/api/v1/coaches", {"subject": "maths"}).status_code == 400

@@ -60,7 +60,13 @@ def test_coach_list_respects_calendar_visibility(coach, client_user) -> None:
 
     visitor = Client().get("/api/v1/coaches").json()
     assert [c["id"] for c in visitor] == [coach.pk]
-    assert visitor[0] == {"id": coach.pk, "name": "Camille Laurent", "timezone": "Europe/Paris", "bio": "Career coach."}
+    assert visitor[0] == {
+        "id": coach.pk,
+        "name": "Camille Laurent",
+        "timezone": "Europe/Paris",
+        "bio": "Career coach.",
+        "subjects": [],
+    }
 
     ConnectionFactory(client=client_user, coach=connected_only, status=ConnectionStatus.ACCEPTED)
     ids = {c["id"] for c in logged_in(client_user).get("/api/v1/coaches").json()}
