@@ -22,10 +22,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.models import CoachProfile, Role, Subject, User
 from availability.models import Resource, ResourceKind
 from bookings.models import HostMode, SessionKind, SessionType, validate_reminder_minutes
+from bookings.selectors import names_text
 from bookings.services.common import _lock_users, is_manager
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, SHORT_TEXT, check_text, no_negative_zero
@@ -252,10 +254,6 @@ def _stored(session_type: SessionType) -> tuple[list[User], list[Resource]]:
     return list(session_type.co_hosts.order_by("pk")), list(session_type.resources.order_by("pk"))
 
 
-def _names(people: list[User]) -> str:
-    return ", ".join(person.display_name for person in people)
-
-
 def _hosts(
     session_type: SessionType, *, before: SessionType | None, co_hosts: list[User], stored: list[User], given: bool
 ) -> None:
@@ -320,8 +318,12 @@ def _hosts(
     if missing:
         raise _refuse(
             "required_subject",
-            _("Every host must declare %(subject)s; %(names)s doesn't.")
-            % {"subject": subject.name, "names": _names(missing)},
+            ngettext(
+                "Every host must declare %(subject)s; %(names)s doesn't.",
+                "Every host must declare %(subject)s; %(names)s don't.",
+                len(missing),
+            )
+            % {"subject": subject.name, "names": names_text([host.display_name for host in missing])},
         )
 
 

@@ -341,6 +341,11 @@ def test_hosting_together_every_co_host_must_declare_it(coach, ben, cleo, maths)
         co_hosts=[ben.pk, cleo.pk],
         required_subject=maths.pk,
     )
+    dora = CoachFactory(name="Dora Lee")
+    status, errors = create_by_api(
+        coach, host_mode="all", co_hosts=[ben.pk, cleo.pk, dora.pk], required_subject=maths.pk
+    )
+    assert errors["required_subject"] == "Every host must declare Mathematics; Cleo Diaz and Dora Lee don't."
     declares(cleo, maths)
     status, _ = create_by_api(coach, host_mode="all", co_hosts=[ben.pk, cleo.pk], required_subject=maths.pk)
     assert status == 201
