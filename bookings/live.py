@@ -36,7 +36,10 @@ def version(scope: str | int) -> str:
     if str(scope) != STAFF_SCOPE:
         user_id = int(scope)
         events = events.filter(
-            Q(booking__session__coach_id=user_id) | Q(booking__client_id=user_id) | Q(booking__booked_by_id=user_id)
+            Q(booking__session__coach_id=user_id)
+            | Q(booking__session__co_hosts=user_id)
+            | Q(booking__client_id=user_id)
+            | Q(booking__booked_by_id=user_id)
         )
     latest = events.aggregate(latest=Max("id"))["latest"] or 0
     return f"{latest}.{cache.get(_key(scope)) or 0}"

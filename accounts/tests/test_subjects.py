@@ -279,12 +279,8 @@ def test_the_admin_shows_a_coach_subjects_on_the_person_and_lists_client_tags(ad
 
 @pytest.mark.django_db
 def test_the_coaches_api_lists_each_coachs_subjects_and_filters_by_one():
-    from django.test import Client
-
-    from bookings.tests.factories import open_coach
-
     maths = Subject.objects.create(name="Mathematics")
-    tutor, other = open_coach(), open_coach()
+    tutor, other = CoachFactory(), CoachFactory()
     tutor.coach_profile.subjects.add(maths)
     everyone = Client().get("/api/v1/coaches").json()
     assert {c["id"]: c["subjects"] for c in everyone}[tutor.pk] == [{"id": maths.pk, "name": "Mathematics"}]
