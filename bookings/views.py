@@ -53,12 +53,13 @@ from accounts.selectors import (
     subjects_of_coaches,
 )
 from availability.rules import rules_for
-from availability.selectors import MAX_RANGE_DAYS, free_slots, tag_rules_for
+from availability.selectors import MAX_RANGE_DAYS, allowed_resources, free_slots, tag_rules_for
 from availability.slots import Slot
 from bookings import idempotency, selectors, services
 from bookings.forms import BookingForm
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Session, SessionType
 from bookings.request_reasons import explain_request, window_allows_firm_at
+from bookings.selectors import room_text
 from config.errors import DomainError
 from config.inputs import in_range_day, in_range_instant
 
@@ -719,6 +720,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             "end": start + rules.duration,
             "firm": why_request is None,
             "why_request": why_request,
+            "room_hint": _room_hint(session_type),
             "form": form,
             "error": error,
             "may_book": may_book,
@@ -739,6 +741,20 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         },
         status=status,
     )
+
+
+def _room_hint(session_type: SessionType) -> str:
+    """Where a type that needs a room takes place, before the room is chosen: the room when
+    it can only be one, else the place its rooms share."""
+    if not session_type.resource_kind:
+        return ""
+    rooms = allowed_resources(session_type)
+    if len(rooms) == 1:
+        return room_text(rooms[0])
+    places = {room.location for room in rooms}
+    if len(places) == 1 and places != {""}:
+        return gettext("a room at %(place)s (chosen when you book)") % {"place": places.pop()}
+    return gettext("a room (chosen when you book)")
 
 
 def redirect_303(to: str, *args: object) -> HttpResponseRedirect:

@@ -162,3 +162,25 @@ def test_a_moved_booking_takes_a_free_room_at_its_new_time_and_lets_the_old_one_
     with pytest.raises(DomainError) as refused:
         services.reschedule(booking=moved, actor=client, start=_at(day, 14))  # the room is closed then
     assert refused.value.code == "slot_taken"
+
+
+def test_the_confirm_step_says_which_room_or_where_before_the_room_is_chosen():
+    from urllib.parse import urlencode
+
+    from django.test import Client
+    from django.urls import reverse
+
+    coach = open_coach()
+    seine = _room("Seine", hours=None, location="Paris office")
+    session_type = SessionTypeFactory(coach=coach, resource_kind="room")
+    session_type.resources.set([seine])
+    client = ClientFactory()
+    http = Client()
+    http.force_login(client)
+    start = _at(_day(), 9)
+    url = reverse("book_confirm", args=[coach.pk, session_type.pk])
+    query = "?" + urlencode({"start": start.isoformat().replace("+00:00", "Z")})
+    assert "Seine, Paris office" in http.get(url + query).content.decode()
+    _room("Loire", hours=None, location="Paris office")
+    session_type.resources.set([])  # any room: both are at the Paris office
+    assert "a room at Paris office (chosen when you book)" in http.get(url + query).content.decode()
