@@ -366,7 +366,12 @@ def check_rules(tag: ClientTag, specs: Iterable[RuleSpec], *, field_prefix: str 
     that coach's; returns them in order."""
     specs = list(specs)
     seen: set[int | None] = set()
-    wanted_types = {spec.session_type_id for spec in specs if spec.session_type_id is not None}
+    # Ids no row can have (a database integer is 64 bits) are unknown without asking.
+    wanted_types = {
+        spec.session_type_id
+        for spec in specs
+        if isinstance(spec.session_type_id, int) and 0 < spec.session_type_id < 2**63
+    }
     known = set(session_types_for_rules(tag).filter(pk__in=wanted_types).values_list("pk", flat=True))
     for index, spec in enumerate(specs):
         prefix = f"{field_prefix}.{index}." if field_prefix else ""

@@ -818,3 +818,15 @@ def test_the_schema_documents_what_each_tag_operation_answers():
         if op["operationId"].startswith("availability_tag_api")
     }
     assert found == TAG_OPERATIONS
+
+
+@pytest.mark.django_db
+def test_a_rule_naming_a_session_type_id_beyond_any_database_integer_is_refused_not_a_crash():
+    from accounts.tests.factories import CoachFactory
+    from availability import tags as tag_services
+
+    coach = CoachFactory()
+    tag = tag_services.create_tag(actor=coach, coach=coach, name="Huge")
+    with pytest.raises(DomainError) as refused:
+        tag_services.check_rules(tag, [tag_services.RuleSpec(session_type_id=2**70)])
+    assert refused.value.code == "unknown_session_type"
