@@ -110,17 +110,14 @@ def hosts_for(session_type: SlotSessionType) -> list[User]:
     mode = session_type.host_mode
     if mode == "single" and session_type.required_subject_id is None:
         return [session_type.coach]
-    ids = [session_type.coach_id]
+    # The coach and the co-hosts in one read (the co-hosts by their link to the type).
+    wanted = Q(pk=session_type.coach_id)
     if mode != "single":
-        ids += list(
-            User.co_hosted_types.through.objects.filter(sessiontype_id=session_type.pk)
-            .order_by("user_id")
-            .values_list("user_id", flat=True)
-        )
-    people = {
-        user.pk: user
-        for user in User.objects.filter(pk__in=ids, is_active=True, role=Role.COACH).select_related("coach_profile")
-    }
+        wanted |= Q(co_hosted_types=session_type.pk)
+    linked = list(User.objects.filter(wanted).select_related("coach_profile").distinct().order_by("pk"))
+    ids = [session_type.coach_id] + [user.pk for user in linked if user.pk != session_type.coach_id]
+    # Who still coaches: for "all", one who doesn't calls every session off.
+    people = {user.pk: user for user in linked if user.is_active and user.role == Role.COACH}
     subject = session_type.required_subject_id
     if subject is not None:
         qualified = set(

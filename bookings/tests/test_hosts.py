@@ -210,3 +210,20 @@ def test_a_team_booking_moved_keeps_its_host_when_free():
     services.book_slot(client=ClientFactory(), session_type=SessionTypeFactory(coach=host), start=_at(day, 13))
     moved = services.reschedule(booking=moved, actor=client, start=_at(day, 13))
     assert moved.session.coach == other
+
+
+@pytest.mark.django_db
+def test_a_co_hosted_type_whose_co_host_left_offers_nothing_and_a_team_goes_on_without_them():
+    ana, ben = open_coach(), open_coach()
+    supervision = _co_hosted(ana, ben)
+    intake = _team(ana, ben)
+    day = _day()
+    ben.is_active = False
+    ben.save(update_fields=["is_active"])
+    assert _starts(supervision, day) == []
+    with pytest.raises(DomainError) as refused:
+        services.book_slot(client=ClientFactory(), session_type=supervision, start=_at(day, 10))
+    assert refused.value.code == "outside_availability"
+    assert _starts(intake, day)
+    booking = services.book_slot(client=ClientFactory(), session_type=intake, start=_at(day, 10))
+    assert booking.session.coach == ana
