@@ -136,8 +136,9 @@ def main() -> None:
 
     add_history(200)
 
-    # The co-host: the coach's week, with sessions of their own on alternate days; three rooms
-    # open 08:00-20:00 on weekdays, one closed for a week, 400 room bookings in the range.
+    # The co-host: the coach's week, with two sessions of their own a day; three rooms open
+    # 08:00-20:00 on weekdays, one closed for a week, 400 room bookings in the range (one
+    # room of three taken each hour, so the rooms take few times away and every slot is checked).
     co_host = accounts.create_user(
         email="bench-cohost@example.com", password=None, role="coach", timezone_name="Europe/Paris", email_verified=True
     )
@@ -171,7 +172,8 @@ def main() -> None:
     held = []
     for day in range(90):
         midnight = dt.datetime.combine(first + dt.timedelta(days=day), dt.time(), tzinfo=PARIS)
-        held += [allocation(midnight.replace(hour=h), 60, True, staff=co_host) for h in (10, 15) if (day + h) % 2]
+        # Early and late, outside the coach's hours: loaded and checked, taking no slot away.
+        held += [allocation(midnight.replace(hour=h), 60, True, staff=co_host) for h in (7, 19)]
         if day < 34:
             held += [
                 allocation(midnight.replace(hour=h), 60, False, resource=rooms[(day + h) % 3])
