@@ -80,15 +80,24 @@ def test_a_client_is_offered_only_times_when_the_room_is_open_and_free_and_books
         7,
     )
 
-    # A coach working 09:00–17:00 offers a session that needs that room; another coach's
-    # booking holds the room from 11:00 to 12:00 on the day the client will look at.
+    # A coach working 09:00–17:00 offers, from their session types page, a session that
+    # needs that room; another coach's booking holds the room from 11:00 to 12:00 on the
+    # day the client will look at.
     coach = open_coach(timezone="Europe/Paris", hours=(9, 17))
     coach.name = "Camille Laurent"
     coach.save()
-    studio = SessionTypeFactory(
-        coach=coach, title="Studio session", duration_minutes=60, resource_kind="room", modality="in_person"
-    )
-    studio.resources.add(room)
+    coach_page = sign_in(coach.email, "Europe/Paris")
+    coach_page.goto("/coach/session-types/")
+    coach_page.get_by_test_id("new-type").click()
+    coach_page.get_by_label("Title").fill("Studio session")
+    coach_page.get_by_label("Length (minutes)").fill("60")
+    coach_page.get_by_label("Online or in person").select_option("in_person")
+    coach_page.get_by_label("Room or equipment").select_option("room")
+    coach_page.get_by_test_id("rooms-allowed").get_by_label(re.compile("Studio Rivoli")).check()
+    coach_page.get_by_test_id("save-type").click()
+    expect(coach_page.get_by_test_id("offered")).to_contain_text("Studio session")
+    studio = coach.session_types.get(title="Studio session")
+    assert (studio.resource_kind, list(studio.resources.all())) == ("room", [room])
     other = open_coach(timezone="Europe/Paris", hours=(9, 17))
     other_type = SessionTypeFactory(coach=other, title="Pilates", duration_minutes=60, resource_kind="room")
     other_type.resources.add(room)
