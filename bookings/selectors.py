@@ -97,11 +97,17 @@ def client_bookings(client: User, *, now: dt.datetime | None = None) -> dict[str
     and past or ended ones newest first."""
     now = now or timezone.now()
     dependents = GuardianLink.objects.filter(guardian=client).values("dependent")
-    mine = Booking.objects.select_related(*BOOKING_RELATED).filter(
-        Q(client=client) | Q(booked_by=client) | Q(client__in=dependents)
+    mine = (
+        Booking.objects.select_related(*BOOKING_RELATED)
+        .filter(Q(client=client) | Q(booked_by=client) | Q(client__in=dependents))
+        .annotate(co_hosted=Exists(Session.co_hosts.through.objects.filter(session=OuterRef("session"))))
     )
     upcoming = list(mine.filter(status__in=ACTIVE_STATUSES, session__end__gt=now).order_by("session__start"))
     past = list(mine.exclude(pk__in=[b.pk for b in upcoming]).order_by("-session__start")[:50])
+    # Every host's name on the dashboard: one more read, only when a session has co-hosts.
+    for booking in (*upcoming, *past):
+        booking.session.has_co_hosts = booking.co_hosted
+    attach_co_hosts([booking.session for booking in (*upcoming, *past)])
     return {"upcoming": upcoming, "past": past}
 
 

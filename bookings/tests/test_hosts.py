@@ -227,3 +227,35 @@ def test_a_co_hosted_type_whose_co_host_left_offers_nothing_and_a_team_goes_on_w
     assert _starts(intake, day)
     booking = services.book_slot(client=ClientFactory(), session_type=intake, start=_at(day, 10))
     assert booking.session.coach == ana
+
+
+@pytest.mark.django_db
+def test_the_clients_dashboard_names_every_host_in_one_more_read():
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    ana, ben = open_coach(), open_coach()
+    ana.name, ben.name = "Ana Coach", "Ben Ito"
+    ana.save(), ben.save()
+    supervision = _co_hosted(ana, ben)
+    client = ClientFactory()
+    services.book_slot(client=client, session_type=SessionTypeFactory(coach=ana), start=_at(_day(), 13))
+    http = Client()
+    http.force_login(client)
+    http.get("/dashboard/", follow=True)  # warm the session
+
+    def reads() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            page = http.get("/dashboard/", follow=True).content.decode()
+        return len(queries), page
+
+    alone, _ = reads()
+    services.book_slot(client=client, session_type=supervision, start=_at(_day(), 10))
+    with_one, page = reads()
+    assert "with Ana Coach and Ben Ito" in page and page.count("with Ana Coach") == 2
+    for hour in (15, 16):
+        services.book_slot(client=client, session_type=supervision, start=_at(_day(), hour))
+    with_three, page = reads()
+    assert page.count("with Ana Coach and Ben Ito") == 3
+    assert with_one == with_three == alone + 1
