@@ -259,3 +259,24 @@ def test_the_clients_dashboard_names_every_host_in_one_more_read():
     with_three, page = reads()
     assert page.count("with Ana Coach and Ben Ito") == 3
     assert with_one == with_three == alone + 1
+
+
+@pytest.mark.django_db
+def test_a_co_hosted_booking_moves_with_every_host_or_not_at_all():
+    ana, ben = open_coach(), open_coach()
+    supervision = _co_hosted(ana, ben)
+    day = _day()
+    client = ClientFactory()
+    booking = services.book_slot(client=client, session_type=supervision, start=_at(day, 9))
+    moved = services.reschedule(booking=booking, actor=client, start=_at(day, 11))
+    assert list(moved.session.co_hosts.all()) == [ben]
+    active = Allocation.objects.filter(is_active=True, staff__isnull=False)
+    assert sorted(active.values_list("staff_id", "start")) == sorted([(ana.pk, _at(day, 11)), (ben.pk, _at(day, 11))])
+    # Ben is busy at 14:00: the move is refused and both hosts keep 11:00.
+    services.book_slot(client=ClientFactory(), session_type=SessionTypeFactory(coach=ben), start=_at(day, 14))
+    with pytest.raises(DomainError) as refused:
+        services.reschedule(booking=moved, actor=client, start=_at(day, 14))
+    assert refused.value.code == "slot_taken"
+    moved.refresh_from_db()
+    assert moved.session.start == _at(day, 11)
+    assert active.filter(session=moved.session).count() == 2
