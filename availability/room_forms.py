@@ -54,7 +54,7 @@ class RoomForm(forms.Form):
         error_messages={
             "required": _("Give the number of people it holds."),
             "invalid": _("Give the capacity as a whole number."),
-            "min_value": _("Capacity is at least 1."),
+            "min_value": _("At least 1 person."),
             "max_value": _("Capacity is at most %(limit_value)s."),
         },
     )

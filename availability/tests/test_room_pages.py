@@ -256,7 +256,7 @@ def test_a_room_open_around_the_clock_ignores_the_rows(as_role) -> None:
     ("data", "field", "message"),
     [
         (details(name=""), "name", "Give the room a name."),
-        (details(capacity="0"), "capacity", "Capacity is at least 1."),
+        (details(capacity="0"), "capacity", "At least 1 person."),
         (details(capacity="501"), "capacity", "Capacity is at most 500."),
         (details(capacity="many"), "capacity", "Give the capacity as a whole number."),
         (details(kind="kitchen"), "kind", "Select a valid choice."),
@@ -330,7 +330,7 @@ def test_details_are_saved_and_bad_ones_shown_beside_their_field(as_role, room) 
 
     answer = http.post(f"/rooms/{room.pk}/", details(capacity="-3"))
     assert answer.status_code == 400
-    assert 'href="#id_capacity"' in html(answer) and "Capacity is at least 1." in text(answer)
+    assert 'href="#id_capacity"' in html(answer) and "At least 1 person." in text(answer)
     room.refresh_from_db()
     assert room.capacity == 12
 
