@@ -141,12 +141,15 @@ class HoursForm(forms.Form):
         self.slots = min(slots, self.MAX_SLOTS)
         for weekday in range(7):
             for i in range(1, self.slots + 1):
-                self.fields[f"d{weekday}_opens_{i}"] = _time_field(
-                    _("%(day)s opens (%(n)d)") % {"day": WEEKDAYS[weekday], "n": i}
-                )
-                self.fields[f"d{weekday}_closes_{i}"] = _time_field(
-                    _("%(day)s closes (%(n)d)") % {"day": WEEKDAYS[weekday], "n": i}
-                )
+                # The column headings say it: opens, closes, reopens, closes.
+                if i == 1:
+                    opens, closes = _("%(day)s, opens"), _("%(day)s, closes")
+                elif i == 2:
+                    opens, closes = _("%(day)s, reopens"), _("%(day)s, closes again")
+                else:
+                    opens, closes = _("%(day)s, opens (range %(n)d)"), _("%(day)s, closes (range %(n)d)")
+                self.fields[f"d{weekday}_opens_{i}"] = _time_field(opens % {"day": WEEKDAYS[weekday], "n": i})
+                self.fields[f"d{weekday}_closes_{i}"] = _time_field(closes % {"day": WEEKDAYS[weekday], "n": i})
         if not self.is_bound:
             self.initial["mode"] = self.HOURS if per_day or hours is None else self.ALWAYS
             for weekday, ranges in per_day.items():
