@@ -25,7 +25,16 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from bookings import services
-from bookings.models import Booking, BookingEvent, PlannedSession, RelayRetry, Session, SessionKind, SessionType
+from bookings.models import (
+    Booking,
+    BookingEvent,
+    HostMode,
+    PlannedSession,
+    RelayRetry,
+    Session,
+    SessionKind,
+    SessionType,
+)
 from config.errors import DomainError
 
 
@@ -74,6 +83,10 @@ class SessionTypeForm(forms.ModelForm):
             "location",
             "meeting_link",
             "resource_kind",
+            "resources",
+            "host_mode",
+            "co_hosts",
+            "required_subject",
             "approval",
             "minimum_notice_hours",
             "booking_window_days",
@@ -87,6 +100,14 @@ class SessionTypeForm(forms.ModelForm):
     # The staff member saving the form (set by SessionTypeAdmin.get_form).
     actor: User | None = None
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "host_mode" in self.fields:  # a post without it keeps the coach alone
+            self.fields["host_mode"].required = False
+
+    def clean_host_mode(self) -> str:
+        return self.cleaned_data.get("host_mode") or HostMode.SINGLE
+
     def clean(self) -> dict:
         """On an otherwise valid form, the session-type service's rules (the API's too) on
         the type as it would be saved, each refusal shown beside its field; the model's own
@@ -97,7 +118,13 @@ class SessionTypeForm(forms.ModelForm):
         before = SessionType.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
         candidate = construct_instance(self, SessionType.objects.get(pk=before.pk) if before else SessionType())
         try:
-            services.check_session_type(candidate, actor=self.actor, before=before)
+            services.check_session_type(
+                candidate,
+                actor=self.actor,
+                before=before,
+                co_hosts=list(data.get("co_hosts") or []),
+                resources=list(data.get("resources") or []),
+            )
         except DomainError as refusal:
             self.add_error(refusal.field if refusal.field in self.fields else None, refusal.message)
         return data
@@ -112,10 +139,12 @@ class SessionTypeAdmin(admin.ModelAdmin):
     search_fields = ["title", "coach__email", "coach__name"]
     list_select_related = ["coach"]
     readonly_fields = ["created_at", "updated_at"]
+    filter_horizontal = ["co_hosts", "resources"]
     fieldsets = [
         (None, {"fields": ["coach", "title", "description", "kind", "is_active"]}),
         ("Length, seats and price", {"fields": [("duration_minutes", "capacity"), ("price", "currency")]}),
-        ("Where", {"fields": ["modality", "location", "meeting_link", "resource_kind"]}),
+        ("Where", {"fields": ["modality", "location", "meeting_link", "resource_kind", "resources"]}),
+        ("Hosts", {"fields": ["host_mode", "co_hosts", "required_subject"]}),
         (
             "Rules (blank follows the coach's settings)",
             {
@@ -144,6 +173,9 @@ class SessionTypeAdmin(admin.ModelAdmin):
         """Written by the session-type service, which checks the form's values again under
         its locks (the form has shown its refusals already)."""
         fields = {name: value for name, value in form.cleaned_data.items() if name != "coach"}
+        for name in ("co_hosts", "resources"):  # the service takes lists of ids
+            if name in fields:
+                fields[name] = [item.pk for item in fields[name]]
         coach = form.cleaned_data["coach"]
         if change:
             saved = services.update_session_type(session_type=obj, actor=request.user, coach=coach, **fields)

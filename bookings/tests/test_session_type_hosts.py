@@ -465,3 +465,30 @@ def test_a_group_type_can_be_hosted_together(coach, ben) -> None:
     group = GroupTypeFactory(coach=coach, capacity=5)
     changed = services.update_session_type(session_type=group, actor=coach, host_mode="all", co_hosts=[ben])
     assert (changed.host_mode, list(changed.co_hosts.all())) == ("all", [ben])
+
+
+@pytest.mark.django_db
+def test_the_admin_sets_hosts_and_rooms_through_the_same_checks(admin_client):
+    from django.urls import reverse
+
+    from bookings.tests.factories import open_coach
+
+    ana, ben = open_coach(), open_coach()
+    st = SessionTypeFactory(coach=ana)
+    url = reverse("admin:bookings_sessiontype_change", args=[st.pk])
+    form = admin_client.get(url).context["adminform"].form
+    lists = ("co_hosts", "resources")
+    data = {name: value for name, value in form.initial.items() if value is not None and name not in lists}
+    data.update({"coach": ana.pk, "host_mode": "all", "reminder_minutes": ""})
+    refused = admin_client.post(url, data)
+    assert refused.status_code == 200 and refused.context["adminform"].form.errors
+    st.refresh_from_db()
+    assert st.host_mode == "single"
+    data["co_hosts"] = [ben.pk]
+    saved = admin_client.post(url, data, follow=True)
+    assert saved.status_code == 200
+    assert [str(m) for m in saved.context["messages"]] and "error" not in str(
+        [m.tags for m in saved.context["messages"]]
+    ), [str(m) for m in saved.context["messages"]]
+    st.refresh_from_db()
+    assert st.host_mode == "all" and list(st.co_hosts.all()) == [ben]
