@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "availability",
     "bookings",
     "notifications",
+    "payments",
     "reports",
     "pages",
 ]

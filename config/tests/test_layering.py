@@ -8,6 +8,7 @@ Layers, lowest first (an app may import its own layer and the ones below, never 
       busy ledger ``Allocation``, the booking rules, the pure slot engine)
     → bookings
     → notifications
+    → payments
     → reports
     → pages (what combines several apps)
     → the entry points that wire every app together: config.urls, config.api,
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["config", "accounts", "availability", "bookings", "notifications", "reports", "pages"]
+LAYERS = ["config", "accounts", "availability", "bookings", "notifications", "payments", "reports", "pages"]
 ENTRY_POINTS = {"config.urls", "config.api", "config.wsgi", "config.asgi"}
 TOP = len(LAYERS)
 
