@@ -94,6 +94,7 @@ class SessionTypeForm(forms.ModelForm):
             "buffer_after_minutes",
             "cancellation_notice_hours",
             "allow_late_cancellation",
+            "late_cancellation_refund_percent",
             "reminder_minutes",
         ]
 
@@ -104,9 +105,14 @@ class SessionTypeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if "host_mode" in self.fields:  # a post without it keeps the coach alone
             self.fields["host_mode"].required = False
+        if "late_cancellation_refund_percent" in self.fields:  # without it: no late refund
+            self.fields["late_cancellation_refund_percent"].required = False
 
     def clean_host_mode(self) -> str:
         return self.cleaned_data.get("host_mode") or HostMode.SINGLE
+
+    def clean_late_cancellation_refund_percent(self) -> int:
+        return self.cleaned_data.get("late_cancellation_refund_percent") or 0
 
     def clean(self) -> dict:
         """On an otherwise valid form, the session-type service's rules (the API's too) on
@@ -153,6 +159,7 @@ class SessionTypeAdmin(admin.ModelAdmin):
                     ("minimum_notice_hours", "booking_window_days"),
                     ("buffer_before_minutes", "buffer_after_minutes"),
                     ("cancellation_notice_hours", "allow_late_cancellation"),
+                    "late_cancellation_refund_percent",
                     "reminder_minutes",
                 ]
             },

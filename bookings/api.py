@@ -89,6 +89,7 @@ class SessionTypeOut(Schema):
     booking_window_days: int | None
     cancellation_notice_hours: int | None
     allow_late_cancellation: bool
+    late_cancellation_refund_percent: int
     reminder_minutes: list[int] | None
     is_active: bool
     host_mode: str = Field(description="single: the coach; all: the coach and every co-host; any: one of the team.")
@@ -138,6 +139,9 @@ class SessionTypeIn(Input):
     booking_window_days: int | None = Field(None, ge=1, le=365)
     cancellation_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
     allow_late_cancellation: bool = False
+    late_cancellation_refund_percent: int = Field(
+        0, ge=0, le=100, description="The share of the price refunded when a client cancels late (payments on)."
+    )
     reminder_minutes: list[int] | None = Field(
         None, description="Reminders, in minutes before the session, e.g. [1440, 120]; null: the usual ones."
     )
@@ -173,6 +177,7 @@ class SessionTypePatch(Input):
     booking_window_days: int | None = Field(None, ge=1, le=365)
     cancellation_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
     allow_late_cancellation: bool = optional()
+    late_cancellation_refund_percent: int = optional(ge=0, le=100)
     reminder_minutes: list[int] | None = None
     is_active: bool = optional()
     host_mode: HostModeValue = optional()

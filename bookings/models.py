@@ -108,6 +108,12 @@ class SessionType(models.Model):
     allow_late_cancellation = models.BooleanField(
         default=False, help_text="Let clients cancel inside the notice period; the booking is marked late."
     )
+    late_cancellation_refund_percent = models.PositiveSmallIntegerField(
+        _("refund on a late cancellation (%)"),
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_("What a client paid that comes back when they cancel late (when payments are on)."),
+    )
     reminder_minutes = models.JSONField(
         "reminders",
         null=True,
@@ -290,6 +296,11 @@ class Booking(models.Model):
     )
     price = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0.00"))
     currency = models.CharField(max_length=3, default="EUR")
+    late_refund_percent = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text="The type's late-cancellation refund when this booking was made: the policy it keeps.",
+    )
     reminders_enabled = models.BooleanField(default=True)
     rating = models.PositiveSmallIntegerField(
         null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]

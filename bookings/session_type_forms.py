@@ -143,6 +143,18 @@ class SessionTypeForm(forms.ModelForm):
     allow_late_cancellation = forms.BooleanField(
         label=_("Let clients cancel later than that (marked late)"), required=False
     )
+    late_cancellation_refund_percent = forms.IntegerField(
+        label=_("Refund on a late cancellation (%)"),
+        min_value=0,
+        max_value=100,
+        initial=0,
+        required=False,
+        help_text=_("The share of what the client paid that comes back when they cancel late (when payments are on)."),
+    )
+
+    def clean_late_cancellation_refund_percent(self) -> int:
+        return self.cleaned_data.get("late_cancellation_refund_percent") or 0
+
     reminders_mode = forms.ChoiceField(
         label=_("Reminders"),
         choices=[(USUAL, _("The usual reminders (each person's own choice)")), (OWN, _("These reminders"))],

@@ -124,6 +124,7 @@ def book_slot(
                     confirmed_at=now if firm else None,
                     price=session_type.price,
                     currency=session_type.currency,
+                    late_refund_percent=session_type.late_cancellation_refund_percent,
                     reminders_enabled=reminders,
                 )
             )

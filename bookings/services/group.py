@@ -156,6 +156,7 @@ def take_seat(
                 confirmed_at=now,
                 price=session_type.price,
                 currency=session_type.currency,
+                late_refund_percent=session_type.late_cancellation_refund_percent,
                 reminders_enabled=reminders,
             )
             _assign_reference(booking)

@@ -52,6 +52,7 @@ SESSION_TYPE_FIELDS = (
     "booking_window_days",
     "cancellation_notice_hours",
     "allow_late_cancellation",
+    "late_cancellation_refund_percent",
     "reminder_minutes",
     "is_active",
     "host_mode",
@@ -88,6 +89,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "minimum_notice_hours": (0, 24 * 365),
     "booking_window_days": (1, 365),
     "cancellation_notice_hours": (0, 24 * 365),
+    "late_cancellation_refund_percent": (0, 100),
 }
 
 MAX_PRICE = Decimal("9999999.99")  # the column holds 9 digits, 2 after the point
