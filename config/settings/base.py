@@ -220,6 +220,15 @@ MAX_GROUP_CAPACITY = env_int("MAX_GROUP_CAPACITY", 10, minimum=1)
 BOOKING_WINDOW_DAYS = env_int("BOOKING_WINDOW_DAYS", 7, minimum=1)
 NOTIFICATION_METHOD = env_choice("NOTIFICATION_METHOD", "email", ("email", "sms", "both"))
 ENABLE_PAYMENT_GATEWAY = env_bool("ENABLE_PAYMENT_GATEWAY", False)
+# Payments (issue 16, payments.gateways): "local" (the test gateway) or "stripe". A payment
+# holds its place this long; Stripe's own Checkout Session lives at least 30 minutes (its
+# minimum), so when our hold runs out first we expire the session ourselves.
+PAYMENT_BACKEND = env_choice("PAYMENT_BACKEND", "local", ("local", "stripe"))
+PAYMENT_HOLD_MINUTES = env_int("PAYMENT_HOLD_MINUTES", 15, minimum=1)
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+# Only for pointing the client somewhere else than api.stripe.com (a local fake in tests).
+STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
 
 # Notifications (issue 5). Reminders: minutes before a session (a session type may have
 # its own); the feedback request goes this long after the end; the cancellation-window
