@@ -68,6 +68,13 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "messagetemplate": ("view", "add", "change", "delete"),
         "notificationsettings": ("view",),
     },
+    "payments": {
+        "payment": ("view",),
+        "refund": ("view",),
+        "gatewayevent": ("view",),
+        "package": ("view", "add", "change", "delete"),
+        "creditentry": ("view",),
+    },
     "django_q": {
         "schedule": ("view",),
         "success": ("view",),

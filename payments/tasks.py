@@ -1,0 +1,10 @@
+"""Background work on the django-q2 cluster (schedule created by migration 0002)."""
+
+from __future__ import annotations
+
+from payments import credits
+
+
+def expire_credits() -> int:
+    """Every 15 minutes: what is left of grants past their expiry is written off."""
+    return credits.expire_due()
