@@ -65,12 +65,13 @@ def _session_types(coach: User | None, values: Any) -> list[SessionType]:
     known = {row.pk: row for row in rows.filter(pk__in=[pk for pk in ids if 0 < pk <= LARGEST_ID])}
     for pk in ids:
         if pk not in known:
-            message = (
-                _("There is no session type with the id %(id)s.")
-                if coach is None
-                else _("The session type %(id)s is not one of this coach's.")
+            other = SessionType.objects.filter(pk=pk).first() if 0 < pk <= LARGEST_ID else None
+            if coach is None or other is None:
+                raise _refuse("session_types", _("There is no session type with the id %(id)s.") % {"id": pk})
+            raise _refuse(
+                "session_types",
+                _("“%(title)s” is not one of this coach's session types.") % {"title": other.title},
             )
-            raise _refuse("session_types", message % {"id": pk})
     return [known[pk] for pk in ids]
 
 
@@ -110,6 +111,13 @@ def _clean(package: Package, fields: dict[str, Any]) -> list[SessionType] | None
     if "session_types" in fields:
         return _session_types(package.coach, fields["session_types"])
     return None
+
+
+def check(*, actor: User, coach: User | None, **fields: Any) -> None:
+    """Refuse (as ``create_package``/``update_package`` would) without writing anything: for
+    forms that show a refusal by its field before saving."""
+    _require_may_write(actor, coach)
+    _clean(Package(coach=coach), fields)
 
 
 def create_package(*, actor: User, coach: User | None = None, **fields: Any) -> Package:
