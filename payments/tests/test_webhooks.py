@@ -324,3 +324,32 @@ def test_the_webhook_needs_no_login_and_no_csrf_token(fake_stripe, checked_out):
     response = post(completed(fake_stripe, payment), http=Client(enforce_csrf_checks=True))
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
+
+
+def test_without_a_webhook_secret_every_delivery_is_refused(fake_stripe, checked_out, settings):
+    payment = checked_out()
+    payload = completed(fake_stripe, payment)
+    settings.STRIPE_WEBHOOK_SECRET = ""
+    response = post(payload)
+    assert response.status_code == 400
+    assert GatewayEvent.objects.count() == 0
+
+
+def test_a_handler_failure_keeps_nothing_so_stripes_retry_counts(fake_stripe, checked_out, monkeypatch):
+    payment = checked_out()
+    payload = completed(fake_stripe, payment)
+
+    def broken(payment):
+        raise RuntimeError("bookings side failed")
+
+    monkeypatch.setattr(events, "on_payment_changed", broken)
+    with pytest.raises(RuntimeError):
+        post(payload)
+    assert GatewayEvent.objects.count() == 0
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PENDING
+
+    monkeypatch.undo()
+    assert post(payload).json()["outcome"] == "processed"
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
