@@ -133,6 +133,28 @@ def test_a_grant_without_a_package_pays_for_any_type():
     assert credits.spend(client, session_type=session_type.pk, now=NOW).amount == -1
 
 
+@pytest.mark.django_db
+def test_spending_for_a_booking_uses_its_session_type_and_names_the_booking():
+    from bookings import services
+    from bookings.tests.factories import open_coach
+
+    coach = open_coach()
+    booked_type, other_type = SessionTypeFactory(coach=coach), SessionTypeFactory(coach=coach)
+    client = ClientFactory()
+    start = (dt.datetime.now(UTC) + dt.timedelta(days=2)).replace(hour=9, minute=0, second=0, microsecond=0)
+    booking = services.book_slot(client=client, session_type=booked_type, start=start)
+    credits.grant(client, credits=1, package=_package(coach, other_type))
+    with pytest.raises(credits.NoCredits):
+        credits.spend(client, booking=booking)
+    credits.grant(client, credits=1, package=_package(coach, booked_type))
+    entry = credits.spend(client, booking=booking)
+    assert (entry.booking, entry.grant.package.session_types.get()) == (booking, booked_type)
+    back = credits.give_back(entry)
+    assert back.booking == booking
+    with pytest.raises(DomainError):
+        credits.give_back(entry)
+
+
 # --- give back ------------------------------------------------------------------------------
 
 

@@ -8,7 +8,9 @@ import datetime as dt
 
 import pytest
 from django.contrib import admin
+from django.db import connection
 from django.db.models import Model
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts.tests.factories import ClientFactory
@@ -167,3 +169,30 @@ def test_a_bad_grant_is_refused_on_the_form(as_role, records, data, field):
     assert response.status_code == 200
     assert field in response.context["form"].errors
     assert not CreditEntry.objects.filter(client=client).exists()
+
+
+def _ledger_and_payments(count: int, coach) -> None:
+    package = Package.objects.create(coach=coach, title=f"Pack {count}", credits=5, price_minor=100)
+    for _ in range(count):
+        client = ClientFactory()
+        Payment.objects.create(client=client, package=package, backend=Backend.LOCAL, amount_minor=100, currency="EUR")
+        credits.grant(client, credits=2, package=package)
+        credits.give_back(credits.spend(client))
+
+
+@pytest.mark.parametrize("model", [Payment, CreditEntry, Package], ids=lambda m: m._meta.model_name)
+def test_changelist_queries_do_not_grow_with_rows(as_role, coach_user, model):
+    http = as_role("staff")
+
+    def queries_for_list() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as queries:
+            response = http.get(admin_url(model))
+        assert response.status_code == 200
+        return len(queries), len(response.context["cl"].result_list)
+
+    _ledger_and_payments(2, coach_user)
+    few, few_rows = queries_for_list()
+    _ledger_and_payments(12, coach_user)
+    many, many_rows = queries_for_list()
+    assert many_rows > few_rows
+    assert many == few
