@@ -22,8 +22,9 @@ def _fresh_message_templates():
 @pytest.fixture(autouse=True)
 def _migration_data_after_a_flush(request):
     """A transactional test (or a module's data flushed like one) empties every table,
-    the rows the migrations wrote included: the Staff group and its permissions. Put them
-    back for the test that follows, as a migrated database has them."""
+    the rows the migrations wrote included: the Staff group and its permissions, and the
+    django-q2 schedules. Put them back for the test that follows, as a migrated database
+    has them (each schedule by its own migration's function)."""
     marker = request.node.get_closest_marker("django_db")
     if marker is None and not {"db", "transactional_db"} & set(request.fixturenames):
         yield
@@ -35,7 +36,30 @@ def _migration_data_after_a_flush(request):
     with request.getfixturevalue("django_db_blocker").unblock():
         if not Group.objects.filter(name=STAFF_GROUP_NAME).exists():
             staff_group_with_its_permissions(Group, Permission)
+        _schedules_after_a_flush()
     yield
+
+
+# The migrations that write django-q2 schedules, each with a ``create_schedules(apps, _)``.
+SCHEDULE_MIGRATIONS = (
+    "bookings.migrations.0005_schedules",
+    "bookings.migrations.0008_relay_schedule",
+    "bookings.migrations.0011_idempotency_records",
+    "notifications.migrations.0002_schedules",
+    "payments.migrations.0002_credit_expiry_schedule",
+)
+
+
+def _schedules_after_a_flush() -> None:
+    from importlib import import_module
+
+    from django.apps import apps
+    from django_q.models import Schedule
+
+    if Schedule.objects.exists():
+        return
+    for module in SCHEDULE_MIGRATIONS:
+        import_module(module).create_schedules(apps, None)
 
 
 @pytest.fixture
