@@ -33,6 +33,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from config.tests.local_http import serve
+
 SESSIONS = re.compile(r"^/v1/checkout/sessions$")
 EXPIRE = re.compile(r"^/v1/checkout/sessions/(?P<id>[^/]+)/expire$")
 INTENT_ACTION = re.compile(r"^/v1/payment_intents/(?P<id>[^/]+)/(?P<action>capture|cancel)$")
@@ -113,27 +115,7 @@ class FakeStripe:
     # Running ------------------------------------------------------------------------
 
     def start(self) -> FakeStripe:
-        fake = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                fake._handle(self)
-
-            def do_GET(self):
-                fake._handle(self)
-
-            def log_message(self, format, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._server.block_on_close = False
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-stripe", daemon=True
-        )
-        self._thread.start()
+        self._server, self._thread = serve(self._handle, name="fake-stripe")
         return self
 
     def stop(self) -> None:
