@@ -47,6 +47,7 @@ SCHEDULE_MIGRATIONS = (
     "bookings.migrations.0011_idempotency_records",
     "notifications.migrations.0002_schedules",
     "payments.migrations.0002_credit_expiry_schedule",
+    "payments.migrations.0006_send_pending_schedule",
 )
 
 

@@ -236,6 +236,12 @@ class CoachProfile(models.Model):
         validators=[MaxValueValidator(24 * 30)],
         help_text="Clients can cancel free of charge up to this many hours before the start.",
     )
+    connected_discount_percent = models.PositiveSmallIntegerField(
+        _("discount for connected clients (%)"),
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_("Taken off the price of your paid sessions for clients connected to you."),
+    )
 
     subjects = models.ManyToManyField(
         "accounts.Subject",

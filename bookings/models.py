@@ -114,6 +114,42 @@ class SessionType(models.Model):
         validators=[MaxValueValidator(100)],
         help_text=_("What a client paid that comes back when they cancel late (when payments are on)."),
     )
+    early_bird_price = models.DecimalField(
+        _("early-bird price"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("A lower price for bookings made early enough (see the next field). Empty: none."),
+    )
+    early_bird_days = models.PositiveIntegerField(
+        _("early bird until (days before)"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(365)],
+        help_text=_("The early-bird price applies to bookings made at least this many days before the session."),
+    )
+    deposit = models.DecimalField(
+        _("deposit"),
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("Pay this much at booking and the rest later (group sessions and workshops). Empty: pay in full."),
+    )
+    balance_due_days = models.PositiveIntegerField(
+        _("balance due (days before)"),
+        default=7,
+        validators=[MaxValueValidator(365)],
+        help_text=_("With a deposit: the rest is due this many days before the session."),
+    )
+    requires_enrollment = models.BooleanField(
+        _("enrolled clients only"),
+        default=False,
+        help_text=_("Only clients enrolled in a programme that includes this type can book it."),
+    )
     reminder_minutes = models.JSONField(
         "reminders",
         null=True,
@@ -137,6 +173,9 @@ class SessionType(models.Model):
             ),
             models.CheckConstraint(condition=Q(duration_minutes__gte=1), name="sessiontype_duration_positive"),
             models.CheckConstraint(condition=Q(price__gte=0), name="sessiontype_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(deposit__isnull=True) | Q(deposit__lte=F("price")), name="sessiontype_deposit_within_price"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -217,10 +256,17 @@ class BookingStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     COMPLETED = "completed", "Completed"
     NO_SHOW = "no_show", "No-show"
+    # Held while the client pays (seed 002's "pending_payment"); expires and frees its place.
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
 
 
 # Statuses that hold a seat and the coach's time.
-ACTIVE_STATUSES = (BookingStatus.REQUESTED, BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED)
+ACTIVE_STATUSES = (
+    BookingStatus.REQUESTED,
+    BookingStatus.FIRM_BOOKED,
+    BookingStatus.CONFIRMED,
+    BookingStatus.AWAITING_PAYMENT,
+)
 BOOKED_STATUSES = (BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED)
 FINAL_STATUSES = (BookingStatus.DECLINED, BookingStatus.CANCELLED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 
@@ -256,12 +302,23 @@ TRANSITIONS: dict[str, frozenset[str]] = {
             BookingStatus.NO_SHOW,
         }
     ),
+    # Paid (or authorised): what the firm/request rule decided at booking; else it lapses.
+    BookingStatus.AWAITING_PAYMENT: frozenset(
+        {
+            BookingStatus.AWAITING_PAYMENT,
+            BookingStatus.FIRM_BOOKED,
+            BookingStatus.REQUESTED,
+            BookingStatus.CANCELLED,
+        }
+    ),
     BookingStatus.DECLINED: frozenset(),
     BookingStatus.CANCELLED: frozenset(),
     BookingStatus.COMPLETED: frozenset(),
     BookingStatus.NO_SHOW: frozenset(),
 }
-INITIAL_STATUSES = frozenset({BookingStatus.REQUESTED, BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED})
+INITIAL_STATUSES = frozenset(
+    {BookingStatus.REQUESTED, BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED, BookingStatus.AWAITING_PAYMENT}
+)
 
 
 class Booking(models.Model):
@@ -296,6 +353,28 @@ class Booking(models.Model):
     )
     price = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0.00"))
     currency = models.CharField(max_length=3, default="EUR")
+    price_note = models.CharField(
+        max_length=200, blank=True, help_text="How the price was reached: early bird, a discount, a code."
+    )
+    deposit = models.DecimalField(
+        max_digits=9,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text="Paid at booking when the rest is due later; 0 when the whole price is paid at once.",
+    )
+    balance_due_at = models.DateTimeField(null=True, blank=True, help_text="With a deposit: when the rest is due.")
+    status_after_payment = models.CharField(
+        max_length=16,
+        blank=True,
+        choices=BookingStatus.choices,
+        help_text="While awaiting payment: what the booking becomes once paid (booked, or a request).",
+    )
+    promo_code = models.ForeignKey(
+        "bookings.PromoCode", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
+    enrollment = models.ForeignKey(
+        "bookings.Enrollment", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+    )
     late_refund_percent = models.PositiveSmallIntegerField(
         default=0,
         validators=[MaxValueValidator(100)],
@@ -318,7 +397,7 @@ class Booking(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "client"],
-                condition=Q(status__in=["requested", "firm_booked", "confirmed"]),
+                condition=Q(status__in=["requested", "firm_booked", "confirmed", "awaiting_payment"]),
                 name="booking_one_active_per_client_session",
             ),
             models.CheckConstraint(
@@ -336,6 +415,10 @@ class Booking(models.Model):
     @property
     def is_request(self) -> bool:
         return self.status == BookingStatus.REQUESTED
+
+    @property
+    def awaits_payment(self) -> bool:
+        return self.status == BookingStatus.AWAITING_PAYMENT
 
 
 class BookingEvent(models.Model):
@@ -451,3 +534,114 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} · {self.key} ({self.status_code or 'in progress'})"
+
+
+class PromoCode(models.Model):
+    """A promotion code: a percentage or an amount off, for some session types (or all of
+    the coach's; all of the practice's when made by staff), within dates and a number of
+    uses. ``times_used`` is counted under the code's row lock, in the booking's transaction."""
+
+    code = models.CharField(
+        _("code"), max_length=40, unique=True, help_text=_("Letters and digits; not case-sensitive.")
+    )
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="promo_codes"
+    )
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    percent_off = models.PositiveSmallIntegerField(
+        _("percent off"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    amount_off = models.DecimalField(
+        _("amount off"), max_digits=9, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(0)]
+    )
+    currency = models.CharField(_("currency of the amount"), max_length=3, blank=True)
+    session_types = models.ManyToManyField(SessionType, blank=True, related_name="promo_codes")
+    valid_from = models.DateTimeField(_("valid from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("valid until"), null=True, blank=True)
+    max_uses = models.PositiveIntegerField(_("uses allowed"), null=True, blank=True, help_text=_("Empty: no limit."))
+    times_used = models.PositiveIntegerField(_("times used"), default=0, editable=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("promotion code")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(percent_off__isnull=False) & Q(amount_off__isnull=True))
+                | (Q(percent_off__isnull=True) & Q(amount_off__isnull=False)),
+                name="promo_percent_or_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_uses__isnull=True) | Q(times_used__lte=F("max_uses")), name="promo_uses_within_limit"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class Programme(models.Model):
+    """A programme or course clients are enrolled in (bought, or enrolled by staff or the
+    coach), with an allowance of sessions among its session types."""
+
+    coach = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="programmes"
+    )
+    title = models.CharField(_("title"), max_length=120)
+    description = models.TextField(_("description"), blank=True)
+    session_types = models.ManyToManyField(SessionType, related_name="programmes", verbose_name=_("session types"))
+    allowance = models.PositiveIntegerField(
+        _("sessions included"), default=10, validators=[MinValueValidator(1), MaxValueValidator(1000)]
+    )
+    price = models.DecimalField(_("price"), max_digits=9, decimal_places=2, default=Decimal("0.00"))
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    validity_days = models.PositiveIntegerField(
+        _("valid for (days)"), default=365, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
+    is_active = models.BooleanField(_("open for enrollment"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name = _("programme")
+        constraints = [
+            models.CheckConstraint(condition=Q(allowance__gte=1), name="programme_allowance_positive"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="programme_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class EnrollmentSource(models.TextChoices):
+    PURCHASE = "purchase", _("Bought")
+    STAFF = "staff", _("Enrolled by staff")
+    COACH = "coach", _("Enrolled by the coach")
+
+
+class Enrollment(models.Model):
+    """A client's place in a programme, from ``starts_at`` until ``ends_at`` (or until
+    ended). Bookings that use it point at it; their number is the allowance used."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="enrollments")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="enrollments")
+    source = models.CharField(max_length=16, choices=EnrollmentSource.choices)
+    enrolled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True, help_text="Set when the enrollment was ended early.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "programme"], condition=Q(ended_at__isnull=True), name="enrollment_one_open"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} in {self.programme}"

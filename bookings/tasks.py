@@ -6,8 +6,11 @@ from bookings import idempotency, services
 
 
 def expire_requests() -> int:
-    """Every minute: requests nobody answered before their deadline are declined."""
-    return services.expire_requests()
+    """Every minute: requests nobody answered before their deadline are declined, and
+    bookings whose payment did not come in time are cancelled (their places freed)."""
+    from bookings.services.payment import expire_payment_holds
+
+    return services.expire_requests() + expire_payment_holds()
 
 
 def complete_past_sessions() -> int:

@@ -48,7 +48,10 @@ OPEN = {PaymentStatus.PENDING, PaymentStatus.FAILED}
 
 def on_payment_changed(payment: Payment) -> None:
     """Called when a gateway event changed ``payment.status`` (inside the event's
-    transaction, the payment locked). Does nothing yet: the bookings side hooks in here."""
+    transaction, the payment locked): what it means for what was bought."""
+    from payments.services import on_payment_changed as apply
+
+    apply(payment)
 
 
 class Handled:
@@ -81,8 +84,8 @@ def _locked(qs) -> Payment | None:
     return qs.select_for_update().first()
 
 
-def _payment_for_session(session: dict[str, Any]) -> Payment | None:
-    payments = Payment.objects.filter(backend=Backend.STRIPE)
+def _payment_for_session(session: dict[str, Any], backend: str) -> Payment | None:
+    payments = Payment.objects.filter(backend=backend)
     if session.get("id"):
         found = _locked(payments.filter(checkout_id=session["id"]))
         if found is not None:
@@ -97,8 +100,8 @@ def _payment_for_session(session: dict[str, Any]) -> Payment | None:
     return found
 
 
-def _payment_for_intent(intent_id: str | None, obj: dict[str, Any]) -> Payment | None:
-    payments = Payment.objects.filter(backend=Backend.STRIPE)
+def _payment_for_intent(intent_id: str | None, obj: dict[str, Any], backend: str) -> Payment | None:
+    payments = Payment.objects.filter(backend=backend)
     if intent_id:
         found = _locked(payments.filter(payment_intent_id=intent_id))
         if found is not None:
@@ -136,9 +139,9 @@ def _link_intent(payment: Payment, intent_id: str | None, fields: set[str]) -> N
 # Handlers ---------------------------------------------------------------------------
 
 
-def checkout_completed(event: dict[str, Any]) -> str:
+def checkout_completed(event: dict[str, Any], backend: str = Backend.STRIPE) -> str:
     session = _object(event)
-    payment = _payment_for_session(session)
+    payment = _payment_for_session(session, backend)
     if payment is None:
         logger.info("checkout.session.completed for no payment of ours: %s", session.get("id"))
         return Handled.DONE
@@ -164,12 +167,12 @@ def checkout_completed(event: dict[str, Any]) -> str:
         fields.add("failure_message")
     _save(payment, old_status, fields)
     if intent_id:
-        _replay_waiting(intent_id)
+        _replay_waiting(intent_id, backend)
     return Handled.DONE
 
 
-def checkout_expired(event: dict[str, Any]) -> str:
-    payment = _payment_for_session(_object(event))
+def checkout_expired(event: dict[str, Any], backend: str = Backend.STRIPE) -> str:
+    payment = _payment_for_session(_object(event), backend)
     if payment is None:
         return Handled.DONE
     old_status, fields = payment.status, set()
@@ -180,9 +183,9 @@ def checkout_expired(event: dict[str, Any]) -> str:
     return Handled.DONE
 
 
-def payment_failed(event: dict[str, Any]) -> str:
+def payment_failed(event: dict[str, Any], backend: str = Backend.STRIPE) -> str:
     intent = _object(event)
-    payment = _payment_for_intent(intent.get("id"), intent)
+    payment = _payment_for_intent(intent.get("id"), intent, backend)
     if payment is None:
         return Handled.DONE
     old_status, fields = payment.status, set()
@@ -198,10 +201,10 @@ def payment_failed(event: dict[str, Any]) -> str:
     return Handled.DONE
 
 
-def charge_refunded(event: dict[str, Any]) -> str:
+def charge_refunded(event: dict[str, Any], backend: str = Backend.STRIPE) -> str:
     charge = _object(event)
     intent_id = charge.get("payment_intent")
-    payment = _payment_for_intent(intent_id, charge)
+    payment = _payment_for_intent(intent_id, charge, backend)
     if payment is None:
         # Perhaps the checkout's completion has not arrived yet: it replays this event.
         return Handled.LATER if intent_id else Handled.DONE
@@ -239,7 +242,7 @@ def _update_refund(payment: Payment, item: dict[str, Any]) -> None:
     refund.save(update_fields=["status", "gateway_refund_id", "updated_at"])
 
 
-HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
+HANDLERS: dict[str, Callable[[dict[str, Any], str], str]] = {
     "checkout.session.completed": checkout_completed,
     "checkout.session.async_payment_succeeded": checkout_completed,
     "checkout.session.expired": checkout_expired,
@@ -250,25 +253,25 @@ HANDLERS: dict[str, Callable[[dict[str, Any]], str]] = {
 WAITING_TYPES = ("charge.refunded",)
 
 
-def handle(event: dict[str, Any]) -> str:
+def handle(event: dict[str, Any], backend: str = Backend.STRIPE) -> str:
     """Apply one verified event. Returns ``Handled.DONE`` (including an ignored type) or
     ``Handled.LATER`` (keep the event unprocessed until its payment can be placed)."""
     handler = HANDLERS.get(event.get("type", ""))
     if handler is None:
         return Handled.DONE
     with transaction.atomic():
-        return handler(event)
+        return handler(event, backend)
 
 
-def _replay_waiting(intent_id: str) -> None:
+def _replay_waiting(intent_id: str, backend: str) -> None:
     """Handle the stored, not yet processed events about ``intent_id`` (out of order)."""
     waiting = GatewayEvent.objects.select_for_update().filter(
-        backend=Backend.STRIPE,
+        backend=backend,
         processed_at__isnull=True,
         type__in=WAITING_TYPES,
         payload__data__object__payment_intent=intent_id,
     )
     for stored in waiting.order_by("received_at", "pk"):
-        if handle(stored.payload) == Handled.DONE:
+        if handle(stored.payload, backend) == Handled.DONE:
             stored.processed_at = timezone.now()
             stored.save(update_fields=["processed_at"])

@@ -150,8 +150,12 @@ class StripeGateway:
 
     def create_checkout(self, payment: Payment, *, success_url: str, cancel_url: str) -> tuple[str, str, dt.datetime]:
         now = timezone.now()
-        expires_at = hold_expiry(now)
-        session_expires = max(expires_at, now + dt.timedelta(minutes=STRIPE_MIN_SESSION_MINUTES))
+        # A booking's payment lives as long as its hold; a purchase, Stripe's longest (24 h).
+        expires_at = payment.expires_at or (now + dt.timedelta(hours=23, minutes=59))
+        session_expires = min(
+            max(expires_at, now + dt.timedelta(minutes=STRIPE_MIN_SESSION_MINUTES)),
+            now + dt.timedelta(hours=23, minutes=59),
+        )
         metadata = {"payment_id": str(payment.pk)}
         payment_intent_data: dict[str, Any] = {"metadata": metadata}
         if payment.capture_manually:
@@ -267,13 +271,22 @@ class StripeGateway:
 
 
 class LocalGateway:
-    """No network: a checkout is an id of ours, and the success address is where the payer
-    goes. Its events come from our own code (``payments.events.handle``), not a webhook."""
+    """No network, no keys: for ``make run``, demos and tests. A checkout is our own card
+    page (``payments.local``: success, decline, an extra authentication step), which fires
+    the same events as Stripe's webhook through the same code (``payments.webhooks``)."""
 
     backend = "local"
 
     def create_checkout(self, payment: Payment, *, success_url: str, cancel_url: str) -> tuple[str, str, dt.datetime]:
-        return f"local_{uuid.uuid4().hex}", success_url, hold_expiry()
+        from urllib.parse import urlsplit
+
+        from django.urls import reverse
+
+        checkout_id = f"cs_local_{uuid.uuid4().hex}"
+        origin = urlsplit(success_url)
+        base = f"{origin.scheme}://{origin.netloc}" if origin.scheme else ""
+        expires_at = payment.expires_at or (timezone.now() + dt.timedelta(hours=24))
+        return checkout_id, base + reverse("payments:local_checkout", args=[checkout_id]), expires_at
 
     def expire_checkout(self, payment: Payment) -> None:
         return None

@@ -29,6 +29,12 @@ class PaymentStatus(models.TextChoices):
     PARTIALLY_REFUNDED = "partially_refunded", _("Partly refunded")
 
 
+class PaymentKind(models.TextChoices):
+    FULL = "full", _("Full price")
+    DEPOSIT = "deposit", _("Deposit")
+    BALANCE = "balance", _("Balance")
+
+
 class Payment(models.Model):
     """One attempt to collect money: for a booking, or for a package of credits."""
 
@@ -39,6 +45,10 @@ class Payment(models.Model):
     package = models.ForeignKey(
         "payments.Package", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
     )
+    programme = models.ForeignKey(
+        "bookings.Programme", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    kind = models.CharField(max_length=8, choices=PaymentKind.choices, default=PaymentKind.FULL)
     backend = models.CharField(max_length=16, choices=Backend.choices)
     amount_minor = models.PositiveBigIntegerField(_("amount (minor units)"))
     currency = models.CharField(max_length=3)
@@ -52,6 +62,12 @@ class Payment(models.Model):
     expires_at = models.DateTimeField(null=True, blank=True)
     paid_at = models.DateTimeField(null=True, blank=True)
     failure_message = models.CharField(max_length=500, blank=True)
+    pending_action = models.CharField(
+        max_length=8,
+        blank=True,
+        choices=[("capture", _("Capture")), ("void", _("Cancel the authorisation")), ("expire", _("Expire"))],
+        help_text=_("Asked of the gateway and not done yet (sent after the commit, retried until done)."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -62,10 +78,14 @@ class Payment(models.Model):
                 fields=["backend", "checkout_id"], condition=~Q(checkout_id=""), name="payment_one_per_checkout"
             ),
             models.CheckConstraint(
-                condition=Q(booking__isnull=False) | Q(package__isnull=False), name="payment_for_something"
+                condition=Q(booking__isnull=False) | Q(package__isnull=False) | Q(programme__isnull=False),
+                name="payment_for_something",
             ),
         ]
-        indexes = [models.Index(fields=["status", "expires_at"], name="payment_status_expires")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="payment_status_expires"),
+            models.Index(fields=["pending_action"], condition=~Q(pending_action=""), name="payment_pending_action"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount_minor} {self.currency} ({self.get_status_display()})"
@@ -89,12 +109,21 @@ class Refund(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    source_key = models.CharField(
+        max_length=64, blank=True, help_text=_("What caused it (a booking event), so it is asked for once.")
+    )
+    failure_message = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=Q(amount_minor__gte=1), name="refund_amount_positive")]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_minor__gte=1), name="refund_amount_positive"),
+            models.UniqueConstraint(
+                fields=["payment", "source_key"], condition=~Q(source_key=""), name="refund_once_per_cause"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.amount_minor} ({self.get_status_display()})"

@@ -8,3 +8,10 @@ from payments import credits
 def expire_credits() -> int:
     """Every 15 minutes: what is left of grants past their expiry is written off."""
     return credits.expire_due()
+
+
+def send_pending() -> int:
+    """Every minute: refunds, captures and voids not yet taken by the gateway are sent."""
+    from payments.services import send_pending as send
+
+    return send()

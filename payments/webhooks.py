@@ -35,7 +35,7 @@ def record_and_handle(backend: str, event: dict[str, Any]) -> str:
                 )
         except IntegrityError:
             return "duplicate"
-        if events.handle(event) == events.Handled.LATER:
+        if events.handle(event, backend) == events.Handled.LATER:
             return "waiting"
         stored.processed_at = timezone.now()
         stored.save(update_fields=["processed_at"])

@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.access import can_book_for
 from accounts.models import User
@@ -13,6 +14,7 @@ from availability.models import AllocationKind
 from availability.rules import rules_for
 from availability.selectors import tag_rules_for
 from bookings.models import Booking, BookingStatus, HostMode, PlannedSession, Session, SessionKind, SessionType
+from bookings.pricing import Quote, find_promo, quote, use_promo
 from bookings.services.checks import (
     _check_in_availability,
     _check_may_book,
@@ -29,8 +31,10 @@ from bookings.services.common import (
     _request_deadline,
     _reserve_booking,
 )
+from bookings.services.enrollment import check_enrollment
 from bookings.services.hosts import HostPlan, check_offered, claim_hosts, plan_hosts
 from bookings.services.ledger import _allocate, _pick_resource
+from bookings.services.payment import held_status, hold_deadline, payment_needed
 from bookings.throttle import open_requests_limit
 from config import sql
 from config.errors import DomainError, NotAllowed
@@ -46,12 +50,17 @@ def book_slot(
     notes: str = "",
     reminders: bool = True,
     now: dt.datetime | None = None,
+    promo_code: str = "",
+    hold_for_payment: bool | None = None,
 ) -> Booking:
     """Book a one-on-one ``session_type`` at ``start``: firm or a request, by the rules
     (the coach's, the type's, the client's tags', the window's). A type with co-hosts
     allocates every host, a team type the fairest free member (``services.hosts``), a type
     that needs a room the smallest free room that fits (``ledger._pick_resource``).
-    Locks the user rows of the client and every host (in id order), then the rooms."""
+    A priced booking with payments on is held ``awaiting_payment`` (``services.payment``);
+    ``hold_for_payment`` forces the hold (paying with a credit) or its absence.
+    Locks the user rows of the client and every host (in id order), then the rooms, then a
+    promotion code's row."""
     actor = booked_by or client
     now = _now(now)
     start = _aware(start)
@@ -90,6 +99,12 @@ def book_slot(
             if not firm:
                 # Counted under the client's lock: two requests at once can't both be the last.
                 open_requests_limit(client, host, now=now)
+            enrollment = check_enrollment(client, session_type, now=now)
+            price = _price(session_type, start=start, now=now, standing=standing, promo_code=promo_code)
+            hold = payment_needed(price.due_now) if hold_for_payment is None else hold_for_payment
+            if enrollment is not None:
+                price, hold = None, False
+            status = BookingStatus.AWAITING_PAYMENT if hold else held_status(firm)
             resource = _pick_resource(session_type, start=start, end=end) if session_type.resource_kind else None
             session = sql.insert(
                 Session(
@@ -107,7 +122,7 @@ def book_slot(
             _allocate(
                 session,
                 rules=plan.host_rules[host.pk],
-                kind=AllocationKind.SESSION if firm else AllocationKind.REQUEST,
+                kind=AllocationKind.SESSION if firm and not hold else AllocationKind.REQUEST,
                 resource=resource,
                 co_hosts=plan.co_hosts(hosts),
             )
@@ -118,12 +133,13 @@ def book_slot(
                     booked_by=actor,
                     id=booking_id,
                     reference=reference,
-                    status=BookingStatus.FIRM_BOOKED if firm else BookingStatus.REQUESTED,
+                    status=status,
+                    status_after_payment=held_status(firm) if hold else "",
                     client_notes=notes.strip(),
-                    expires_at=None if firm else _request_deadline(start, now),
-                    confirmed_at=now if firm else None,
-                    price=session_type.price,
-                    currency=session_type.currency,
+                    expires_at=hold_deadline(start, now) if hold else None if firm else _request_deadline(start, now),
+                    confirmed_at=now if firm and not hold else None,
+                    **_price_fields(session_type, price),
+                    enrollment=enrollment,
                     late_refund_percent=session_type.late_cancellation_refund_percent,
                     reminders_enabled=reminders,
                 )
@@ -133,16 +149,49 @@ def book_slot(
             _record(
                 booking,
                 actor=actor,
-                action="booked" if firm else "requested",
+                action="held_for_payment" if hold else "booked" if firm else "requested",
                 from_status="",
                 coach_load=load.plus_one(),
                 decided_by=decided_by,
+                **({"then": booking.status_after_payment} if hold else {}),
             )
             if standing.planning:
                 _close_plan(client, session_type, booking, now)
     except IntegrityError as exc:
         raise _integrity_as_taken(exc) from exc
     return booking
+
+
+def _price(session_type: SessionType, *, start, now, standing, promo_code: str) -> Quote:
+    """The booking's quote, in its transaction: a promotion code is locked and its use
+    counted here (after the people's and the rooms' locks)."""
+    promo = find_promo(promo_code, session_type, now=now, lock=True) if promo_code.strip() else None
+    profile = getattr(session_type.coach, "coach_profile", None)
+    result = quote(
+        session_type,
+        start=start,
+        now=now,
+        connected=standing.connected,
+        discount_percent=getattr(profile, "connected_discount_percent", 0),
+        promo=promo,
+    )
+    if promo is not None:
+        use_promo(promo)
+    return result
+
+
+def _price_fields(session_type: SessionType, price: Quote | None) -> dict:
+    """A booking's price fields from its quote (``None``: covered by an enrollment)."""
+    if price is None:
+        return {"price": 0, "currency": session_type.currency, "price_note": gettext("Included in your programme")}
+    return {
+        "price": price.price,
+        "currency": price.currency,
+        "price_note": price.note,
+        "deposit": price.deposit,
+        "balance_due_at": price.balance_due_at,
+        "promo_code": price.promo,
+    }
 
 
 def _close_plan(client: User, session_type: SessionType, booking: Booking, now: dt.datetime) -> None:

@@ -13,7 +13,7 @@ from accounts.models import User
 from availability.models import AllocationKind
 from bookings import live
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, HostMode, Session, SessionStatus, SessionType
-from bookings.services.booking import _close_plan
+from bookings.services.booking import _close_plan, _price, _price_fields
 from bookings.services.changes import _set_cancelled
 from bookings.services.checks import (
     _check_client_free,
@@ -33,8 +33,10 @@ from bookings.services.common import (
     _require_manager,
     is_manager,
 )
+from bookings.services.enrollment import check_enrollment
 from bookings.services.hosts import plan_hosts
 from bookings.services.ledger import _allocate, _pick_resource, _release
+from bookings.services.payment import hold_deadline, payment_needed
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, clean_text
 
@@ -122,9 +124,13 @@ def take_seat(
     notes: str = "",
     reminders: bool = True,
     now: dt.datetime | None = None,
+    promo_code: str = "",
+    hold_for_payment: bool | None = None,
 ) -> Booking:
-    """Take one seat in a published group session or workshop (firm: no approval).
-    Locks the client's user row, then the session's row."""
+    """Take one seat in a published group session or workshop (firm: no approval). A
+    priced seat with payments on is held ``awaiting_payment`` (``services.payment``): its
+    early-bird price, discounts and deposit by ``bookings.pricing``.
+    Locks the client's user row, then the session's row, then a promotion code's row."""
     actor = booked_by or client
     now = _now(now)
     session_type = session.session_type
@@ -146,21 +152,31 @@ def take_seat(
             if locked.seats_taken >= locked.capacity:
                 raise BookingRefused("This session is full.", code="full")
             Session.objects.filter(pk=locked.pk).update(seats_taken=F("seats_taken") + 1)
+            enrollment = check_enrollment(client, session_type, now=now)
+            price = _price(session_type, start=locked.start, now=now, standing=standing, promo_code=promo_code)
+            hold = payment_needed(price.due_now) if hold_for_payment is None else hold_for_payment
+            if enrollment is not None:
+                price, hold = None, False
             booking = Booking.objects.create(
                 session=locked,
                 client=client,
                 booked_by=actor,
                 reference=_new_reference_placeholder(),
-                status=BookingStatus.FIRM_BOOKED,
+                status=BookingStatus.AWAITING_PAYMENT if hold else BookingStatus.FIRM_BOOKED,
+                status_after_payment=BookingStatus.FIRM_BOOKED if hold else "",
+                expires_at=hold_deadline(locked.start, now) if hold else None,
                 client_notes=clean_text(notes, LONG_TEXT, field="notes"),
-                confirmed_at=now,
-                price=session_type.price,
-                currency=session_type.currency,
+                confirmed_at=None if hold else now,
+                **_price_fields(session_type, price),
+                enrollment=enrollment,
                 late_refund_percent=session_type.late_cancellation_refund_percent,
                 reminders_enabled=reminders,
             )
             _assign_reference(booking)
-            _record(booking, actor=actor, action="seat_taken", from_status="")
+            if hold:
+                _record(booking, actor=actor, action="held_for_payment", from_status="", then=BookingStatus.FIRM_BOOKED)
+            else:
+                _record(booking, actor=actor, action="seat_taken", from_status="")
             if standing.planning:
                 _close_plan(client, session_type, booking, now)
     except IntegrityError as exc:

@@ -44,8 +44,9 @@ def test_the_local_gateway_is_the_default(settings):
 
 
 def test_checkout_sends_amount_currency_line_item_and_references(fake_stripe, make_payment):
-    payment = make_payment(amount_minor=4500, currency="EUR")
     before = timezone.now()
+    # A booking's payment carries its hold (15 minutes by default).
+    payment = make_payment(amount_minor=4500, currency="EUR", expires_at=before + dt.timedelta(minutes=15))
     checkout_id, url, expires_at = checkout(payment)
 
     assert checkout_id.startswith("cs_test_")
@@ -67,7 +68,7 @@ def test_checkout_sends_amount_currency_line_item_and_references(fake_stripe, ma
     assert "capture_method" not in form["payment_intent_data"]
     assert form["success_url"] == URLS["success_url"] and form["cancel_url"] == URLS["cancel_url"]
     # Our hold is 15 minutes; Stripe's session lives its minimum of 30 (plus a margin).
-    assert before + dt.timedelta(minutes=15) <= expires_at <= timezone.now() + dt.timedelta(minutes=15)
+    assert expires_at == before + dt.timedelta(minutes=15)
     session_expires = int(form["expires_at"])
     assert session_expires >= int((before + dt.timedelta(minutes=30)).timestamp())
     assert session_expires <= int((timezone.now() + dt.timedelta(minutes=STRIPE_MIN_SESSION_MINUTES)).timestamp())
@@ -247,3 +248,12 @@ def test_a_signature_four_minutes_old_is_still_accepted(fake_stripe):
     payload = event("checkout.session.expired", {"id": "cs_test_1"})
     body, headers = signed_webhook(payload, WEBHOOK_SECRET, timestamp=int(time.time()) - 240)
     assert get_gateway("stripe").parse_webhook(body, headers)["id"] == payload["id"]
+
+
+def test_a_purchase_without_a_hold_gets_stripes_longest_checkout(fake_stripe, make_payment):
+    payment = make_payment(amount_minor=4500, currency="EUR")
+    before = timezone.now()
+    _checkout_id, _url, expires_at = checkout(payment)
+    (request,) = fake_stripe.requests_to("/v1/checkout/sessions")
+    assert before + dt.timedelta(hours=23) < expires_at <= timezone.now() + dt.timedelta(hours=24)
+    assert int(request.form["expires_at"]) <= int((timezone.now() + dt.timedelta(hours=24)).timestamp())

@@ -59,7 +59,7 @@ def refunded(fake_stripe, payment_intent_id: str, amount: int | None = None) -> 
 
 
 def test_the_url_is_the_webhook():
-    assert reverse("payments_stripe_webhook") == URL
+    assert reverse("payments:stripe_webhook") == URL
 
 
 def test_checkout_completed_marks_the_payment_paid(fake_stripe, checked_out, changes):

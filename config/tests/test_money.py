@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from payments.money import display, exponent, to_major, to_minor
+from config.money import display, exponent, to_major, to_minor
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,390 @@
+"""Collecting and giving back money for bookings, packages and programmes.
+
+- ``checkout_for(booking)``: the open payment of a booking held ``awaiting_payment`` and its
+  gateway checkout (a new one when there is none, or the last one failed or ran out).
+  ``checkout_for_package`` / ``checkout_for_programme`` do the same for a purchase.
+- ``on_payment_changed(payment)``: what a gateway event's change means for what was bought
+  (called by ``payments.events`` in the event's transaction): a paid or authorised booking
+  becomes what its rule said (``bookings.services.payment.payment_received``); money that
+  arrives for a booking that no longer waits for it is given back; a paid package grants
+  its credits, a paid programme enrolls the buyer.
+- Refunds, captures and voids are *asked* in a transaction (a pending ``Refund`` row, a
+  payment's ``pending_action``) and *sent* to the gateway after the commit
+  (``send_pending``), with idempotency keys, and again by a schedule until the gateway has
+  them: the gateway is never called under a booking's lock, and a failure loses nothing.
+- ``refund(payment, amount, reason, actor)``: staff's refund of any amount (admin).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from bookings.models import Booking, BookingStatus, EnrollmentSource, Programme
+from bookings.services.enrollment import enroll
+from bookings.services.payment import payment_received
+from config.errors import DomainError, NotAllowed
+from config.money import to_minor
+from payments import credits
+from payments.gateways import PaymentGatewayError, get_gateway
+from payments.models import Package, Payment, PaymentKind, PaymentStatus, Refund, RefundStatus
+
+logger = logging.getLogger(__name__)
+
+# Money that has reached (or is promised to) the practice.
+COLLECTED = (PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED)
+OPEN_STATUSES = (PaymentStatus.PENDING,)
+
+
+# Starting a payment ------------------------------------------------------------------
+
+
+def amount_due_now(booking: Booking) -> int:
+    """What the client pays to end the hold, in minor units: the deposit, else the price."""
+    return to_minor(booking.deposit or booking.price, booking.currency)
+
+
+def _urls(payment: Payment, base_url: str) -> tuple[str, str]:
+    done = base_url.rstrip("/") + reverse("payments:returned", args=[payment.pk])
+    return done + "?outcome=success", done + "?outcome=cancel"
+
+
+def _open_payment(queryset) -> Payment | None:
+    now = timezone.now()
+    return (
+        queryset.filter(status__in=OPEN_STATUSES)
+        .exclude(checkout_url="")
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def _start(payment: Payment, *, base_url: str) -> Payment:
+    """Ask the gateway for a checkout for a saved ``payment``; a refusal marks it failed
+    (and is raised, for the page to say)."""
+    success_url, cancel_url = _urls(payment, base_url)
+    try:
+        checkout_id, url, expires_at = get_gateway(payment.backend).create_checkout(
+            payment, success_url=success_url, cancel_url=cancel_url
+        )
+    except PaymentGatewayError as exc:
+        payment.status = PaymentStatus.FAILED
+        payment.failure_message = exc.message[:500]
+        payment.save(update_fields=["status", "failure_message", "updated_at"])
+        raise
+    payment.checkout_id, payment.checkout_url = checkout_id, url
+    if payment.expires_at is None or expires_at < payment.expires_at:
+        payment.expires_at = expires_at
+    payment.save(update_fields=["checkout_id", "checkout_url", "expires_at", "updated_at"])
+    return payment
+
+
+def checkout_for(booking: Booking, *, actor: User, base_url: str) -> Payment:
+    """The payment to finish ``booking``'s hold: its open checkout, or a new one. Refused
+    when the booking does not wait for payment (any more)."""
+    if actor.pk not in (booking.client_id, booking.booked_by_id) and not actor.is_staff_member:
+        raise NotAllowed()
+    if booking.status != BookingStatus.AWAITING_PAYMENT:
+        raise DomainError(_("This booking is not waiting for a payment."), code="not_awaiting_payment", status=409)
+    if booking.expires_at and booking.expires_at <= timezone.now():
+        raise DomainError(
+            _("The time to pay for this booking has run out. Please book again."), code="payment_expired", status=409
+        )
+    found = _open_payment(Payment.objects.filter(booking=booking))
+    if found is not None:
+        return found
+    payment = Payment.objects.create(
+        client=booking.client,
+        booking=booking,
+        kind=PaymentKind.DEPOSIT if booking.deposit else PaymentKind.FULL,
+        backend=_backend(),
+        amount_minor=amount_due_now(booking),
+        currency=booking.currency,
+        capture_manually=booking.status_after_payment == BookingStatus.REQUESTED,
+        expires_at=booking.expires_at,
+    )
+    return _start(payment, base_url=base_url)
+
+
+def balance_minor(booking: Booking) -> int:
+    """What is left to pay on a booking paid by deposit (0 when nothing is)."""
+    if not booking.deposit:
+        return 0
+    paid = (
+        Payment.objects.filter(booking=booking, status__in=(*COLLECTED, PaymentStatus.AUTHORISED)).aggregate(
+            total=Sum("amount_minor")
+        )["total"]
+        or 0
+    )
+    return max(to_minor(booking.price, booking.currency) - paid, 0)
+
+
+def checkout_for_balance(booking: Booking, *, actor: User, base_url: str) -> Payment:
+    """The payment of what is left after a deposit."""
+    if actor.pk not in (booking.client_id, booking.booked_by_id) and not actor.is_staff_member:
+        raise NotAllowed()
+    due = balance_minor(booking)
+    if booking.status not in (BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED) or due <= 0:
+        raise DomainError(_("Nothing is left to pay on this booking."), code="nothing_due", status=409)
+    found = _open_payment(Payment.objects.filter(booking=booking, kind=PaymentKind.BALANCE))
+    if found is not None:
+        return found
+    payment = Payment.objects.create(
+        client=booking.client,
+        booking=booking,
+        kind=PaymentKind.BALANCE,
+        backend=_backend(),
+        amount_minor=due,
+        currency=booking.currency,
+    )
+    return _start(payment, base_url=base_url)
+
+
+def checkout_for_package(package: Package, *, client: User, base_url: str) -> Payment:
+    if not package.is_active:
+        raise DomainError(_("This package is no longer offered."), code="invalid", status=409)
+    payment = Payment.objects.create(
+        client=client,
+        package=package,
+        backend=_backend(),
+        amount_minor=package.price_minor,
+        currency=package.currency,
+    )
+    return _start(payment, base_url=base_url)
+
+
+def checkout_for_programme(programme: Programme, *, client: User, base_url: str) -> Payment:
+    if not programme.is_active:
+        raise DomainError(_("This programme is not open for enrollment."), code="invalid", status=409)
+    payment = Payment.objects.create(
+        client=client,
+        programme=programme,
+        backend=_backend(),
+        amount_minor=to_minor(programme.price, programme.currency),
+        currency=programme.currency,
+    )
+    return _start(payment, base_url=base_url)
+
+
+def _backend() -> str:
+    from django.conf import settings
+
+    return settings.PAYMENT_BACKEND
+
+
+# What a payment's change means --------------------------------------------------------
+
+
+def on_payment_changed(payment: Payment) -> None:
+    """Called by ``payments.events`` when a gateway event changed ``payment.status``
+    (inside the event's transaction, the payment's row locked)."""
+    if payment.status in (PaymentStatus.PAID, PaymentStatus.AUTHORISED):
+        if payment.booking_id and payment.kind != PaymentKind.BALANCE:
+            _booking_paid(payment)
+        elif payment.package_id and payment.status == PaymentStatus.PAID:
+            _package_paid(payment)
+        elif payment.programme_id and payment.status == PaymentStatus.PAID:
+            _programme_paid(payment)
+
+
+def _booking_paid(payment: Payment) -> None:
+    booking = payment.booking
+    if payment_received(booking=booking, method="gateway"):
+        return
+    # The booking no longer waited for this money (its hold lapsed, or another checkout
+    # paid it first): give it back.
+    logger.warning("Payment %s arrived for booking %s in %s: given back.", payment.pk, booking.pk, booking.status)
+    if payment.status == PaymentStatus.AUTHORISED:
+        ask(payment, "void")
+    else:
+        ask_refund(
+            payment,
+            amount_minor=payment.amount_minor,
+            reason=_("Paid after the booking's hold ended; the booking did not go ahead."),
+            source_key=f"late-{payment.pk}",
+        )
+
+
+def _package_paid(payment: Payment) -> None:
+    package = payment.package
+    expires_at = timezone.now() + dt.timedelta(days=package.validity_days)
+    credits.grant(
+        payment.client,
+        credits=package.credits,
+        package=package,
+        expires_at=expires_at,
+        note=_("Bought: %(title)s") % {"title": package.title},
+    )
+
+
+def _programme_paid(payment: Payment) -> None:
+    try:
+        enroll(client=payment.client, programme=payment.programme, actor=None, source=EnrollmentSource.PURCHASE)
+    except DomainError:
+        # Already enrolled (bought twice): the second payment goes back.
+        ask_refund(
+            payment,
+            amount_minor=payment.amount_minor,
+            reason=_("Already enrolled in this programme."),
+            source_key=f"enrolled-{payment.pk}",
+        )
+
+
+# Refunds, captures, voids: asked in a transaction, sent after it ---------------------------
+
+
+def refunded_minor(payment: Payment) -> int:
+    return payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(total=Sum("amount_minor"))["total"] or 0
+
+
+def ask_refund(
+    payment: Payment, *, amount_minor: int, reason: str, source_key: str = "", actor: User | None = None
+) -> Refund | None:
+    """Record a refund of ``amount_minor`` (at most what is left of the payment) to send
+    after the commit. Once per ``source_key``. Returns None when nothing is to give back."""
+    amount_minor = min(int(amount_minor), payment.amount_minor - refunded_minor(payment))
+    if amount_minor <= 0 or payment.status not in COLLECTED:
+        return None
+    try:
+        with transaction.atomic():
+            refund = Refund.objects.create(
+                payment=payment,
+                amount_minor=amount_minor,
+                reason=reason[:500],
+                requested_by=actor,
+                source_key=source_key,
+            )
+    except IntegrityError:
+        return None
+    transaction.on_commit(send_pending_soon)
+    return refund
+
+
+def ask(payment: Payment, action: str) -> None:
+    """Ask the gateway to ``capture``, ``void`` or ``expire`` the payment after the commit."""
+    Payment.objects.filter(pk=payment.pk).update(pending_action=action, updated_at=timezone.now())
+    payment.pending_action = action
+    transaction.on_commit(send_pending_soon)
+
+
+def refund(*, payment: Payment, amount_minor: int, reason: str, actor: User) -> Refund:
+    """Staff give back any amount of a payment, with a reason (the admin's action)."""
+    if not actor.is_staff_member:
+        raise NotAllowed()
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the money is given back."), code="reason_required", field="reason")
+    if amount_minor <= 0:
+        raise DomainError(_("The amount must be more than zero."), code="invalid", field="amount")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        left = payment.amount_minor - refunded_minor(payment)
+        if payment.status not in COLLECTED or left <= 0:
+            raise DomainError(_("Nothing is left to refund on this payment."), code="nothing_to_refund", status=409)
+        if amount_minor > left:
+            raise DomainError(
+                _("At most %(left)s can still be refunded.") % {"left": left}, code="invalid", field="amount"
+            )
+        created = ask_refund(payment, amount_minor=amount_minor, reason=reason, actor=actor)
+    return created
+
+
+def send_pending_soon() -> None:
+    try:
+        send_pending()
+    except Exception:  # the schedule sends it again; the change that asked has committed
+        logger.exception("Sending payment actions failed; the schedule retries.")
+
+
+def send_pending(limit: int = 50) -> int:
+    """Send the refunds and the captures/voids/expiries not yet sent. Each is claimed
+    under its row lock (others skip it) and sent with its idempotency key, so two senders
+    never send one twice and a failure is simply sent again later. Returns how many went."""
+    sent = 0
+    for _i in range(limit):
+        if not (_send_one_refund() or _send_one_action()):
+            break
+        sent += 1
+    return sent
+
+
+def _send_one_refund() -> bool:
+    with transaction.atomic():
+        refund = (
+            Refund.objects.select_for_update(skip_locked=True)
+            .select_related("payment")
+            .filter(status=RefundStatus.PENDING, gateway_refund_id="")
+            .order_by("pk")
+            .first()
+        )
+        if refund is None:
+            return False
+        try:
+            gateway_id, status = get_gateway(refund.payment.backend).refund(refund)
+        except PaymentGatewayError as exc:
+            logger.warning("Refund %s not sent: %s", refund.pk, exc.message)
+            if exc.status in (502, 503):
+                return False  # the gateway is down: the schedule sends it again
+            refund.status, refund.failure_message = RefundStatus.FAILED, exc.message[:500]
+            refund.save(update_fields=["status", "failure_message", "updated_at"])
+            return True
+        refund.gateway_refund_id = gateway_id
+        refund.failure_message = ""
+        if status == "succeeded":
+            refund.status = RefundStatus.SUCCEEDED
+        elif status in ("failed", "canceled"):
+            refund.status = RefundStatus.FAILED
+        refund.save(update_fields=["gateway_refund_id", "status", "failure_message", "updated_at"])
+        if refund.status == RefundStatus.SUCCEEDED:
+            _mark_refunded(refund.payment)
+        return True
+
+
+def _mark_refunded(payment: Payment) -> None:
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    done = payment.refunds.filter(status=RefundStatus.SUCCEEDED).aggregate(total=Sum("amount_minor"))["total"] or 0
+    if done <= 0 or payment.status not in COLLECTED:
+        return
+    payment.status = PaymentStatus.REFUNDED if done >= payment.amount_minor else PaymentStatus.PARTIALLY_REFUNDED
+    payment.save(update_fields=["status", "updated_at"])
+
+
+def _send_one_action() -> bool:
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update(skip_locked=True).exclude(pending_action="").order_by("pk").first()
+        if payment is None:
+            return False
+        gateway = get_gateway(payment.backend)
+        action = payment.pending_action
+        try:
+            if action == "capture":
+                gateway.capture(payment)
+                if payment.status == PaymentStatus.AUTHORISED:
+                    payment.status, payment.paid_at = PaymentStatus.PAID, timezone.now()
+            elif action == "void":
+                if payment.status == PaymentStatus.AUTHORISED:
+                    gateway.cancel_authorisation(payment)
+                    payment.status = PaymentStatus.CANCELLED
+            elif action == "expire":
+                if payment.status in OPEN_STATUSES and payment.checkout_id:
+                    gateway.expire_checkout(payment)
+                if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+                    payment.status = PaymentStatus.EXPIRED
+        except PaymentGatewayError as exc:
+            logger.warning("Payment %s: %s failed: %s", payment.pk, action, exc.message)
+            if exc.status in (502, 503):
+                return False  # the gateway is down: the schedule sends it again
+            payment.pending_action, payment.failure_message = "", exc.message[:500]
+            payment.save(update_fields=["pending_action", "failure_message", "updated_at"])
+            return True
+        payment.pending_action = ""
+        payment.save(update_fields=["pending_action", "status", "paid_at", "updated_at"])
+        return True
