@@ -60,6 +60,9 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "bookingevent": ("view",),
         "plannedsession": ("view", "change", "delete"),
         "relayretry": ("view", "change"),
+        "promocode": ("view", "add", "change", "delete"),
+        "programme": ("view", "add", "change", "delete"),
+        "enrollment": ("view", "add", "change"),
     },
     "notifications": {
         "notification": ("view",),
