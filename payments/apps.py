@@ -6,8 +6,11 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self) -> None:
-        from bookings import relay
+        from bookings import payment_methods, relay
         from payments.consumer import on_booking_events
+        from payments.methods import Credits
 
         # A consumer of the booking event stream: captures, voids, refunds, credits back.
         relay.register("payments", on_booking_events)
+        # Credits, offered beside the gateway on the confirm step and in the API.
+        payment_methods.register(Credits())

@@ -211,3 +211,29 @@ def test_payments_off_books_as_before(frozen, settings):
     settings.ENABLE_PAYMENT_GATEWAY = False
     booking = services.book_slot(client=ClientFactory(), session_type=priced(), start=START)
     assert booking.status == BookingStatus.FIRM_BOOKED and booking.price == Decimal("60.00")
+
+
+def test_a_credit_pays_for_a_booking_and_comes_back_on_a_timely_cancellation(frozen):
+    from bookings import payment_methods
+    from payments import credits
+
+    session_type = priced(cancellation_notice_hours=24)
+    client = ClientFactory()
+    credits.grant(client, credits=1)
+    (offer,) = payment_methods.offers(client, session_type)
+    assert offer.label == "Use 1 credit (1 left)"
+    booking = payment_methods.book_with(
+        "credits", services.book_slot, client=client, session_type=session_type, start=START
+    )
+    assert booking.status == BookingStatus.FIRM_BOOKED
+    assert credits.balance(client) == 0 and not Payment.objects.exists()
+    assert payment_methods.offers(client, session_type) == []
+    with pytest.raises(services.BookingRefused.__mro__[1]) as refused:
+        payment_methods.book_with(
+            "credits", services.book_slot, client=client, session_type=session_type, start=START + dt.timedelta(hours=2)
+        )
+    assert refused.value.code == "no_credits"
+    assert client.bookings.count() == 1  # nothing half-written
+    services.cancel(booking=booking, actor=client)
+    settle()
+    assert credits.balance(client) == 1
