@@ -26,10 +26,12 @@ migrate: install
 PORT ?= 8000
 DEBUG ?= false
 RUN_URL = http://127.0.0.1:$(PORT)
+## Payments are on, through the local test gateway (its card page; no keys, no money).
+RUN_ENV = ENABLE_PAYMENT_GATEWAY=true PAYMENT_BACKEND=local SITE_URL=$(RUN_URL)
 run: migrate
-	SITE_URL=$(RUN_URL) $(BIN)/python manage.py seed_demo
+	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Starting the web server ($(RUN_URL)) and the worker; Ctrl-C stops both."
-	DEBUG=$(DEBUG) STATIC_FROM_SOURCE=true SITE_URL=$(RUN_URL) PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
+	$(RUN_ENV) DEBUG=$(DEBUG) STATIC_FROM_SOURCE=true PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
 
 ## make test — lint, migration check and the whole suite (honours DATABASE_URL)
 test: install lint

@@ -14,6 +14,14 @@ if ENABLE_PAYMENT_GATEWAY and PAYMENT_BACKEND == "stripe" and not (STRIPE_SECRET
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("PAYMENT_BACKEND=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET.")
+# The local test gateway accepts test cards and moves no money: never by accident in production.
+if ENABLE_PAYMENT_GATEWAY and PAYMENT_BACKEND == "local" and not env_bool("ALLOW_TEST_GATEWAY", False):  # noqa: F405
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "PAYMENT_BACKEND=local is the test gateway (no money moves): set PAYMENT_BACKEND=stripe, "
+        "or ALLOW_TEST_GATEWAY=true for a demo site."
+    )
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -37,3 +37,10 @@ def test_stripe_without_keys_is_refused_and_with_keys_starts() -> None:
     keys = {"STRIPE_SECRET_KEY": "sk_test_x", "STRIPE_WEBHOOK_SECRET": "whsec_x"}
     assert start_production({**stripe, **keys}).returncode == 0
     assert start_production({"PAYMENT_BACKEND": "stripe"}).returncode == 0  # payments off: nothing to check
+
+
+def test_the_test_gateway_is_refused_in_production_unless_allowed_for_a_demo() -> None:
+    local = {"ENABLE_PAYMENT_GATEWAY": "true", "PAYMENT_BACKEND": "local"}
+    refused = start_production(local)
+    assert refused.returncode != 0 and "test gateway" in refused.stderr
+    assert start_production({**local, "ALLOW_TEST_GATEWAY": "true"}).returncode == 0

@@ -147,6 +147,7 @@ class Command(BaseCommand):
         last_delivery = Delivery.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
         self.stdout.write(DemoCalendar(users).seed())
         self._seed_practice(users)
+        self._seed_money(users)
         self._quiet_demo_messages(after=last_delivery)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in at {settings.SITE_URL}/accounts/login/ with:"))
         for person in PEOPLE:
@@ -231,6 +232,92 @@ class Command(BaseCommand):
         TagRule.objects.get_or_create(tag=sliding, session_type=None, defaults={"price_adjustment_percent": -30})
         for tag, email in [(vip, "sofia.marquez@demo.booking.test"), (sliding, "noah.fischer@demo.booking.test")]:
             ClientTagging.objects.get_or_create(tag=tag, client=users[email], defaults={"added_by": tag.coach})
+
+    def _seed_money(self, users: dict[str, User]) -> None:
+        """Prices and money: Camille's discount for connected clients, an early-bird price
+        and a deposit on her workshop, a welcome code, a package of credits (Sofia holds
+        some), Marcus's exam course (Noah is enrolled) and its enrolled-only lesson, and the
+        calendar's payments (each priced booking paid on the local gateway when it was made)."""
+        from bookings.models import Enrollment, EnrollmentSource, Programme, PromoCode
+        from config.money import to_minor
+        from payments import credits
+        from payments.models import Backend, Package, Payment, PaymentStatus
+
+        camille = users["camille.laurent@demo.booking.test"]
+        marcus = users["marcus.bennett@demo.booking.test"]
+        CoachProfile.objects.filter(user=camille).update(connected_discount_percent=10)
+        SessionType.objects.filter(coach=camille, kind=SessionKind.WORKSHOP).update(
+            early_bird_price=Decimal("95.00"), early_bird_days=14, deposit=Decimal("40.00"), balance_due_days=7
+        )
+        SessionType.objects.filter(coach=camille, kind=SessionKind.ONE_ON_ONE).update(
+            late_cancellation_refund_percent=50
+        )
+        PromoCode.objects.get_or_create(
+            code="WELCOME10",
+            defaults={"description": "10% off a first session", "percent_off": 10, "max_uses": 100},
+        )
+        consultation = SessionType.objects.get(coach=camille, title="Career consultation")
+        package, made = Package.objects.get_or_create(
+            coach=camille,
+            title="Five career consultations",
+            defaults={"credits": 5, "price_minor": 40500, "currency": "EUR", "validity_days": 180},
+        )
+        package.session_types.set([consultation])
+        sofia = users[SOFIA]
+        if made:
+            credits.grant(sofia, credits=3, package=package, note="Bought: Five career consultations")
+        lesson, _ = SessionType.objects.update_or_create(
+            coach=marcus,
+            title="Exam course lesson",
+            defaults={
+                "description": "A lesson of the exam preparation course (enrolled students).",
+                "duration_minutes": 60,
+                "price": Decimal("0.00"),
+                "currency": "USD",
+                "requires_enrollment": True,
+                "position": 10,
+            },
+        )
+        course, _ = Programme.objects.get_or_create(
+            coach=marcus,
+            title="Exam preparation course",
+            defaults={
+                "description": "Eight one-to-one lessons before the exams.",
+                "allowance": 8,
+                "price": Decimal("400.00"),
+                "currency": "USD",
+                "validity_days": 120,
+            },
+        )
+        course.session_types.set([lesson])
+        if not Enrollment.objects.filter(programme=course).exists():
+            Enrollment.objects.create(
+                client=users[NOAH],
+                programme=course,
+                source=EnrollmentSource.COACH,
+                enrolled_by=marcus,
+                starts_at=timezone.now(),
+                ends_at=timezone.now() + dt.timedelta(days=120),
+            )
+        if not Payment.objects.filter(booking__isnull=False).exists():
+            paid = (
+                Booking.objects.filter(price__gt=0)
+                .exclude(status__in=[BookingStatus.AWAITING_PAYMENT, BookingStatus.DECLINED])
+                .exclude(status=BookingStatus.REQUESTED)
+            )
+            Payment.objects.bulk_create(
+                Payment(
+                    client_id=booking.client_id,
+                    booking=booking,
+                    backend=Backend.LOCAL,
+                    amount_minor=to_minor(booking.price, booking.currency),
+                    currency=booking.currency,
+                    status=PaymentStatus.PAID,
+                    checkout_id=f"cs_local_demo_{booking.pk}",
+                    paid_at=booking.confirmed_at or booking.created_at,
+                )
+                for booking in paid
+            )
 
     def _quiet_demo_messages(self, *, after: int) -> None:
         """The demo calendar's bookings leave their in-app notifications and reminders, but
@@ -464,10 +551,19 @@ class DemoCalendar:
     # --- one-on-one ---------------------------------------------------------------------
 
     def book(
-        self, client: str, coach: str, offset: int, *, booked_by: str | None = None, notes: str = ""
+        self,
+        client: str,
+        coach: str,
+        offset: int,
+        *,
+        booked_by: str | None = None,
+        notes: str = "",
+        hold: bool = False,
     ) -> tuple[Booking, dt.datetime | None]:
         """Book the coach's consultation for ``client`` on the first day from ``offset``
-        with a time that suits both; returns the booking and, for a past one, when it was made."""
+        with a time that suits both; returns the booking and, for a past one, when it was made.
+        The calendar's bookings are paid already (``_seed_money`` records it); ``hold``
+        leaves one waiting for its payment."""
         session_type = self.types[coach]["consultation"]
         for day in self._days(session_type.coach, offset):
             moment = self._booked_on(session_type.coach, day, dt.timedelta(days=3))
@@ -484,6 +580,7 @@ class DemoCalendar:
                             booked_by=self.users[booked_by] if booked_by else None,
                             notes=notes,
                             now=moment or self.now,
+                            hold_for_payment=hold,
                         )
                 except booking_services.BookingRefused as refused:
                     if refused.code in RETRY_CODES:
@@ -546,7 +643,11 @@ class DemoCalendar:
                     with _clock_at(at):
                         booked_by = self.users[EMMA] if client == NOAH else None
                         booking_services.take_seat(
-                            client=self.users[client], session=session, booked_by=booked_by, now=at or self.now
+                            client=self.users[client],
+                            session=session,
+                            booked_by=booked_by,
+                            now=at or self.now,
+                            hold_for_payment=False,
                         )
                 except booking_services.BookingRefused as refused:
                     if refused.code not in RETRY_CODES | {"full"}:
@@ -668,6 +769,9 @@ class DemoCalendar:
         booking_services.cancel(
             booking=called_off, actor=self.users[STAFF], reason="Priya is unwell; we'll help you rebook.", now=self.now
         )
+        # Aisha is paying for a session with Priya right now (the hold lapses unpaid after
+        # PAYMENT_HOLD_MINUTES, freeing the time, unless someone pays it on the card page).
+        self.book(AISHA, priya, 13, hold=True)
         # "Schedule later": Liam wants a workshop with Marcus but hasn't picked a date.
         booking_services.schedule_later(
             client=self.users[LIAM], session_type=self.types[marcus]["workshop"], notes="After my exams."
