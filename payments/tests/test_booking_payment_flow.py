@@ -237,3 +237,15 @@ def test_a_credit_pays_for_a_booking_and_comes_back_on_a_timely_cancellation(fro
     services.cancel(booking=booking, actor=client)
     settle()
     assert credits.balance(client) == 1
+
+
+def test_the_clients_dashboard_says_the_booking_waits_for_its_payment(frozen):
+    client = ClientFactory()
+    booking = services.book_slot(client=client, session_type=priced(), start=START)
+    page = logged_in(client).get(reverse("client_dashboard")).content.decode()
+    from zoneinfo import ZoneInfo
+
+    until = booking.expires_at.astimezone(ZoneInfo(client.timezone)).strftime("%H:%M")
+    assert "Not booked until paid." in page and f"held for you until {until}" in page
+    assert reverse("payments:pay", args=[booking.reference]) in page
+    assert "Awaiting payment" in page
