@@ -34,6 +34,11 @@ class Kind(models.TextChoices):
     CANCELLATION_WINDOW = "cancellation_window", "Cancellation window closing"
     SESSION_LIMIT_WARNING = "session_limit_warning", "Session limit warning"
     FEEDBACK_REQUEST = "feedback_request", "Feedback request"
+    PAYMENT_RECEIVED = "payment_received", "Payment received"
+    PAYMENT_FAILED = "payment_failed", "Payment failed"
+    PAYMENT_EXPIRED = "payment_expired", "Time to pay ran out"
+    PAYMENT_REFUNDED = "payment_refunded", "Payment refunded"
+    PAYMENT_DUE = "payment_due", "Payment due"
 
 
 class Channel(models.TextChoices):
@@ -60,6 +65,9 @@ class Notification(models.Model):
     body = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
     due_at = models.DateTimeField(null=True, blank=True, help_text="For planned messages: when it was due.")
+    # For messages about a payment rather than a booking change: what they are once for,
+    # e.g. "payment:42" (a failed payment) or "refund:7"; unique per recipient and kind.
+    key = models.CharField(max_length=80, blank=True, default="")
     event = models.ForeignKey(
         "bookings.BookingEvent",
         null=True,
@@ -88,6 +96,12 @@ class Notification(models.Model):
                 fields=["recipient", "event", "kind"],
                 condition=Q(event__isnull=False),
                 name="notif_once_per_event",
+            ),
+            # A payment's message (a receipt, a failure, a refund) is made once.
+            models.UniqueConstraint(
+                fields=["recipient", "kind", "key"],
+                condition=~Q(key=""),
+                name="notif_once_per_key",
             ),
         ]
 
