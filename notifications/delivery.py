@@ -198,6 +198,8 @@ def _failed(item: Delivery, error: str, *, retryable: bool, now: dt.datetime) ->
 def _context(item: Delivery) -> dict:
     note = item.notification
     extra = (note.payload or {}).get("extra") or {}
+    if note.booking is None:  # a purchase's receipt or refund
+        return messages.person_context(note.recipient, **extra)
     return messages.booking_context(note.booking, note.recipient, **extra)
 
 

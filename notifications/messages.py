@@ -21,6 +21,8 @@ from django.template import Context, Engine, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import linebreaks
+from django.utils.translation import gettext
+from django.utils.translation import gettext_noop as N_
 
 from bookings import selectors
 from notifications.models import Channel, Kind, MessageTemplate
@@ -60,6 +62,19 @@ VARIABLES: dict[str, str] = {
     "limit_text": "The coach's day or week count against the limit (limit warnings).",
     "rating_url": "Where the client rates the session (feedback request).",
     "site_url": "The address of the site.",
+    "amount": "Payments: the amount paid, refunded or failed, e.g. “60.00 EUR”.",
+    "paid_with_credit": "Receipts: “yes” when the booking was paid with a credit, else empty.",
+    "authorised": "Receipts: “yes” when the card was only authorised (a request, charged on approval).",
+    "balance": "With a deposit: what is left to pay, e.g. “40.00 EUR” (may be empty).",
+    "balance_due": "With a deposit: when the rest is due, in the recipient's time zone (may be empty).",
+    "refund_policy": "Receipts: what comes back on a cancellation (notice, late share).",
+    "pay_url": "Where to pay (a failed payment's retry, a balance).",
+    "hold_ends": "Until when an unpaid booking's place is held (may be empty).",
+    "failure_message": "Why a payment failed, as the bank or gateway said (may be empty).",
+    "purchase": "Receipts for a purchase: “package” or “programme”; empty for a booking.",
+    "item": "What was bought or refunded: a package or programme's name (empty for a booking).",
+    "credits_added": "Package receipts: how many credits were added.",
+    "refund_reason": "Refunds: why the money was given back (may be empty).",
 }
 
 # Built-in wording: a subject (the email subject and the in-app title), the email text,
@@ -172,6 +187,92 @@ BUILTIN: dict[str, dict[str, str]] = {
         "short": "How was {{ session_title }} with {{ hosts }}? Rate it: {{ rating_url }}",
         "in_app": "Rate it (1–5) and leave a comment on the booking's page.\n{{ reference }}",
     },
+    Kind.PAYMENT_RECEIVED: {
+        "subject": N_(
+            "{% if purchase %}Receipt: {{ item }}{% elif paid_with_credit %}Booked with 1 credit: {{ session_title }}"
+            "{% elif authorised %}Card authorised: {{ session_title }} with {{ hosts }}"
+            "{% else %}Receipt: {{ session_title }} with {{ hosts }}{% endif %}"
+        ),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\n"
+            "{% if purchase == 'package' %}Thank you for your payment of {{ amount }}: {{ credits_added }} credits "
+            "were added to your account.{% elif purchase == 'programme' %}Thank you for your payment of {{ amount }}: "
+            "you are enrolled in {{ item }}.{% elif paid_with_credit %}This session is paid with 1 credit."
+            "{% elif authorised %}{{ amount }} is reserved on your card and taken when {{ coach_name }} confirms the "
+            "request; if it is declined, nothing is charged.{% else %}Thank you for your payment of {{ amount }}."
+            "{% endif %}{% if balance %}\nThe balance of {{ balance }} is due by {{ balance_due }}.{% endif %}\n\n"
+            "{% if purchase %}Reference: {{ reference }}{% else %}{{ session_title }} with {{ hosts }}\n{{ when }}\n"
+            "{{ place }}\nReference: {{ reference }}\n\n{{ refund_policy }}{% endif %}"
+        ),
+        "short": N_(
+            "{% if purchase %}Paid {{ amount }}: {{ item }}.{% elif paid_with_credit %}Paid with 1 credit: "
+            "{{ session_title }}, {{ when }}.{% else %}{% if authorised %}Authorised{% else %}Paid{% endif %} "
+            "{{ amount }}: {{ session_title }}, {{ when }}.{% endif %} {{ reference }}"
+        ),
+        "in_app": N_(
+            "{% if purchase == 'package' %}{{ amount }}: {{ credits_added }} credits added.{% elif purchase %}"
+            "{{ amount }}: you are enrolled.{% elif paid_with_credit %}Paid with 1 credit. {{ when }}"
+            "{% else %}{% if authorised %}{{ amount }} authorised, taken on approval.{% else %}{{ amount }} paid."
+            "{% endif %} {{ when }}{% endif %}{% if balance %}\n{{ balance }} due by {{ balance_due }}.{% endif %}"
+            "\n{{ reference }}"
+        ),
+    },
+    Kind.PAYMENT_FAILED: {
+        "subject": N_("Payment failed: {{ session_title }} with {{ hosts }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\nYour payment of {{ amount }} did not go through."
+            "{% if failure_message %}\n{{ failure_message }}{% endif %}\n\n"
+            "{% if hold_ends %}Your place is held until {{ hold_ends }}. {% endif %}Try again: {{ pay_url }}\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}"
+        ),
+        "short": N_(
+            "Payment failed for {{ session_title }}, {{ when }}.{% if hold_ends %} Held until {{ hold_ends }}."
+            "{% endif %} Try again: {{ pay_url }}"
+        ),
+        "in_app": N_(
+            "{% if failure_message %}{{ failure_message }} {% endif %}{% if hold_ends %}Your place is held until "
+            "{{ hold_ends }}: {% endif %}try again from the booking's page.\n{{ reference }}"
+        ),
+    },
+    Kind.PAYMENT_EXPIRED: {
+        "subject": N_("Time to pay ran out: {{ session_title }} with {{ hosts }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\nThe time to pay ran out; the slot was released. "
+            "Book again if you still want to come.\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\nReference: {{ reference }}"
+        ),
+        "short": N_("Time to pay ran out for {{ session_title }}, {{ when }}: the slot was released. {{ reference }}"),
+        "in_app": N_("The time to pay ran out; the slot was released. {{ when }}\n{{ reference }}"),
+    },
+    Kind.PAYMENT_REFUNDED: {
+        "subject": N_(
+            "Refunded: {{ amount }} for {% if item %}{{ item }}{% else %}{{ session_title }} with {{ hosts }}"
+            "{% endif %}"
+        ),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\n{{ amount }} was refunded to the card you paid with; your bank may "
+            "take a few days to show it.{% if refund_reason %}\n{{ refund_reason }}{% endif %}\n\n"
+            "{% if item %}{{ item }}\nReference: {{ reference }}{% else %}{{ session_title }} with {{ hosts }}\n"
+            "{{ when }}\nReference: {{ reference }}{% endif %}"
+        ),
+        "short": N_(
+            "Refunded: {{ amount }} for {% if item %}{{ item }}{% else %}{{ session_title }}, {{ when }}{% endif %}. "
+            "{{ reference }}"
+        ),
+        "in_app": N_(
+            "{{ amount }} refunded{% if not item %} for {{ session_title }}, {{ when }}{% endif %}.\n{{ reference }}"
+        ),
+    },
+    Kind.PAYMENT_DUE: {
+        "subject": N_("Payment due: {{ balance }} for {{ session_title }} by {{ balance_due }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\nYou paid a deposit for this session; the balance of {{ balance }} "
+            "is due by {{ balance_due }}. Pay it here: {{ pay_url }}\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}"
+        ),
+        "short": N_("{{ balance }} due by {{ balance_due }} for {{ session_title }}, {{ when }}. Pay: {{ pay_url }}"),
+        "in_app": N_("{{ balance }} due by {{ balance_due }}. {{ session_title }}, {{ when }}\n{{ reference }}"),
+    },
 }
 
 
@@ -188,7 +289,8 @@ def builtin_body(kind: str, channel: str) -> str:
 
 
 def _builtin(kind: str, channel: str) -> tuple[str, str, str]:
-    return BUILTIN[kind]["subject"], builtin_body(kind, channel), ""
+    # The built-in wording in the active language (marked with ``gettext_noop``).
+    return gettext(BUILTIN[kind]["subject"]), gettext(builtin_body(kind, channel)), ""
 
 
 @functools.lru_cache(maxsize=512)
@@ -350,7 +452,42 @@ def booking_context(booking, recipient, **extra) -> dict:
         "limit_text": "",
         "rating_url": f"{booking_url}#rate",
         "site_url": settings.SITE_URL,
+        **{name: "" for name in PAYMENT_VARIABLES},
     }
+    context.update({key: value for key, value in extra.items() if value is not None})
+    return context
+
+
+# The variables of payment messages: empty unless the message fills them.
+PAYMENT_VARIABLES = (
+    "amount",
+    "paid_with_credit",
+    "authorised",
+    "balance",
+    "balance_due",
+    "refund_policy",
+    "pay_url",
+    "hold_ends",
+    "failure_message",
+    "purchase",
+    "item",
+    "credits_added",
+    "refund_reason",
+)
+
+
+def person_context(recipient, **extra) -> dict:
+    """The variables for a message to ``recipient`` about no booking (a package or a
+    programme bought, its refund): the booking's variables are empty."""
+    context = {name: "" for name in VARIABLES}
+    context.update(
+        {
+            "recipient_name": recipient.display_name,
+            "audience": "client",
+            "timezone": recipient.timezone,
+            "site_url": settings.SITE_URL,
+        }
+    )
     context.update({key: value for key, value in extra.items() if value is not None})
     return context
 
@@ -385,4 +522,17 @@ def sample_context() -> dict:
         "limit_text": "7 of 8 sessions on Wed 2 Dec",
         "rating_url": absolute("/bookings/BK-2026-000042/#rate"),
         "site_url": settings.SITE_URL,
+        "amount": "60.00 EUR",
+        "paid_with_credit": "",
+        "authorised": "",
+        "balance": "40.00 EUR",
+        "balance_due": "Sun 29 Nov 2026, 10:00 (Europe/Paris)",
+        "refund_policy": "Cancel at least 24 hours before the session for a full refund; later, 50% is refunded.",
+        "pay_url": absolute("/payments/booking/BK-2026-000042/balance/"),
+        "hold_ends": "Tue 1 Dec 2026, 10:15 (Europe/Paris)",
+        "failure_message": "Your card was declined.",
+        "purchase": "",
+        "item": "",
+        "credits_added": "5",
+        "refund_reason": "Cancelled by the coach.",
     }

@@ -29,6 +29,11 @@ KINDS_BY_ROLE: dict[str, tuple[str, ...]] = {
         Kind.SESSION_REMINDER,
         Kind.CANCELLATION_WINDOW,
         Kind.FEEDBACK_REQUEST,
+        Kind.PAYMENT_RECEIVED,
+        Kind.PAYMENT_FAILED,
+        Kind.PAYMENT_EXPIRED,
+        Kind.PAYMENT_REFUNDED,
+        Kind.PAYMENT_DUE,
     ),
     Role.COACH: (
         Kind.BOOKING_CREATED,

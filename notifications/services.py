@@ -19,15 +19,15 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import GuardianLink, Role, User
-from bookings.models import BOOKED_STATUSES
-from notifications import messages, reminders
+from bookings.models import BOOKED_STATUSES, BookingStatus
+from notifications import messages, preferences, receipts, reminders
 from notifications.compose import Wanted, build, save
-from notifications.models import Kind, Notification
+from notifications.models import Channel, Kind, Notification
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +49,25 @@ RULES: dict[str, list[tuple[str, str]]] = {
     "information_given": [(Kind.INFORMATION_GIVEN, COACH)],
     "cancelled": [(Kind.CANCELLED, CLIENT), (Kind.CANCELLED, COACH), (Kind.CANCELLED, STAFF)],
     "rescheduled": [(Kind.RESCHEDULED, CLIENT), (Kind.RESCHEDULED, COACH), (Kind.RESCHEDULED, STAFF)],
+    # A booking held while the client pays is not booked yet: nobody hears of it, nor of
+    # the client giving up. Once paid it is what it would have been unpaid (``paid`` is
+    # read as ``booked`` or ``requested``, see ``_rules``), with the client's receipt.
+    "held_for_payment": [],
+    "payment_abandoned": [],
+    "payment_expired": [(Kind.PAYMENT_EXPIRED, CLIENT)],
 }
-TOLD_TO_THE_ACTOR = {"booked", "seat_taken", "requested"}
+TOLD_TO_THE_ACTOR = {"booked", "seat_taken", "requested", "paid"}
 # Changes after which the coach may be close to their day or week limit.
-ADDS_TO_THE_CALENDAR = {"booked", "approved", "alternative_accepted", "rescheduled"}
+ADDS_TO_THE_CALENDAR = {"booked", "approved", "alternative_accepted", "rescheduled", "paid"}
+
+
+def _rules(event) -> list[tuple[str, str]]:
+    """The kinds a change makes, for whom. A paid booking makes what its booking would have
+    made unpaid — a new booking, or a request for the coach — and the client's receipt."""
+    if event.action == "paid":
+        made = RULES["requested"] if event.to_status == BookingStatus.REQUESTED else RULES["booked"]
+        return [*made, (Kind.PAYMENT_RECEIVED, CLIENT)]
+    return RULES.get(event.action, [])
 
 
 @dataclass
@@ -163,7 +178,7 @@ def on_booking_events(events) -> None:
         )
         .prefetch_related("session__co_hosts")
     }
-    with_staff = any(side == STAFF for event in events for _, side in RULES.get(event.action, ()))
+    with_staff = any(side == STAFF for event in events for _, side in _rules(event))
     people = People.of(bookings.values(), with_staff=with_staff)
     wanted: list[Wanted] = []
     for event in events:
@@ -193,11 +208,13 @@ def _told_of(event, booking, people: People) -> list[Wanted]:
     previous = (event.data or {}).get("previous_start")
     previous = dt.datetime.fromisoformat(previous) if previous else None
     wanted = []
-    for kind, side in RULES.get(action, ()):
+    for kind, side in _rules(event):
         for person in {CLIENT: clients, COACH: hosts, STAFF: staff}[side]:
             if person.pk == actor_id and action not in TOLD_TO_THE_ACTOR:
                 continue
             extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
+            if kind == Kind.PAYMENT_RECEIVED:
+                extra.update(receipts.receipt_extra(booking, event, person))
             wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload={"action": action}, event=event))
     if action in ADDS_TO_THE_CALENDAR and booking.status in BOOKED_STATUSES:
         wanted += _limit_warning(booking, _load_of(event), event=event)
@@ -288,6 +305,65 @@ def _limit_warning(booking, load=None, *, event=None, host: User | None = None) 
     else:
         return []
     return [Wanted(booking, coach, Kind.SESSION_LIMIT_WARNING, extra={"limit_text": text}, due_at=key, event=event)]
+
+
+# ---------------------------------------------------------------------------------------
+# Messages about payments (``payments.notify``)
+# ---------------------------------------------------------------------------------------
+
+
+def tell(
+    person: User,
+    kind: str,
+    *,
+    key: str = "",
+    booking=None,
+    due_at: dt.datetime | None = None,
+    extra: dict | None = None,
+    now: dt.datetime | None = None,
+) -> Notification | None:
+    """One message for ``person`` that no booking change makes: a failed payment, a
+    refund, a purchase's receipt, a balance due. It is made once: per ``key`` (unique per
+    recipient and kind, e.g. ``"refund:7"``), or per booking and ``due_at`` for a planned
+    one — the database refuses the second, even from another worker at the same moment.
+    Its email and SMS go out after the commit. Returns None when it was made before or
+    ``person`` wants it nowhere. ``booking`` (if any) needs its session, type and people."""
+    if not key and due_at is None:
+        raise ValueError("a payment message is made once per key or due time")
+    now = now or timezone.now()
+    made_before = Notification.objects.filter(recipient=person, kind=kind)
+    made_before = made_before.filter(key=key) if key else made_before.filter(booking=booking, due_at=due_at)
+    if made_before.exists():
+        return None
+    channels = preferences.channels_for(person, kind, preferences.settings_of([person]).get(person.pk))
+    if not channels:
+        return None
+    extra = {name: str(value) for name, value in (extra or {}).items() if value is not None}
+    if booking is not None:
+        context = messages.booking_context(booking, person, **extra)
+    else:
+        context = messages.person_context(person, **extra)
+    custom = messages.custom_templates({kind})
+    words = messages.render(kind, Channel.IN_APP, context, custom=custom.get((kind, Channel.IN_APP)))
+    note = Notification(
+        recipient=person,
+        kind=kind,
+        booking=booking,
+        title=words.subject,
+        body=words.text,
+        due_at=due_at,
+        key=key,
+        payload={"reference": context.get("reference", ""), "extra": extra, "staff": False},
+    )
+    try:
+        with transaction.atomic():
+            queued = save([(note, channels)], now=now)
+    except IntegrityError:  # made at the same moment by another worker
+        return None
+    if queued:
+        ids = [delivery.pk for delivery in queued]
+        transaction.on_commit(lambda: _send_soon(ids))
+    return note
 
 
 # ---------------------------------------------------------------------------------------
