@@ -268,6 +268,8 @@ ACTIVE_STATUSES = (
     BookingStatus.AWAITING_PAYMENT,
 )
 BOOKED_STATUSES = (BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED)
+# Statuses a booking can be moved in (one awaiting its payment is paid or let go first).
+MOVABLE_STATUSES = (BookingStatus.REQUESTED, BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED)
 FINAL_STATUSES = (BookingStatus.DECLINED, BookingStatus.CANCELLED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 
 # The status machine: which status may follow which. A status may "follow itself" when a

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.selectors import is_connected
@@ -15,6 +16,7 @@ from availability.selectors import tag_rules_for
 from bookings.models import (
     ACTIVE_STATUSES,
     BOOKED_STATUSES,
+    MOVABLE_STATUSES,
     Booking,
     BookingStatus,
     HostMode,
@@ -38,6 +40,7 @@ from bookings.services.common import (
 )
 from bookings.services.hosts import HostPlan, check_offered, claim_hosts, plan_hosts
 from bookings.services.ledger import _allocate, _free_seat, _pick_resource, _release
+from bookings.services.payment import _lapse
 from config.errors import DomainError
 from config.inputs import LONG_TEXT, clean_text
 
@@ -52,6 +55,16 @@ def _set_cancelled(booking: Booking, *, actor: User | None, reason: str, now: dt
     booking.expires_at = None
     booking.save()
     _record(booking, actor=actor, action="cancelled", from_status=from_status, note=reason, late=late)
+
+
+def _require_movable(booking: Booking) -> None:
+    if booking.status == BookingStatus.AWAITING_PAYMENT:
+        raise DomainError(
+            gettext("Pay for this booking first, or cancel it and book another time."),
+            code="invalid_transition",
+            status=409,
+        )
+    _require_status(booking, *MOVABLE_STATUSES, message="This booking is no longer active.")
 
 
 def _late_policy(booking: Booking, rules: BookingRules, *, now: dt.datetime, verb: str) -> bool:
@@ -83,6 +96,10 @@ def cancel(*, booking: Booking, actor: User, reason: str = "", now: dt.datetime 
     with transaction.atomic():
         booking = _lock_booking(booking)
         _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
+        if booking.status == BookingStatus.AWAITING_PAYMENT:
+            # Not booked yet: the hold ends, nothing was paid, a code's use comes back.
+            _lapse(booking, actor=actor, reason=reason, now=now)
+            return booking
         if booking.session.start <= now:
             raise DomainError("This session has already started.", code="invalid_transition", status=409)
         late = False
@@ -114,7 +131,7 @@ def reschedule(*, booking: Booking, actor: User, start: dt.datetime, now: dt.dat
             code="invalid_transition",
             status=409,
         )
-    _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
+    _require_movable(booking)
     if start == session.start:
         raise DomainError("That is the booking's current time.", code="invalid")
     plan = _move_plan(booking)
@@ -170,7 +187,7 @@ def _move(
         with transaction.atomic():
             _lock_users(booking.client, *plan.hosts)
             booking = _lock_booking(booking)
-            _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
+            _require_movable(booking)
             old_session = booking.session
             own = list(Allocation.objects.filter(session=old_session, is_active=True).values_list("pk", flat=True))
             hosts, load = claim_hosts(

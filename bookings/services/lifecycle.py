@@ -25,6 +25,7 @@ from bookings.services.common import (
     _require_manager,
     _require_status,
 )
+from bookings.services.payment import _lapse
 from bookings.services.requests import _end_request
 from config.errors import DomainError
 
@@ -77,6 +78,10 @@ def _finish_session(session: Session, *, actor: User | None, now: dt.datetime, a
                 reason="The session time passed without an answer.",
                 now=now,
             )
+            continue
+        if booking.status == BookingStatus.AWAITING_PAYMENT:
+            # Never paid (the hold's expiry didn't run in time): it did not take place.
+            _lapse(booking, actor=None, reason=gettext("The payment was not completed in time."), now=now)
             continue
         from_status = booking.status
         booking.status = BookingStatus.COMPLETED

@@ -249,3 +249,22 @@ def test_the_clients_dashboard_says_the_booking_waits_for_its_payment(frozen):
     assert "Not booked until paid." in page and f"held for you until {until}" in page
     assert reverse("payments:pay", args=[booking.reference]) in page
     assert "Awaiting payment" in page
+
+
+def test_a_booking_awaiting_payment_is_cancelled_not_moved_and_never_completed(frozen):
+    session_type = priced()
+    client = ClientFactory()
+    held = services.book_slot(client=client, session_type=session_type, start=START)
+    with pytest.raises(services.BookingRefused.__mro__[1]) as refused:
+        services.reschedule(booking=held, actor=client, start=START + dt.timedelta(hours=2))
+    assert refused.value.code == "invalid_transition" and "Pay for this booking first" in refused.value.message
+    services.cancel(booking=held, actor=client)
+    held.refresh_from_db()
+    assert held.status == BookingStatus.CANCELLED
+    assert held.events.order_by("-pk").first().action == "payment_abandoned"
+    # One whose hold outlived its session (the expiry didn't run) is let go, not completed.
+    other = services.book_slot(client=client, session_type=session_type, start=START)
+    frozen.move_to(START + dt.timedelta(hours=2))
+    services.complete_past_sessions()
+    other.refresh_from_db()
+    assert other.status == BookingStatus.CANCELLED
