@@ -240,6 +240,10 @@ def _update_refund(payment: Payment, item: dict[str, Any]) -> None:
     refund.status = status
     refund.gateway_refund_id = item["id"]
     refund.save(update_fields=["status", "gateway_refund_id", "updated_at"])
+    if status == RefundStatus.SUCCEEDED:
+        from payments import notify
+
+        notify.refunded(refund)
 
 
 HANDLERS: dict[str, Callable[[dict[str, Any], str], str]] = {

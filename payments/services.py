@@ -32,7 +32,7 @@ from bookings.services.enrollment import enroll
 from bookings.services.payment import payment_received
 from config.errors import DomainError, NotAllowed
 from config.money import to_minor
-from payments import credits
+from payments import credits, notify
 from payments.gateways import PaymentGatewayError, get_gateway
 from payments.models import Package, Payment, PaymentKind, PaymentStatus, Refund, RefundStatus
 
@@ -193,6 +193,8 @@ def on_payment_changed(payment: Payment) -> None:
             _package_paid(payment)
         elif payment.programme_id and payment.status == PaymentStatus.PAID:
             _programme_paid(payment)
+    elif payment.status == PaymentStatus.FAILED and payment.booking_id:
+        notify.payment_failed(payment)
 
 
 def _booking_paid(payment: Payment) -> None:
@@ -223,6 +225,7 @@ def _package_paid(payment: Payment) -> None:
         expires_at=expires_at,
         note=_("Bought: %(title)s") % {"title": package.title},
     )
+    notify.package_paid(payment)
 
 
 def _programme_paid(payment: Payment) -> None:
@@ -236,6 +239,8 @@ def _programme_paid(payment: Payment) -> None:
             reason=_("Already enrolled in this programme."),
             source_key=f"enrolled-{payment.pk}",
         )
+        return
+    notify.programme_paid(payment)
 
 
 # Refunds, captures, voids: asked in a transaction, sent after it ---------------------------
@@ -345,6 +350,7 @@ def _send_one_refund() -> bool:
         refund.save(update_fields=["gateway_refund_id", "status", "failure_message", "updated_at"])
         if refund.status == RefundStatus.SUCCEEDED:
             _mark_refunded(refund.payment)
+            notify.refunded(refund)
         return True
 
 
