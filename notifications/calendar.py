@@ -64,6 +64,7 @@ UTC_ZONE = ZoneInfo("UTC")
 
 STATUS_FOR = {
     BookingStatus.REQUESTED: "TENTATIVE",
+    BookingStatus.AWAITING_PAYMENT: "TENTATIVE",
     BookingStatus.FIRM_BOOKED: "CONFIRMED",
     BookingStatus.CONFIRMED: "CONFIRMED",
     BookingStatus.COMPLETED: "CONFIRMED",
@@ -73,11 +74,13 @@ STATUS_FOR = {
 }
 PARTSTAT_FOR = {
     BookingStatus.REQUESTED: "TENTATIVE",
+    BookingStatus.AWAITING_PAYMENT: "TENTATIVE",
     BookingStatus.CANCELLED: "DECLINED",
     BookingStatus.DECLINED: "DECLINED",
 }
 SUMMARY_PREFIX = {
     BookingStatus.REQUESTED: "Request: ",
+    BookingStatus.AWAITING_PAYMENT: "Awaiting payment: ",
     BookingStatus.CANCELLED: "Cancelled: ",
     BookingStatus.DECLINED: "Declined: ",
 }

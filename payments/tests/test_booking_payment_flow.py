@@ -268,3 +268,15 @@ def test_a_booking_awaiting_payment_is_cancelled_not_moved_and_never_completed(f
     services.complete_past_sessions()
     other.refresh_from_db()
     assert other.status == BookingStatus.CANCELLED
+
+
+def test_a_held_booking_is_tentative_in_the_clients_calendar_feed(frozen):
+    import icalendar
+
+    client = ClientFactory()
+    booking = services.book_slot(client=client, session_type=priced(), start=START)
+    browser = logged_in(client)
+    ics = browser.get(reverse("booking_ics", args=[booking.reference]))
+    assert ics.status_code == 200
+    (event,) = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
+    assert event["STATUS"] == "TENTATIVE" and str(event["SUMMARY"]).startswith("Awaiting payment: ")
