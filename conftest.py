@@ -48,6 +48,7 @@ SCHEDULE_MIGRATIONS = (
     "notifications.migrations.0002_schedules",
     "payments.migrations.0002_credit_expiry_schedule",
     "payments.migrations.0006_send_pending_schedule",
+    "payments.migrations.0008_balance_reminder_schedule",
 )
 
 

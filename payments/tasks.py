@@ -15,3 +15,11 @@ def send_pending() -> int:
     from payments.services import send_pending as send
 
     return send()
+
+
+def remind_balances() -> int:
+    """Every 15 minutes: the clients whose balance after a deposit is coming due are
+    reminded (three days before, and on the day), each reminder once."""
+    from payments.reminders import remind_balances as remind
+
+    return remind()
