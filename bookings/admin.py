@@ -107,12 +107,18 @@ class SessionTypeForm(forms.ModelForm):
             self.fields["host_mode"].required = False
         if "late_cancellation_refund_percent" in self.fields:  # without it: no late refund
             self.fields["late_cancellation_refund_percent"].required = False
+        if "balance_due_days" in self.fields:  # without it: the type's (7 days for a new one)
+            self.fields["balance_due_days"].required = False
 
     def clean_host_mode(self) -> str:
         return self.cleaned_data.get("host_mode") or HostMode.SINGLE
 
     def clean_late_cancellation_refund_percent(self) -> int:
         return self.cleaned_data.get("late_cancellation_refund_percent") or 0
+
+    def clean_balance_due_days(self) -> int:
+        value = self.cleaned_data.get("balance_due_days")
+        return self.instance.balance_due_days if value is None else value
 
     def clean(self) -> dict:
         """On an otherwise valid form, the session-type service's rules (the API's too) on
@@ -149,6 +155,16 @@ class SessionTypeAdmin(admin.ModelAdmin):
     fieldsets = [
         (None, {"fields": ["coach", "title", "description", "kind", "is_active"]}),
         ("Length, seats and price", {"fields": [("duration_minutes", "capacity"), ("price", "currency")]}),
+        (
+            "Early bird, deposit and enrollment (group sessions and workshops)",
+            {
+                "fields": [
+                    ("early_bird_price", "early_bird_days"),
+                    ("deposit", "balance_due_days"),
+                    "requires_enrollment",
+                ]
+            },
+        ),
         ("Where", {"fields": ["modality", "location", "meeting_link", "resource_kind", "resources"]}),
         ("Hosts", {"fields": ["host_mode", "co_hosts", "required_subject"]}),
         (

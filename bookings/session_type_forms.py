@@ -152,8 +152,43 @@ class SessionTypeForm(forms.ModelForm):
         help_text=_("The share of what the client paid that comes back when they cancel late (when payments are on)."),
     )
 
+    early_bird_price = forms.DecimalField(
+        label=_("Early-bird price"),
+        required=False,
+        decimal_places=2,
+        max_digits=9,
+        help_text=_("Group sessions and workshops: a lower price for booking early. Empty: none."),
+    )
+    early_bird_days = forms.IntegerField(
+        label=_("Early bird until (days before)"),
+        required=False,
+        help_text=_("The early-bird price applies to bookings made at least this many days before the session."),
+    )
+    deposit = forms.DecimalField(
+        label=_("Deposit"),
+        required=False,
+        decimal_places=2,
+        max_digits=9,
+        help_text=_("Group sessions and workshops: paid at booking, the rest later. Empty: paid in full."),
+    )
+    balance_due_days = forms.IntegerField(
+        label=_("Balance due (days before)"),
+        required=False,
+        help_text=_("With a deposit: the rest is due this many days before the session."),
+    )
+    requires_enrollment = forms.BooleanField(
+        label=_("Enrolled clients only"),
+        required=False,
+        help_text=_("Only clients enrolled in a programme that includes this type can book it."),
+    )
+
     def clean_late_cancellation_refund_percent(self) -> int:
         return self.cleaned_data.get("late_cancellation_refund_percent") or 0
+
+    def clean_balance_due_days(self) -> int:
+        # Blank keeps what the type has (7 days for a new one).
+        value = self.cleaned_data.get("balance_due_days")
+        return self.instance.balance_due_days if value is None else value
 
     reminders_mode = forms.ChoiceField(
         label=_("Reminders"),
@@ -212,8 +247,9 @@ class SessionTypeForm(forms.ModelForm):
             if profile is not None:
                 field.widget.attrs["placeholder"] = str(getattr(profile, setting))
             field.help_text = _("Blank: your booking settings.")
-        for name in ("duration_minutes", "capacity", "price"):
+        for name in ("duration_minutes", "capacity", "price", "early_bird_price", "deposit", "balance_due_days"):
             self.fields[name].widget.attrs["min"] = 0
+        self.fields["early_bird_days"].widget.attrs["min"] = 1
         coach_id = self.instance.coach_id
         stored = self.instance.pk is not None
         # Other active coaches, and any chosen before who no longer are (kept until unticked).

@@ -57,6 +57,11 @@ SESSION_TYPE_FIELDS = (
     "is_active",
     "host_mode",
     "required_subject",
+    "early_bird_price",
+    "early_bird_days",
+    "deposit",
+    "balance_due_days",
+    "requires_enrollment",
 )
 # The type's lists (many-to-many): written after the row, in the same transaction.
 RELATED_FIELDS = ("co_hosts", "resources")
@@ -78,6 +83,10 @@ NULLABLE_FIELDS = frozenset(
         "booking_window_days",
         "cancellation_notice_hours",
         "reminder_minutes",
+        # Empty: no early-bird price, no deposit (paid in full at booking).
+        "early_bird_price",
+        "early_bird_days",
+        "deposit",
     }
 )
 
@@ -90,6 +99,8 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "booking_window_days": (1, 365),
     "cancellation_notice_hours": (0, 24 * 365),
     "late_cancellation_refund_percent": (0, 100),
+    "early_bird_days": (1, 365),
+    "balance_due_days": (0, 365),
 }
 
 MAX_PRICE = Decimal("9999999.99")  # the column holds 9 digits, 2 after the point
@@ -145,6 +156,22 @@ def _seats(session_type: SessionType, *, becomes_group: bool, seats_changed: boo
         )
 
 
+def _amount(name: str, value: Any) -> Decimal:
+    """An amount in major units: a finite, non-negative number with at most 2 decimals."""
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise _refuse(name, _("Give %(field)s as an amount, e.g. 45.00.") % {"field": _label(name)}) from None
+    if not amount.is_finite() or amount < 0:
+        raise _refuse(name, _("%(field)s can't be negative.") % {"field": _label(name).capitalize()})
+    if amount > MAX_PRICE or amount.as_tuple().exponent < -2:
+        raise _refuse(
+            name,
+            _("Give %(field)s with at most 2 decimals, up to %(max)s.") % {"field": _label(name), "max": MAX_PRICE},
+        )
+    return no_negative_zero(amount)
+
+
 def _price_and_currency(session_type: SessionType) -> None:
     try:
         price = Decimal(str(session_type.price))
@@ -154,11 +181,54 @@ def _price_and_currency(session_type: SessionType) -> None:
         raise _refuse("price", _("The price can't be negative."))
     if price > MAX_PRICE or price.as_tuple().exponent < -2:
         raise _refuse("price", _("Give the price with at most 2 decimals, up to %(max)s.") % {"max": MAX_PRICE})
-    session_type.price = no_negative_zero(price)
+    session_type.price = price = no_negative_zero(price)
     currency = str(session_type.currency or "").strip().upper()
     if not CURRENCY.fullmatch(currency):
         raise _refuse("currency", _("Give the currency as a 3-letter ISO 4217 code, e.g. EUR."))
     session_type.currency = currency
+    _early_bird_and_deposit(session_type, price)
+
+
+def _early_bird_and_deposit(session_type: SessionType, price: Decimal) -> None:
+    """The early-bird price (lower than the price, with the days before the session it
+    lasts until) and the deposit (at most the price; the balance is due some days before):
+    both for group sessions and workshops only, where seats are sold ahead."""
+    one_on_one = session_type.kind == SessionKind.ONE_ON_ONE
+    early = session_type.early_bird_price
+    if early is not None:
+        if one_on_one:
+            raise _refuse(
+                "early_bird_price",
+                _("An early-bird price is for group sessions and workshops: leave it empty for a one-on-one."),
+            )
+        session_type.early_bird_price = early = _amount("early_bird_price", early)
+        if early >= price:
+            raise _refuse("early_bird_price", _("The early-bird price must be lower than the price."))
+        if session_type.early_bird_days is None:
+            raise _refuse(
+                "early_bird_days", _("Say until how many days before the session the early-bird price applies.")
+            )
+    elif session_type.early_bird_days is not None:
+        if one_on_one:
+            raise _refuse(
+                "early_bird_days",
+                _("An early-bird price is for group sessions and workshops: leave it empty for a one-on-one."),
+            )
+        raise _refuse("early_bird_price", _("Give the early-bird price, or leave both early-bird fields empty."))
+    deposit = session_type.deposit
+    if deposit is None:
+        return
+    deposit = _amount("deposit", deposit)
+    if deposit == 0:
+        session_type.deposit = None  # no deposit: paid in full at booking
+        return
+    if one_on_one:
+        raise _refuse(
+            "deposit", _("A deposit is for group sessions and workshops: a one-on-one is paid in full at booking.")
+        )
+    if deposit > price:
+        raise _refuse("deposit", _("The deposit can't be more than the price."))
+    session_type.deposit = deposit
 
 
 def _reminders(session_type: SessionType) -> None:
