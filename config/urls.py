@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("availability.tag_urls")),
     path("", include("bookings.urls")),
     path("", include("bookings.manage_urls")),
+    path("", include("bookings.promo_urls")),
     path("", include("notifications.urls")),
     path("", include("notifications.calendar_urls")),
     path("", include("notifications.sms_urls")),
