@@ -126,14 +126,42 @@ class ProfileForm(forms.Form):
     phone = PhoneField()
 
 
+# The coach's price settings, shown with the booking rules.
+PRICE_SETTING_FIELDS = ("connected_discount_percent",)
+PERCENT_MESSAGE = _("Give the discount as a whole number from 0 to 100.")
+
+
 class CoachSettingsForm(forms.ModelForm):
     """Parses and validates the settings; ``services.update_coach_settings`` writes them."""
 
+    connected_discount_percent = forms.IntegerField(
+        label=_("Discount for connected clients (%)"),
+        min_value=0,
+        max_value=100,
+        required=False,
+        error_messages={"invalid": PERCENT_MESSAGE, "min_value": PERCENT_MESSAGE, "max_value": PERCENT_MESSAGE},
+        help_text=_("Taken off the price of your paid sessions for clients connected to you. 0: no discount."),
+    )
+
     class Meta:
         model = CoachProfile
-        fields = list(COACH_SETTING_FIELDS)
+        fields = list(dict.fromkeys([*COACH_SETTING_FIELDS, *PRICE_SETTING_FIELDS]))
         # The cap the service applies, so the page counts down to it.
         widgets = {"bio": forms.Textarea(attrs={"rows": 4, "maxlength": LONG_TEXT})}
+
+    def __init__(self, *args: Any, with_prices: bool = False, **kwargs: Any) -> None:
+        """``with_prices``: the price settings too (the settings page; the availability
+        editor shows the booking rules only)."""
+        super().__init__(*args, **kwargs)
+        if not with_prices:
+            for name in PRICE_SETTING_FIELDS:
+                if name not in COACH_SETTING_FIELDS:
+                    del self.fields[name]
+
+    def clean_connected_discount_percent(self) -> int:
+        # Left out (or blank): the discount stays as it is.
+        value = self.cleaned_data.get("connected_discount_percent")
+        return self.instance.connected_discount_percent if value is None else value
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

@@ -9,7 +9,7 @@ from allauth.account.utils import perform_login
 from allauth.account.views import ConfirmEmailView as AllauthConfirmEmailView
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -155,7 +155,7 @@ def dependent_add(request: HttpRequest) -> HttpResponse:
 def coach_settings(request: HttpRequest) -> HttpResponse:
     # An admin passes the role check but has no coach profile: nothing to edit, so 404.
     profile = get_object_or_404(CoachProfile, user=request.user)
-    form = CoachSettingsForm(request.POST or None, instance=profile)
+    form = CoachSettingsForm(request.POST or None, instance=profile, with_prices=True)
     subjects_form = SubjectsForm(request.POST or None, initial={"subjects": list(profile.subjects.all())})
     context = {"form": form, "subjects_form": subjects_form}
     if request.method == "POST":
@@ -172,13 +172,30 @@ def coach_settings(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/coach_settings.html", context)
 
 
+def _save_price_settings(profile: CoachProfile, prices: dict[str, object]) -> None:
+    """The price settings the booking-settings service doesn't write (the discount for
+    connected clients), on the profile its owner (or staff) was just allowed to change."""
+    if not prices:
+        return
+    for name, value in prices.items():
+        setattr(profile, name, value)
+    try:
+        profile.full_clean(exclude=["user"])
+    except ValidationError as error:
+        raise DomainError(" ".join(error.messages), field=next(iter(prices))) from None
+    profile.save(update_fields=list(prices))
+
+
 def _save_settings(
     request: HttpRequest, profile: CoachProfile, form: CoachSettingsForm, subjects_form: SubjectsForm
 ) -> None:
     """The rules and the subjects, both or neither; a refusal goes on its form and is raised."""
     with transaction.atomic():
+        rules = {name: value for name, value in form.cleaned_data.items() if name in services.COACH_SETTING_FIELDS}
+        prices = {name: value for name, value in form.cleaned_data.items() if name not in rules}
         try:
-            services.update_coach_settings(profile=profile, actor=request.user, **form.cleaned_data)
+            services.update_coach_settings(profile=profile, actor=request.user, **rules)
+            _save_price_settings(profile, prices)
         except DomainError as error:
             form.add_error(None, error.message)
             raise
