@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
 
 NOTES_MAX = 2000
+PROMO_MAX = 40
 
 
 class BookingForm(forms.Form):
@@ -23,6 +25,8 @@ class BookingForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Anything the coach should know beforehand"}),
     )
     reminders = forms.BooleanField(label="Send me reminders before the session", required=False, initial=True)
+    # Shown only for a priced type with payments on (the confirm step's quote).
+    promo_code = forms.CharField(label=_lazy("Promotion code"), required=False, max_length=PROMO_MAX)
 
     def __init__(self, *args: object, people: list[User], without_self: bool = False, **kwargs: object) -> None:
         """``without_self``: the viewer already holds a seat, so only their dependents
@@ -42,6 +46,12 @@ class BookingForm(forms.Form):
         else:
             del self.fields["book_for"]
         self._default = people[0]
+
+    def promo(self) -> str:
+        """The promotion code typed (after ``is_valid()``), or ""."""
+        if not self.is_bound or (not self.is_valid() and "promo_code" in self.errors):
+            return ""
+        return (self.cleaned_data.get("promo_code") or "").strip()
 
     def client(self) -> User:
         """Who the session is for (call after ``is_valid()``)."""

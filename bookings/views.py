@@ -36,7 +36,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _lazy
@@ -55,11 +55,15 @@ from accounts.selectors import (
 from availability.rules import rules_for
 from availability.selectors import MAX_RANGE_DAYS, allowed_resources, free_slots, tag_rules_for
 from availability.slots import Slot
-from bookings import idempotency, selectors, services
+from bookings import idempotency, payment_methods, selectors, services
 from bookings.forms import BookingForm
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Session, SessionType
+from bookings.pricing import PromoRefused, Quote, find_promo, quote
 from bookings.request_reasons import explain_request, window_allows_firm_at
 from bookings.selectors import room_text
+from bookings.services.enrollment import check_enrollment, enrollments_for, sessions_left
+from bookings.services.payment import payment_needed, payments_enabled
+from config import money
 from config.errors import DomainError
 from config.inputs import in_range_day, in_range_instant
 
@@ -653,6 +657,8 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     error: str | None = None
     status = 200
 
+    refusal: dict = {}
+
     tag_rules = tag_rules_for(people[0] if user.is_authenticated else None, coach)
     if request.method == "GET":
         if not _free_at(coach, session_type, start, zone, tag_rules=tag_rules):
@@ -661,6 +667,8 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         error, status = NOT_A_CLIENT, 403
     elif changed := _picked_changed(request, who):
         error, status = changed, 409
+    elif form.is_valid() and request.POST.get("apply_promo"):
+        pass  # "Apply": the quote again with the code, nothing booked
     elif form.is_valid():
         submission = idempotency.claim_form_submission(
             request=request, scope=f"{request.path}?start={_instant_param(start)}"
@@ -668,24 +676,28 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         if submission.repeated:
             return _submitted_before(request, submission, "booking_done", ALREADY_BOOKED)
         try:
-            booking = services.book_slot(
+            booking = _book(
+                services.book_slot,
+                _pay_with(request),
                 client=form.client(),
                 session_type=session_type,
                 start=start,
                 booked_by=user,
                 notes=form.cleaned_data["notes"],
                 reminders=form.cleaned_data["reminders"],
+                promo_code=form.promo() if payments_enabled() else "",
             )
         except DomainError as exc:
             if exc.code == "slot_taken" and exc.message == SLOT_UNAVAILABLE:
                 return _back_to_times(type_url, start, raw, zone)
-            error, status = exc.message, exc.status
+            status = exc.status
+            error, refusal = _refusal_context(exc, form, session_type)
         except Exception:
             logger.exception("Booking failed: type %s, start %s, by user %s", session_type.pk, start, user.pk)
             error = BOOKING_FAILED
         else:
             submission.done(booking.reference)
-            return redirect_303("booking_done", booking.reference)
+            return _after_booking(booking)
         finally:
             submission.release()  # nothing booked: the form may be sent again
     else:
@@ -709,10 +721,15 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         or window_allows_firm_at(session_type, rules, start),
     )
     back_url = _back_to_times(type_url, start, raw, zone).url
+    paying = _pay_context(
+        form, client, session_type, start=start, now=now, connected=connected, firm=why_request is None
+    )
     return render(
         request,
         "bookings/confirm.html",
         {
+            **paying,
+            **refusal,
             "coach": coach,
             "profile": coach.coach_profile,
             "session_type": session_type,
@@ -741,6 +758,136 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         },
         status=status,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Paying at booking: the quote, a promotion code, the ways to pay (payments on only)
+# ---------------------------------------------------------------------------------------
+
+ENROLLMENT_CODES = ("not_enrolled", "no_credits")
+
+
+@dataclass(frozen=True)
+class PriceView:
+    """A quote as the confirm step shows it."""
+
+    quote: Quote
+    price: str  # "54.00 EUR"
+    list_price: str  # the type's price, shown struck through when the quote is lower
+    due_now: str
+    deposit: str
+    balance_due_at: dt.datetime | None
+
+    @property
+    def discounted(self) -> bool:
+        return self.quote.price < self.quote.list_price
+
+
+def _amount(value, currency: str) -> str:
+    return money.display(money.to_minor(value, currency), currency)
+
+
+def _price_view(found: Quote) -> PriceView:
+    currency = found.currency
+    return PriceView(
+        quote=found,
+        price=_amount(found.price, currency),
+        list_price=_amount(found.list_price, currency),
+        due_now=_amount(found.due_now, currency),
+        deposit=_amount(found.deposit, currency) if found.deposit else "",
+        balance_due_at=found.balance_due_at,
+    )
+
+
+def _enroll_url(session_type: SessionType) -> str:
+    """Where a client enrolls in a programme that includes ``session_type`` ("" when that
+    page isn't there)."""
+    try:
+        return reverse("payments:programmes") + "?" + urlencode({"type": session_type.pk})
+    except NoReverseMatch:
+        return ""
+
+
+def _pay_with(request: HttpRequest) -> str:
+    """The way to pay posted besides the gateway ("credits"), with payments on."""
+    return (request.POST.get("pay_with") or "").strip()[:40] if payments_enabled() else ""
+
+
+def _book(service, pay_with: str, **kwargs: object) -> Booking:
+    """Book through ``service``, paid with ``pay_with`` when one was chosen."""
+    if pay_with:
+        return payment_methods.book_with(pay_with, service, **kwargs)
+    return service(**kwargs)
+
+
+def _after_booking(booking: Booking) -> HttpResponseRedirect:
+    """A booking held for its payment goes on to pay; any other to the confirmation."""
+    if booking.status == BookingStatus.AWAITING_PAYMENT:
+        return redirect_303("payments:pay", booking.reference)
+    return redirect_303("booking_done", booking.reference)
+
+
+def _refusal_context(exc: DomainError, form: BookingForm, session_type: SessionType) -> tuple[str | None, dict]:
+    """A booking refusal shown on the page: a refused promotion code on its field, a
+    missing enrollment with where to enroll. Returns the page's error and extra context."""
+    if exc.code == "invalid_promo_code":
+        form.add_error("promo_code", exc.message)
+        return None, {}
+    if exc.code == "not_enrolled":
+        return exc.message, {"enroll_url": _enroll_url(session_type)}
+    return exc.message, {}
+
+
+def _pay_context(
+    form: BookingForm,
+    client: User,
+    session_type: SessionType,
+    *,
+    start: dt.datetime,
+    now: dt.datetime,
+    connected: bool,
+    firm: bool,
+    seat: bool = False,
+) -> dict:
+    """What the confirm step shows about paying: nothing for a free type or with payments
+    off (the page is as before); else the quote (with a promotion code typed and applied),
+    the main button's "Pay … and book", and the other ways to pay (credits)."""
+    if not payments_enabled() or session_type.price <= 0 or not _may_book(client):
+        return {}
+    context: dict = {"payment_on": True}
+    if session_type.requires_enrollment:
+        try:
+            check_enrollment(client, session_type, now=now)
+        except DomainError as exc:
+            context["enrollment_refused"] = exc.message
+            if exc.code == "not_enrolled":
+                context["enroll_url"] = _enroll_url(session_type)
+            return context
+        left = sum(sessions_left(enrollment) for enrollment in enrollments_for(client, session_type, now=now))
+        context["covered"] = ngettext(
+            "Included in your programme (%(left)s session left).",
+            "Included in your programme (%(left)s sessions left).",
+            left,
+        ) % {"left": left}
+        return context
+    context["show_promo"] = True
+    promo = None
+    code = form.promo() if form.is_bound else ""
+    if code and "promo_code" not in form.errors:
+        try:
+            promo = find_promo(code, session_type, now=now)
+        except PromoRefused as exc:
+            form.add_error("promo_code", exc.message)
+    found = quote(session_type, start=start, now=now, connected=connected, promo=promo)
+    context["price"] = _price_view(found)
+    if payment_needed(found.due_now):
+        due = context["price"].due_now
+        if seat or firm:
+            context["pay_label"] = gettext("Pay %(amount)s and book") % {"amount": due}
+        else:
+            context["pay_label"] = gettext("Pay %(amount)s and send request") % {"amount": due}
+        context["pay_offers"] = payment_methods.offers(client, session_type, now=now)
+    return context
 
 
 def _room_hint(session_type: SessionType) -> str:
@@ -801,41 +948,65 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
     _label_reminders(form, who)
     error: str | None = None
     status = 200
+    refusal: dict = {}
     if request.method == "POST":
         if not may_book:
             error, status = NOT_A_CLIENT, 403
         elif changed := _picked_changed(request, who):
             error, status = changed, 409
+        elif form.is_valid() and request.POST.get("apply_promo"):
+            pass  # "Apply": the quote again with the code, nothing booked
         elif form.is_valid():
             submission = idempotency.claim_form_submission(request=request, scope=request.path)
             if submission.repeated:
                 return _submitted_before(request, submission, "booking_done", ALREADY_BOOKED)
             try:
-                booking = services.take_seat(
+                booking = _book(
+                    services.take_seat,
+                    _pay_with(request),
                     client=form.client(),
                     session=session,
                     booked_by=user,
                     notes=form.cleaned_data["notes"],
                     reminders=form.cleaned_data["reminders"],
+                    promo_code=form.promo() if payments_enabled() else "",
                 )
             except DomainError as exc:
                 if exc.code == "full":
                     return HttpResponseRedirect(_type_url(session_type, full=1), status=303)
-                error, status = exc.message, exc.status
+                status = exc.status
+                error, refusal = _refusal_context(exc, form, session_type)
             except Exception:
                 logger.exception("Seat booking failed: session %s, by user %s", session.pk, user.pk)
                 error = BOOKING_FAILED
             else:
                 submission.done(booking.reference)
-                return redirect_303("booking_done", booking.reference)
+                return _after_booking(booking)
             finally:
                 submission.release()
         else:
             status = 400
+    client = form.client() if form.is_bound and form.is_valid() else people[0]
+    paying = (
+        _pay_context(
+            form,
+            client,
+            session_type,
+            start=session.start,
+            now=timezone.now(),
+            connected=user.is_authenticated and is_connected(client, coach),
+            firm=True,
+            seat=True,
+        )
+        if may_book
+        else {}
+    )
     return render(
         request,
         "bookings/seat.html",
         {
+            **paying,
+            **refusal,
             "coach": coach,
             "profile": coach.coach_profile,
             "session_type": session_type,
@@ -876,6 +1047,8 @@ def _booking_by_reference(user: User, reference: str) -> Booking:
 @login_required
 def booking_done(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _booking_by_reference(request.user, reference)
+    if booking.status == BookingStatus.AWAITING_PAYMENT:
+        return HttpResponseRedirect(reverse("payments:pay", args=[booking.reference]))  # not booked yet
     session = booking.session
     return render(
         request,
