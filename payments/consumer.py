@@ -4,7 +4,8 @@ change means for its money, decided after the change's commit, never inside it.
 - approved (a paid request accepted): the authorised payment is captured;
 - declined, expired, or a request cancelled: the authorisation is cancelled (nobody pays
   for a refused request), and anything already collected comes back in full;
-- a hold that lapsed or was given up: its open checkout is closed at the gateway;
+- a hold that lapsed or was given up: its open checkout is closed at the gateway, an
+  authorisation released, money collected without booking it given back;
 - cancelled after it was booked: a refund by the policy recorded with the booking
   (``payments.policy.refund_due``): in full unless the client cancelled late, then the
   type's late share; credits spent on it come back on a timely cancellation (or whenever
@@ -62,6 +63,15 @@ def _handle(event: BookingEvent, payments: list[Payment], spends: list[CreditEnt
                 services.ask(payment, "expire")
             elif payment.status == PaymentStatus.AUTHORISED:
                 services.ask(payment, "void")
+            elif payment.status in services.COLLECTED:
+                # Money that never booked it (part refunded at the gateway before its
+                # completion reached us): what is left goes back.
+                services.ask_refund(
+                    payment,
+                    amount_minor=payment.amount_minor,
+                    reason=_("The booking was not made; the payment is given back."),
+                    source_key=f"event-{event.pk}",
+                )
         return
     booking = event.booking
     by_client = _by_client(event)

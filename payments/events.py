@@ -11,7 +11,8 @@ order, because Stripe neither promises one delivery nor an order:
   booking side decides what to do with it, e.g. refund);
 - an event about a payment intent we cannot place yet (``charge.refunded`` before the
   ``checkout.session.completed`` that tells us the intent's id) stays unprocessed, and is
-  handled again once the checkout's completion links the intent to its payment.
+  handled once the checkout's completion links the intent to its payment — before the
+  completion itself, so a refund that came first keeps the completion from booking anything.
 
 Whenever a payment's status changes, ``on_payment_changed(payment)`` is called inside the
 same transaction.
@@ -24,8 +25,10 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from payments.models import Backend, GatewayEvent, Payment, PaymentStatus, Refund, RefundStatus
 
@@ -151,9 +154,17 @@ def checkout_completed(event: dict[str, Any], backend: str = Backend.STRIPE) -> 
     ):
         logger.error("Checkout %s paid %s %s for payment %s", session.get("id"), session.get("amount_total"),
                      session.get("currency"), payment.pk)  # fmt: skip
-    old_status, fields = payment.status, set()
     intent_id = session.get("payment_intent")
+    fields: set[str] = set()
     _link_intent(payment, intent_id, fields)
+    if fields:
+        # Events about the intent that came first (a refund at Stripe itself) are applied
+        # before the completion: money already given back does not book the hold.
+        payment.save(update_fields=["payment_intent_id", "updated_at"])
+        _replay_waiting(intent_id, backend)
+        payment.refresh_from_db()
+        fields = set()
+    old_status = payment.status
     if payment.capture_manually and session.get("status") == "complete":
         _move(payment, PaymentStatus.AUTHORISED, fields)
     elif session.get("payment_status") in ("paid", "no_payment_required"):
@@ -166,8 +177,6 @@ def checkout_completed(event: dict[str, Any], backend: str = Backend.STRIPE) -> 
         payment.failure_message = ""
         fields.add("failure_message")
     _save(payment, old_status, fields)
-    if intent_id:
-        _replay_waiting(intent_id, backend)
     return Handled.DONE
 
 
@@ -220,7 +229,34 @@ def charge_refunded(event: dict[str, Any], backend: str = Backend.STRIPE) -> str
     _save(payment, old_status, fields)
     for item in (charge.get("refunds") or {}).get("data") or []:
         _update_refund(payment, item)
+    _record_outside_refund(payment, charge, refunded)
     return Handled.DONE
+
+
+def _record_outside_refund(payment: Payment, charge: dict[str, Any], refunded: int) -> None:
+    """Money given back at the gateway itself (its dashboard), not through us: recorded as a
+    refund, so what we give back later is only what is left. Our own refunds still being
+    sent count as given (the gateway's total includes them once they arrive)."""
+    ours = (
+        Refund.objects.filter(payment=payment)
+        .exclude(status=RefundStatus.FAILED)
+        .aggregate(total=Sum("amount_minor"))["total"]
+        or 0
+    )
+    outside = min(refunded, payment.amount_minor) - ours
+    if outside <= 0:
+        return
+    try:
+        with transaction.atomic():
+            Refund.objects.create(
+                payment=payment,
+                amount_minor=outside,
+                status=RefundStatus.SUCCEEDED,
+                reason=_("Refunded at the payment provider."),
+                source_key=f"gateway-{refunded}-{charge.get('id') or ''}"[:64],
+            )
+    except IntegrityError:
+        pass
 
 
 def _update_refund(payment: Payment, item: dict[str, Any]) -> None:

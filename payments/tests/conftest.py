@@ -1,16 +1,37 @@
 """Fixtures for the payment tests: a fake Stripe on 127.0.0.1 with the settings pointing the
-real ``stripe`` library at it, and payments to work on."""
+real ``stripe`` library at it, and payments to work on; ``deliver`` posts a signed webhook
+as Stripe does, ``settle`` does what the workers do after a change."""
 
 from __future__ import annotations
 
 import pytest
+from django.test import Client
 
 from accounts.tests.factories import ClientFactory
 from payments import gateways
 from payments.models import Backend, Package, Payment
-from payments.tests.fake_stripe import FakeStripe
+from payments.tests.fake_stripe import FakeStripe, signed_webhook
 
 WEBHOOK_SECRET = "whsec_test_" + "5" * 32
+WEBHOOK_URL = "/payments/stripe/webhook/"
+
+
+def deliver(payload: dict, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None):
+    """POST ``payload`` to our Stripe webhook as Stripe would (signed, no CSRF token)."""
+    body, headers = signed_webhook(payload, secret, timestamp=timestamp)
+    return Client(enforce_csrf_checks=True).post(
+        WEBHOOK_URL, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=headers["Stripe-Signature"]
+    )
+
+
+def settle() -> None:
+    """What the workers do after a change: the booking event stream's consumers, then the
+    gateway calls they asked for (sent after the commit, or by the schedule)."""
+    from bookings import relay
+    from payments import services
+
+    relay.relay_pending()
+    services.send_pending()
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ Requests need ``Authorization: Bearer <secret_key>`` (401 otherwise). A repeated
 ``Idempotency-Key`` gets the first answer again (header ``Idempotent-Replayed: true``), as Stripe
 does. Errors have Stripe's shape ``{"error": {"type", "code", "message", "param"}}``. Every
 request is kept in ``requests`` (with its headers and decoded form). Tests script failures with
-``fail_next`` and play the payer with ``complete_session``.
+``fail_next`` and play the payer with ``complete_session`` and ``decline_card`` (and someone at
+Stripe's dashboard with ``refund_from_dashboard``).
 
 ``event()`` and ``signed_webhook()`` build a webhook delivery: the JSON body and the
 ``Stripe-Signature`` header ``t=<time>,v1=<HMAC-SHA256(secret, "<time>.<body>")>``.
@@ -144,13 +145,14 @@ class FakeStripe:
         return [r for r in self.requests if r.path == path]
 
     def complete_session(self, session_id: str) -> dict:
-        """The payer pays: the session completes with a new payment intent (waiting for
-        capture when the session asked for manual capture). Returns the session."""
+        """The payer pays: the session completes with its payment intent (a new one, or the
+        one a declined attempt left), waiting for capture when the session asked for manual
+        capture. Returns the session."""
         with self._lock:
             session = self.sessions[session_id]
             manual = session["_capture_method"] == "manual"
             intent = {
-                "id": _id("pi"),
+                "id": session.get("payment_intent") or _id("pi"),
                 "object": "payment_intent",
                 "amount": session["amount_total"],
                 "amount_received": 0 if manual else session["amount_total"],
@@ -169,6 +171,42 @@ class FakeStripe:
             )
             return self.public(session)
 
+    def decline_card(self, session_id: str, message: str = "Your card was declined.") -> dict:
+        """The payer's card is declined: the session stays open, its payment intent waits for
+        another payment method. Returns the intent as ``payment_intent.payment_failed`` shows it."""
+        with self._lock:
+            session = self.sessions[session_id]
+            intent_id = session.get("payment_intent") or _id("pi")
+            intent = {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": session["amount_total"],
+                "amount_received": 0,
+                "currency": session["currency"],
+                "status": "requires_payment_method",
+                "last_payment_error": {"type": "card_error", "code": "card_declined", "message": message},
+                "latest_charge": None,
+                "metadata": dict(session["_intent_metadata"]),
+                "created": int(time.time()),
+                "livemode": False,
+                "_refunded": 0,
+            }
+            self.intents[intent_id] = intent
+            session["payment_intent"] = intent_id
+            return self.public(intent)
+
+    def refund_from_dashboard(self, intent_id: str, amount: int | None = None) -> dict:
+        """Someone refunds at Stripe itself (its dashboard), not through us. Returns the charge
+        as ``charge.refunded`` shows it."""
+        with self._lock:
+            intent = self.intents[intent_id]
+            intent["_refunded"] += intent["amount_received"] - intent["_refunded"] if amount is None else amount
+            return self.charge_for(intent_id)
+
+    def posts(self, path: str) -> list[ReceivedRequest]:
+        """The authorised POSTs received at ``path``."""
+        return [r for r in self.requests if r.path == path and r.method == "POST" and r.authorized]
+
     def charge_for(self, intent_id: str) -> dict:
         """The intent's charge as Stripe shows it in ``charge.*`` events (after refunds)."""
         intent = self.intents[intent_id]
@@ -183,6 +221,10 @@ class FakeStripe:
             "payment_intent": intent_id,
             "paid": True,
             "refunded": intent["_refunded"] >= intent["amount"],
+            "refunds": {
+                "object": "list",
+                "data": [r for r in self.refunds.values() if r["payment_intent"] == intent_id],
+            },
             "status": "succeeded",
             "metadata": {},
             "created": intent["created"],
