@@ -631,3 +631,6 @@ class PlannedSessionAdmin(admin.ModelAdmin):
     @admin.display(description="coach", ordering="session_type__coach__name")
     def coach(self, obj: PlannedSession) -> User:
         return obj.session_type.coach
+
+
+from bookings import money_admin  # noqa: E402,F401

@@ -8,6 +8,9 @@
   refusal shows on the form, by its field.
 - The credit ledger is append-only: its entries are read-only, and staff give credits on a
   small form ("Grant credits") that calls ``payments.credits.grant``.
+- Staff give money back on a payment with its "Refund" form (also the list's action): an
+  amount in the payment's currency and a reason, through ``payments.services.refund``; the
+  refund is sent to the gateway after the commit, and a refusal shows as a message.
 """
 
 from __future__ import annotations
@@ -20,13 +23,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from bookings.admin import ReadOnlyInline, change_link, local
 from config.errors import DomainError
-from payments import credits, packages
+from config.money import display
+from payments import credits, packages, services
+from payments.forms import RefundForm
 from payments.models import CreditEntry, CreditKind, GatewayEvent, Package, Payment, Refund
 
 
@@ -70,10 +76,13 @@ class PaymentAdmin(RecordAdmin):
     list_select_related = ["client", "booking", "package"]
     date_hierarchy = "created_at"
     inlines = [RefundInline]
+    actions = ["refund_action"]
     fields = [
         "client",
         "booking_link",
         "package_link",
+        "programme_link",
+        "refund_link",
         "backend",
         "amount",
         "status",
@@ -106,6 +115,23 @@ class PaymentAdmin(RecordAdmin):
     def package_link(self, obj: Payment) -> str:
         return _link(obj.package)
 
+    @admin.display(description=_("programme"))
+    def programme_link(self, obj: Payment) -> str:
+        return _link(obj.programme)
+
+    @admin.display(description=_("refund"))
+    def refund_link(self, obj: Payment) -> str:
+        left = obj.amount_minor - services.refunded_minor(obj)
+        if obj.status not in services.COLLECTED or left <= 0:
+            return gettext("Nothing left to refund.")
+        url = reverse("admin:payments_payment_refund", args=[obj.pk])
+        return format_html(
+            '<a class="button" href="{}">{}</a> {}',
+            url,
+            gettext("Refund"),
+            gettext("(up to %(left)s)") % {"left": display(left, obj.currency)},
+        )
+
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: Payment) -> str:
         return local(obj.created_at)
@@ -117,6 +143,72 @@ class PaymentAdmin(RecordAdmin):
     @admin.display(description=_("checkout expires at"))
     def expires(self, obj: Payment) -> str:
         return local(obj.expires_at)
+
+    # Refunds ---------------------------------------------------------------------------
+
+    def has_refund_permission(self, request: HttpRequest) -> bool:
+        return bool(request.user.is_active and request.user.is_staff_member)
+
+    @admin.action(description=_("Refund the selected payment…"), permissions=["refund"])
+    def refund_action(self, request: HttpRequest, queryset) -> HttpResponse | None:
+        chosen = list(queryset.values_list("pk", flat=True)[:2])
+        if len(chosen) != 1:
+            self.message_user(request, gettext("Choose one payment to refund."), messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:payments_payment_refund", args=[chosen[0]]))
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:pk>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name="payments_payment_refund",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def refund_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        if not self.has_refund_permission(request):
+            raise PermissionDenied
+        payment = Payment.objects.select_related("client", "booking", "package", "programme").filter(pk=pk).first()
+        if payment is None:
+            self.message_user(request, gettext("There is no payment with the id %(id)s.") % {"id": pk}, messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:payments_payment_changelist"))
+        change_url = reverse("admin:payments_payment_change", args=[payment.pk])
+        form = RefundForm(request.POST or None, currency=payment.currency)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund = services.refund(
+                    payment=payment,
+                    amount_minor=form.amount_minor(),
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except DomainError as refusal:
+                self.message_user(request, refusal.message, messages.ERROR)
+            else:
+                if refund is None:
+                    self.message_user(request, gettext("Nothing is left to refund on this payment."), messages.ERROR)
+                else:
+                    self.message_user(
+                        request,
+                        gettext("A refund of %(amount)s was asked of the payment provider.")
+                        % {"amount": display(refund.amount_minor, payment.currency)},
+                        messages.SUCCESS,
+                    )
+                return HttpResponseRedirect(change_url)
+        left = payment.amount_minor - services.refunded_minor(payment)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": gettext("Refund a payment"),
+            "payment": payment,
+            "change_url": change_url,
+            "amount": display(payment.amount_minor, payment.currency),
+            "left": display(max(left, 0), payment.currency),
+            "form": form,
+        }
+        return TemplateResponse(request, "payments/manage/admin_refund.html", context)
 
 
 @admin.register(Refund)
