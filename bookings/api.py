@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
@@ -26,8 +27,10 @@ from accounts.access import can_book_for
 from accounts.models import Role, User
 from accounts.selectors import coaches_visible_to
 from availability.api import viewer
-from bookings import selectors, services
+from bookings import payment_methods, selectors, services
 from bookings.models import Booking, BookingStatus, Session, SessionKind, SessionType
+from bookings.services.payment import payments_enabled
+from config import money
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, MAX_OFFSET, Input, Instant, NotBlank, optional, schema_requires
 
@@ -334,6 +337,13 @@ class RoomOut(Schema):
     location: str
 
 
+class PaymentDueOut(Schema):
+    checkout_url: str = Field(description="Where the client pays (the site's page that opens the gateway's checkout).")
+    amount: int = Field(description="What is due now, in the currency's minor units (cents).")
+    currency: str
+    expires_at: str | None = Field(description="When the hold ends unpaid and the place is freed.")
+
+
 class BookingOut(Schema):
     id: int
     reference: str
@@ -363,6 +373,12 @@ class BookingOut(Schema):
     rescheduled_from: str | None = Field(description="The previous start, when the booking was moved.")
     hosts: list[HostOut] = Field(description="Who hosts the session: its coach first, then any co-hosts.")
     room: RoomOut | None = Field(description="The room reserved for the session, or null.")
+    price_note: str = Field(description="How the price was reached (early bird, discounts, a code).")
+    deposit: Decimal = Field(description="Paid at booking when more than 0; the rest is due by balance_due_at.")
+    balance_due_at: str | None
+    payment: PaymentDueOut | None = Field(
+        description="The payment the booking waits for (status awaiting_payment), else null."
+    )
 
 
 class EventOut(Schema):
@@ -378,7 +394,20 @@ class BookingDetailOut(BookingOut):
     history: list[EventOut]
 
 
-def booking_out(booking: Booking, zone: ZoneInfo) -> dict:
+def payment_due(booking: Booking, zone: ZoneInfo, base_url: str | None = None) -> dict | None:
+    """What a booking held for payment waits for, and where to pay it (else None)."""
+    if booking.status != BookingStatus.AWAITING_PAYMENT:
+        return None
+    base = (base_url if base_url is not None else settings.SITE_URL).rstrip("/")
+    return {
+        "checkout_url": base + reverse("payments:pay", args=[booking.reference]),
+        "amount": money.to_minor(booking.deposit or booking.price, booking.currency),
+        "currency": booking.currency,
+        "expires_at": local(booking.expires_at, zone),
+    }
+
+
+def booking_out(booking: Booking, zone: ZoneInfo, base_url: str | None = None) -> dict:
     session = booking.session
     return {
         "id": booking.pk,
@@ -413,12 +442,16 @@ def booking_out(booking: Booking, zone: ZoneInfo) -> dict:
         "room": {"id": session.resource.pk, "name": session.resource.name, "location": session.resource.location}
         if session.resource_id
         else None,
+        "price_note": booking.price_note,
+        "deposit": booking.deposit,
+        "balance_due_at": local(booking.balance_due_at, zone),
+        "payment": payment_due(booking, zone, base_url),
     }
 
 
-def booking_detail(booking: Booking, zone: ZoneInfo) -> dict:
+def booking_detail(booking: Booking, zone: ZoneInfo, base_url: str | None = None) -> dict:
     return {
-        **booking_out(booking, zone),
+        **booking_out(booking, zone, base_url),
         "history": [
             {
                 "action": event.action,
@@ -433,9 +466,27 @@ def booking_detail(booking: Booking, zone: ZoneInfo) -> dict:
     }
 
 
-def fresh(user: User, booking: Booking) -> dict:
+def fresh(user: User, booking: Booking, base_url: str | None = None) -> dict:
     """The booking as the caller may see it after a change, with its history."""
-    return booking_detail(selectors.get_booking_for(user, booking.pk), zone_of(user))
+    return booking_detail(selectors.get_booking_for(user, booking.pk), zone_of(user), base_url)
+
+
+def site_of(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+PayWith = Literal["credits"]
+PROMO_FIELD = Field("", max_length=40, description="A promotion code (payments on, a priced type).")
+PAY_WITH_FIELD = Field(
+    None, description="Pay with something else than the gateway: credits (one per booking). Payments on only."
+)
+
+
+def book_paying(service, pay_with: str | None, **kwargs) -> Booking:
+    """Book through ``service``; paid with ``pay_with`` when given (payments on)."""
+    if pay_with and payments_enabled():
+        return payment_methods.book_with(pay_with, service, **kwargs)
+    return service(**kwargs)
 
 
 def client_for(actor: User, client_id: int | None, *, coach: User | None = None) -> User:
@@ -455,6 +506,8 @@ class BookIn(Input):
     notes: str = Field("", max_length=2000, description="Notes to the coach.")
     client: int | None = Field(None, description="Book for someone else (a guardian or staff); default: you.")
     reminders: bool = True
+    promo_code: str = PROMO_FIELD
+    pay_with: PayWith | None = PAY_WITH_FIELD
 
 
 @router.post("/bookings", response={201: BookingOut}, summary="Book a one-on-one session")
@@ -464,21 +517,26 @@ def create_booking(request: HttpRequest, payload: BookIn) -> Status:
     st = SessionType.objects.filter(pk=payload.session_type, coach=coach).first()
     if st is None:
         raise DomainError("This coach has no session type with that id.", code="unknown_session_type")
-    booking = services.book_slot(
+    booking = book_paying(
+        services.book_slot,
+        payload.pay_with,
         client=client_for(actor, payload.client, coach=coach),
         session_type=st,
         start=payload.start,
         booked_by=actor,
         notes=payload.notes,
         reminders=payload.reminders,
+        promo_code=payload.promo_code,
     )
-    return Status(201, fresh(actor, booking))
+    return Status(201, fresh(actor, booking, site_of(request)))
 
 
 class SeatIn(Input):
     notes: str = Field("", max_length=2000)
     client: int | None = Field(None, description="Take the seat for someone else (a guardian or staff).")
     reminders: bool = True
+    promo_code: str = PROMO_FIELD
+    pay_with: PayWith | None = PAY_WITH_FIELD
 
 
 @router.post("/sessions/{session_id}/bookings", response={201: BookingOut}, summary="Take a seat in a session")
@@ -490,14 +548,17 @@ def take_seat(request: HttpRequest, session_id: int, payload: SeatIn | None = No
         pk=session_id,
         session_type__kind__in=[SessionKind.GROUP, SessionKind.WORKSHOP],
     )
-    booking = services.take_seat(
+    booking = book_paying(
+        services.take_seat,
+        payload.pay_with,
         client=client_for(actor, payload.client, coach=session.coach),
         session=session,
         booked_by=actor,
         notes=payload.notes,
         reminders=payload.reminders,
+        promo_code=payload.promo_code,
     )
-    return Status(201, fresh(actor, booking))
+    return Status(201, fresh(actor, booking, site_of(request)))
 
 
 class BookingsQuery(Input):
@@ -516,15 +577,15 @@ def list_bookings(request: HttpRequest, query: Query[BookingsQuery]) -> list[dic
         bookings = bookings.filter(status=query.status)
     bookings = bookings.select_related("rescheduled_from").prefetch_related("session__co_hosts")
     bookings = bookings.order_by("session__start", "pk")
-    zone = zone_of(user)
-    return [booking_out(b, zone) for b in bookings[query.offset : query.offset + query.limit]]
+    zone, site = zone_of(user), site_of(request)
+    return [booking_out(b, zone, site) for b in bookings[query.offset : query.offset + query.limit]]
 
 
 @router.get("/bookings/{booking_id}", response=BookingDetailOut, by_alias=True, summary="A booking and its history")
 def get_booking(request: HttpRequest, booking_id: str) -> dict:
     """By id, or by reference (``BK-2026-000123``)."""
     user = request.auth
-    return booking_detail(selectors.get_booking_for(user, booking_id), zone_of(user))
+    return booking_detail(selectors.get_booking_for(user, booking_id), zone_of(user), site_of(request))
 
 
 class ReasonIn(Input):
