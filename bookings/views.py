@@ -303,6 +303,7 @@ def _group_sessions(request: HttpRequest, coach: User, session_type: SessionType
     held = _seats_held(who.picked or request.user, sessions)
     for session in sessions:
         session.held_reference = held.get(session.pk)
+    _price_sessions(request, who, coach, session_type, sessions)
     refusal = SESSION_FULL if request.GET.get("full") else None
     return render(
         request,
@@ -318,6 +319,18 @@ def _group_sessions(request: HttpRequest, coach: User, session_type: SessionType
             "steps": _steps(GROUP_STEPS, "date", {"coach": reverse("book_coach_list"), "session": _coach_url(coach)}),
         },
     )
+
+
+def _price_sessions(request: HttpRequest, who: WhoFor, coach: User, session_type: SessionType, sessions) -> None:
+    """With payments on, each session's price for the viewer (``session.price_view``): the
+    early bird depends on the date, the connected discount on the client."""
+    if not payments_enabled() or session_type.price <= 0 or session_type.requires_enrollment:
+        return
+    client = who.picked or request.user
+    connected = client.is_authenticated and is_connected(client, coach)
+    now = timezone.now()
+    for session in sessions:
+        session.price_view = _price_view(quote(session_type, start=session.start, now=now, connected=connected))
 
 
 def _seats_held(user: User, sessions: list[Session]) -> dict[int, str]:

@@ -177,6 +177,8 @@ def test_a_group_seat_shows_early_bird_and_deposit_and_goes_on_to_pay(coach, cli
         actor=coach, session_type=workshop, start=START + dt.timedelta(days=14), capacity=5
     )
     http = signed_in(client_user)
+    listed = text(http.get(reverse("book_type", args=[coach.pk, workshop.pk])))
+    assert "<s>100.00 EUR</s> 80.00 EUR" in listed and "Early-bird price" in listed
     url = reverse("book_seat", args=[session.pk])
     page = text(http.get(url))
     assert "<s" in page and "100.00 EUR" in page and "80.00 EUR" in page
