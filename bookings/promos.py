@@ -206,7 +206,7 @@ def update_promo(*, promo: PromoCode, actor: User, **fields: Any) -> PromoCode:
     count a use, so "allow at least as many uses as it has had" holds when written."""
     _require_may_manage(actor, promo.coach)
     with transaction.atomic():
-        current = PromoCode.objects.select_for_update().select_related("coach").filter(pk=promo.pk).first()
+        current = PromoCode.objects.select_for_update().filter(pk=promo.pk).first()
         if current is None:
             raise DomainError(_("This promotion code no longer exists."), code="not_found", status=404)
         types = _apply(current, fields)
