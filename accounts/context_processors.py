@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.middleware import TZ_COOKIE
@@ -17,4 +18,9 @@ def viewer(request: HttpRequest) -> dict[str, Any]:
         and TZ_COOKIE not in request.COOKIES
         and not (user is not None and user.is_authenticated)
     )
-    return {"viewer_timezone": getattr(request, "viewer_timezone", "UTC"), "viewer_timezone_unknown": unknown}
+    return {
+        "viewer_timezone": getattr(request, "viewer_timezone", "UTC"),
+        "viewer_timezone_unknown": unknown,
+        # Payments on: the menus show the payments pages.
+        "payments_enabled": settings.ENABLE_PAYMENT_GATEWAY,
+    }

@@ -249,6 +249,14 @@ def test_the_clients_dashboard_says_the_booking_waits_for_its_payment(frozen):
     assert "Not booked until paid." in page and f"held for you until {until}" in page
     assert reverse("payments:pay", args=[booking.reference]) in page
     assert "Awaiting payment" in page
+    assert f'href="{reverse("payments:mine")}"' in page  # "Payments & credits" in the menu
+
+
+def test_the_menu_shows_payments_only_when_they_are_on(settings):
+    coach = open_coach()
+    assert f'href="{reverse("payments:list")}"' in logged_in(coach).get(reverse("session_types")).content.decode()
+    settings.ENABLE_PAYMENT_GATEWAY = False
+    assert 'data-testid="nav-payments"' not in logged_in(coach).get(reverse("session_types")).content.decode()
 
 
 def test_a_booking_awaiting_payment_is_cancelled_not_moved_and_never_completed(frozen):
