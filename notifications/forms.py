@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from notifications import preferences
@@ -46,11 +47,11 @@ _WHEN: dict[str, dict[str, str]] = {
     Kind.CANCELLATION_WINDOW: {"": "{hours} hours before free cancellation of a booking ends."},
     Kind.SESSION_LIMIT_WARNING: {"": "When a day or week is one session away from your limit, or at it."},
     Kind.FEEDBACK_REQUEST: {"": "After a session, asking how it went."},
-    Kind.PAYMENT_RECEIVED: {"": "A receipt when a booking, a package of credits or a programme is paid."},
-    Kind.PAYMENT_FAILED: {"": "When a payment for a booking does not go through, with a link to try again."},
-    Kind.PAYMENT_EXPIRED: {"": "When the time to pay for a booking ran out and its place was released."},
-    Kind.PAYMENT_REFUNDED: {"": "When money you paid is refunded."},
-    Kind.PAYMENT_DUE: {"": "Before the balance of a booking paid by deposit is due, and on the day."},
+    Kind.PAYMENT_RECEIVED: {"": _("A receipt when a booking, a package of credits or a programme is paid.")},
+    Kind.PAYMENT_FAILED: {"": _("When a payment for a booking does not go through, with a link to try again.")},
+    Kind.PAYMENT_EXPIRED: {"": _("When the time to pay for a booking ran out and its place was released.")},
+    Kind.PAYMENT_REFUNDED: {"": _("When money you paid is refunded.")},
+    Kind.PAYMENT_DUE: {"": _("Before the balance of a booking paid by deposit is due, and on the day.")},
 }
 
 

@@ -34,11 +34,11 @@ class Kind(models.TextChoices):
     CANCELLATION_WINDOW = "cancellation_window", "Cancellation window closing"
     SESSION_LIMIT_WARNING = "session_limit_warning", "Session limit warning"
     FEEDBACK_REQUEST = "feedback_request", "Feedback request"
-    PAYMENT_RECEIVED = "payment_received", "Payment received"
-    PAYMENT_FAILED = "payment_failed", "Payment failed"
-    PAYMENT_EXPIRED = "payment_expired", "Time to pay ran out"
-    PAYMENT_REFUNDED = "payment_refunded", "Payment refunded"
-    PAYMENT_DUE = "payment_due", "Payment due"
+    PAYMENT_RECEIVED = "payment_received", _("Payment received")
+    PAYMENT_FAILED = "payment_failed", _("Payment failed")
+    PAYMENT_EXPIRED = "payment_expired", _("Time to pay ran out")
+    PAYMENT_REFUNDED = "payment_refunded", _("Payment refunded")
+    PAYMENT_DUE = "payment_due", _("Payment due")
 
 
 class Channel(models.TextChoices):
