@@ -5,7 +5,8 @@ see ``bookings/tests/test_concurrency.py``), on SQLite and PostgreSQL:
   balance of zero, never below;
 - Stripe's webhook completing a checkout while the hold's expiry runs: the booking is
   either booked and paid, or cancelled and the money refunded in full — never booked
-  without the money, nor the money kept without the booking."""
+  without the money, nor the money kept without the booking;
+- one event delivered several times at once (Stripe's retries) is applied once."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from bookings.tests.factories import SessionTypeFactory, open_coach
 from bookings.tests.test_concurrency import _codes, _day, run_together
 from payments import credits
 from payments import services as payments
-from payments.models import CreditEntry, Payment, PaymentStatus, RefundStatus
+from payments.models import CreditEntry, GatewayEvent, Payment, PaymentStatus, RefundStatus
 from payments.tests.conftest import deliver, settle
 from payments.tests.fake_stripe import event
 
@@ -94,3 +95,19 @@ def test_the_webhook_racing_the_holds_expiry_never_leaves_money_and_booking_apar
             assert [(c.form["amount"], c.idempotency_key) for c in calls] == [("6000", f"refund-{refund.pk}")]
         assert payments.refunded_minor(payment) in (0, 6000)
     assert sum(outcomes.values()) == 3
+
+
+def test_one_event_delivered_several_times_at_once_is_applied_once(fake_stripe):
+    booking = services.book_slot(client=ClientFactory(), session_type=priced(), start=_day())
+    payment = payments.checkout_for(booking, actor=booking.client, base_url="https://coaching.example.com")
+    completed = event("checkout.session.completed", fake_stripe.complete_session(payment.checkout_id))
+
+    responses = run_together([lambda: deliver(completed) for _ in range(3)])
+
+    assert sorted(r.json()["outcome"] for r in responses) == ["duplicate", "duplicate", "processed"]
+    assert GatewayEvent.objects.count() == 1
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.FIRM_BOOKED
+    assert list(booking.events.values_list("action", flat=True).order_by("pk")) == ["held_for_payment", "paid"]
+    settle()
+    assert Payment.objects.get().status == PaymentStatus.PAID and not fake_stripe.posts("/v1/refunds")

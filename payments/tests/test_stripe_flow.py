@@ -223,6 +223,39 @@ def test_a_declined_request_releases_the_authorisation(stripe_on, frozen):
     )
 
 
+def test_a_paid_request_nobody_answers_releases_the_authorisation(stripe_on, frozen):
+    booking = held(priced(approval=ApprovalPolicy.ALWAYS))
+    payment = checkout(booking)
+    deliver(paid(stripe_on, payment))
+    booking.refresh_from_db()
+    payment.refresh_from_db()
+    assert booking.status == BookingStatus.REQUESTED
+
+    assert services.expire_requests(now=booking.expires_at) == 1
+    settle()
+
+    assert status_of(booking) == BookingStatus.DECLINED
+    (cancel,) = stripe_on.posts(f"/v1/payment_intents/{payment.payment_intent_id}/cancel")
+    assert cancel.idempotency_key == f"cancel-{payment.pk}"
+    assert status_of(payment) == PaymentStatus.CANCELLED and not stripe_on.posts("/v1/refunds")
+
+
+def test_a_client_giving_up_the_hold_closes_the_checkout(stripe_on, frozen):
+    session_type = priced()
+    booking = held(session_type)
+    payment = checkout(booking)
+
+    services.cancel(booking=booking, actor=booking.client)
+    settle()
+
+    assert status_of(booking) == BookingStatus.CANCELLED
+    assert booking.events.order_by("-pk").first().action == "payment_abandoned"
+    assert len(stripe_on.posts(f"{SESSIONS}/{payment.checkout_id}/expire")) == 1
+    assert stripe_on.sessions[payment.checkout_id]["status"] == "expired"
+    assert status_of(payment) == PaymentStatus.EXPIRED and not stripe_on.posts("/v1/refunds")
+    assert held(session_type).session.start == START
+
+
 @pytest.mark.parametrize(
     ("who", "start", "percent", "refunded"),
     [
