@@ -399,3 +399,35 @@ def test_a_completion_after_the_refund_changes_nothing(stripe_on, frozen):
     assert status_of(payment) == PaymentStatus.REFUNDED and status_of(booking) == BookingStatus.CANCELLED
     settle()
     assert len(stripe_on.posts("/v1/refunds")) == 1
+
+
+def test_a_late_failure_report_does_not_undo_a_payment(stripe_on, frozen):
+    booking = held()
+    payment = checkout(booking)
+    declined = event("payment_intent.payment_failed", stripe_on.decline_card(payment.checkout_id))
+    completed = paid(stripe_on, payment)  # the second card worked
+
+    deliver(completed)
+    assert deliver(declined).json()["outcome"] == "processed"
+
+    payment.refresh_from_db()
+    assert (payment.status, payment.failure_message) == (PaymentStatus.PAID, "")
+    assert status_of(booking) == BookingStatus.FIRM_BOOKED
+
+
+def test_an_authorisation_arriving_after_the_hold_lapsed_is_released(stripe_on, frozen):
+    booking = held(priced(approval=ApprovalPolicy.ALWAYS))
+    payment = checkout(booking)
+    completed = paid(stripe_on, payment)
+    frozen.shift(dt.timedelta(minutes=16))
+    expire_payment_holds()
+    settle()
+
+    deliver(completed)
+    settle()
+
+    assert status_of(booking) == BookingStatus.CANCELLED
+    intent_id = completed["data"]["object"]["payment_intent"]
+    assert len(stripe_on.posts(f"/v1/payment_intents/{intent_id}/cancel")) == 1
+    assert stripe_on.intents[intent_id]["status"] == "canceled"
+    assert status_of(payment) == PaymentStatus.CANCELLED and not stripe_on.posts("/v1/refunds")
