@@ -20,7 +20,7 @@ from availability.rules import ApprovalPolicy
 from bookings import services
 from bookings.models import BookingEvent, BookingStatus
 from bookings.services.payment import expire_payment_holds
-from bookings.tests.factories import SessionTypeFactory, open_coach
+from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
 from payments import consumer
 from payments import services as payments
 from payments.models import GatewayEvent, Payment, PaymentStatus, RefundStatus
@@ -431,3 +431,32 @@ def test_an_authorisation_arriving_after_the_hold_lapsed_is_released(stripe_on, 
     assert len(stripe_on.posts(f"/v1/payment_intents/{intent_id}/cancel")) == 1
     assert stripe_on.intents[intent_id]["status"] == "canceled"
     assert status_of(payment) == PaymentStatus.CANCELLED and not stripe_on.posts("/v1/refunds")
+
+
+def test_a_deposit_then_the_balance_and_a_timely_cancellation_gives_both_back(stripe_on, frozen):
+    coach = open_coach()
+    workshop = GroupTypeFactory(
+        coach=coach, price=Decimal("60.00"), currency="EUR", deposit=Decimal("20.00"), balance_due_days=7
+    )
+    session = services.publish_session(actor=coach, session_type=workshop, start=NOW + dt.timedelta(days=20))
+    booking = services.take_seat(client=ClientFactory(), session=session)
+    assert booking.status == BookingStatus.AWAITING_PAYMENT
+    deposit = checkout(booking)
+    assert (deposit.kind, deposit.amount_minor) == ("deposit", 2000)
+    assert stripe_on.sessions[deposit.checkout_id]["amount_total"] == 2000
+    deliver(paid(stripe_on, deposit))
+    booking.refresh_from_db()
+    assert booking.status == BookingStatus.FIRM_BOOKED and payments.balance_minor(booking) == 4000
+
+    balance = payments.checkout_for_balance(booking, actor=booking.client, base_url=BASE_URL)
+    assert (balance.kind, stripe_on.sessions[balance.checkout_id]["amount_total"]) == ("balance", 4000)
+    deliver(paid(stripe_on, balance))
+    assert status_of(balance) == PaymentStatus.PAID and payments.balance_minor(booking) == 0
+    assert status_of(booking) == BookingStatus.FIRM_BOOKED
+
+    services.cancel(booking=booking, actor=booking.client)
+    settle()
+
+    amounts = sorted(int(call.form["amount"]) for call in stripe_on.posts("/v1/refunds"))
+    assert amounts == [2000, 4000]
+    assert status_of(deposit) == status_of(balance) == PaymentStatus.REFUNDED
