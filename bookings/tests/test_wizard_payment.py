@@ -1,7 +1,7 @@
 """The wizard's confirm step with payments on: the price quote (discounts struck through,
 early bird, deposit), a promotion code applied or refused on its field, "Pay … and book",
-credits as another way to pay, an enrollment the type asks for; and with payments off,
-the page as before."""
+an enrollment the type asks for; and with payments off, the page as before. (Credits as
+another way to pay: payments/tests/test_booking_payment_tags.py, credits live up there.)"""
 
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from bookings import services
 from bookings.models import Booking, BookingStatus, Programme, PromoCode
 from bookings.services.enrollment import enroll
 from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
-from payments import credits
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
@@ -119,19 +118,6 @@ def test_booking_a_priced_time_goes_on_to_pay(coach, consult, client_user):
     assert done.status_code == 302 and done["Location"] == reverse("payments:pay", args=[booking.reference])
 
 
-def test_credits_are_offered_and_book_firm_spending_one(coach, consult, client_user):
-    credits.grant(client_user, credits=3)
-    http = signed_in(client_user)
-    page = text(http.get(confirm_url(consult)))
-    assert "Use 1 credit (3 left)" in page and 'name="pay_with" value="credits"' in page
-    response = post(http, confirm_url(consult), pay_with="credits")
-    booking = Booking.objects.get()
-    assert response.status_code == 303
-    assert response["Location"] == reverse("booking_done", args=[booking.reference])
-    assert booking.status == BookingStatus.FIRM_BOOKED
-    assert credits.balance(client_user) == 2
-
-
 def test_not_enrolled_says_the_seeds_words_with_a_link_to_enroll(coach, client_user):
     lesson = SessionTypeFactory(coach=coach, requires_enrollment=True, price=Decimal("50.00"))
     http = signed_in(client_user)
@@ -193,16 +179,15 @@ def test_a_group_seat_shows_early_bird_and_deposit_and_goes_on_to_pay(coach, cli
 
 def test_with_payments_off_the_confirm_step_is_as_before(settings, coach, consult, client_user):
     settings.ENABLE_PAYMENT_GATEWAY = False
-    credits.grant(client_user, credits=3)
     http = signed_in(client_user)
     page = text(http.get(confirm_url(consult)))
-    assert 'name="promo_code"' not in page and "Pay " not in page and "Use 1 credit" not in page
+    assert 'name="promo_code"' not in page and "Pay " not in page
     assert "Book session" in page
+    # A way to pay is not read with payments off (with none to spend, credits would refuse).
     response = post(http, confirm_url(consult), pay_with="credits")
     booking = Booking.objects.get()
     assert response["Location"] == reverse("booking_done", args=[booking.reference])
     assert booking.status == BookingStatus.FIRM_BOOKED
-    assert credits.balance(client_user) == 3
 
 
 def test_a_free_type_is_booked_at_once_with_payments_on(coach, client_user):

@@ -1,10 +1,12 @@
 """The money on a booking's pages (``booking_payments`` tags): the payment a held booking
 waits for, its payments, refunds and credits, a deposit's balance; and on the cancel step,
-what cancelling now gives back by the refund policy."""
+what cancelling now gives back by the refund policy. Also paying with credits from the
+wizard's confirm step and the API (the bookings app's tests can't reach the credits)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from html import unescape
@@ -229,3 +231,37 @@ def test_an_authorised_request_releases_the_hold_on_cancelling(client_user):
     booking.save(update_fields=["status"])
     text = page(browser, "booking_cancel_confirm", booking)
     assert "The 60.00 EUR held on the card is released; nothing is charged." in text
+
+
+# Paying with credits from the wizard and the API ------------------------------------------
+
+
+def test_the_wizard_offers_credits_and_books_firm_spending_one(client_user):
+    session_type = priced()
+    credits.grant(client_user, credits=3)
+    browser = logged_in(client_user)
+    url = f"{reverse('book_confirm', args=[session_type.coach_id, session_type.pk])}?start=2026-12-02T09:00:00Z"
+    text = " ".join(unescape(browser.get(url).content.decode()).split())
+    assert "Use 1 credit (3 left)" in text and 'name="pay_with" value="credits"' in text
+    assert "Pay 60.00 EUR and book" in text
+    response = browser.post(url, {"notes": "", "reminders": "on", "pay_with": "credits"})
+    booking = session_type.sessions.get().bookings.get()
+    assert response.status_code == 303
+    assert response["Location"] == reverse("booking_done", args=[booking.reference])
+    assert booking.status == BookingStatus.FIRM_BOOKED
+    assert credits.balance(client_user) == 2
+
+
+def test_the_api_books_with_a_credit_at_once(client_user):
+    session_type = priced()
+    credits.grant(client_user, credits=2)
+    body = {
+        "coach": session_type.coach_id,
+        "session_type": session_type.pk,
+        "start": "2026-12-02T09:00:00Z",
+        "pay_with": "credits",
+    }
+    response = logged_in(client_user).post("/api/v1/bookings", json.dumps(body), content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert response.json()["status"] == "firm_booked" and response.json()["payment"] is None
+    assert credits.balance(client_user) == 1
