@@ -109,6 +109,7 @@ COACH_SETTING_FIELDS = (
     "max_sessions_per_day",
     "max_sessions_per_week",
     "cancellation_notice_hours",
+    "connected_discount_percent",
 )
 
 

@@ -291,6 +291,7 @@ class CoachSettingsOut(Schema):
     max_sessions_per_day: int
     max_sessions_per_week: int
     cancellation_notice_hours: int
+    connected_discount_percent: int
     headline: str
     bio: str
 
@@ -310,6 +311,7 @@ class CoachSettingsPatch(Input):
     max_sessions_per_day: int = optional(ge=1)
     max_sessions_per_week: int = optional(ge=1)
     cancellation_notice_hours: int = optional(ge=0)
+    connected_discount_percent: int = optional(ge=0, le=100)
     headline: str = optional(max_length=120)
     bio: str = optional(max_length=LONG_TEXT)
 

@@ -246,6 +246,7 @@ def test_coach_settings_get_and_patch(coach) -> None:
     }
     coach.coach_profile.refresh_from_db()
     assert coach.coach_profile.booking_window_days == 30
+    assert patch(http, {"connected_discount_percent": 15}).json()["connected_discount_percent"] == 15
 
 
 @pytest.mark.parametrize(
@@ -257,6 +258,8 @@ def test_coach_settings_get_and_patch(coach) -> None:
         {"slot_step_minutes": None},
         {"booking_window_days": "soon"},
         {"max_sessions_per_day": 100},
+        {"connected_discount_percent": 101},
+        {"connected_discount_percent": -5},
     ],
 )
 def test_bad_settings_are_400_and_change_nothing(coach, body) -> None:
