@@ -170,6 +170,7 @@ def test_a_group_seat_shows_early_bird_and_deposit_and_goes_on_to_pay(coach, cli
     assert "<s" in page and "100.00 EUR" in page and "80.00 EUR" in page
     assert "Early-bird price" in page
     assert "Deposit now: 20.00 EUR; the rest due by" in page
+    assert "Pay 20.00 EUR and book" in page and "confirmed as soon as you have paid" in page
     response = post(http, url)
     booking = Booking.objects.get()
     assert response.status_code == 303
