@@ -93,6 +93,11 @@ class SessionTypeOut(Schema):
     cancellation_notice_hours: int | None
     allow_late_cancellation: bool
     late_cancellation_refund_percent: int
+    early_bird_price: Decimal | None
+    early_bird_days: int | None
+    deposit: Decimal | None
+    balance_due_days: int
+    requires_enrollment: bool
     reminder_minutes: list[int] | None
     is_active: bool
     host_mode: str = Field(description="single: the coach; all: the coach and every co-host; any: one of the team.")
@@ -145,6 +150,23 @@ class SessionTypeIn(Input):
     late_cancellation_refund_percent: int = Field(
         0, ge=0, le=100, description="The share of the price refunded when a client cancels late (payments on)."
     )
+    early_bird_price: Decimal | None = Field(
+        None,
+        ge=0,
+        max_digits=9,
+        decimal_places=2,
+        description="Group sessions and workshops: a lower price for bookings made at least early_bird_days before.",
+    )
+    early_bird_days: int | None = Field(None, ge=1, le=365)
+    deposit: Decimal | None = Field(
+        None,
+        ge=0,
+        max_digits=9,
+        decimal_places=2,
+        description="Group sessions and workshops: paid at booking, the rest balance_due_days before; null: in full.",
+    )
+    balance_due_days: int = Field(7, ge=0, le=365)
+    requires_enrollment: bool = Field(False, description="Only clients enrolled in a programme with this type.")
     reminder_minutes: list[int] | None = Field(
         None, description="Reminders, in minutes before the session, e.g. [1440, 120]; null: the usual ones."
     )
@@ -181,6 +203,11 @@ class SessionTypePatch(Input):
     cancellation_notice_hours: int | None = Field(None, ge=0, le=24 * 365)
     allow_late_cancellation: bool = optional()
     late_cancellation_refund_percent: int = optional(ge=0, le=100)
+    early_bird_price: Decimal | None = Field(None, ge=0, max_digits=9, decimal_places=2)
+    early_bird_days: int | None = Field(None, ge=1, le=365)
+    deposit: Decimal | None = Field(None, ge=0, max_digits=9, decimal_places=2)
+    balance_due_days: int = optional(ge=0, le=365)
+    requires_enrollment: bool = optional()
     reminder_minutes: list[int] | None = None
     is_active: bool = optional()
     host_mode: HostModeValue = optional()

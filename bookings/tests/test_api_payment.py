@@ -146,3 +146,38 @@ def test_with_payments_off_a_booking_is_made_as_before(settings, consult, paris)
     assert response.status_code == 201, response.content
     body = response.json()
     assert body["status"] == BookingStatus.FIRM_BOOKED and body["payment"] is None
+
+
+def test_session_types_carry_their_price_options_through_the_api(coach):
+    http = http_for(coach)
+    body = {
+        "title": "Weekend workshop",
+        "kind": "workshop",
+        "duration_minutes": 180,
+        "capacity": 8,
+        "price": "120.00",
+        "early_bird_price": "95.00",
+        "early_bird_days": 14,
+        "deposit": "40.00",
+        "balance_due_days": 5,
+    }
+    made = http.post("/api/v1/session-types", json.dumps(body), content_type="application/json")
+    assert made.status_code == 201, made.content
+    out = made.json()
+    assert (out["early_bird_price"], out["early_bird_days"], out["deposit"], out["balance_due_days"]) == (
+        "95.00",
+        14,
+        "40.00",
+        5,
+    )
+    assert out["requires_enrollment"] is False
+    changed = http.patch(
+        f"/api/v1/session-types/{out['id']}",
+        json.dumps({"requires_enrollment": True, "deposit": None}),
+        content_type="application/json",
+    )
+    assert changed.json()["requires_enrollment"] is True and changed.json()["deposit"] is None
+    one_on_one = {"title": "Call", "price": "50.00", "deposit": "10.00"}
+    refused = http.post("/api/v1/session-types", json.dumps(one_on_one), content_type="application/json")
+    assert error_code(refused, 400) == "invalid"
+    assert refused.json()["error"]["fields"][0]["field"] == "deposit"
