@@ -206,6 +206,9 @@ def test_settings_and_type_changes_say_which_fields_may_be_null() -> None:
         "cancellation_notice_hours",
         "reminder_minutes",
         "required_subject",  # null: no subject required
+        "early_bird_price",  # null: no early-bird price
+        "early_bird_days",
+        "deposit",  # null: paid in full
     }
 
 
