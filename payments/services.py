@@ -31,7 +31,7 @@ from bookings.models import Booking, BookingStatus, EnrollmentSource, Programme
 from bookings.services.enrollment import enroll
 from bookings.services.payment import payment_received
 from config.errors import DomainError, NotAllowed
-from config.money import to_minor
+from config.money import display, to_minor
 from payments import credits, notify
 from payments.gateways import PaymentGatewayError, get_gateway
 from payments.models import Package, Payment, PaymentKind, PaymentStatus, Refund, RefundStatus
@@ -296,7 +296,9 @@ def refund(*, payment: Payment, amount_minor: int, reason: str, actor: User) -> 
             raise DomainError(_("Nothing is left to refund on this payment."), code="nothing_to_refund", status=409)
         if amount_minor > left:
             raise DomainError(
-                _("At most %(left)s can still be refunded.") % {"left": left}, code="invalid", field="amount"
+                _("At most %(left)s can still be refunded.") % {"left": display(left, payment.currency)},
+                code="invalid",
+                field="amount",
             )
         created = ask_refund(payment, amount_minor=amount_minor, reason=reason, actor=actor)
     return created

@@ -63,7 +63,7 @@ def test_a_refund_goes_through_the_service_then_is_sent(as_role, paid_payment, r
 def test_too_much_is_a_message_not_an_error(as_role, paid_payment):
     response = as_role("staff").post(refund_url(paid_payment), {"amount": "450.01", "reason": "Too much"})
     assert response.status_code == 200
-    assert "At most 45000 can still be refunded." in messages_of(response)
+    assert "At most 450.00 EUR can still be refunded." in messages_of(response)
     assert not Refund.objects.exists()
 
 
