@@ -865,10 +865,11 @@ def _pay_context(
     """What the confirm step shows about paying: nothing for a free type or with payments
     off (the page is as before); else the quote (with a promotion code typed and applied),
     the main button's "Pay … and book", and the other ways to pay (credits)."""
-    if not payments_enabled() or session_type.price <= 0 or not _may_book(client):
+    if not _may_book(client):
         return {}
-    context: dict = {"payment_on": True}
+    # An enrolled-only type says so whatever it costs and whether payments are on.
     if session_type.requires_enrollment:
+        context: dict = {"payment_on": True}
         try:
             check_enrollment(client, session_type, now=now)
         except DomainError as exc:
@@ -883,6 +884,9 @@ def _pay_context(
             left,
         ) % {"left": left}
         return context
+    if not payments_enabled() or session_type.price <= 0:
+        return {}
+    context = {"payment_on": True}
     context["show_promo"] = True
     promo = None
     code = form.promo() if form.is_bound else ""

@@ -130,6 +130,16 @@ def test_not_enrolled_says_the_seeds_words_with_a_link_to_enroll(coach, client_u
     page = text(response)
     assert "You must be enrolled to book." in page and f'href="{enroll}"' in page and "Enroll now" in page
     assert not Booking.objects.exists()
+    assert 'data-testid="book-submit"' not in before  # Enroll now is the way on
+
+
+@pytest.mark.parametrize("payments", [True, False])
+def test_a_free_enrolled_only_type_says_so_too_with_payments_on_or_off(settings, coach, client_user, payments):
+    settings.ENABLE_PAYMENT_GATEWAY = payments
+    lesson = SessionTypeFactory(coach=coach, requires_enrollment=True, price=Decimal("0.00"))
+    page = text(signed_in(client_user).get(confirm_url(lesson)))
+    assert "You must be enrolled to book." in page and "Enroll now" in page
+    assert 'data-testid="book-submit"' not in page
 
 
 def test_an_exhausted_allowance_says_insufficient_credits(coach, client_user):
