@@ -83,7 +83,7 @@ def test_confirm_shows_the_connected_price_the_promo_field_and_the_pay_button(co
     assert "<s>60.00 EUR</s> 54.00 EUR" in page
     assert "10% off for connected clients" in page
     assert 'name="promo_code"' in page and "Apply" in page
-    assert "Pay 54.00 EUR and book" in page
+    assert "Pay 54.00 EUR and book" in page and "Booked as soon as you have paid." in page
 
 
 def test_a_promotion_code_applied_requotes_and_a_refused_one_shows_on_its_field(coach, consult, client_user):

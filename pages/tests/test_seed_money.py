@@ -37,6 +37,7 @@ def test_every_booked_priced_session_is_paid_and_one_waits_for_its_payment(seede
         (payment,) = booking.payments.all()
         assert payment.status == PaymentStatus.PAID
         assert payment.amount_minor == to_minor(booking.price, booking.currency)
+        assert payment.created_at == payment.paid_at <= NOW  # paid when the booking was made
 
 
 def test_prices_credits_and_the_course(seeded):

@@ -238,6 +238,8 @@ class Command(BaseCommand):
         and a deposit on her workshop, a welcome code, a package of credits (Sofia holds
         some), Marcus's exam course (Noah is enrolled) and its enrolled-only lesson, and the
         calendar's payments (each priced booking paid on the local gateway when it was made)."""
+        from django.db.models import F
+
         from bookings.models import Enrollment, EnrollmentSource, Programme, PromoCode
         from config.money import to_minor
         from payments import credits
@@ -318,6 +320,8 @@ class Command(BaseCommand):
                 )
                 for booking in paid
             )
+            # Each was paid when its booking was made.
+            Payment.objects.filter(booking__isnull=False, paid_at__isnull=False).update(created_at=F("paid_at"))
 
     def _quiet_demo_messages(self, *, after: int) -> None:
         """The demo calendar's bookings leave their in-app notifications and reminders, but
