@@ -114,7 +114,7 @@ def test_a_priced_session_paid_by_card_from_the_wizard(sign_in) -> None:
 
     page.get_by_test_id("booking-detail-link").click()
     expect(page.get_by_test_id("booking-detail")).to_be_visible()
-    expect(page.locator(".status").first).to_contain_text("Booked")
+    expect(page.get_by_test_id("booking-status")).to_have_text("Booked")
     paid_row = page.get_by_test_id("booking-payments").get_by_test_id("payment-row")
     expect(paid_row).to_have_count(1)
     expect(paid_row).to_have_attribute("data-status", "paid")
