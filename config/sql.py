@@ -67,9 +67,15 @@ def placeholders(count: int) -> str:
 
 
 def for_update() -> str:
-    """`` FOR UPDATE`` where the database has row locks (SQLite locks the whole database
-    with ``BEGIN IMMEDIATE`` instead)."""
-    return " FOR UPDATE" if connection.features.has_select_for_update else ""
+    """A row lock where the database has them (SQLite locks the whole database with
+    ``BEGIN IMMEDIATE`` instead). On PostgreSQL ``FOR NO KEY UPDATE``: it excludes every
+    other writer's lock on the row just as ``FOR UPDATE`` does, but not the ``FOR KEY
+    SHARE`` that a foreign key's check takes — so inserting a row that points at a locked
+    user (a notification, a credit entry) does not wait for that lock, and two
+    transactions that lock people in id order cannot deadlock through such an insert."""
+    if not connection.features.has_select_for_update:
+        return ""
+    return " FOR NO KEY UPDATE" if connection.vendor == "postgresql" else " FOR UPDATE"
 
 
 def next_id(model: Any) -> int | None:

@@ -50,7 +50,7 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def _lock_client(client: User) -> None:
     """Lock the client's row for the rest of the transaction (every ledger write does)."""
-    list(User.objects.select_for_update().filter(pk=client.pk).values_list("pk", flat=True))
+    list(User.objects.select_for_update(no_key=True).filter(pk=client.pk).values_list("pk", flat=True))
 
 
 def _with_remaining(entries: QuerySet[CreditEntry]) -> QuerySet[CreditEntry]:

@@ -382,7 +382,8 @@ def _send_one_action() -> bool:
                     gateway.cancel_authorisation(payment)
                     payment.status = PaymentStatus.CANCELLED
             elif action == "expire":
-                if payment.status in OPEN_STATUSES and payment.checkout_id:
+                # A declined card leaves the checkout open for a retry: close it all the same.
+                if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED) and payment.checkout_id:
                     gateway.expire_checkout(payment)
                 if payment.status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
                     payment.status = PaymentStatus.EXPIRED

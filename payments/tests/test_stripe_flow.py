@@ -160,6 +160,22 @@ def test_an_unpaid_hold_expires_frees_the_slot_and_closes_the_checkout(stripe_on
     assert refused.value.code == "not_awaiting_payment"
 
 
+def test_a_hold_that_lapses_after_a_declined_card_closes_its_checkout_too(stripe_on, frozen):
+    booking = held()
+    payment = checkout(booking)
+    deliver(event("payment_intent.payment_failed", stripe_on.decline_card(payment.checkout_id)))
+    assert status_of(payment) == PaymentStatus.FAILED
+
+    frozen.shift(dt.timedelta(minutes=16))
+    expire_payment_holds()
+    settle()
+
+    # The session was still open for a retry: it is closed, so nobody pays for a lapsed hold.
+    assert len(stripe_on.posts(f"{SESSIONS}/{payment.checkout_id}/expire")) == 1
+    assert stripe_on.sessions[payment.checkout_id]["status"] == "expired"
+    assert status_of(payment) == PaymentStatus.EXPIRED
+
+
 def test_money_arriving_after_the_hold_lapsed_is_refunded_in_full(stripe_on, frozen):
     booking = held()
     payment = checkout(booking)
