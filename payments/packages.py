@@ -13,19 +13,15 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from bookings.models import SessionType
 from bookings.services.common import is_manager
-from config.errors import DomainError, NotAllowed
+from bookings.services.offer_fields import refuse, session_types, whole
+from config.errors import NotAllowed
 from payments.models import Package
 
 CREDITS = (1, 1000)
 VALIDITY_DAYS = (1, 3650)
 MAX_PRICE_MINOR = 10**12  # far above any package; keeps a typo from being stored
 CURRENCY = re.compile(r"[A-Z]{3}")
-LARGEST_ID = 2**63 - 1
 FIELDS = ("title", "credits", "price_minor", "currency", "validity_days", "is_active", "session_types")
-
-
-def _refuse(field: str, message: str) -> DomainError:
-    return DomainError(message, code="invalid", field=field)
 
 
 def _require_may_write(actor: User, coach: User | None) -> None:
@@ -39,77 +35,41 @@ def _require_may_write(actor: User, coach: User | None) -> None:
         raise NotAllowed(_("Only the coach or back-office staff can change this coach's packages."))
 
 
-def _whole(field: str, value: Any, low: int, high: int, label: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _refuse(field, _("Give %(field)s as a whole number.") % {"field": label})
-    if not low <= value <= high:
-        raise _refuse(
-            field,
-            _("%(field)s must be between %(low)s and %(high)s.")
-            % {"field": label.capitalize(), "low": low, "high": high},
-        )
-    return value
-
-
-def _session_types(coach: User | None, values: Any) -> list[SessionType]:
-    if not isinstance(values, list | tuple | set | frozenset):
-        raise _refuse("session_types", _("Give the session types as a list of ids."))
-    ids = []
-    for value in values:
-        pk = value.pk if isinstance(value, SessionType) else value
-        if isinstance(pk, bool) or not isinstance(pk, int):
-            raise _refuse("session_types", _("Give the session types as a list of ids."))
-        ids.append(pk)
-    ids = list(dict.fromkeys(ids))
-    rows = SessionType.objects.all() if coach is None else SessionType.objects.filter(coach=coach)
-    known = {row.pk: row for row in rows.filter(pk__in=[pk for pk in ids if 0 < pk <= LARGEST_ID])}
-    for pk in ids:
-        if pk not in known:
-            other = SessionType.objects.filter(pk=pk).first() if 0 < pk <= LARGEST_ID else None
-            if coach is None or other is None:
-                raise _refuse("session_types", _("There is no session type with the id %(id)s.") % {"id": pk})
-            raise _refuse(
-                "session_types",
-                _("“%(title)s” is not one of this coach's session types.") % {"title": other.title},
-            )
-    return [known[pk] for pk in ids]
-
-
 def _clean(package: Package, fields: dict[str, Any]) -> list[SessionType] | None:
     """Check and apply ``fields`` to ``package``; returns its new session types, if given."""
     unknown = set(fields) - set(FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise _refuse(name, _("Unknown field: %(field)s.") % {"field": name})
+        raise refuse(name, _("Unknown field: %(field)s.") % {"field": name})
     if "title" in fields:
         title = str(fields["title"] or "").strip()
         if not title:
-            raise _refuse("title", _("Give the package a title."))
+            raise refuse("title", _("Give the package a title."))
         if len(title) > Package._meta.get_field("title").max_length:
-            raise _refuse("title", _("The title is too long (at most 120 characters)."))
+            raise refuse("title", _("The title is too long (at most 120 characters)."))
         package.title = title
     if "credits" in fields:
-        package.credits = _whole("credits", fields["credits"], *CREDITS, _("credits"))
+        package.credits = whole("credits", fields["credits"], *CREDITS, _("credits"))
     if "price_minor" in fields:
         value = fields["price_minor"]
         if isinstance(value, bool) or not isinstance(value, int):
-            raise _refuse("price_minor", _("Give the price in minor units (cents) as a whole number."))
+            raise refuse("price_minor", _("Give the price in minor units (cents) as a whole number."))
         if value < 0:
-            raise _refuse("price_minor", _("The price can't be negative."))
+            raise refuse("price_minor", _("The price can't be negative."))
         if value > MAX_PRICE_MINOR:
-            raise _refuse("price_minor", _("The price is too large."))
+            raise refuse("price_minor", _("The price is too large."))
         package.price_minor = value
     if "currency" in fields:
         currency = str(fields["currency"] or "").strip().upper()
         if not CURRENCY.fullmatch(currency):
-            raise _refuse("currency", _("Give the currency as a 3-letter ISO 4217 code, e.g. EUR."))
+            raise refuse("currency", _("Give the currency as a 3-letter ISO 4217 code, e.g. EUR."))
         package.currency = currency
     if "validity_days" in fields:
-        package.validity_days = _whole("validity_days", fields["validity_days"], *VALIDITY_DAYS, _("validity (days)"))
+        package.validity_days = whole("validity_days", fields["validity_days"], *VALIDITY_DAYS, _("validity (days)"))
     if "is_active" in fields:
         package.is_active = bool(fields["is_active"])
     if "session_types" in fields:
-        return _session_types(package.coach, fields["session_types"])
+        return session_types(package.coach, fields["session_types"])
     return None
 
 

@@ -14,18 +14,14 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from bookings.models import Programme, SessionType
 from bookings.services.common import is_manager
-from config.errors import DomainError, NotAllowed
+from bookings.services.offer_fields import refuse, session_types, whole
+from config.errors import NotAllowed
 
 ALLOWANCE = (1, 1000)
 VALIDITY_DAYS = (1, 3650)
 MAX_PRICE = Decimal("9999999.99")  # the column's nine digits
 CURRENCY = re.compile(r"[A-Z]{3}")
-LARGEST_ID = 2**63 - 1
 FIELDS = ("title", "description", "allowance", "price", "currency", "validity_days", "is_active", "session_types")
-
-
-def _refuse(field: str, message: str) -> DomainError:
-    return DomainError(message, code="invalid", field=field)
 
 
 def may_write(actor: User, coach: User | None) -> bool:
@@ -46,60 +42,22 @@ def _require_may_write(actor: User, coach: User | None) -> None:
         raise NotAllowed(_("Only the coach or back-office staff can change this coach's programmes."))
 
 
-def _whole(field: str, value: Any, low: int, high: int, label: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _refuse(field, _("Give %(field)s as a whole number.") % {"field": label})
-    if not low <= value <= high:
-        raise _refuse(
-            field,
-            _("%(field)s must be between %(low)s and %(high)s.")
-            % {"field": label.capitalize(), "low": low, "high": high},
-        )
-    return value
-
-
 def _price(value: Any) -> Decimal:
     if isinstance(value, bool | float) or value is None:
-        raise _refuse("price", _("Give the price as an amount, e.g. 120.00."))
+        raise refuse("price", _("Give the price as an amount, e.g. 120.00."))
     try:
         price = Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
-        raise _refuse("price", _("Give the price as an amount, e.g. 120.00.")) from None
+        raise refuse("price", _("Give the price as an amount, e.g. 120.00.")) from None
     if not price.is_finite():
-        raise _refuse("price", _("Give the price as an amount, e.g. 120.00."))
+        raise refuse("price", _("Give the price as an amount, e.g. 120.00."))
     if price < 0:
-        raise _refuse("price", _("The price can't be negative."))
+        raise refuse("price", _("The price can't be negative."))
     if price > MAX_PRICE:
-        raise _refuse("price", _("The price is too large."))
+        raise refuse("price", _("The price is too large."))
     if price != price.quantize(Decimal("0.01")):
-        raise _refuse("price", _("Give the price with at most two decimals."))
+        raise refuse("price", _("Give the price with at most two decimals."))
     return price.quantize(Decimal("0.01"))
-
-
-def _session_types(coach: User | None, values: Any) -> list[SessionType]:
-    if not isinstance(values, list | tuple | set | frozenset):
-        raise _refuse("session_types", _("Give the session types as a list of ids."))
-    ids = []
-    for value in values:
-        pk = value.pk if isinstance(value, SessionType) else value
-        if isinstance(pk, bool) or not isinstance(pk, int):
-            raise _refuse("session_types", _("Give the session types as a list of ids."))
-        ids.append(pk)
-    ids = list(dict.fromkeys(ids))
-    if not ids:
-        raise _refuse("session_types", _("Choose at least one session type the programme includes."))
-    rows = SessionType.objects.all() if coach is None else SessionType.objects.filter(coach=coach)
-    known = {row.pk: row for row in rows.filter(pk__in=[pk for pk in ids if 0 < pk <= LARGEST_ID])}
-    for pk in ids:
-        if pk not in known:
-            other = SessionType.objects.filter(pk=pk).first() if 0 < pk <= LARGEST_ID else None
-            if coach is None or other is None:
-                raise _refuse("session_types", _("There is no session type with the id %(id)s.") % {"id": pk})
-            raise _refuse(
-                "session_types",
-                _("“%(title)s” is not one of this coach's session types.") % {"title": other.title},
-            )
-    return [known[pk] for pk in ids]
 
 
 def _clean(programme: Programme, fields: dict[str, Any]) -> list[SessionType] | None:
@@ -107,34 +65,37 @@ def _clean(programme: Programme, fields: dict[str, Any]) -> list[SessionType] | 
     unknown = set(fields) - set(FIELDS)
     if unknown:
         name = sorted(unknown)[0]
-        raise _refuse(name, _("Unknown field: %(field)s.") % {"field": name})
+        raise refuse(name, _("Unknown field: %(field)s.") % {"field": name})
     if "title" in fields:
         title = str(fields["title"] or "").strip()
         if not title:
-            raise _refuse("title", _("Give the programme a title."))
+            raise refuse("title", _("Give the programme a title."))
         if len(title) > Programme._meta.get_field("title").max_length:
-            raise _refuse("title", _("The title is too long (at most 120 characters)."))
+            raise refuse("title", _("The title is too long (at most 120 characters)."))
         programme.title = title
     if "description" in fields:
         description = str(fields["description"] or "").strip()
         if len(description) > 5000:
-            raise _refuse("description", _("The description is too long (at most 5000 characters)."))
+            raise refuse("description", _("The description is too long (at most 5000 characters)."))
         programme.description = description
     if "allowance" in fields:
-        programme.allowance = _whole("allowance", fields["allowance"], *ALLOWANCE, _("sessions included"))
+        programme.allowance = whole("allowance", fields["allowance"], *ALLOWANCE, _("sessions included"))
     if "price" in fields:
         programme.price = _price(fields["price"])
     if "currency" in fields:
         currency = str(fields["currency"] or "").strip().upper()
         if not CURRENCY.fullmatch(currency):
-            raise _refuse("currency", _("Give the currency as a 3-letter ISO 4217 code, e.g. EUR."))
+            raise refuse("currency", _("Give the currency as a 3-letter ISO 4217 code, e.g. EUR."))
         programme.currency = currency
     if "validity_days" in fields:
-        programme.validity_days = _whole("validity_days", fields["validity_days"], *VALIDITY_DAYS, _("validity (days)"))
+        programme.validity_days = whole("validity_days", fields["validity_days"], *VALIDITY_DAYS, _("validity (days)"))
     if "is_active" in fields:
         programme.is_active = bool(fields["is_active"])
     if "session_types" in fields:
-        return _session_types(programme.coach, fields["session_types"])
+        chosen = session_types(programme.coach, fields["session_types"])
+        if not chosen:
+            raise refuse("session_types", _("Choose at least one session type the programme includes."))
+        return chosen
     return None
 
 
