@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -172,6 +174,21 @@ def _lock_booking(booking: Booking) -> Booking:
         .select_related("session", "session__coach", "session__session_type")
         .get(pk=booking.pk)
     )
+
+
+def _work_through(due: QuerySet[Booking], handle: Callable[[Booking], None], *, limit: int) -> int:
+    """Handle the bookings ``due`` (ordered, most urgent first) one at a time, each in its own
+    transaction under its row lock, skipping rows another worker holds: safe with several
+    workers. Returns how many were handled."""
+    done = 0
+    for _i in range(limit):
+        with transaction.atomic():
+            booking = due.select_for_update(skip_locked=True).first()
+            if booking is None:
+                break
+            handle(booking)
+            done += 1
+    return done
 
 
 def _require_status(booking: Booking, *statuses: str, message: str) -> None:

@@ -27,7 +27,7 @@ from accounts.models import User
 from availability.models import Allocation, AllocationKind
 from bookings.models import Booking, BookingStatus, SessionType
 from bookings.pricing import give_back_promo
-from bookings.services.common import _lock_booking, _now, _record, _request_deadline
+from bookings.services.common import _lock_booking, _now, _record, _request_deadline, _work_through
 from bookings.services.ledger import _free_seat
 
 # What a paid hold may become.
@@ -119,21 +119,13 @@ def expire_payment_holds(*, now: dt.datetime | None = None, limit: int = 200) ->
     """Cancel the holds whose payment did not come in time, freeing their places. Safe with
     several workers: each is claimed under a row lock the others skip."""
     now = _now(now)
-    done = 0
-    for _i in range(limit):
-        with transaction.atomic():
-            booking = (
-                Booking.objects.select_for_update(skip_locked=True)
-                .select_related("session", "session__session_type")
-                .filter(status=BookingStatus.AWAITING_PAYMENT, expires_at__lte=now)
-                .order_by("expires_at")
-                .first()
-            )
-            if booking is None:
-                break
-            _lapse(booking, actor=None, reason=_("The payment was not completed in time."), now=now)
-            done += 1
-    return done
+    due = (
+        Booking.objects.select_related("session", "session__session_type")
+        .filter(status=BookingStatus.AWAITING_PAYMENT, expires_at__lte=now)
+        .order_by("expires_at")
+    )
+    reason = _("The payment was not completed in time.")
+    return _work_through(due, lambda booking: _lapse(booking, actor=None, reason=reason, now=now), limit=limit)
 
 
 def type_is_priced(session_type: SessionType) -> bool:

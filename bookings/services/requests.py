@@ -28,6 +28,7 @@ from bookings.services.common import (
     _require_client_side,
     _require_manager,
     _require_status,
+    _work_through,
 )
 from bookings.services.ledger import _free_seat
 from config.errors import DomainError
@@ -250,25 +251,20 @@ def expire_requests(*, now: dt.datetime | None = None, limit: int = 200) -> int:
     request is claimed under a row lock that other workers skip.
     Locks each expired request's row in turn, skipping rows another worker holds."""
     now = _now(now)
-    done = 0
-    for _ in range(limit):
-        with transaction.atomic():
-            booking = (
-                Booking.objects.select_for_update(skip_locked=True)
-                .select_related("session", "session__session_type")
-                .filter(status=BookingStatus.REQUESTED, expires_at__lte=now)
-                .order_by("expires_at")
-                .first()
-            )
-            if booking is None:
-                break
-            _end_request(
-                booking,
-                actor=None,
-                status=BookingStatus.DECLINED,
-                action="expired",
-                reason="The request was not answered in time.",
-                now=now,
-            )
-            done += 1
-    return done
+    due = (
+        Booking.objects.select_related("session", "session__session_type")
+        .filter(status=BookingStatus.REQUESTED, expires_at__lte=now)
+        .order_by("expires_at")
+    )
+    return _work_through(
+        due,
+        lambda booking: _end_request(
+            booking,
+            actor=None,
+            status=BookingStatus.DECLINED,
+            action="expired",
+            reason="The request was not answered in time.",
+            now=now,
+        ),
+        limit=limit,
+    )
