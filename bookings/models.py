@@ -371,11 +371,23 @@ class Booking(models.Model):
         choices=BookingStatus.choices,
         help_text="While awaiting payment: what the booking becomes once paid (booked, or a request).",
     )
+    # Indexed only where set (Meta.indexes): most bookings have neither, and a booking's
+    # insert then maintains no index entry for them.
     promo_code = models.ForeignKey(
-        "bookings.PromoCode", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+        "bookings.PromoCode",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        db_index=False,
     )
     enrollment = models.ForeignKey(
-        "bookings.Enrollment", null=True, blank=True, on_delete=models.PROTECT, related_name="bookings"
+        "bookings.Enrollment",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        db_index=False,
     )
     late_refund_percent = models.PositiveSmallIntegerField(
         default=0,
@@ -395,6 +407,8 @@ class Booking(models.Model):
         indexes = [
             models.Index(fields=["client", "status"], name="booking_client_status"),
             models.Index(fields=["status", "expires_at"], name="booking_status_expires"),
+            models.Index(fields=["promo_code"], condition=Q(promo_code__isnull=False), name="booking_promo_code"),
+            models.Index(fields=["enrollment"], condition=Q(enrollment__isnull=False), name="booking_enrollment"),
         ]
         constraints = [
             models.UniqueConstraint(
