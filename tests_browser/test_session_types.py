@@ -51,7 +51,7 @@ def test_a_coach_creates_orders_duplicates_and_archives_session_types_and_client
     page.get_by_label("Kind").select_option("workshop")
     page.get_by_label("Seats").fill("8")
     page.get_by_label("Length (minutes)").fill("90")
-    page.get_by_label("Price").fill("120")
+    page.get_by_label("Price", exact=True).fill("120")
     page.get_by_label("Approval").select_option("always")
     expect(preview.get_by_test_id("preview-title")).to_have_text("Deep-dive strategy")
     expect(preview).to_contain_text("Workshop · up to 8")
