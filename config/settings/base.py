@@ -218,6 +218,10 @@ else:
 ENABLE_GROUP_SESSIONS = env_bool("ENABLE_GROUP_SESSIONS", True)
 MAX_GROUP_CAPACITY = env_int("MAX_GROUP_CAPACITY", 10, minimum=1)
 BOOKING_WINDOW_DAYS = env_int("BOOKING_WINDOW_DAYS", 7, minimum=1)
+# Recurring bookings (issue 17): at most this many occurrences, this far ahead (a series may
+# reach past the booking window).
+MAX_SERIES_OCCURRENCES = env_int("MAX_SERIES_OCCURRENCES", 52, minimum=1)
+SERIES_HORIZON_DAYS = env_int("SERIES_HORIZON_DAYS", 182, minimum=1)
 NOTIFICATION_METHOD = env_choice("NOTIFICATION_METHOD", "email", ("email", "sms", "both"))
 ENABLE_PAYMENT_GATEWAY = env_bool("ENABLE_PAYMENT_GATEWAY", False)
 # Payments (issue 16, payments.gateways): "local" (the test gateway) or "stripe". A payment
