@@ -141,7 +141,11 @@ def test_coach_builds_a_week_takes_a_day_off_and_previews_in_their_zone(page: Pa
     panel = page.get_by_test_id("day-panel")
     expect(panel.get_by_role("heading", name=long_date(day_off))).to_be_visible()
     expect(panel.get_by_role("radio", name="Day off")).to_be_checked()
+    # The day's panel may still be swapped in once more (the calendar's request and the
+    # day's): type only when no request is pending, or the text goes with the old panel.
+    page.wait_for_load_state("networkidle")
     panel.get_by_label("Reason").fill("Conference")
+    expect(panel.get_by_label("Reason")).to_have_value("Conference")
     panel.get_by_role("button", name="Save this day").click()
     expect(status).to_contain_text(f"{long_date(day_off)} is now a day off.")
     cell = calendar.locator(f"a.avail-day[data-date='{day_off.isoformat()}']")
