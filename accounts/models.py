@@ -242,6 +242,23 @@ class CoachProfile(models.Model):
         validators=[MaxValueValidator(100)],
         help_text=_("Taken off the price of your paid sessions for clients connected to you."),
     )
+    allow_series = models.BooleanField(
+        _("clients may book recurring series"),
+        default=True,
+        help_text=_("Clients may book a weekly (or other recurring) series of a one-on-one session type at once."),
+    )
+    series_horizon_days = models.PositiveIntegerField(
+        _("series horizon (days)"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(730)],
+        help_text=_("How far ahead a series may reach; may exceed the booking window. Empty: the site's default."),
+    )
+    series_requires_approval = models.BooleanField(
+        _("series need approval"),
+        default=False,
+        help_text=_("Every new series is a request you approve or decline once, whatever your other rules say."),
+    )
 
     subjects = models.ManyToManyField(
         "accounts.Subject",

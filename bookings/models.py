@@ -16,6 +16,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from recurrence.fields import RecurrenceField
 
 from availability.rules import ApprovalPolicy
 
@@ -389,6 +390,15 @@ class Booking(models.Model):
         related_name="bookings",
         db_index=False,
     )
+    series = models.ForeignKey(
+        "bookings.Series",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bookings",
+        db_index=False,
+        help_text=_("The recurring series this booking is one occurrence of."),
+    )
     late_refund_percent = models.PositiveSmallIntegerField(
         default=0,
         validators=[MaxValueValidator(100)],
@@ -409,6 +419,7 @@ class Booking(models.Model):
             models.Index(fields=["status", "expires_at"], name="booking_status_expires"),
             models.Index(fields=["promo_code"], condition=Q(promo_code__isnull=False), name="booking_promo_code"),
             models.Index(fields=["enrollment"], condition=Q(enrollment__isnull=False), name="booking_enrollment"),
+            models.Index(fields=["series"], condition=Q(series__isnull=False), name="booking_series"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -661,3 +672,41 @@ class Enrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client} in {self.programme}"
+
+
+class SeriesFrequency(models.TextChoices):
+    WEEKLY = "weekly", _("Weekly")
+    BIWEEKLY = "biweekly", _("Every two weeks")
+    MONTHLY_WEEKDAY = "monthly_weekday", _("Monthly, same weekday")
+    MONTHLY_DATE = "monthly_date", _("Monthly, same date")
+    CUSTOM = "custom", _("Custom")
+
+
+class Series(models.Model):
+    """A recurring booking: one client, one one-on-one session type, occurrences at the same
+    wall-clock time in the coach's zone by an RRULE (``availability.series``). Each
+    occurrence is a ``Booking`` of its own (``Booking.series``) with its reference, events
+    and reminders; the series keeps the rule and the history of its exceptions (skipped,
+    moved, cancelled from a date, retimed)."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="series")
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hosted_series")
+    session_type = models.ForeignKey(SessionType, on_delete=models.PROTECT, related_name="series")
+    frequency = models.CharField(max_length=16, choices=SeriesFrequency.choices)
+    recurrence = RecurrenceField(help_text=_("The repetition rule (RFC 5545 RRULE)."))
+    first_start = models.DateTimeField(help_text=_("The first occurrence, UTC."))
+    local_time = models.TimeField(help_text=_("The wall-clock time of every occurrence in the series' zone."))
+    timezone = models.CharField(max_length=64, help_text=_("The coach's zone when the series was booked."))
+    exceptions = models.JSONField(
+        default=list, blank=True, help_text=_("Skipped, moved and cancelled occurrences, and retimes, in order.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = _("series")
+        indexes = [models.Index(fields=["client", "created_at"], name="series_client_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_frequency_display()} {self.session_type} ({self.client})"

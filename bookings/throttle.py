@@ -322,18 +322,27 @@ class BookingThrottleMiddleware:
 
 def open_requests_limit(client, coach, *, now: dt.datetime) -> None:
     """Refuse (``Throttled``, 429, ``too_many_requests``) a new request when ``client``
-    already has ``MAX_OPEN_REQUESTS_PER_COACH`` requests waiting for ``coach``'s answer;
+    already has ``MAX_OPEN_REQUESTS_PER_COACH`` requests (a series counts once) waiting for ``coach``'s answer;
     ``retry_after``: seconds until enough of them expire for one more. Requests past their
     expiry (not yet swept by the expiry task) no longer count."""
     limit = settings.MAX_OPEN_REQUESTS_PER_COACH
     if limit <= 0:
         return
-    expiries = list(
+    rows = (
         Booking.objects.filter(client=client, session__coach=coach, status=BookingStatus.REQUESTED)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .order_by(F("expires_at").asc(nulls_last=True))
-        .values_list("expires_at", flat=True)
+        .values_list("expires_at", "series_id")
     )
+    # A series asks once for all its occurrences: it counts as one request.
+    seen_series: set[int] = set()
+    expiries = []
+    for expires_at, series_id in rows:
+        if series_id is not None:
+            if series_id in seen_series:
+                continue
+            seen_series.add(series_id)
+        expiries.append(expires_at)
     if len(expiries) < limit:
         return
     # One more fits once len - limit + 1 of them are gone: the (len - limit + 1)th to expire.

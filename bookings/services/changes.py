@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext
 
@@ -135,6 +137,12 @@ def reschedule(*, booking: Booking, actor: User, start: dt.datetime, now: dt.dat
     if start == session.start:
         raise DomainError("That is the booking's current time.", code="invalid")
     plan = _move_plan(booking)
+    if booking.series_id is not None:
+        # An occurrence of a series may be as far ahead as the series reaches.
+        horizon = dt.timedelta(
+            days=getattr(session.coach.coach_profile, "series_horizon_days", None) or settings.SERIES_HORIZON_DAYS
+        )
+        plan.rules = dataclasses.replace(plan.rules, booking_window=max(plan.rules.booking_window, horizon))
     if manager:
         if start <= now:
             raise BookingRefused("This time has already passed. Select another.", code="too_soon")

@@ -225,6 +225,21 @@ def _availability_at(
     windows, overrides, time_off = availability_inputs(
         coach, first_day=local_day - dt.timedelta(days=1), last_day=local_day + dt.timedelta(days=1)
     )
+    return _offered_at(
+        windows=windows,
+        overrides=overrides,
+        time_off=time_off,
+        zone=zone,
+        rules=rules,
+        session_type_id=session_type.pk,
+        start=start,
+    )
+
+
+def _offered_at(*, windows, overrides, time_off, zone: ZoneInfo, rules: BookingRules, session_type_id, start):
+    """Given the coach's windows, overrides and time off (``availability_inputs``), whether
+    they offer ``start`` for the type (on the step grid, busy time aside), and whether the
+    window it lies in allows firm booking. Pure: no read."""
     open_rules = engine.SlotRules(
         duration=rules.duration,
         step=rules.step,
@@ -240,7 +255,7 @@ def _availability_at(
         range_start=start,
         range_end=start + dt.timedelta(seconds=1),
         now=start,
-        session_type_id=session_type.pk,
+        session_type_id=session_type_id,
     )
     if not any(slot.start == start for slot in found):
         return False, False
@@ -251,7 +266,7 @@ def _availability_at(
         start=start,
         duration=rules.duration,
         step=rules.step,
-        session_type_id=session_type.pk,
+        session_type_id=session_type_id,
     )
     return True, firm
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
@@ -31,6 +33,30 @@ MAX_ALTERNATIVES = 5
 MSG_SLOT_TAKEN = "This time is no longer available. Select another."
 MSG_CLIENT_CONFLICT = "You have another session at this time."
 MSG_FAILED = "Unable to book. Please try again."
+
+
+# Set while one change acts on several occurrences of a series (``series_batch``).
+_SERIES_BATCH: ContextVar[dict | None] = ContextVar("series_batch", default=None)
+
+
+@contextmanager
+def series_batch(series_id: int, count: int) -> Iterator[dict]:
+    """Within it, every ``BookingEvent`` written says it is one of ``count`` changes made
+    together to series ``series_id`` (``data``: series, batch, count, lead — the first):
+    consumers speak of the batch once (one "Series booked", not twelve messages)."""
+    state = {"series": series_id, "batch": uuid.uuid4().hex, "count": count, "seen": 0}
+    token = _SERIES_BATCH.set(state)
+    try:
+        yield state
+    finally:
+        _SERIES_BATCH.reset(token)
+
+
+def series_data(state: dict) -> dict:
+    """The next event's share of a series batch (see ``series_batch``)."""
+    data = {"series": state["series"], "batch": state["batch"], "count": state["count"], "lead": state["seen"] == 0}
+    state["seen"] += 1
+    return data
 
 
 class BookingRefused(DomainError):
@@ -90,6 +116,9 @@ def _record(
         raise DomainError(
             gettext("This booking can't be changed that way any more."), code="invalid_transition", status=409
         )
+    batch = _SERIES_BATCH.get()
+    if batch is not None:
+        data.update(series_data(batch))
     if coach_load is not None:
         data["coach_load"] = {
             "day": coach_load.day.isoformat(),
