@@ -1,6 +1,7 @@
 """Reminders that the balance of a booking paid by deposit is coming due.
 
-A booking whose client paid a deposit owes the rest by ``balance_due_at``. While some of it
+A booking whose client paid a deposit owes the rest by ``balance_due_at``, as does each
+occurrence of a paid series (paid occurrence by occurrence). While some of it
 is unpaid (``services.balance_minor``), the client is reminded twice: three days before
 (``LEAD``), and on the due day — at 09:00 in their time zone, or an hour before the balance
 is due when that is earlier. ``remind_balances`` runs on a schedule (every 15 minutes,
@@ -43,7 +44,6 @@ def remind_balances(*, now: dt.datetime | None = None, limit: int = 500) -> int:
     bookings = (
         Booking.objects.filter(
             status__in=BOOKED_STATUSES,
-            deposit__gt=0,
             balance_due_at__gt=now,
             balance_due_at__lte=now + LEAD,
         )

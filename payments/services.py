@@ -115,8 +115,9 @@ def checkout_for(booking: Booking, *, actor: User, base_url: str) -> Payment:
 
 
 def balance_minor(booking: Booking) -> int:
-    """What is left to pay on a booking paid by deposit (0 when nothing is)."""
-    if not booking.deposit:
+    """What is left to pay on a booking paid later: the rest after a deposit, or an
+    occurrence of a series, paid by ``balance_due_at`` (0 when nothing is)."""
+    if not booking.deposit and booking.balance_due_at is None:
         return 0
     paid = (
         Payment.objects.filter(booking=booking, status__in=(*COLLECTED, PaymentStatus.AUTHORISED)).aggregate(

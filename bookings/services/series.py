@@ -718,8 +718,7 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
         if payment_needed(price.due_now) and not fields.get("balance_due_at"):
             # Paid occurrence by occurrence: each is due before it starts (the balance's
             # reminders and page), not held for payment now.
-            days = session_type.balance_due_days or 2
-            fields["balance_due_at"] = max(now, session.start - dt.timedelta(days=days))
+            fields["balance_due_at"] = max(now, session.start - dt.timedelta(days=session_type.balance_due_days))
         pk = booking_ids[index] if booking_ids else None
         bookings.append(
             Booking(

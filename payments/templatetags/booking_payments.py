@@ -60,7 +60,10 @@ def booking_payments(context, booking: Booking) -> dict:
     refunds = list(Refund.objects.filter(payment__booking=booking).select_related("payment").order_by("pk"))
     spent, returned = _credits(booking)
     balance = 0
-    if booking.deposit and booking.status in (BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED):
+    if (booking.deposit or booking.balance_due_at) and booking.status in (
+        BookingStatus.FIRM_BOOKED,
+        BookingStatus.CONFIRMED,
+    ):
         balance = balance_minor(booking)
     return {
         "booking": booking,
@@ -86,6 +89,7 @@ def booking_payments(context, booking: Booking) -> dict:
         "credits_returned": returned,
         "balance": display(balance, booking.currency) if balance else "",
         "balance_due_at": booking.balance_due_at,
+        "pay_later": not booking.deposit,
     }
 
 
