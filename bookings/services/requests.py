@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from contextlib import nullcontext
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
@@ -29,6 +30,7 @@ from bookings.services.common import (
     _require_manager,
     _require_status,
     _work_through,
+    series_batch,
 )
 from bookings.services.ledger import _free_seat
 from config.errors import DomainError
@@ -256,15 +258,23 @@ def expire_requests(*, now: dt.datetime | None = None, limit: int = 200) -> int:
         .filter(status=BookingStatus.REQUESTED, expires_at__lte=now)
         .order_by("expires_at")
     )
-    return _work_through(
-        due,
-        lambda booking: _end_request(
-            booking,
-            actor=None,
-            status=BookingStatus.DECLINED,
-            action="expired",
-            reason="The request was not answered in time.",
-            now=now,
-        ),
-        limit=limit,
-    )
+
+    def expire(booking: Booking) -> None:
+        # A series asked once: its open requests expire together, as one change.
+        together = [booking]
+        if booking.series_id is not None:
+            together += list(
+                due.filter(series_id=booking.series_id).exclude(pk=booking.pk).select_for_update(skip_locked=True)
+            )
+        with series_batch(booking.series_id, len(together)) if booking.series_id else nullcontext():
+            for each in together:
+                _end_request(
+                    each,
+                    actor=None,
+                    status=BookingStatus.DECLINED,
+                    action="expired",
+                    reason="The request was not answered in time.",
+                    now=now,
+                )
+
+    return _work_through(due, expire, limit=limit)

@@ -176,3 +176,16 @@ def test_group_types_and_bad_rules_are_refused(setup):
         series_services.preview_series(
             client=client, session_type=session_type, start=_tuesday_10_ny(), count=500, now=NOW
         )
+
+
+def test_an_unanswered_series_request_expires_as_one_change(setup):
+    coach, _session_type, _client = setup
+    coach.coach_profile.series_requires_approval = True
+    coach.coach_profile.save()
+    series, _outcomes = _book(setup, count=5)
+    assert services.expire_requests(now=NOW + dt.timedelta(hours=25)) == 1
+    assert set(Booking.objects.filter(series=series).values_list("status", flat=True)) == {BookingStatus.DECLINED}
+    events = BookingEvent.objects.filter(booking__series=series, action="expired")
+    assert events.count() == 5
+    assert len({event.data["batch"] for event in events}) == 1
+    assert sum(1 for event in events if event.data["lead"]) == 1
