@@ -6,6 +6,7 @@ from functools import lru_cache
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.forms.utils import flatatt
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -14,7 +15,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CoachProfile, Subject, User
-from accounts.services import COACH_SETTING_FIELDS
+from accounts.services import COACH_SETTING_FIELDS, SERIES_SETTING_FIELDS
 from accounts.validators import normalize_phone, timezone_groups, utc_offset_label, validate_timezone, zone_city
 from config.inputs import LONG_TEXT, canonical_zone
 
@@ -129,6 +130,8 @@ class ProfileForm(forms.Form):
 # The coach's price settings, shown with the booking rules.
 PRICE_SETTING_FIELDS = ("connected_discount_percent",)
 PERCENT_MESSAGE = _("Give the discount as a whole number from 0 to 100.")
+SERIES_HORIZON_LIMIT = 730
+HORIZON_MESSAGE = _("Give the series horizon as a whole number of days from 1 to 730, or leave it empty.")
 
 
 class CoachSettingsForm(forms.ModelForm):
@@ -142,21 +145,47 @@ class CoachSettingsForm(forms.ModelForm):
         error_messages={"invalid": PERCENT_MESSAGE, "min_value": PERCENT_MESSAGE, "max_value": PERCENT_MESSAGE},
         help_text=_("Taken off the price of your paid sessions for clients connected to you. 0: no discount."),
     )
+    allow_series = forms.BooleanField(label=_("Clients may book recurring series"), required=False)
+    series_horizon_days = forms.IntegerField(
+        label=_("How far ahead a series may reach (days)"),
+        min_value=1,
+        max_value=SERIES_HORIZON_LIMIT,
+        required=False,
+        error_messages={"invalid": HORIZON_MESSAGE, "min_value": HORIZON_MESSAGE, "max_value": HORIZON_MESSAGE},
+    )
+    series_requires_approval = forms.BooleanField(label=_("Every new series needs my approval"), required=False)
 
     class Meta:
         model = CoachProfile
-        fields = list(dict.fromkeys([*COACH_SETTING_FIELDS, *PRICE_SETTING_FIELDS]))
+        fields = list(dict.fromkeys([*COACH_SETTING_FIELDS, *PRICE_SETTING_FIELDS, *SERIES_SETTING_FIELDS]))
         # The cap the service applies, so the page counts down to it.
         widgets = {"bio": forms.Textarea(attrs={"rows": 4, "maxlength": LONG_TEXT})}
 
-    def __init__(self, *args: Any, with_prices: bool = False, **kwargs: Any) -> None:
-        """``with_prices``: the price settings too (the settings page; the availability
-        editor shows the booking rules only)."""
+    def __init__(self, *args: Any, with_prices: bool = False, with_series: bool = False, **kwargs: Any) -> None:
+        """``with_prices``: the price settings too; ``with_series``: the recurring series'
+        (the settings page; the availability editor shows the booking rules only, and a
+        box it doesn't show must not read as unticked)."""
         super().__init__(*args, **kwargs)
         if not with_prices:
             for name in PRICE_SETTING_FIELDS:
                 if name not in COACH_SETTING_FIELDS:
                     del self.fields[name]
+        if with_series:
+            horizon = self.fields["series_horizon_days"]
+            default = settings.SERIES_HORIZON_DAYS
+            horizon.widget.attrs["placeholder"] = str(default)
+            horizon.help_text = _(
+                "It may reach beyond your booking window. Empty: the site's default, %(days)s days."
+            ) % {"days": default}
+            self.fields["allow_series"].help_text = _(
+                "A weekly (or other recurring) series of a one-on-one session type, every date checked at once."
+            )
+            self.fields["series_requires_approval"].help_text = _(
+                "Every new series is a request you approve or decline once, whatever your other rules say."
+            )
+        else:
+            for name in SERIES_SETTING_FIELDS:
+                del self.fields[name]
 
     def clean_connected_discount_percent(self) -> int:
         # Left out (or blank): the discount stays as it is.

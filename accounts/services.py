@@ -111,13 +111,15 @@ COACH_SETTING_FIELDS = (
     "cancellation_notice_hours",
     "connected_discount_percent",
 )
+# Recurring series (the settings page and the API; the availability editor leaves them be).
+SERIES_SETTING_FIELDS = ("allow_series", "series_horizon_days", "series_requires_approval")
 
 
 def update_coach_settings(*, profile: CoachProfile, actor: User, **changes: object) -> CoachProfile:
     """Change a coach's booking rules (the coach themself or staff), validated by the model."""
     if actor.pk != profile.user_id and not actor.is_staff_member:
         raise NotAllowed("You can only change your own booking settings.")
-    unknown = set(changes) - set(COACH_SETTING_FIELDS)
+    unknown = set(changes) - set(COACH_SETTING_FIELDS) - set(SERIES_SETTING_FIELDS)
     if unknown:
         raise DomainError(f"Unknown setting: {', '.join(sorted(unknown))}.", code="unknown_setting")
     for field, limit in (("headline", SHORT_TEXT), ("bio", LONG_TEXT)):

@@ -155,7 +155,7 @@ def dependent_add(request: HttpRequest) -> HttpResponse:
 def coach_settings(request: HttpRequest) -> HttpResponse:
     # An admin passes the role check but has no coach profile: nothing to edit, so 404.
     profile = get_object_or_404(CoachProfile, user=request.user)
-    form = CoachSettingsForm(request.POST or None, instance=profile, with_prices=True)
+    form = CoachSettingsForm(request.POST or None, instance=profile, with_prices=True, with_series=True)
     subjects_form = SubjectsForm(request.POST or None, initial={"subjects": list(profile.subjects.all())})
     context = {"form": form, "subjects_form": subjects_form}
     if request.method == "POST":
@@ -191,7 +191,8 @@ def _save_settings(
 ) -> None:
     """The rules and the subjects, both or neither; a refusal goes on its form and is raised."""
     with transaction.atomic():
-        rules = {name: value for name, value in form.cleaned_data.items() if name in services.COACH_SETTING_FIELDS}
+        settable = {*services.COACH_SETTING_FIELDS, *services.SERIES_SETTING_FIELDS}
+        rules = {name: value for name, value in form.cleaned_data.items() if name in settable}
         prices = {name: value for name, value in form.cleaned_data.items() if name not in rules}
         try:
             services.update_coach_settings(profile=profile, actor=request.user, **rules)

@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from accounts import services as account_services
 from accounts.models import CoachProfile, Role, User
 from accounts.selectors import coaches_visible_to
-from accounts.services import COACH_SETTING_FIELDS, authenticate_token
+from accounts.services import COACH_SETTING_FIELDS, SERIES_SETTING_FIELDS, authenticate_token
 from availability import services
 from availability.models import AvailabilityWindow, DateOverride
 from config.errors import DomainError, NotAllowed
@@ -294,10 +294,13 @@ class CoachSettingsOut(Schema):
     connected_discount_percent: int
     headline: str
     bio: str
+    allow_series: bool
+    series_horizon_days: int | None
+    series_requires_approval: bool
 
 
 class CoachSettingsPatch(Input):
-    """Only the settings sent change; none can be null."""
+    """Only the settings sent change; none but the series horizon can be null."""
 
     allow_firm_booking: bool = optional()
     firm_booking_threshold_hours: int = optional(ge=0)
@@ -314,10 +317,16 @@ class CoachSettingsPatch(Input):
     connected_discount_percent: int = optional(ge=0, le=100)
     headline: str = optional(max_length=120)
     bio: str = optional(max_length=LONG_TEXT)
+    allow_series: bool = optional()
+    series_horizon_days: int | None = Field(
+        None, ge=1, le=730, description="null: the site's default (SERIES_HORIZON_DAYS)."
+    )
+    series_requires_approval: bool = optional()
 
 
 def settings_of(profile: CoachProfile) -> CoachSettingsOut:
-    return CoachSettingsOut(**{name: getattr(profile, name) for name in COACH_SETTING_FIELDS})
+    names = (*COACH_SETTING_FIELDS, *SERIES_SETTING_FIELDS)
+    return CoachSettingsOut(**{name: getattr(profile, name) for name in names})
 
 
 @router.get("/coach/settings", response=CoachSettingsOut, summary="Your booking settings")

@@ -195,7 +195,11 @@ def allows_null(prop: dict) -> bool:
 
 
 def test_settings_and_type_changes_say_which_fields_may_be_null() -> None:
-    assert not any(allows_null(prop) or "default" in prop for prop in properties("CoachSettingsPatch").values())
+    settings_patch = properties("CoachSettingsPatch")
+    assert {name for name, prop in settings_patch.items() if allows_null(prop)} == {
+        "series_horizon_days"  # null: the site's default
+    }
+    assert not any("default" in prop for name, prop in settings_patch.items() if name != "series_horizon_days")
     nullable = {name for name, prop in properties("SessionTypePatch").items() if allows_null(prop)}
     assert nullable == {
         "capacity",
