@@ -34,7 +34,18 @@ from accounts.models import (
 from availability.models import Resource, ResourceHours, TagRule, TimeOff
 from availability.selectors import free_slots, local_midnight
 from bookings import services as booking_services
-from bookings.models import Booking, BookingStatus, HostMode, Modality, Session, SessionKind, SessionType
+from bookings.models import (
+    Booking,
+    BookingStatus,
+    HostMode,
+    Modality,
+    Series,
+    SeriesFrequency,
+    Session,
+    SessionKind,
+    SessionType,
+)
+from bookings.services import series as series_services
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Four weeks ahead, so the demo's group sessions and workshops can be booked.
@@ -593,6 +604,29 @@ class DemoCalendar:
                 return booking, moment
         raise CommandError(f"No free time for {client} with {coach} around day {offset}.")
 
+    def series(self, client: str, coach: str, offset: int, *, frequency: str, count: int) -> Series:
+        """A recurring series of the coach's consultation for ``client`` from the first day
+        from ``offset`` with a free time, at a late hour; dates already taken are skipped."""
+        session_type = self.types[coach]["consultation"]
+        for day in self._days(session_type.coach, offset):
+            for start in reversed(self._starts(session_type, day, self.now)):
+                try:
+                    made, _outcomes = series_services.book_series(
+                        client=self.users[client],
+                        session_type=session_type,
+                        start=start,
+                        frequency=frequency,
+                        count=count,
+                        on_conflict=series_services.SKIP,
+                        now=self.now,
+                    )
+                except booking_services.BookingRefused as refused:
+                    if refused.code in RETRY_CODES:
+                        continue
+                    raise
+                return made
+        raise CommandError(f"No free time for a series of {client} with {coach} around day {offset}.")
+
     def firm(self, booking: Booking, moment: dt.datetime | None) -> Booking:
         """A request answered yes by the coach an hour later; a firm booking stays as it is."""
         if booking.status == BookingStatus.REQUESTED:
@@ -776,6 +810,21 @@ class DemoCalendar:
         # Aisha is paying for a session with Priya right now (the hold lapses unpaid after
         # PAYMENT_HOLD_MINUTES, freeing the time, unless someone pays it on the card page).
         self.book(AISHA, priya, 13, hold=True)
+        # Sofia's weekly series with Camille (firm: they are connected), with one date
+        # skipped later; Aisha's fortnightly series waits for Marcus's one answer.
+        weekly = self.series(SOFIA, camille, 9, frequency=SeriesFrequency.WEEKLY, count=8)
+        later = series_services.occurrences_of(weekly).filter(status=BookingStatus.FIRM_BOOKED)[2:3]
+        for booking in later:
+            series_services.cancel_series(
+                series=weekly,
+                actor=self.users[SOFIA],
+                scope="one",
+                start=booking.session.start,
+                reason="Away that week.",
+                skip=True,
+                now=self.now,
+            )
+        self.series(AISHA, marcus, 9, frequency=SeriesFrequency.BIWEEKLY, count=6)
         # "Schedule later": Liam wants a workshop with Marcus but hasn't picked a date.
         booking_services.schedule_later(
             client=self.users[LIAM], session_type=self.types[marcus]["workshop"], notes="After my exams."
