@@ -120,6 +120,7 @@ class SeriesPreview:
     needs_approval: bool
     request_reasons: tuple[str, ...] = ()
     inputs: tuple = field(default=(), repr=False)
+    offered: dict = field(default_factory=dict, repr=False)
 
     @property
     def free(self) -> list[Verdict]:
@@ -238,6 +239,9 @@ class _Calendar:
     time_off: list
     busy: list[engine.BusyInterval]
     client_busy: list[tuple[dt.datetime, dt.datetime]]
+    # start → (offered, firm) by the windows: the same inputs give the same answer, so
+    # the judgement under the lock reuses the preview's.
+    offered: dict = field(default_factory=dict)
 
 
 def _read_calendar(
@@ -250,6 +254,7 @@ def _read_calendar(
     now: dt.datetime,
     horizon_end: dt.datetime,
     inputs: tuple | None = None,
+    offered: dict | None = None,
     ignore_sessions: Iterable[int] = (),
 ) -> _Calendar:
     """The coach's windows (unless ``inputs`` carries them already), the coach's busy
@@ -291,6 +296,7 @@ def _read_calendar(
         time_off=list(time_off),
         busy=busy,
         client_busy=client_busy,
+        offered={} if offered is None else offered,
     )
 
 
@@ -323,21 +329,12 @@ def _judge(calendar: _Calendar, starts: Iterable[dt.datetime], *, suggest: bool 
     verdicts = []
     for start in starts:
         end = start + rules.duration
-        code, message = _refusal(calendar, busy, day_load, week_load, start, end)
+        code, message, firm = _refusal(calendar, busy, day_load, week_load, start, end)
         if code:
             near = suggest and code not in ("too_soon", "beyond_window")
             suggestion = _suggest(calendar, busy, start) if near else None
             verdicts.append(Verdict(start, end, code, message, suggestion, False))
             continue
-        firm = _offered_at(
-            windows=calendar.windows,
-            overrides=calendar.overrides,
-            time_off=calendar.time_off,
-            zone=zone,
-            rules=rules,
-            session_type_id=calendar.session_type_id,
-            start=start,
-        )[1]
         verdicts.append(Verdict(start, end, firm_window=firm))
         busy.append(
             engine.BusyInterval(
@@ -353,44 +350,49 @@ def _judge(calendar: _Calendar, starts: Iterable[dt.datetime], *, suggest: bool 
     return verdicts
 
 
-def _refusal(calendar: _Calendar, busy, day_load, week_load, start, end) -> tuple[str, str]:
+def _refusal(calendar: _Calendar, busy, day_load, week_load, start, end) -> tuple[str, str, bool]:
     """The first reason a booking at ``start`` would be refused, as ``book_slot`` checks
-    them (timing, the windows, the ledger, the limits, the client), or ``("", "")``."""
+    them (timing, the windows, the ledger, the limits, the client) — ``("", "", firm)``
+    when none, ``firm`` saying whether its window allows firm booking."""
     rules, coach, now = calendar.rules, calendar.coach, calendar.now
     if start <= now:
-        return "too_soon", _("This time has already passed.")
+        return "too_soon", _("This time has already passed."), False
     if start < now + rules.minimum_notice:
-        return "too_soon", _("%(coach)s needs at least %(notice)s' notice.") % {
-            "coach": coach.display_name,
-            "notice": _hours(rules.minimum_notice),
-        }
+        notice = _hours(rules.minimum_notice)
+        return (
+            "too_soon",
+            _("%(coach)s needs at least %(notice)s' notice.") % {"coach": coach.display_name, "notice": notice},
+            False,
+        )
     if start > calendar.horizon_end:
-        return "beyond_window", _("Beyond how far ahead %(coach)s takes series.") % {"coach": coach.display_name}
-    offered, _firm = _offered_at(
-        windows=calendar.windows,
-        overrides=calendar.overrides,
-        time_off=calendar.time_off,
-        zone=calendar.zone,
-        rules=rules,
-        session_type_id=calendar.session_type_id,
-        start=start,
-    )
+        return "beyond_window", _("Beyond how far ahead %(coach)s takes series.") % {"coach": coach.display_name}, False
+    if start not in calendar.offered:
+        calendar.offered[start] = _offered_at(
+            windows=calendar.windows,
+            overrides=calendar.overrides,
+            time_off=calendar.time_off,
+            zone=calendar.zone,
+            rules=rules,
+            session_type_id=calendar.session_type_id,
+            start=start,
+        )
+    offered, firm = calendar.offered[start]
     if not offered:
         if any(away.start < end and away.end > start for away in calendar.time_off):
-            return "outside_availability", _("%(coach)s is away (time off).") % {"coach": coach.display_name}
-        return "outside_availability", _("Outside %(coach)s's hours.") % {"coach": coach.display_name}
+            return "outside_availability", _("%(coach)s is away (time off).") % {"coach": coach.display_name}, False
+        return "outside_availability", _("Outside %(coach)s's hours.") % {"coach": coach.display_name}, False
     blocked_start, blocked_end = start - rules.buffer_before, end + rules.buffer_after
     for interval in busy:
         if interval.blocked_start < blocked_end and interval.blocked_end > blocked_start:
-            return "slot_taken", _("This time is taken.")
+            return "slot_taken", _("This time is taken."), False
     local = start.astimezone(calendar.zone).date()
     if rules.max_per_week is not None and week_load[local.isocalendar()[:2]] >= rules.max_per_week:
-        return "limit_reached", _("%(coach)s is fully booked that week.") % {"coach": coach.display_name}
+        return "limit_reached", _("%(coach)s is fully booked that week.") % {"coach": coach.display_name}, False
     if rules.max_per_day is not None and day_load[local] >= rules.max_per_day:
-        return "limit_reached", _("%(coach)s is fully booked that day.") % {"coach": coach.display_name}
+        return "limit_reached", _("%(coach)s is fully booked that day.") % {"coach": coach.display_name}, False
     if any(other_start < end and other_end > start for other_start, other_end in calendar.client_busy):
-        return "client_conflict", _("You have another session at this time.")
-    return "", ""
+        return "client_conflict", _("You have another session at this time."), False
+    return "", "", firm
 
 
 def _suggest(calendar: _Calendar, busy, start: dt.datetime) -> dt.datetime | None:
@@ -494,6 +496,7 @@ def preview_series(
         needs_approval=bool(reasons),
         request_reasons=reasons,
         inputs=(calendar.windows, calendar.overrides, calendar.time_off),
+        offered=calendar.offered,
     )
 
 
@@ -611,6 +614,7 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
         now=now,
         horizon_end=preview.horizon_end,
         inputs=preview.inputs,
+        offered=preview.offered,
     )
     verdicts = _judge(calendar, [booked for _original, booked in wanted], suggest=False)
     chosen: list[tuple[dt.datetime, Verdict]] = []
