@@ -178,10 +178,22 @@ def rule_text(
     if frequency == SeriesFrequency.CUSTOM:
         text = (rrule or "").strip().removeprefix("RRULE:").removeprefix("rrule:")
         parts = {part.split("=", 1)[0].upper(): part.split("=", 1)[1] for part in text.split(";") if "=" in part}
-        if parts.get("FREQ", "").upper() in ("HOURLY", "MINUTELY", "SECONDLY"):
-            raise DomainError(_("A series repeats at most once a day."), code="invalid", field="rrule")
         if not text:
             raise DomainError(_("Give the repetition rule."), code="invalid", field="rrule")
+        if parts.get("FREQ", "").upper() in ("HOURLY", "MINUTELY", "SECONDLY"):
+            raise DomainError(_("A series repeats at most once a day."), code="invalid", field="rrule")
+        if {"BYHOUR", "BYMINUTE", "BYSECOND"} & parts.keys():
+            raise DomainError(
+                _("Every session of a series is at the first one's time: leave out BYHOUR, BYMINUTE and BYSECOND."),
+                code="invalid",
+                field="rrule",
+            )
+        if parts.get("COUNT", "").isdigit() and not 1 <= int(parts["COUNT"]) <= settings.MAX_SERIES_OCCURRENCES:
+            raise DomainError(
+                _("A series has between 1 and %(max)s sessions.") % {"max": settings.MAX_SERIES_OCCURRENCES},
+                code="invalid",
+                field="rrule",
+            )
         return text
     weekday = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")[first_local.weekday()]
     if frequency == SeriesFrequency.WEEKLY:

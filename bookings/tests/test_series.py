@@ -189,3 +189,37 @@ def test_an_unanswered_series_request_expires_as_one_change(setup):
     assert events.count() == 5
     assert len({event.data["batch"] for event in events}) == 1
     assert sum(1 for event in events if event.data["lead"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("rrule", "words"),
+    [
+        ("FREQ=HOURLY;COUNT=3", "at most once a day"),
+        ("FREQ=DAILY;BYHOUR=9,15;COUNT=4", "first one's time"),
+        ("FREQ=WEEKLY;COUNT=60", "between 1 and 52"),
+        ("FREQ=SOMETIMES", "not valid"),
+        ("", "Give the repetition rule"),
+    ],
+)
+def test_custom_rules_that_cannot_make_a_series_say_why(setup, rrule, words):
+    _coach, session_type, client = setup
+    with pytest.raises(DomainError) as caught:
+        series_services.preview_series(
+            client=client, session_type=session_type, start=_tuesday_10_ny(), frequency="custom", rrule=rrule, now=NOW
+        )
+    assert caught.value.code == "invalid"
+    assert words in str(caught.value)
+
+
+def test_monthly_on_the_fifth_weekday_means_the_last(setup):
+    _coach, session_type, client = setup
+    start = dt.datetime(2027, 3, 30, 10, 0, tzinfo=NY)  # the fifth Tuesday of March 2027
+    preview = series_services.preview_series(
+        client=client, session_type=session_type, start=start, frequency="monthly_weekday", count=3, now=NOW
+    )
+    assert "BYDAY=-1TU" in preview.rrule
+    assert [v.start.astimezone(NY).date() for v in preview.occurrences] == [
+        dt.date(2027, 3, 30),
+        dt.date(2027, 4, 27),
+        dt.date(2027, 5, 25),
+    ]
