@@ -74,7 +74,13 @@ from bookings.services.common import (
 )
 from bookings.services.ledger import _pick_resource
 from bookings.services.payment import payment_needed
-from bookings.services.requests import approve, decline
+from bookings.services.requests import (
+    accept_alternative,
+    approve,
+    decline,
+    decline_alternatives,
+    suggest_alternatives,
+)
 from bookings.throttle import open_requests_limit
 from config import sql
 from config.errors import DomainError, NotAllowed
@@ -809,13 +815,7 @@ def approve_series(*, series: Series, actor: User, note: str = "", now: dt.datet
     """The coach approves every open request of the series at once (those still to come),
     in one transaction: all of them, or none with the reason."""
     now = _now(now)
-    requested = [
-        booking
-        for booking in occurrences_of(series).filter(status=BookingStatus.REQUESTED)
-        if booking.session.start > now
-    ]
-    if not requested:
-        raise DomainError(_("This series has no request waiting for an answer."), code="invalid_transition", status=409)
+    requested = _open_requests(series, now)
     _require_manager(actor, requested[0])
     with series_batch(series.pk, len(requested)), transaction.atomic():
         return [approve(booking=booking, actor=actor, note=note, now=now) for booking in requested]
@@ -901,23 +901,14 @@ def move_occurrence(
     return moved
 
 
-def retime_following(
-    *, series: Series, actor: User, start: dt.datetime, new_start: dt.datetime, now: dt.datetime | None = None
-) -> list[Booking]:
-    """From the occurrence at ``start`` on, every occurrence moves to ``new_start``'s
-    wall-clock time (and weekday shift) in the series' zone, each checked like a new
-    booking; all of them move, or none."""
-    now = _now(now)
-    first = _occurrence_at(series, start)
-    new_start = _aware(new_start)
-    zone = ZoneInfo(series.timezone)
+def _shifted(bookings: list[Booking], *, zone: ZoneInfo, first: Booking, new_start: dt.datetime):
+    """Each booking's start moved as ``first`` moves to ``new_start``: the same weekday
+    shift and the new wall-clock time in ``zone``; ordered so that no move lands on a
+    neighbour's old time (moving later: the last goes first)."""
     old_local, new_local = _wall(first.session.start, zone), _wall(new_start, zone)
     shift = new_local.date() - old_local.date()
-    targets = [
-        b for b in occurrences_of(series).filter(status__in=ACTIVE_STATUSES) if b.session.start >= first.session.start
-    ]
     plan = []
-    for booking in targets:
+    for booking in bookings:
         local = dt.datetime.combine(_wall(booking.session.start, zone).date() + shift, new_local.time())
         instant, exists = _instant(local, zone)
         if not exists:
@@ -928,7 +919,23 @@ def retime_following(
             )
         plan.append((booking, instant))
     if plan and plan[0][1] > plan[0][0].session.start:
-        plan.reverse()  # moving later: the last goes first, so none lands on a neighbour's old time
+        plan.reverse()
+    return plan
+
+
+def retime_following(
+    *, series: Series, actor: User, start: dt.datetime, new_start: dt.datetime, now: dt.datetime | None = None
+) -> list[Booking]:
+    """From the occurrence at ``start`` on, every occurrence moves to ``new_start``'s
+    wall-clock time (and weekday shift) in the series' zone, each checked like a new
+    booking; all of them move, or none."""
+    now = _now(now)
+    first = _occurrence_at(series, start)
+    new_start = _aware(new_start)
+    targets = [
+        b for b in occurrences_of(series).filter(status__in=ACTIVE_STATUSES) if b.session.start >= first.session.start
+    ]
+    plan = _shifted(targets, zone=ZoneInfo(series.timezone), first=first, new_start=new_start)
     with series_batch(series.pk, len(plan)), transaction.atomic():
         moved = [
             reschedule(booking=booking, actor=actor, start=instant, now=now)
@@ -937,6 +944,66 @@ def retime_following(
         ]
         _note(series, kind="retimed", date=first.session.start, actor=actor, now=now, to=new_start)
     return sorted(moved, key=lambda booking: booking.session.start)
+
+
+def _open_requests(series: Series, now: dt.datetime) -> list[Booking]:
+    found = [b for b in occurrences_of(series).filter(status=BookingStatus.REQUESTED) if b.session.start > now]
+    if not found:
+        raise DomainError(_("This series has no request waiting for an answer."), code="invalid_transition", status=409)
+    return found
+
+
+def suggest_series_time(
+    *, series: Series, actor: User, new_start: dt.datetime, note: str = "", now: dt.datetime | None = None
+) -> list[Booking]:
+    """The coach answers a series request with another time for all of it: the first open
+    date moves to ``new_start`` and every other open date by the same weekday shift, at
+    ``new_start``'s wall-clock time. Each request keeps holding its time until the client
+    accepts (``accept_series_time``) or declines (``decline_series_time``) — once."""
+    now = _now(now)
+    requested = _open_requests(series, now)
+    _require_manager(actor, requested[0])
+    plan = _shifted(requested, zone=ZoneInfo(series.timezone), first=requested[0], new_start=_aware(new_start))
+    with series_batch(series.pk, len(plan)), transaction.atomic():
+        done = [
+            suggest_alternatives(booking=booking, actor=actor, alternatives=[instant], note=note, now=now)
+            for booking, instant in sorted(plan, key=lambda item: item[1])
+        ]
+        _note(series, kind="time_suggested", date=requested[0].session.start, actor=actor, now=now, to=new_start)
+    return done
+
+
+def _with_suggestion(series: Series, now: dt.datetime) -> list[Booking]:
+    found = [b for b in _open_requests(series, now) if b.suggested_alternatives]
+    if not found:
+        raise DomainError(_("The coach hasn't suggested another time."), code="invalid_transition", status=409)
+    return found
+
+
+def accept_series_time(*, series: Series, actor: User, now: dt.datetime | None = None) -> list[Booking]:
+    """The client takes the time the coach suggested for the series: every open date
+    moves there, confirmed, or none does."""
+    now = _now(now)
+    waiting = _with_suggestion(series, now)
+    plan = [(booking, dt.datetime.fromisoformat(booking.suggested_alternatives[0])) for booking in waiting]
+    if plan[0][1] > plan[0][0].session.start:
+        plan.reverse()
+    with series_batch(series.pk, len(plan)), transaction.atomic():
+        moved = [accept_alternative(booking=booking, actor=actor, start=start, now=now) for booking, start in plan]
+        _note(series, kind="time_accepted", date=waiting[0].session.start, actor=actor, now=now)
+    return sorted(moved, key=lambda booking: booking.session.start)
+
+
+def decline_series_time(
+    *, series: Series, actor: User, note: str = "", now: dt.datetime | None = None
+) -> list[Booking]:
+    """The client turns the suggested time down: the series request is withdrawn."""
+    now = _now(now)
+    waiting = _with_suggestion(series, now)
+    with series_batch(series.pk, len(waiting)), transaction.atomic():
+        done = [decline_alternatives(booking=booking, actor=actor, note=note, now=now) for booking in waiting]
+        _note(series, kind="time_declined", date=waiting[0].session.start, actor=actor, now=now)
+    return done
 
 
 def _note(series: Series, *, kind: str, date: dt.datetime, actor: User, now: dt.datetime, **extra) -> None:

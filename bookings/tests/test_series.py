@@ -223,3 +223,53 @@ def test_monthly_on_the_fifth_weekday_means_the_last(setup):
         dt.date(2027, 4, 27),
         dt.date(2027, 5, 25),
     ]
+
+
+def _requested_series(setup, count=4):
+    coach = setup[0]
+    coach.coach_profile.series_requires_approval = True
+    coach.coach_profile.save()
+    return _book(setup, count=count)
+
+
+def test_the_coach_answers_a_series_with_another_time_once_and_the_client_accepts(setup):
+    coach, _session_type, client = setup
+    series, outcomes = _requested_series(setup)
+    thursday_14 = dt.datetime(2027, 2, 25, 14, 0, tzinfo=NY)
+    suggested = series_services.suggest_series_time(series=series, actor=coach, new_start=thursday_14, now=NOW)
+    assert len(suggested) == 4
+    events = BookingEvent.objects.filter(booking__series=series, action="alternatives_suggested")
+    assert sum(1 for event in events if event.data["lead"]) == 1
+    moved = series_services.accept_series_time(series=series, actor=client, now=NOW)
+    assert [b.status for b in moved] == [BookingStatus.CONFIRMED] * 4
+    locals_ = [b.session.start.astimezone(NY) for b in moved]
+    assert {(local.weekday(), local.hour) for local in locals_} == {(3, 14)}  # Thursdays 14:00, across the change
+    assert [local.date() for local in locals_] == [
+        o.start.astimezone(NY).date() + dt.timedelta(days=2) for o in outcomes
+    ]
+
+
+def test_the_client_declines_the_suggested_time_once(setup):
+    coach, _session_type, client = setup
+    series, _outcomes = _requested_series(setup, count=3)
+    series_services.suggest_series_time(
+        series=series, actor=coach, new_start=dt.datetime(2027, 2, 23, 15, 0, tzinfo=NY), now=NOW
+    )
+    series_services.decline_series_time(series=series, actor=client, note="Afternoons don't work.", now=NOW)
+    assert set(Booking.objects.filter(series=series).values_list("status", flat=True)) == {BookingStatus.CANCELLED}
+    with pytest.raises(DomainError):
+        series_services.accept_series_time(series=series, actor=client, now=NOW)
+
+
+def test_only_the_coach_suggests_and_only_the_client_accepts(setup):
+    coach, _session_type, client = setup
+    series, _outcomes = _requested_series(setup, count=2)
+    with pytest.raises(DomainError):
+        series_services.suggest_series_time(
+            series=series, actor=client, new_start=dt.datetime(2027, 2, 23, 15, 0, tzinfo=NY), now=NOW
+        )
+    series_services.suggest_series_time(
+        series=series, actor=coach, new_start=dt.datetime(2027, 2, 23, 15, 0, tzinfo=NY), now=NOW
+    )
+    with pytest.raises(DomainError):
+        series_services.accept_series_time(series=series, actor=ClientFactory(), now=NOW)
