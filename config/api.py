@@ -335,6 +335,7 @@ api.add_router("/", "availability.api.router")
 api.add_router("/", "availability.tag_api.router")
 api.add_router("/", "bookings.slots_api.router")
 api.add_router("/", "bookings.api.router")
+api.add_router("/", "bookings.series_api.router")
 api.add_router("/", "notifications.inbox_api.router")
 api.add_router("/", "notifications.calendar_api.router")
 
