@@ -79,12 +79,13 @@ logger = logging.getLogger(__name__)
 
 # The pages whose POST tries to book (url names, bookings/urls.py).
 PAGE_ATTEMPTS = frozenset({"book_confirm", "book_seat", "booking_reschedule_confirm"})
-# The API operations that try to book, by method and route (bookings/api.py under /api/v1/).
+# The API operations that try to book, by method and route (bookings/api.py, series_api.py under /api/v1/).
 API_ATTEMPTS = frozenset(
     {
         ("POST", "api/v1/bookings"),
         ("POST", "api/v1/sessions/<session_id>/bookings"),
         ("POST", "api/v1/bookings/<booking_id>/reschedule"),
+        ("POST", "api/v1/series"),  # bookings/series_api.py: a series is one attempt
     }
 )
 

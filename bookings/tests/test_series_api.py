@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.test import Client
 
 from accounts.models import Connection, ConnectionStatus
@@ -417,3 +418,18 @@ def test_a_coach_without_series_refuses_them(coach, session_type, client_user) -
     coach.coach_profile.save()
     error = error_of(book(logged_in(client_user), coach, session_type, count=2), 409)
     assert error["code"] == "policy_violation"
+
+
+def test_booking_a_series_counts_as_one_booking_attempt(coach, session_type, client_user, settings) -> None:
+    cache.clear()
+    settings.BOOKING_ATTEMPTS_PER_CLIENT, settings.BOOKING_ATTEMPTS_PER_ADDRESS = "2/10m", ""
+    http = logged_in(client_user)
+    preview = body_for(coach, session_type, count=2)
+    for _ in range(3):  # a preview books nothing: not an attempt
+        assert post(http, "/api/v1/series/preview", preview).status_code == 200
+    assert book(http, coach, session_type, count=2).status_code == 201
+    assert error_of(book(http, coach, session_type, count=2), 409)["code"] == "slot_taken"
+    refused = book(http, coach, session_type, count=2, start=tuesday_10(4).isoformat())
+    assert error_of(refused, 429)["code"] == "rate_limited" and refused["Retry-After"]
+    assert Series.objects.count() == 1
+    cache.clear()

@@ -328,6 +328,7 @@ def test_the_api_routes_name_the_booking_operations(db) -> None:
         "api/v1/bookings": "create_booking",
         "api/v1/sessions/<session_id>/bookings": "take_seat",
         "api/v1/bookings/<booking_id>/reschedule": "reschedule_booking",
+        "api/v1/series": "create_series",
     }
     assert {route for _method, route in throttle.API_ATTEMPTS} == set(expected)
     from django.urls import get_resolver

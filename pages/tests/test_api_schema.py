@@ -130,6 +130,7 @@ def test_only_the_booking_attempts_document_429() -> None:
         "bookings_api_create_booking",
         "bookings_api_take_seat",
         "bookings_api_reschedule_booking",
+        "bookings_series_api_create_series",
     }
 
 
