@@ -520,8 +520,10 @@ def client_dashboard_context(client: User, *, now: dt.datetime | None = None) ->
     for booking in bookings["past"]:
         ended_early = booking.status in (BookingStatus.CANCELLED, BookingStatus.DECLINED)
         (called_off if ended_early and booking.session.start > now else past).append(booking)
+    from bookings.series_groups import group_series  # a series is one entry (issue 17)
+
     return {
-        "upcoming": bookings["upcoming"],
+        "upcoming": group_series(bookings["upcoming"], now=now),
         "past": past[:20],
         "called_off": called_off[:20],
         "plans": list(selectors.plans_of(client)),

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from bookings import views
 
@@ -14,4 +14,5 @@ urlpatterns = [
     path("bookings/<str:reference>/reschedule/", views.reschedule, name="booking_reschedule"),
     path("bookings/<str:reference>/reschedule/confirm/", views.reschedule_confirm, name="booking_reschedule_confirm"),
     path("bookings/<str:reference>/cancel/confirm/", views.cancel_confirm, name="booking_cancel_confirm"),
+    path("", include("bookings.series_urls")),
 ]
