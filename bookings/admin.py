@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import recurrence
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
@@ -20,7 +21,7 @@ from django.forms.models import construct_instance
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -31,6 +32,7 @@ from bookings.models import (
     HostMode,
     PlannedSession,
     RelayRetry,
+    Series,
     Session,
     SessionKind,
     SessionType,
@@ -631,6 +633,111 @@ class PlannedSessionAdmin(admin.ModelAdmin):
     @admin.display(description="coach", ordering="session_type__coach__name")
     def coach(self, obj: PlannedSession) -> User:
         return obj.session_type.coach
+
+
+# ---------------------------------------------------------------------------------------
+# Recurring series
+# ---------------------------------------------------------------------------------------
+
+
+class SeriesBookingInline(ReadOnlyInline):
+    """The series' occurrences, each a booking of its own (its actions are on its page)."""
+
+    model = Booking
+    fk_name = "series"
+    verbose_name_plural = _("occurrences")
+    fields = ["booking", "start", "status", "booked_by", "made"]
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
+        return super().get_queryset(request).select_related("session", "booked_by").order_by("session__start", "pk")
+
+    @admin.display(description=_("reference"))
+    def booking(self, obj: Booking) -> str:
+        return change_link(obj, obj.reference)
+
+    @admin.display(description=_("start"))
+    def start(self, obj: Booking) -> str:
+        return local(obj.session.start)
+
+    @admin.display(description=_("made"))
+    def made(self, obj: Booking) -> str:
+        return local(obj.created_at)
+
+
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    """Read only: a series changes through its occurrences' services (the client's and the
+    coach's pages, the API, the booking actions here)."""
+
+    list_display = ["__str__", "client", "coach", "session_type", "frequency", "first", "created"]
+    list_filter = ["frequency", "created_at"]
+    search_fields = ["client__email", "client__name", "coach__email", "coach__name", "session_type__title"]
+    list_select_related = ["client", "coach", "session_type"]
+    date_hierarchy = "created_at"
+    ordering = ["-created_at"]
+    inlines = [SeriesBookingInline]
+    fields = [
+        "client",
+        "booked_by",
+        "coach",
+        "session_type",
+        "frequency",
+        "rule",
+        "first",
+        "local_time",
+        "timezone",
+        "exception_list",
+        "created",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a series is booked through its preview, every occurrence checked
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("first session"), ordering="first_start")
+    def first(self, obj: Series) -> str:
+        return local(obj.first_start)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, obj: Series) -> str:
+        return local(obj.created_at)
+
+    @admin.display(description=_("rule"))
+    def rule(self, obj: Series) -> str:
+        # The exact rule (RFC 5545), as the series was booked.
+        return recurrence.serialize(obj.recurrence) if obj.recurrence else "—"
+
+    @admin.display(description=_("exceptions"))
+    def exception_list(self, obj: Series) -> str:
+        entries = [entry for entry in obj.exceptions or [] if isinstance(entry, dict)]
+        if not entries:
+            return "—"
+        return format_html_join(
+            "\n",
+            "<div>{}: {}{}</div>",
+            (
+                (
+                    str(entry.get("kind", "")).replace("_", " "),
+                    _entry_time(entry.get("date")),
+                    f" → {_entry_time(entry.get('to'))}" if entry.get("to") else "",
+                )
+                for entry in entries
+            ),
+        )
+
+
+def _entry_time(value: object) -> str:
+    try:
+        return local(dt.datetime.fromisoformat(str(value)))
+    except ValueError:
+        return str(value)
 
 
 from bookings import money_admin  # noqa: E402,F401

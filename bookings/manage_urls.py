@@ -4,7 +4,7 @@ from django.urls import path
 
 from bookings import calendar_views as calendar_pages
 from bookings import manage_views as views
-from bookings import session_type_views
+from bookings import series_coach_views, session_type_views
 
 urlpatterns = [
     path("bookings/<str:reference>/", views.booking_detail, name="booking_detail"),
@@ -19,6 +19,9 @@ urlpatterns = [
     path("coach/sessions/<int:pk>/start/", views.session_start, name="session_start"),
     path("coach/sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
     path("staff/live/", views.staff_live, name="staff_live"),
+    path("coach/series/<int:pk>/approve/", series_coach_views.series_approve, name="series_approve"),
+    path("coach/series/<int:pk>/decline/", series_coach_views.series_decline, name="series_decline"),
+    path("coach/series/<int:pk>/decline-one/", series_coach_views.series_decline_one, name="series_decline_one"),
     path("coach/availability/outside-hours/", views.outside_hours_review, name="outside_hours"),
     path("coach/calendar/", calendar_pages.coach_calendar, name="coach_calendar"),
     path("coach/calendar/week/<str:day>/", calendar_pages.coach_calendar_week, name="coach_calendar_week"),

@@ -41,7 +41,7 @@ from availability import hours
 from availability.models import Allocation
 from availability.rules import rules_for
 from availability.selectors import LONGEST_ALLOCATION
-from bookings import live, selectors, services
+from bookings import live, selectors, series_coach, services
 from bookings.manage_forms import (
     LOCAL_INPUT_FORMAT,
     AcceptAlternativeForm,
@@ -477,7 +477,7 @@ def booking_action(request: HttpRequest, reference: str, action: str) -> HttpRes
                 "row_notice": notice,
                 "row_error": error,
                 "confirm": _confirmation(request, action) if confirm else None,
-                "requests_count": selectors.requests_queue(booking.session.coach).count(),
+                "requests_count": series_coach.queue_count(booking.session.coach),
                 "oob_count": True,
                 "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
             },
@@ -574,7 +574,8 @@ def coach_live_context(coach: User, *, now: dt.datetime | None = None, version: 
     for session in sessions:
         by_day.setdefault(session.start.astimezone(zone).date(), []).append(session)
     week = [AgendaDay(day, by_day[day]) for day in sorted(by_day) if day != today]
-    requests = list(selectors.requests_queue(coach))
+    # A series' requests are one item, answered once (``series_coach_views``).
+    requests = series_coach.queue_items(selectors.requests_queue(coach).select_related("series"))
     active = Booking.objects.filter(status__in=ACTIVE_STATUSES).select_related("client").order_by("created_at")
     rosters = list(
         selectors.upcoming_group_sessions(host=coach, now=now).prefetch_related(
@@ -591,6 +592,7 @@ def coach_live_context(coach: User, *, now: dt.datetime | None = None, version: 
         "requests": requests,
         "requests_count": len(requests),
         "rosters": rosters,
+        "running_series": series_coach.running_series(coach, now=now),
         # A co-host sees the session; its coach (or staff) starts or cancels it.
         "startable": {
             session.pk for session in sessions if session.coach_id == coach.pk and services.can_start(session, now=now)
