@@ -238,7 +238,8 @@ def series_preview(request: HttpRequest, coach_id: int, type_id: int) -> HttpRes
             "any_suggestion": any(row.move_value for row in rows),
             "request_words": _request_words(preview) if preview and preview.needs_approval else [],
             "coach_zone": coach.timezone,
-            "local_time": preview.occurrences[0].start.astimezone(ZoneInfo(coach.timezone)) if rows else None,
+            # The coach's wall-clock time as text: a datetime would be shown in the viewer's zone.
+            "local_time": f"{preview.occurrences[0].start.astimezone(ZoneInfo(coach.timezone)):%H:%M}" if rows else "",
             "client": client,
             "form": form,
             "error": error,
@@ -402,6 +403,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "cancel_all_url": _action_url(series, "cancel-all") if upcoming else "",
             "history": _history(series, zone),
             "coach_zone": series.timezone,
+            "local_time_text": series.local_time.strftime("%H:%M"),
             "manager": services.is_manager(user, series.coach),
             "back_url": reverse("dashboard"),
         },

@@ -17,7 +17,7 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import Connection, ConnectionStatus
-from accounts.tests.factories import ClientFactory
+from accounts.tests.factories import ClientFactory, StaffFactory
 from bookings import services
 from bookings.models import Booking, BookingStatus, Series
 from bookings.services import series as series_services
@@ -416,3 +416,34 @@ def test_the_coach_sees_the_series_page(series, coach):
     response = http.get(reverse("series_detail", args=[series.pk]))
     assert response.status_code == 200
     assert "Cleo Client" in page(response)
+
+
+def test_staff_book_a_series_for_a_client_with_a_coach_who_takes_none(coach, session_type, client_user):
+    coach.coach_profile.allow_series = False
+    coach.coach_profile.save()
+    staff = StaffFactory(name="Sam Staff")
+    http = Client()
+    http.force_login(staff)
+    assert http.post(reverse("book_for_client"), {"client": client_user.pk}).status_code == 303
+    confirm = http.get(reverse("book_confirm", args=[coach.pk, session_type.pk]) + f"?start={param(tuesday())}")
+    assert 'data-testid="series-repeat"' in page(confirm)
+    url = preview_url(coach, session_type, **weekly(3))
+    shown = http.get(url)
+    assert shown.status_code == 200
+    response = http.post(
+        url, {"submit_token": token_of(shown), "on_conflict": "all_or_nothing", "for_client": client_user.pk}
+    )
+    assert response.status_code == 303
+    series = Series.objects.get(client=client_user)
+    assert series.booked_by == staff
+    assert Booking.objects.filter(series=series, client=client_user).count() == 3
+
+
+def test_a_visitor_who_may_not_book_is_told_so(coach, session_type):
+    other_coach = open_coach(timezone="America/New_York")
+    http = Client()
+    http.force_login(other_coach)
+    url = preview_url(coach, session_type, **weekly(3))
+    response = http.post(url, {"submit_token": "t", "on_conflict": "skip"})
+    assert response.status_code == 403
+    assert not Series.objects.exists()
