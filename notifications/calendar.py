@@ -601,6 +601,37 @@ def invitation(booking: Booking, *, recipient: User, cancel: bool = False) -> by
     return _with_event(_calendar(method), data, stamp=timezone.now())
 
 
+def series_invitation(bookings: list[Booking], *, recipient: User, cancel: bool = False) -> bytes:
+    """One invitation for several sessions of a series changed together (a series booked,
+    confirmed, cancelled or moved at once): one VEVENT per booking, each with its own UID
+    (the one in ``recipient``'s feed), in their zone with one VTIMEZONE for them all."""
+    method = invitation_method(bookings[0], recipient=recipient, cancel=cancel)
+    calendar = _calendar(method)
+    stamp = timezone.now()
+    events = []
+    for booking in bookings:
+        data = _viewer_event_data(booking, recipient)
+        if method == "CANCEL":
+            data.status = "CANCELLED"
+            if not data.summary.startswith(("Cancelled: ", "Declined: ")):
+                data.summary = "Cancelled: " + data.summary.removeprefix("Request: ")
+        events.append(data)
+        calendar.add_component(to_component(data, stamp=stamp))
+    head, rest = calendar.to_ical().split(b"BEGIN:VEVENT\r\n", 1)
+    return head + _vtimezone(events).encode() + b"BEGIN:VEVENT\r\n" + rest
+
+
+def series_bookings(ids) -> list[Booking]:
+    """The bookings ``ids`` (a series message's), by start, with what ``series_invitation``
+    needs — their histories annotated, so two queries however many."""
+    return list(
+        _with_history(Booking.objects.filter(pk__in=list(ids)))
+        .select_related("session__session_type", "session__coach", "session__resource", "client")
+        .prefetch_related("session__co_hosts")
+        .order_by("session__start", "pk")
+    )
+
+
 def booking_ics(booking: Booking, *, viewer: User) -> bytes:
     """The booking as an ``.ics`` file to download (``METHOD:PUBLISH``), in the viewer's zone."""
     return _with_event(_calendar("PUBLISH"), _viewer_event_data(booking, viewer))

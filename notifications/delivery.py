@@ -224,10 +224,25 @@ def email_message(item: Delivery, custom: dict | None = None) -> EmailMultiAlter
         from notifications import calendar
 
         cancel = method == "CANCEL"
-        invite = calendar.invitation(note.booking, recipient=person, cancel=cancel)
+        together = _series_bookings(note)
+        if len(together) > 1:  # a series changed at once: every session it touched
+            invite = calendar.series_invitation(together, recipient=person, cancel=cancel)
+        else:
+            invite = calendar.invitation(note.booking, recipient=person, cancel=cancel)
         method = calendar.invitation_method(note.booking, recipient=person, cancel=cancel)
         mail.attach("invite.ics", invite, f"text/calendar; charset=utf-8; method={method}")
     return mail
+
+
+def _series_bookings(note) -> list:
+    """The bookings a series message speaks of (its payload names them), by start; empty
+    for a message about one booking."""
+    ids = ((note.payload or {}).get("series") or {}).get("bookings") or []
+    if len(ids) < 2:
+        return []
+    from notifications import calendar
+
+    return calendar.series_bookings(ids)
 
 
 def _prepare(item: Delivery, custom: dict, mail_connection) -> Callable[[], tuple[str, str]]:

@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ from django.template import Context, Engine, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import linebreaks
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_noop as N_
 
 from bookings import selectors
@@ -75,6 +76,15 @@ VARIABLES: dict[str, str] = {
     "item": "What was bought or refunded: a package or programme's name (empty for a booking).",
     "credits_added": "Package receipts: how many credits were added.",
     "refund_reason": "Refunds: why the money was given back (may be empty).",
+    "series_count": "Series messages: how many sessions the change made or touched, e.g. “8” (empty otherwise).",
+    "series_sessions": "Series messages: e.g. “8 weekly sessions” (empty otherwise).",
+    "series_kind": "Series messages: e.g. “weekly series” (empty otherwise).",
+    "series_rule": "Series messages: the days and time in the recipient's zone, e.g. “Tuesdays 18:00”.",
+    "series_previous_rule": "Series moved: the days and time before, e.g. “Tuesdays 18:00” (may be empty).",
+    "series_from": "Series messages: the first date, e.g. “9 Mar”.",
+    "series_to": "Series messages: the last date, e.g. “27 Apr 2027”.",
+    "series_when": "Series messages: “Tuesdays 18:00 (Europe/Paris), from 9 Mar to 27 Apr 2027”.",
+    "series_dates": "Series messages: every date, compact, e.g. “Mar 9, 16, 23, 30 · Apr 6, 13”.",
 }
 
 # Built-in wording: a subject (the email subject and the in-app title), the email text,
@@ -276,6 +286,136 @@ BUILTIN: dict[str, dict[str, str]] = {
 }
 
 
+# A change to several sessions of a series at once (booked, requested, approved, declined,
+# cancelled or moved together) is told once, in these words, by the message of the
+# batch's first event (``services``); the series_* variables say what it covers.
+_SERIES_DETAILS = (
+    "{{ session_title }} with {{ other_party }}\n{{ series_when }}\nDates: {{ series_dates }}\n{{ place }}\n"
+    "First session: {{ reference }}"
+)
+SERIES_BUILTIN: dict[str, dict[str, str]] = {
+    Kind.BOOKING_CREATED: {
+        "subject": N_(
+            "{% if audience == 'staff' %}New series: {{ client_name }} with {{ hosts }}, {{ series_sessions }}"
+            "{% elif audience == 'coach' %}New series: {{ series_sessions }} of {{ session_title }} with "
+            "{{ client_name }}{% elif status == 'Requested' %}Series requested: {{ series_sessions }} of "
+            "{{ session_title }} with {{ hosts }}{% else %}Series booked: {{ series_sessions }} of "
+            "{{ session_title }} with {{ hosts }}{% endif %}"
+        ),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\n"
+            "{% if audience != 'client' %}{{ client_name }} booked a series with {{ hosts }}: {{ series_sessions }}."
+            "{% elif status == 'Requested' %}Your series request was sent: {{ series_sessions }}. {{ coach_name }} "
+            "will confirm or decline it.{% else %}Your series is booked: {{ series_sessions }}.{% endif %}\n\n"
+        )
+        + _SERIES_DETAILS,
+        "short": N_(
+            "{% if audience == 'client' %}{% if status == 'Requested' %}Series requested{% else %}Series booked"
+            "{% endif %}: {{ series_sessions }} of {{ session_title }}{% else %}{{ client_name }} booked "
+            "{{ series_sessions }} of {{ session_title }}{% endif %}, {{ series_when }}."
+        ),
+        "in_app": N_("{{ series_when }}\nDates: {{ series_dates }}"),
+    },
+    Kind.REQUEST_RECEIVED: {
+        "subject": N_("New series request from {{ client_name }}: {{ series_sessions }} of {{ session_title }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\n{{ client_name }} asks for a series: {{ series_sessions }}. "
+            "{% if co_host %}{{ coach_name }} answers it; you host it with them once it is confirmed."
+            "{% else %}Approve or decline the whole series at once from your dashboard.{% endif %}\n\n"
+        )
+        + _SERIES_DETAILS,
+        "short": N_(
+            "Series request from {{ client_name }}: {{ series_sessions }} of {{ session_title }}, {{ series_when }}."
+        ),
+        "in_app": N_(
+            "{{ series_when }}. {% if co_host %}{{ coach_name }} answers it.{% else %}Approve or decline it at once."
+            "{% endif %}\nDates: {{ series_dates }}"
+        ),
+    },
+    Kind.ALTERNATIVES_SUGGESTED: {
+        "subject": N_("{{ coach_name }} suggested another time for your series: {{ series_rule }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\n{{ coach_name }} can't take the series at {{ series_previous_rule }} "
+            "and suggests {{ series_rule }} instead: {{ series_sessions }}, from {{ series_from }} to {{ series_to }}."
+            "\nDates: {{ series_dates }}\n\nAccept or decline it on the booking's page: {{ booking_url }}\n\n"
+            "First session: {{ reference }}"
+        ),
+        "short": N_(
+            "{{ coach_name }} suggested {{ series_rule }} for your series of {{ session_title }}, from "
+            "{{ series_from }}. {{ reference }}"
+        ),
+        "in_app": N_(
+            "Instead of {{ series_previous_rule }}: {{ series_when }}. Accept or decline it on the booking's page."
+            "\nDates: {{ series_dates }}"
+        ),
+    },
+    Kind.CONFIRMED: {
+        "subject": N_(
+            "{% if audience == 'client' %}Your series is confirmed ({{ series_count }} sessions): {{ session_title }} "
+            "with {{ other_party }}{% else %}Series confirmed ({{ series_count }} sessions): {{ session_title }} with "
+            "{{ client_name }}{% endif %}"
+        ),
+        "text": N_("Hello {{ recipient_name }},\n\nThe series is confirmed: {{ series_sessions }}.\n\n")
+        + _SERIES_DETAILS,
+        "short": N_("Series confirmed: {{ series_sessions }} of {{ session_title }}, {{ series_when }}."),
+        "in_app": N_("{{ series_when }}\nDates: {{ series_dates }}"),
+    },
+    Kind.DECLINED: {
+        "subject": N_("Series declined ({{ series_count }} sessions): {{ session_title }} with {{ hosts }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\n{{ coach_name }} can't take this series ({{ series_sessions }})."
+            "{% if reason %}\nReason: {{ reason }}{% endif %}\n\n"
+        )
+        + _SERIES_DETAILS,
+        "short": N_(
+            "Series declined: {{ series_sessions }} of {{ session_title }}.{% if reason %} Reason: {{ reason }}"
+            "{% endif %}"
+        ),
+        "in_app": N_("{{ series_when }}.{% if reason %} Reason: {{ reason }}{% endif %}\nDates: {{ series_dates }}"),
+    },
+    Kind.CANCELLED: {
+        "subject": N_(
+            "{% if audience == 'client' %}{{ series_count }} sessions of your {{ series_kind }} were cancelled, "
+            "from {{ series_from }}{% else %}{{ series_count }} sessions of {{ client_name }}'s {{ series_kind }} "
+            "were cancelled, from {{ series_from }}{% endif %}"
+        ),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\n{{ series_count }} sessions of the {{ series_kind }} are cancelled, "
+            "from {{ series_from }} to {{ series_to }}.{% if reason %}\nReason: {{ reason }}{% endif %}\n\n"
+        )
+        + _SERIES_DETAILS,
+        "short": N_(
+            "Cancelled: {{ series_count }} sessions of {{ session_title }}, from {{ series_from }} to {{ series_to }}."
+            "{% if reason %} Reason: {{ reason }}{% endif %}"
+        ),
+        "in_app": N_(
+            "{{ session_title }} with {{ other_party }}.{% if reason %} Reason: {{ reason }}{% endif %}\n"
+            "Dates: {{ series_dates }}"
+        ),
+    },
+    Kind.RESCHEDULED: {
+        "subject": N_(
+            "{% if audience == 'client' %}Your {{ series_kind }} moves to {{ series_rule }} from {{ series_from }}"
+            "{% else %}{{ client_name }}'s {{ series_kind }} moves to {{ series_rule }} from {{ series_from }}"
+            "{% endif %}"
+        ),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\n{{ series_count }} sessions of the {{ series_kind }} move"
+            "{% if series_previous_rule %} from {{ series_previous_rule }}{% endif %} to {{ series_rule }} "
+            "({{ timezone }}), from {{ series_from }} to {{ series_to }}.\n\n"
+        )
+        + _SERIES_DETAILS,
+        "short": N_(
+            "Moved: {{ series_count }} sessions of {{ session_title }}, now {{ series_rule }} from {{ series_from }}."
+        ),
+        "in_app": N_(
+            "{{ series_count }} sessions{% if series_previous_rule %}, were {{ series_previous_rule }}{% endif %}"
+            ".\nDates: {{ series_dates }}"
+        ),
+    },
+}
+
+
 @dataclass(frozen=True)
 class Rendered:
     subject: str
@@ -288,9 +428,17 @@ def builtin_body(kind: str, channel: str) -> str:
     return BUILTIN[kind][{Channel.EMAIL: "text", Channel.SMS: "short", Channel.IN_APP: "in_app"}[channel]]
 
 
-def _builtin(kind: str, channel: str) -> tuple[str, str, str]:
+def _builtin(kind: str, channel: str, *, series: bool = False) -> tuple[str, str, str]:
     # The built-in wording in the active language (marked with ``gettext_noop``).
+    if series and kind in SERIES_BUILTIN:
+        wording = SERIES_BUILTIN[kind]
+        part = {Channel.EMAIL: "text", Channel.SMS: "short", Channel.IN_APP: "in_app"}[channel]
+        return gettext(wording["subject"]), gettext(wording[part]), ""
     return gettext(BUILTIN[kind]["subject"]), gettext(builtin_body(kind, channel)), ""
+
+
+def _speaks_of_series(custom: MessageTemplate) -> bool:
+    return "series_" in f"{custom.subject} {custom.body} {custom.html_body}"
 
 
 @functools.lru_cache(maxsize=512)
@@ -311,7 +459,13 @@ def _email_html(subject: str, body_html: str, context: dict) -> str:
 
 def render(kind: str, channel: str, context: dict, *, custom: MessageTemplate | None = None) -> Rendered:
     """The message for ``kind`` on ``channel`` — from ``custom`` (staff's template for this
-    kind and channel, if any and in use), or the built-in wording when it has none or fails."""
+    kind and channel, if any and in use), or the built-in wording when it has none or fails.
+    A message about several sessions of a series (``series_count`` set) has the built-in
+    series wording unless staff's template uses the series_* variables: a template written
+    for one session would name one date of many."""
+    series = bool(context.get("series_count"))
+    if custom is not None and series and not _speaks_of_series(custom):
+        custom = None
     if custom is not None and custom.is_active:
         try:
             return _render_parts(kind, channel, context, custom.subject, custom.body, custom.html_body)
@@ -324,7 +478,7 @@ def render(kind: str, channel: str, context: dict, *, custom: MessageTemplate | 
                 type(exc).__name__,
                 exc,
             )
-    subject, body, html = _builtin(kind, channel)
+    subject, body, html = _builtin(kind, channel, series=series)
     return _render_parts(kind, channel, context, subject, body, html)
 
 
@@ -453,6 +607,7 @@ def booking_context(booking, recipient, **extra) -> dict:
         "rating_url": f"{booking_url}#rate",
         "site_url": settings.SITE_URL,
         **{name: "" for name in PAYMENT_VARIABLES},
+        **{name: "" for name in SERIES_VARIABLES},
     }
     context.update({key: value for key, value in extra.items() if value is not None})
     return context
@@ -474,6 +629,96 @@ PAYMENT_VARIABLES = (
     "credits_added",
     "refund_reason",
 )
+
+
+# The variables of a message about a change to several sessions of a series at once
+# (``series_extra``): empty in a message about one session.
+SERIES_VARIABLES = tuple(name for name in VARIABLES if name.startswith("series_"))
+
+
+WEEKDAYS = (
+    N_("Mondays"),
+    N_("Tuesdays"),
+    N_("Wednesdays"),
+    N_("Thursdays"),
+    N_("Fridays"),
+    N_("Saturdays"),
+    N_("Sundays"),
+)
+FREQUENCY_WORDS = {
+    "weekly": N_("weekly"),
+    "biweekly": N_("fortnightly"),
+    "monthly_weekday": N_("monthly"),
+    "monthly_date": N_("monthly"),
+}
+
+
+def _rule(locals_: list[dt.datetime]) -> str:
+    """“Tuesdays 18:00” — the weekdays and the time(s) of ``locals_`` (two weekdays at
+    most, else the time alone); times other than the most common one follow with “or”."""
+    days = sorted({local.weekday() for local in locals_})
+    times = [time for time, _n in Counter(f"{local:%H:%M}" for local in locals_).most_common()]
+    at = gettext(" or ").join(times)
+    if len(days) > 2:
+        return at
+    return gettext("%(days)s %(time)s") % {
+        "days": gettext(" and ").join(gettext(WEEKDAYS[d]) for d in days),
+        "time": at,
+    }
+
+
+def _dates(locals_: list[dt.datetime]) -> str:
+    """“Mar 9, 16, 23, 30 · Apr 6, 13 2027”: by month, the year after a year's last month,
+    and a date's time when it isn't the series' usual one."""
+    usual = Counter(f"{local:%H:%M}" for local in locals_).most_common(1)[0][0]
+    groups: list[tuple[tuple[int, int], list[str]]] = []
+    for local in locals_:
+        day = str(local.day) if f"{local:%H:%M}" == usual else f"{local.day} ({local:%H:%M})"
+        if groups and groups[-1][0] == (local.year, local.month):
+            groups[-1][1].append(day)
+        else:
+            groups.append(((local.year, local.month), [day]))
+    parts = []
+    for index, ((year, month), days) in enumerate(groups):
+        last_of_year = index == len(groups) - 1 or groups[index + 1][0][0] != year
+        label = f"{dt.date(year, month, 1):%b}"
+        parts.append(f"{label} {', '.join(days)}" + (f" {year}" if last_of_year else ""))
+    return " · ".join(parts)
+
+
+def series_extra(
+    starts: list[dt.datetime], zone_name: str, *, frequency: str = "", previous: list[dt.datetime] | None = None
+) -> dict[str, str]:
+    """The series_* variables of a message about the sessions starting at ``starts`` (a
+    change to several sessions of a series at once), in the recipient's zone;
+    ``previous``: their starts before a move."""
+    zone = ZoneInfo(zone_name)
+    locals_ = sorted(start.astimezone(zone) for start in starts)
+    count = len(locals_)
+    word = gettext(FREQUENCY_WORDS[frequency]) if frequency in FREQUENCY_WORDS else ""
+    if word:
+        sessions = ngettext("%(count)s %(word)s session", "%(count)s %(word)s sessions", count)
+        kind = gettext("%(word)s series") % {"word": word}
+    else:
+        sessions = ngettext("%(count)s session", "%(count)s sessions", count)
+        kind = gettext("series")
+    first, last = locals_[0], locals_[-1]
+    first_text = f"{first.day} {first:%b}" + (f" {first.year}" if first.year != last.year else "")
+    last_text = f"{last.day} {last:%b %Y}"
+    rule = _rule(locals_)
+    earlier = sorted(start.astimezone(zone) for start in previous or [])
+    return {
+        "series_count": str(count),
+        "series_sessions": sessions % {"count": count, "word": word},
+        "series_kind": kind,
+        "series_rule": rule,
+        "series_previous_rule": _rule(earlier) if earlier else "",
+        "series_from": first_text,
+        "series_to": last_text,
+        "series_when": gettext("%(rule)s (%(zone)s), from %(first)s to %(last)s")
+        % {"rule": rule, "zone": zone_name, "first": first_text, "last": last_text},
+        "series_dates": _dates(locals_),
+    }
 
 
 def person_context(recipient, **extra) -> dict:
@@ -535,4 +780,5 @@ def sample_context() -> dict:
         "item": "",
         "credits_added": "5",
         "refund_reason": "Cancelled by the coach.",
+        **{name: "" for name in SERIES_VARIABLES},
     }

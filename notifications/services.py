@@ -57,6 +57,21 @@ RULES: dict[str, list[tuple[str, str]]] = {
     "payment_expired": [(Kind.PAYMENT_EXPIRED, CLIENT)],
 }
 TOLD_TO_THE_ACTOR = {"booked", "seat_taken", "requested", "paid"}
+# Changes told once for a whole series batch (``bookings.services.common.series_batch``):
+# the batch's lead event makes the messages, in the series' words; the others make none.
+# Other changes (a payment's receipt, say) stay one message per booking.
+TOLD_ONCE_PER_SERIES = {
+    "booked",
+    "requested",
+    "approved",
+    "declined",
+    "expired",
+    "cancelled",
+    "rescheduled",
+    "alternatives_suggested",
+    "alternative_accepted",
+    "alternatives_declined",
+}
 # Changes after which the coach may be close to their day or week limit.
 ADDS_TO_THE_CALENDAR = {"booked", "approved", "alternative_accepted", "rescheduled", "paid"}
 
@@ -137,6 +152,82 @@ def _pk(user: User) -> int:
     return user.pk
 
 
+def _series_batch_of(event) -> str | None:
+    """The series batch ``event`` is told with (see ``TOLD_ONCE_PER_SERIES``), or None:
+    a change to one session (even of a series) is told as any single booking's."""
+    data = event.data or {}
+    if not (data.get("series") and data.get("batch")) or event.action not in TOLD_ONCE_PER_SERIES:
+        return None
+    try:
+        count = int(data.get("count") or 0)
+    except (TypeError, ValueError):
+        return None
+    return str(data["batch"]) if count > 1 else None
+
+
+@dataclass
+class SeriesBatch:
+    """The sessions one series change touched together, as its lead event tells them."""
+
+    series_id: int
+    frequency: str
+    booking_ids: list[int]
+    starts: list[dt.datetime]
+    previous: list[dt.datetime]
+    suggested: list[dt.datetime]
+
+    def words_for(self, person: User, action: str) -> dict[str, str]:
+        """The series_* variables for ``person``: the sessions' times now (and before a
+        move), or for a suggested time, the times suggested (and the times asked for)."""
+        if action == "alternatives_suggested" and len(self.suggested) == len(self.starts):
+            starts, previous = self.suggested, self.starts
+        else:
+            starts, previous = self.starts, self.previous
+        return messages.series_extra(starts, person.timezone, frequency=self.frequency, previous=previous or None)
+
+
+def _series_batches(leads) -> dict[str, SeriesBatch]:
+    """Every session of the batches of ``leads`` (lead events): one query for them all,
+    through the bookings' series (indexed) and the events' batch (a JSON key)."""
+    from bookings.models import BookingEvent
+
+    if not leads:
+        return {}
+    series_ids = {event.data["series"] for event in leads}
+    batches = {str(event.data["batch"]) for event in leads}
+    rows = (
+        BookingEvent.objects.filter(booking__series_id__in=series_ids, data__batch__in=sorted(batches))
+        .order_by("booking__session__start", "pk")
+        .values(
+            "booking_id",
+            "booking__session__start",
+            "booking__series__frequency",
+            "booking__series_id",
+            "booking__suggested_alternatives",
+            "data",
+        )
+    )
+    found: dict[str, SeriesBatch] = {}
+    for row in rows:
+        data = row["data"] or {}
+        key = str(data.get("batch"))
+        if key not in batches:
+            continue
+        batch = found.setdefault(
+            key, SeriesBatch(row["booking__series_id"], row["booking__series__frequency"] or "", [], [], [], [])
+        )
+        if row["booking_id"] in batch.booking_ids:
+            continue
+        batch.booking_ids.append(row["booking_id"])
+        batch.starts.append(row["booking__session__start"])
+        if data.get("previous_start"):
+            batch.previous.append(dt.datetime.fromisoformat(data["previous_start"]))
+        if row["booking__suggested_alternatives"]:
+            batch.suggested.append(dt.datetime.fromisoformat(row["booking__suggested_alternatives"][0]))
+    # A batch that came to one session (the others unchanged) is told as a single booking.
+    return {key: batch for key, batch in found.items() if len(batch.booking_ids) > 1}
+
+
 @dataclass
 class _Load:
     """The coach's day and week as the change counted them (``BookingEvent.data``)."""
@@ -180,10 +271,17 @@ def on_booking_events(events) -> None:
     }
     with_staff = any(side == STAFF for event in events for _, side in _rules(event))
     people = People.of(bookings.values(), with_staff=with_staff)
+    fresh = [event for event in events if event.pk not in made_before]
+    in_series = {event.pk: _series_batch_of(event) for event in fresh}
+    series = _series_batches([event for event in fresh if in_series[event.pk] and event.data.get("lead")])
     wanted: list[Wanted] = []
-    for event in events:
-        if event.pk not in made_before:
+    for event in fresh:
+        batch = in_series[event.pk]
+        if batch is None:
             wanted += _told_of(event, bookings[event.booking_id], people)
+        elif event.data.get("lead"):
+            wanted += _told_of(event, bookings[event.booking_id], people, series=series.get(batch))
+        # Any other event of a series batch is told by its lead's message.
     made = build(_not_made_yet(wanted), choices=people.choices)
     queued = save(made, now=now)
     first_event = {}
@@ -201,8 +299,10 @@ def on_booking_events(events) -> None:
         transaction.on_commit(lambda: _send_soon(ids))
 
 
-def _told_of(event, booking, people: People) -> list[Wanted]:
-    """The messages one change makes, for whom: what goes to the coach goes to every host."""
+def _told_of(event, booking, people: People, *, series: SeriesBatch | None = None) -> list[Wanted]:
+    """The messages one change makes, for whom: what goes to the coach goes to every host.
+    With ``series`` (the change is the lead of a series batch) they speak of the batch's
+    every session, and the payload names its bookings (the email's calendar invitation)."""
     action, actor_id = event.action, event.actor_id
     clients, _, hosts, staff = people.around(booking)
     previous = (event.data or {}).get("previous_start")
@@ -215,7 +315,11 @@ def _told_of(event, booking, people: People) -> list[Wanted]:
             extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
             if kind == Kind.PAYMENT_RECEIVED:
                 extra.update(receipts.receipt_extra(booking, event, person))
-            wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload={"action": action}, event=event))
+            payload = {"action": action}
+            if series is not None:
+                extra.update(series.words_for(person, action))
+                payload["series"] = {"id": series.series_id, "bookings": series.booking_ids}
+            wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload=payload, event=event))
     if action in ADDS_TO_THE_CALENDAR and booking.status in BOOKED_STATUSES:
         wanted += _limit_warning(booking, _load_of(event), event=event)
         for co_host in hosts[1:]:  # each co-host's own day and week (the change counted the coach's)
