@@ -11,12 +11,10 @@ offset and come back in the caller's zone; a series the caller may not see answe
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 import recurrence
-from django.conf import settings
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -37,7 +35,6 @@ router = Router(tags=["series"])
 Frequency = Literal["weekly", "biweekly", "monthly_weekday", "monthly_date", "custom"]
 OnConflict = Literal["all_or_nothing", "skip"]
 Scope = Literal["one", "following", "all"]
-_COUNT_IN_RULE = re.compile(r"(?:^|;)\s*COUNT\s*=\s*([^;]*)", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------
@@ -195,25 +192,13 @@ def _repetition(payload: SeriesPreviewIn) -> dict[str, Any]:
         raise DomainError(
             _("An rrule goes with the frequency “custom” (or no frequency)."), code="invalid", field="frequency"
         )
-    if frequency == SeriesFrequency.CUSTOM:
-        if repeat.count is not None or repeat.until is not None:
-            raise DomainError(
-                _("With a custom rule, give the count or the end date inside the rrule (COUNT=, UNTIL=)."),
-                code="invalid",
-                field="rrule",
-            )
-        found = _COUNT_IN_RULE.search(rrule)
-        if found is not None:
-            try:
-                count = int(found.group(1).strip())
-            except ValueError:
-                raise DomainError(_("This repetition rule is not valid."), code="invalid", field="rrule") from None
-            if not 1 <= count <= settings.MAX_SERIES_OCCURRENCES:
-                raise DomainError(
-                    _("A series has between 1 and %(max)s sessions.") % {"max": settings.MAX_SERIES_OCCURRENCES},
-                    code="invalid",
-                    field="rrule",
-                )
+    if frequency == SeriesFrequency.CUSTOM and (repeat.count is not None or repeat.until is not None):
+        # The service reads the count and the end date of a custom rule from the rule itself.
+        raise DomainError(
+            _("With a custom rule, give the count or the end date inside the rrule (COUNT=, UNTIL=)."),
+            code="invalid",
+            field="rrule",
+        )
     return {
         "frequency": frequency,
         "interval": repeat.interval,
