@@ -193,12 +193,14 @@ def test_series_against_single_bookings_for_its_dates_never_both():
             _assert_wrote_nothing(owner)
             for client, week in zip(singles, weeks, strict=True):
                 assert _starts(client) == [_at(week, hour)]
+            assert Session.objects.filter(coach=coach).count() == 3
         else:
             outcomes["series"] += 1
             assert _codes(single_results) == {"slot_taken": 3}, results
             assert _starts(owner) == [_at(week, hour) for week in range(COUNT)]
             for client in singles:
                 assert not Booking.objects.filter(client=client).exists()
+            assert Session.objects.filter(coach=coach).count() == COUNT
         _assert_ledger_sound(coach)
     assert sum(outcomes.values()) == ROUNDS
 
@@ -218,6 +220,7 @@ def test_skipping_series_against_a_single_booking_each_date_held_once():
     assert "ok" in _codes(results)
     held = _starts(owner) + _starts(single)
     assert sorted(held) == [_at(week, 12) for week in range(COUNT)]
+    assert Session.objects.filter(coach=coach).count() == COUNT
     if isinstance(results[1], str):
         assert results[1] == "slot_taken" and len(_starts(owner)) == COUNT
     else:
@@ -255,10 +258,12 @@ def test_series_races_a_reschedule_into_one_of_its_dates():
             assert booking.rescheduled_from.start == old_start
             _assert_wrote_nothing(owner)
             assert _starts(mover) == [target]
+            assert Session.objects.filter(coach=coach).count() == 2  # the old one and the new
         else:
             outcomes["series"] += 1
             assert booking.session.start == old_start
             assert booking.rescheduled_from is None
             assert _starts(owner) == [_at(week, hour) for week in range(COUNT)]
+            assert Session.objects.filter(coach=coach).count() == COUNT + 1
         _assert_ledger_sound(coach)
     assert sum(outcomes.values()) == ROUNDS
