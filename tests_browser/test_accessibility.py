@@ -256,7 +256,7 @@ def test_settings_in_sections_and_errors_summed_up_on_a_phone(american) -> None:
     # Links to each section at the top; the last one brings its fields into view.
     nav = page.get_by_role("navigation", name="Settings sections")
     expect(nav.get_by_role("link")).to_have_text(
-        ["About you", "Who books straight away", "When", "Breathing room and limits", "Prices"]
+        ["About you", "Who books straight away", "When", "Breathing room and limits", "Prices", "Recurring series"]
     )
     nav.get_by_role("link", name="Breathing room and limits").click()
     expect(page.get_by_label("Most sessions a week")).to_be_in_viewport()
