@@ -18,6 +18,8 @@ from accounts.tests.factories import ClientFactory
 from bookings.models import Booking, BookingStatus
 from bookings.services import series as series_services
 from bookings.tests.factories import SessionTypeFactory, open_coach
+from tests_browser.conftest import DESKTOP, PHONE
+from tests_browser.test_accessibility import american, axe_script, serious_violations  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 PARIS = ZoneInfo("Europe/Paris")
@@ -72,3 +74,23 @@ def test_the_coach_answers_a_series_once(sign_in) -> None:
     shot(page, "series-coach-3-approved.png")
     statuses = list(Booking.objects.filter(series=series).order_by("session__start").values_list("status", flat=True))
     assert statuses.count(BookingStatus.CONFIRMED) == 7 and statuses[2] == BookingStatus.DECLINED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_series_request_on_the_dashboard_has_no_serious_accessibility_violation(american) -> None:  # noqa: F811
+    coach = open_coach(timezone="Europe/Paris", hours=(8, 20), series_requires_approval=True)
+    tutoring = SessionTypeFactory(coach=coach, title="Spanish tutoring", duration_minutes=60)
+    first_day = timezone.now().astimezone(PARIS).date() + dt.timedelta(days=1)
+    first = dt.datetime.combine(first_day, dt.time(18), tzinfo=PARIS)
+    series_services.book_series(client=ClientFactory(), session_type=tutoring, start=first, count=4)
+    found = []
+    for viewport in (DESKTOP, PHONE):
+        page = american(coach.email, viewport=viewport)
+        page.goto("/coach/")
+        expect(page.get_by_test_id("series-request")).to_have_count(1)
+        page.get_by_test_id("decline-one-toggle").first.click()
+        page.get_by_test_id("decline-series-toggle").click()
+        found += [f"{viewport['width']}px {line}" for line in serious_violations(page)]
+        page.goto("/coach/settings/#series")
+        found += [f"{viewport['width']}px {line}" for line in serious_violations(page)]
+    assert found == []
