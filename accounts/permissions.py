@@ -63,6 +63,7 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "promocode": ("view", "add", "change", "delete"),
         "programme": ("view", "add", "change", "delete"),
         "enrollment": ("view", "add", "change"),
+        "series": ("view",),
     },
     "notifications": {
         "notification": ("view",),

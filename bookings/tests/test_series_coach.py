@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.conf import settings
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 
@@ -309,8 +308,6 @@ def test_the_running_series_counts_what_is_left(coach, series, frozen) -> None:
 
 
 def test_the_series_admin_lists_and_shows_a_series_read_only(series, admin_user, staff_user) -> None:
-    # The Staff group gets "view series" from the permission migration; granted here.
-    staff_user.user_permissions.add(Permission.objects.get(codename="view_series"))
     for user in (admin_user, staff_user):
         http = logged_in(user)
         listed = http.get(reverse("admin:bookings_series_changelist"))
