@@ -646,6 +646,8 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
             skipped.append(Outcome(verdict.start, verdict.end, code=verdict.code, message=verdict.message))
     if not chosen:
         raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
+    if booking_ids is None:  # SQLite: ids taken under the write lock, so each row is written whole
+        booking_ids = sql.next_ids_locked(Booking, len(chosen))
     reasons = _request_reasons(coach.coach_profile, rules, preview.standing, [v for _o, v in chosen], now)
     firm = not reasons
     if not firm:
@@ -697,7 +699,7 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
                 location=session_type.location or (resource.location if resource else ""),
             )
         )
-    sessions = Session.objects.bulk_create(sessions)
+    sessions = sql.insert_many(sessions)
     kind = AllocationKind.SESSION if firm else AllocationKind.REQUEST
     allocations = []
     for session in sessions:
@@ -725,7 +727,7 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
                     counts_toward_limits=False,
                 )
             )
-    Allocation.objects.bulk_create(allocations)
+    sql.insert_many(allocations)
     profile = coach.coach_profile
     bookings = []
     for index, session in enumerate(sessions):
@@ -741,14 +743,14 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
             # Paid occurrence by occurrence: each is due before it starts (the balance's
             # reminders and page), not held for payment now.
             fields["balance_due_at"] = max(now, session.start - dt.timedelta(days=session_type.balance_due_days))
-        pk = booking_ids[index] if booking_ids else None
+        pk = booking_ids[index]
         bookings.append(
             Booking(
                 id=pk,
                 session=session,
                 client=client,
                 booked_by=preview.actor,
-                reference=_reference(pk, now) if pk else f"tmp-{series.pk}-{index}",
+                reference=_reference(pk, now),
                 status=status,
                 client_notes=notes.strip(),
                 expires_at=deadline,
@@ -759,11 +761,7 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
                 reminders_enabled=reminders,
             )
         )
-    bookings = Booking.objects.bulk_create(bookings)
-    if not booking_ids:
-        for booking in bookings:
-            booking.reference = _reference(booking.pk, booking.created_at)
-        Booking.objects.bulk_update(bookings, ["reference"])
+    sql.insert_many(bookings)
     decided_by = (
         _("Request: you approve every series")
         if reasons == (SERIES_NEEDS_APPROVAL,)
@@ -775,16 +773,18 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
         )
     )
     with series_batch(series.pk, len(bookings)) as batch:
-        BookingEvent.objects.bulk_create(
-            BookingEvent(
-                booking=booking,
-                actor=preview.actor,
-                action="booked" if firm else "requested",
-                from_status="",
-                to_status=booking.status,
-                data={**series_data(batch), "decided_by": decided_by},
-            )
-            for booking in bookings
+        sql.insert_many(
+            [
+                BookingEvent(
+                    booking=booking,
+                    actor=preview.actor,
+                    action="booked" if firm else "requested",
+                    from_status="",
+                    to_status=booking.status,
+                    data={**series_data(batch), "decided_by": decided_by},
+                )
+                for booking in bookings
+            ]
         )
     transaction.on_commit(relay.wake)
     if preview.standing.planning:
