@@ -25,7 +25,7 @@ from pydantic import ConfigDict
 
 from accounts.models import Role, User
 from bookings.api import BookingDetailOut, client_for, fresh, local, site_of, zone_of
-from bookings.models import ACTIVE_STATUSES, Series, SeriesFrequency, SessionType
+from bookings.models import ACTIVE_STATUSES, BookingStatus, Series, SeriesFrequency, SessionType
 from bookings.services import series as series_services
 from config.errors import DomainError
 from config.inputs import Day, Input, Instant, NotBlank, schema_requires
@@ -95,6 +95,18 @@ class SeriesApproveIn(Input):
     note: str = Field("", max_length=2000)
 
 
+class SeriesSuggestIn(Input):
+    new_start: Instant = Field(
+        description="Where the first open date goes, ISO 8601 with a UTC offset; every other open date moves by "
+        "the same weekday shift, at this wall-clock time in the series' zone."
+    )
+    note: str = Field("", max_length=2000, description="A note for the client.")
+
+
+class SeriesTimeDeclineIn(Input):
+    note: str = Field("", max_length=2000, description="Why, for the coach.")
+
+
 class SeriesDeclineIn(Input):
     # Required (the schema says so); a missing one is refused by the service, as ``reason_required``.
     model_config = ConfigDict(json_schema_extra=schema_requires("reason"))
@@ -148,6 +160,9 @@ class SeriesOccurrenceOut(Schema):
     start: str
     end: str
     status: str
+    suggested_start: str | None = Field(
+        description="The other time the coach suggested for this open request (the series' answer); null otherwise."
+    )
 
 
 class SeriesOut(Schema):
@@ -234,6 +249,13 @@ def _rrule_of(series: Series) -> str:
     return (lines[0] if lines else str(text)).removeprefix("RRULE:")
 
 
+def _suggested(booking, zone: ZoneInfo) -> str | None:
+    """The time the coach suggested for an open request, in ``zone``."""
+    if booking.status != BookingStatus.REQUESTED or not booking.suggested_alternatives:
+        return None
+    return local(dt.datetime.fromisoformat(booking.suggested_alternatives[0]), zone)
+
+
 def series_out(series: Series, zone: ZoneInfo, now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     bookings = list(series_services.occurrences_of(series))
@@ -261,6 +283,7 @@ def series_out(series: Series, zone: ZoneInfo, now: dt.datetime | None = None) -
                 "start": local(booking.session.start, zone),
                 "end": local(booking.session.end, zone),
                 "status": booking.status,
+                "suggested_start": _suggested(booking, zone),
             }
             for booking in bookings
         ],
@@ -412,4 +435,46 @@ def decline_series(request: HttpRequest, series_id: int, payload: SeriesDeclineI
     user = request.auth
     series = _series_for(user, series_id)
     series_services.decline_series(series=series, actor=user, reason=payload.reason)
+    return series_out(_series_for(user, series_id), zone_of(user))
+
+
+@router.post(
+    "/series/{series_id}/suggest",
+    response=SeriesOut,
+    summary="Answer a series request with another time (coach)",
+)
+def suggest_series_time(request: HttpRequest, series_id: int, payload: SeriesSuggestIn) -> dict:
+    """One answer for every open request of the series: the first moves to ``new_start``, the
+    others by the same weekday shift at its wall-clock time; each is checked free. The
+    requests keep their times until the client accepts (``accept-time``) or declines
+    (``decline-time``)."""
+    user = request.auth
+    series = _series_for(user, series_id)
+    series_services.suggest_series_time(series=series, actor=user, new_start=payload.new_start, note=payload.note)
+    return series_out(_series_for(user, series_id), zone_of(user))
+
+
+@router.post(
+    "/series/{series_id}/accept-time",
+    response=SeriesOut,
+    summary="Take the time the coach suggested for a series (client)",
+)
+def accept_series_time(request: HttpRequest, series_id: int) -> dict:
+    """Every open date moves to its suggested time, confirmed — all of them, or none (409)."""
+    user = request.auth
+    series = _series_for(user, series_id)
+    series_services.accept_series_time(series=series, actor=user)
+    return series_out(_series_for(user, series_id), zone_of(user))
+
+
+@router.post(
+    "/series/{series_id}/decline-time",
+    response=SeriesOut,
+    summary="Turn down the time the coach suggested for a series (client)",
+)
+def decline_series_time(request: HttpRequest, series_id: int, payload: SeriesTimeDeclineIn | None = None) -> dict:
+    """The series request is withdrawn, every open date of it."""
+    user = request.auth
+    series = _series_for(user, series_id)
+    series_services.decline_series_time(series=series, actor=user, note=(payload or SeriesTimeDeclineIn()).note)
     return series_out(_series_for(user, series_id), zone_of(user))

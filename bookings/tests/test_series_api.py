@@ -347,6 +347,97 @@ def test_the_coach_declines_the_series_with_a_reason(coach, session_type, client
     assert {o["status"] for o in response.json()["occurrences"]} == {BookingStatus.DECLINED}
 
 
+def thursday_14(weeks: int = 0) -> dt.datetime:
+    return dt.datetime(2027, 2, 25, 14, 0, tzinfo=NY) + dt.timedelta(weeks=weeks)
+
+
+def requested_series(coach, session_type, client_user, count: int = 3) -> int:
+    coach.coach_profile.series_requires_approval = True
+    coach.coach_profile.save()
+    response = book(logged_in(client_user), coach, session_type, count=count)
+    assert response.status_code == 201, response.content
+    return response.json()["id"]
+
+
+def nothing_suggested(series_id: int) -> bool:
+    return not any(Booking.objects.filter(series_id=series_id).values_list("suggested_alternatives", flat=True))
+
+
+def test_the_coach_suggests_another_time_and_the_client_accepts_it_for_all(coach, session_type, client_user) -> None:
+    series_id = requested_series(coach, session_type, client_user)
+    url = f"/api/v1/series/{series_id}"
+    assert {o["suggested_start"] for o in logged_in(client_user).get(url).json()["occurrences"]} == {None}
+    response = post(logged_in(coach), f"{url}/suggest", {"new_start": thursday_14().isoformat(), "note": "Thursdays?"})
+    assert response.status_code == 200, response.content
+    suggested = [instant(o["suggested_start"]) for o in response.json()["occurrences"]]
+    assert suggested == [thursday_14(weeks) for weeks in range(3)]
+    assert {o["status"] for o in response.json()["occurrences"]} == {BookingStatus.REQUESTED}
+    seen = logged_in(client_user).get(url).json()["occurrences"]
+    assert [o["suggested_start"] for o in seen] == [
+        thursday_14(weeks).astimezone(ZoneInfo("Europe/Paris")).isoformat() for weeks in range(3)
+    ]
+    response = post(logged_in(client_user), f"{url}/accept-time")
+    assert response.status_code == 200, response.content
+    occurrences = response.json()["occurrences"]
+    assert [(instant(o["start"]), o["status"], o["suggested_start"]) for o in occurrences] == [
+        (thursday_14(weeks), BookingStatus.CONFIRMED, None) for weeks in range(3)
+    ]
+    assert error_of(post(logged_in(client_user), f"{url}/accept-time"), 409)["code"] == "invalid_transition"
+
+
+def test_the_client_declines_the_suggested_time_and_the_series_request_is_withdrawn(
+    coach, session_type, client_user
+) -> None:
+    series_id = requested_series(coach, session_type, client_user, count=2)
+    url = f"/api/v1/series/{series_id}"
+    nothing_yet = post(logged_in(client_user), f"{url}/decline-time", {"note": "No"})
+    assert error_of(nothing_yet, 409)["code"] == "invalid_transition"
+    assert post(logged_in(coach), f"{url}/suggest", {"new_start": thursday_14().isoformat()}).status_code == 200
+    response = post(logged_in(client_user), f"{url}/decline-time", {"note": "Thursdays don't work for me."})
+    assert response.status_code == 200, response.content
+    assert {o["status"] for o in response.json()["occurrences"]} == {BookingStatus.CANCELLED}
+    assert set(Booking.objects.filter(series_id=series_id).values_list("status", flat=True)) == {
+        BookingStatus.CANCELLED
+    }
+    assert (
+        error_of(post(logged_in(coach), f"{url}/suggest", {"new_start": thursday_14().isoformat()}), 409)["code"]
+        == "invalid_transition"
+    )
+
+
+def test_only_the_coach_suggests_and_a_stranger_sees_no_series(coach, session_type, client_user) -> None:
+    series_id = requested_series(coach, session_type, client_user, count=2)
+    url = f"/api/v1/series/{series_id}"
+    body = {"new_start": thursday_14().isoformat()}
+    assert error_of(post(logged_in(client_user), f"{url}/suggest", body), 403)["code"] == "forbidden"
+    stranger = logged_in(connected_client(coach))
+    for action, payload in (("suggest", body), ("accept-time", None), ("decline-time", {})):
+        assert error_of(post(stranger, f"{url}/{action}", payload), 404)["code"] == "not_found"
+    assert error_of(post(logged_in(coach), "/api/v1/series/999999/suggest", body), 404)["code"] == "not_found"
+    assert nothing_suggested(series_id)
+
+
+@pytest.mark.parametrize(
+    ("new_start", "status", "code"),
+    [
+        ("2027-02-25T14:00:00", 400, "invalid"),  # no UTC offset
+        ("Thursday", 400, "invalid"),
+        ("2027-02-19T14:00:00-05:00", 400, "invalid"),  # in the past
+        ("taken", 409, "slot_taken"),  # another client holds Thursday 25 February 14:00
+    ],
+)
+def test_a_suggestion_that_cannot_be_made_is_refused_and_changes_nothing(
+    coach, session_type, client_user, new_start, status, code
+) -> None:
+    series_id = requested_series(coach, session_type, client_user, count=2)
+    if new_start == "taken":
+        take(coach, session_type, thursday_14())
+        new_start = thursday_14().isoformat()
+    response = post(logged_in(coach), f"/api/v1/series/{series_id}/suggest", {"new_start": new_start})
+    assert error_of(response, status)["code"] == code
+    assert nothing_suggested(series_id)
+
+
 # --- bad input --------------------------------------------------------------------------
 
 
