@@ -16,7 +16,7 @@ import functools
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 
 
 def table(model: Any) -> str:
@@ -113,6 +113,15 @@ def next_ids_locked(model: Any, count: int) -> list[int]:
     return list(range(first, first + count))
 
 
+# Fields whose database value, for a value of exactly the type named (or None), is that
+# value on SQLite and PostgreSQL: conversion would give it back unchanged.
+_PLAIN_FIELDS = (
+    ((models.CharField, models.TextField), str),
+    ((models.IntegerField, models.AutoField, models.BigAutoField, models.ForeignKey), int),
+    ((models.BooleanField,), bool),
+)
+
+
 def insert_many(instances: Sequence[Any]) -> list[Any]:
     """Insert new instances of one model in as few statements as the database allows
     (``INSERT … VALUES (…), (…) RETURNING id``), each converted as ``insert`` converts one,
@@ -126,9 +135,24 @@ def insert_many(instances: Sequence[Any]) -> list[Any]:
     names = ", ".join(db.ops.quote_name(field.column) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, 30000 // len(fields))
+    prepared: dict = {}  # (field, value) → its database value: rows repeat most of their values
+    plain = {field: kind for field in fields for fields_of, kind in _PLAIN_FIELDS if isinstance(field, fields_of)}
+
+    def prepare(field: Any, item: Any) -> Any:
+        raw = field.pre_save(item, True)
+        if raw is None or type(raw) is plain.get(field):
+            return raw  # what these fields' conversion gives back for such a value
+        try:
+            return prepared[field, raw]
+        except KeyError:
+            prepared[field, raw] = converted = field.get_db_prep_save(raw, db)
+            return converted
+        except TypeError:  # unhashable (a JSON value)
+            return field.get_db_prep_save(raw, db)
+
     for begin in range(0, len(instances), per_statement):
         chunk = instances[begin : begin + per_statement]
-        params = [field.get_db_prep_save(field.pre_save(item, True), db) for item in chunk for field in fields]
+        params = [prepare(field, item) for item in chunk for field in fields]
         statement = (
             f"INSERT INTO {db.ops.quote_name(model._meta.db_table)} ({names}) VALUES "  # noqa: S608 (names from the models; values are parameters)
             + ", ".join([row] * len(chunk))

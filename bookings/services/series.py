@@ -274,6 +274,7 @@ def _read_calendar(
     inputs: tuple | None = None,
     offered: dict | None = None,
     ignore_sessions: Iterable[int] = (),
+    ledger: bool = True,
 ) -> _Calendar:
     """The coach's windows (unless ``inputs`` carries them already), the coach's busy
     ledger and the client's sessions over ``starts``' whole range: three reads, whatever
@@ -287,21 +288,23 @@ def _read_calendar(
     range_start = dt.datetime.combine(first_day, dt.time(), tzinfo=zone)
     range_end = dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), tzinfo=zone)
     ignored = set(ignore_sessions)
-    busy = [
-        interval
-        for interval, session_id in _busy_with_sessions(coach, start=range_start, end=range_end)
-        if session_id not in ignored
-    ]
-    client_busy = list(
-        Session.objects.filter(
-            bookings__client=client,
-            bookings__status__in=ACTIVE_STATUSES,
-            start__lt=range_end,
-            end__gt=range_start,
+    busy, client_busy = [], []
+    if ledger:
+        busy = [
+            interval
+            for interval, session_id in _busy_with_sessions(coach, start=range_start, end=range_end)
+            if session_id not in ignored
+        ]
+        client_busy = list(
+            Session.objects.filter(
+                bookings__client=client,
+                bookings__status__in=ACTIVE_STATUSES,
+                start__lt=range_end,
+                end__gt=range_start,
+            )
+            .exclude(pk__in=ignored)
+            .values_list("start", "end")
         )
-        .exclude(pk__in=ignored)
-        .values_list("start", "end")
-    )
     return _Calendar(
         coach=coach,
         zone=zone,
@@ -457,9 +460,12 @@ def preview_series(
     rrule: str = "",
     booked_by: User | None = None,
     now: dt.datetime | None = None,
+    ledger: bool = True,
 ) -> SeriesPreview:
     """Every occurrence of the series with its verdict; books nothing, locks nothing.
-    Four reads for the calendar whatever the number of occurrences."""
+    Four reads for the calendar whatever the number of occurrences. ``ledger=False``
+    (``book_series``, which judges the ledger under its locks): the rule, the timing and
+    the windows only, two reads fewer."""
     actor = booked_by or client
     now = _now(now)
     start = _aware(start)
@@ -496,8 +502,9 @@ def preview_series(
         starts=starts,
         now=now,
         horizon_end=horizon_end,
+        ledger=ledger,
     )
-    verdicts = _judge(calendar, starts)
+    verdicts = _judge(calendar, starts, suggest=ledger)
     reasons = _request_reasons(profile, rules, standing, [v for v in verdicts if v.free], now)
     return SeriesPreview(
         client=client,
@@ -574,6 +581,7 @@ def book_series(
         rrule=rrule,
         booked_by=booked_by,
         now=now,
+        ledger=False,  # judged under the locks
     )
     moves = {_aware(key): _aware(value) for key, value in (moves or {}).items()}
     known = {verdict.start for verdict in preview.occurrences}
