@@ -22,6 +22,7 @@ urlpatterns = [
     path("coach/series/<int:pk>/approve/", series_coach_views.series_approve, name="series_approve"),
     path("coach/series/<int:pk>/decline/", series_coach_views.series_decline, name="series_decline"),
     path("coach/series/<int:pk>/decline-one/", series_coach_views.series_decline_one, name="series_decline_one"),
+    path("coach/series/<int:pk>/suggest/", series_coach_views.series_suggest, name="series_suggest"),
     path("coach/availability/outside-hours/", views.outside_hours_review, name="outside_hours"),
     path("coach/calendar/", calendar_pages.coach_calendar, name="coach_calendar"),
     path("coach/calendar/week/<str:day>/", calendar_pages.coach_calendar_week, name="coach_calendar_week"),

@@ -56,6 +56,29 @@ class SeriesRequest:
         return bool(self.requested)
 
     @property
+    def suggested(self) -> list[Booking]:
+        """The open requests the coach answered with another time (still the client's turn)."""
+        return [booking for booking in self.requested if booking.suggested_alternatives]
+
+    @property
+    def suggestion(self) -> str:
+        """ "Thursdays 14:00 from 3 Dec" (the series' zone): the time suggested for the
+        series, or "" when none is."""
+        waiting = self.suggested
+        return suggestion_text(waiting[0], ZoneInfo(self.series.timezone)) if waiting else ""
+
+    @property
+    def answer_zone(self) -> str:
+        """The zone the coach's suggested time is typed in: the coach's."""
+        return self.first.session.coach.timezone
+
+    @property
+    def first_day(self) -> str:
+        """The first open date, YYYY-MM-DD in the coach's zone (the suggest form's start)."""
+        waiting = self.requested or self.bookings
+        return f"{waiting[0].session.start.astimezone(ZoneInfo(self.answer_zone)):%Y-%m-%d}"
+
+    @property
     def title(self) -> str:
         """ "Weekly, Tuesdays 18:00 from 9 Mar, 8 sessions" (the series' zone)."""
         zone = ZoneInfo(self.series.timezone)
@@ -66,6 +89,27 @@ class SeriesRequest:
             "%(rule)s from %(first)s, %(count)d sessions",
             count,
         ) % {"rule": series_services.describe(self.series), "first": f"{first.day} {first:%b}", "count": count}
+
+
+def suggested_start(booking: Booking) -> dt.datetime | None:
+    """The time the coach suggested for an open request of a series (its first), or None."""
+    if booking.status != BookingStatus.REQUESTED or not booking.suggested_alternatives:
+        return None
+    return dt.datetime.fromisoformat(booking.suggested_alternatives[0])
+
+
+def suggestion_text(booking: Booking, zone: ZoneInfo) -> str:
+    """ "Thursdays 14:00 from 3 Dec": the suggested time of a series whose first open
+    request is ``booking``, in ``zone``."""
+    start = suggested_start(booking)
+    if start is None:
+        return ""
+    local = start.astimezone(zone)
+    return _("%(day)ss %(time)s from %(first)s") % {
+        "day": f"{local:%A}",
+        "time": f"{local:%H:%M}",
+        "first": f"{local.day} {local:%b}",
+    }
 
 
 def queue_items(requests: Iterable[Booking], *, answered: Iterable[Booking] = ()) -> list[Booking | SeriesRequest]:

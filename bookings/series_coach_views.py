@@ -1,5 +1,6 @@
 """The coach's side of a recurring series: one decision for all its requested occurrences
-("Approve series", "Decline series" with a reason), or one occurrence declined alone.
+("Approve series", "Decline series" with a reason, "Suggest another time" for all of them),
+or one occurrence declined alone.
 
 Plain POST forms (a message and back to the dashboard) that htmx enhances: the response
 then replaces the series' item in the requests queue, and the agenda, the next days, the
@@ -10,6 +11,8 @@ A series the viewer may not see is 404; one they may see but not answer (its cli
 """
 
 from __future__ import annotations
+
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,7 +28,8 @@ from bookings import selectors, services
 from bookings.manage_forms import NoteForm, ReasonForm
 from bookings.manage_views import REFERENCE_SHAPE, _safe_next, coach_live_context
 from bookings.models import Booking, Series
-from bookings.series_coach import decline_one_message, queue_count, series_request
+from bookings.series_coach import decline_one_message, queue_count, series_request, suggestion_text
+from bookings.series_forms import NewTimeForm
 from bookings.services import series as series_services
 from config.errors import DomainError
 
@@ -142,5 +146,36 @@ def series_decline_one(request: HttpRequest, pk: int) -> HttpResponse:
             raise DomainError(_("Keep the reason under 1000 characters."), code="invalid")
         declined = services.decline(booking=booking, actor=request.user, reason=form.cleaned_data["reason"])
         return [declined], decline_one_message(booking)
+
+    return _answer(request, series, act)
+
+
+@login_required
+@require_POST
+def series_suggest(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer the series request with another time: the first open date moves to the date
+    and time typed (24-hour, in the coach's zone), every other one by the same weekday
+    shift at that time; the client accepts or declines once."""
+    series = _series_to_answer(request.user, pk)
+
+    def act():
+        form = NewTimeForm(request.POST, zone=ZoneInfo(series.coach.timezone))
+        if not form.is_valid():
+            raise DomainError(" ".join(str(e) for errors in form.errors.values() for e in errors), code="invalid")
+        note_form = NoteForm(request.POST)
+        if not note_form.is_valid():
+            raise DomainError(_("Keep the note under 1000 characters."), code="invalid")
+        suggested = series_services.suggest_series_time(
+            series=series,
+            actor=request.user,
+            new_start=form.cleaned_data["new_start"],
+            note=note_form.cleaned_data["note"],
+        )
+        count = len(suggested)
+        return suggested, ngettext(
+            "Suggested %(when)s for the %(count)d session; the client answers once.",
+            "Suggested %(when)s for the %(count)d sessions; the client answers once.",
+            count,
+        ) % {"when": suggestion_text(suggested[0], ZoneInfo(series.timezone)), "count": count}
 
     return _answer(request, series, act)

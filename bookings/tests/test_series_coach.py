@@ -5,6 +5,7 @@ running series on the dashboard, and the series in the back office."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 from zoneinfo import ZoneInfo
@@ -259,10 +260,74 @@ def test_decline_one_refuses_a_booking_of_another_series(coach, series, sofia) -
     assert other.status == BookingStatus.REQUESTED
 
 
+def suggest(http, series, day="2026-12-03", time="14:00", **extra):
+    data = {"ui": "queue", "new_start_date": day, "new_start_time": time, **extra}
+    return http.post(reverse("series_suggest", args=[series.pk]), data, **HTMX)
+
+
+def test_the_coach_suggests_another_time_for_the_whole_series(coach, series) -> None:
+    http = logged_in(coach)
+    page = http.get(reverse("coach_dashboard")).content.decode()
+    assert "Suggest another time" in page and 'data-testid="suggest-series-form"' in page
+    assert 'name="new_start_date" value="2026-12-03"' in page  # the first date, to change
+    response = suggest(http, series, note="Could Thursday afternoons work?")
+    page = response.content.decode()
+    assert response.status_code == 200, page
+    assert "Suggested Thursdays 14:00 from 3 Dec for the 4 sessions; the client answers once." in page
+    assert "Suggested: Thursdays 14:00 from 3 Dec — waiting for the client" in page
+    assert re.search(r'id="requests-count"[^>]*hx-swap-oob="true">1<', page)  # still the client's turn
+    waiting = occurrences(series)
+    assert {b.status for b in waiting} == {BookingStatus.REQUESTED}
+    assert [dt.datetime.fromisoformat(b.suggested_alternatives[0]) for b in waiting] == [
+        dt.datetime(2026, 12, 3, 14, 0, tzinfo=PARIS) + dt.timedelta(weeks=weeks) for weeks in range(4)
+    ]
+    assert [b.session.start for b in waiting] == [FIRST + dt.timedelta(weeks=weeks) for weeks in range(4)]
+    again = http.get(reverse("coach_dashboard")).content.decode()
+    assert "Suggested: Thursdays 14:00 from 3 Dec — waiting for the client" in again
+
+
+def test_a_suggested_time_moves_the_weekday_too_and_works_without_htmx(coach, series) -> None:
+    http = logged_in(coach)
+    response = http.post(
+        reverse("series_suggest", args=[series.pk]),
+        {"new_start_date": "2026-12-04", "new_start_time": "9:30", "next": reverse("coach_dashboard")},
+    )
+    assert response.status_code == 302 and response["Location"] == reverse("coach_dashboard")
+    page = http.get(response["Location"]).content.decode()
+    assert "Suggested Fridays 09:30 from 4 Dec for the 4 sessions" in page
+    assert "Suggested: Fridays 09:30 from 4 Dec — waiting for the client" in page
+
+
+@pytest.mark.parametrize(
+    ("day", "time", "words", "status"),
+    [
+        ("2026-12-03", "25:00", "24-hour time", 400),
+        ("", "14:00", "Give the new date", 400),
+        ("2026-11-30", "14:00", "in the future", 400),
+        ("2027-03-28", "02:30", "doesn't exist in Europe/Paris", 400),  # the clocks skip it
+        ("2026-12-03", "12:00", "You already have something at Thu 03 Dec, 12:00", 409),
+    ],
+)
+def test_a_suggestion_that_cannot_be_made_is_the_rows_error(coach, series, day, time, words, status) -> None:
+    other = SessionTypeFactory(coach=coach, title="One-off", approval="never")
+    services.book_slot(client=ClientFactory(), session_type=other, start=dt.datetime(2026, 12, 3, 12, 0, tzinfo=PARIS))
+    response = suggest(logged_in(coach), series, day=day, time=time)
+    page = html.unescape(response.content.decode())
+    assert response.status_code == status, page
+    assert 'data-testid="row-error"' in page and words in page
+    assert "Approve series" in page  # the item stays, to answer otherwise
+    assert not any(b.suggested_alternatives for b in occurrences(series))
+
+
 def test_the_client_cannot_answer_their_series_and_others_dont_see_it(series, sofia) -> None:
-    for name in ("series_approve", "series_decline", "series_decline_one"):
+    for name in ("series_approve", "series_decline", "series_decline_one", "series_suggest"):
         url = reverse(name, args=[series.pk])
-        data = {"reason": "x", "reference": occurrences(series)[0].reference}
+        data = {
+            "reason": "x",
+            "reference": occurrences(series)[0].reference,
+            "new_start_date": "2026-12-03",
+            "new_start_time": "14:00",
+        }
         assert logged_in(sofia).post(url, data).status_code == 403
         assert logged_in(ClientFactory()).post(url, data).status_code == 404
         assert Client().post(url, data).status_code == 302  # to the login page
