@@ -128,31 +128,72 @@ def insert_many(instances: Sequence[Any]) -> list[Any]:
     and give each its id. The same caveats as ``insert``: no signal, no ``save()``."""
     if not instances:
         return []
-    model = type(instances[0])
-    with_pk = instances[0].pk is not None
+    _insert_rows(type(instances[0]), instances, with_pk=instances[0].pk is not None)
+    for item in instances:
+        item._state.adding = False
+        item._state.db = DEFAULT_DB_ALIAS
+    return list(instances)
+
+
+class _Row:
+    """A new row's values by attribute name, for ``insert_values``: what the fields read."""
+
+    pk = None
+
+
+def insert_values(model: Any, rows: Sequence[dict]) -> list[int]:
+    """Insert rows of ``model`` given as ``{attname: value}`` (a foreign key by its id,
+    ``session_id``), the fields' defaults filling the rest, as ``insert_many`` does but
+    without building model instances; returns the new ids in order."""
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    defaults = {field.attname: field.get_default() for field in fields}
+    items = []
+    for values in rows:
+        item = _Row()
+        item.__dict__.update(defaults)
+        item.__dict__.update(values)
+        items.append(item)
+    _insert_rows(model, items, with_pk=False)
+    return [item.pk for item in items]
+
+
+def _insert_rows(model: Any, instances: Sequence[Any], *, with_pk: bool) -> None:
     db = connections[DEFAULT_DB_ALIAS]
     fields = tuple(field for field in model._meta.concrete_fields if with_pk or not field.primary_key)
     names = ", ".join(db.ops.quote_name(field.column) for field in fields)
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, 30000 // len(fields))
-    prepared: dict = {}  # (field, value) → its database value: rows repeat most of their values
-    plain = {field: kind for field in fields for fields_of, kind in _PLAIN_FIELDS if isinstance(field, fields_of)}
+    prepared: dict = {}  # (field's index, value) → its database value: rows repeat most values
+    plan = [
+        (
+            index,
+            field,
+            field.attname,
+            next((kind for fields_of, kind in _PLAIN_FIELDS if isinstance(field, fields_of)), None),
+            bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)),
+        )
+        for index, field in enumerate(fields)
+    ]
 
-    def prepare(field: Any, item: Any) -> Any:
-        raw = field.pre_save(item, True)
-        if raw is None or type(raw) is plain.get(field):
-            return raw  # what these fields' conversion gives back for such a value
-        try:
-            return prepared[field, raw]
-        except KeyError:
-            prepared[field, raw] = converted = field.get_db_prep_save(raw, db)
-            return converted
-        except TypeError:  # unhashable (a JSON value)
-            return field.get_db_prep_save(raw, db)
+    def prepare(item: Any) -> list:
+        values = []
+        for index, field, attname, kind, auto in plan:
+            raw = field.pre_save(item, True) if auto else getattr(item, attname)
+            if raw is None or type(raw) is kind:
+                values.append(raw)  # what these fields' conversion gives back for such a value
+                continue
+            try:
+                converted = prepared[index, raw]
+            except KeyError:
+                prepared[index, raw] = converted = field.get_db_prep_save(raw, db)
+            except TypeError:  # unhashable (a JSON value)
+                converted = field.get_db_prep_save(raw, db)
+            values.append(converted)
+        return values
 
     for begin in range(0, len(instances), per_statement):
         chunk = instances[begin : begin + per_statement]
-        params = [prepare(field, item) for item in chunk for field in fields]
+        params = [value for item in chunk for value in prepare(item)]
         statement = (
             f"INSERT INTO {db.ops.quote_name(model._meta.db_table)} ({names}) VALUES "  # noqa: S608 (names from the models; values are parameters)
             + ", ".join([row] * len(chunk))
@@ -163,9 +204,6 @@ def insert_many(instances: Sequence[Any]) -> list[Any]:
             ids = [found[0] for found in cursor.fetchall()]
         for item, pk in zip(chunk, ids, strict=True):
             item.pk = pk
-            item._state.adding = False
-            item._state.db = DEFAULT_DB_ALIAS
-    return list(instances)
 
 
 @functools.cache

@@ -712,30 +712,30 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
     allocations = []
     for session in sessions:
         allocations.append(
-            Allocation(
-                session=session,
-                staff=coach,
-                kind=kind,
-                start=session.start,
-                end=session.end,
-                blocked_start=session.start - rules.buffer_before,
-                blocked_end=session.end + rules.buffer_after,
-            )
+            {
+                "session_id": session.pk,
+                "staff_id": coach.pk,
+                "kind": kind,
+                "start": session.start,
+                "end": session.end,
+                "blocked_start": session.start - rules.buffer_before,
+                "blocked_end": session.end + rules.buffer_after,
+            }
         )
         if session.resource is not None:
             allocations.append(
-                Allocation(
-                    session=session,
-                    resource=session.resource,
-                    kind=kind,
-                    start=session.start,
-                    end=session.end,
-                    blocked_start=session.start,
-                    blocked_end=session.end,
-                    counts_toward_limits=False,
-                )
+                {
+                    "session_id": session.pk,
+                    "resource_id": session.resource.pk,
+                    "kind": kind,
+                    "start": session.start,
+                    "end": session.end,
+                    "blocked_start": session.start,
+                    "blocked_end": session.end,
+                    "counts_toward_limits": False,
+                }
             )
-    sql.insert_many(allocations)
+    sql.insert_values(Allocation, allocations)
     profile = coach.coach_profile
     bookings = []
     for index, session in enumerate(sessions):
@@ -781,18 +781,19 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
         )
     )
     with series_batch(series.pk, len(bookings)) as batch:
-        sql.insert_many(
+        sql.insert_values(
+            BookingEvent,
             [
-                BookingEvent(
-                    booking=booking,
-                    actor=preview.actor,
-                    action="booked" if firm else "requested",
-                    from_status="",
-                    to_status=booking.status,
-                    data={**series_data(batch), "decided_by": decided_by},
-                )
+                {
+                    "booking_id": booking.pk,
+                    "actor_id": preview.actor.pk,
+                    "action": "booked" if firm else "requested",
+                    "from_status": "",
+                    "to_status": booking.status,
+                    "data": {**series_data(batch), "decided_by": decided_by},
+                }
                 for booking in bookings
-            ]
+            ],
         )
     transaction.on_commit(relay.wake)
     if preview.standing.planning:
