@@ -11,5 +11,7 @@ urlpatterns = [
         name="series_preview",
     ),
     path("series/<int:pk>/", series_views.series_detail, name="series_detail"),
+    path("series/<int:pk>/accept-time/", series_views.series_accept_time, name="series_accept_time"),
+    path("series/<int:pk>/decline-time/", series_views.series_decline_time, name="series_decline_time"),
     path("series/<int:pk>/<slug:action>/", series_views.series_action, name="series_action"),
 ]

@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _lazy
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import User
 from availability import rules as booking_rules
@@ -52,6 +52,7 @@ ACTIONS = ("skip", "cancel-following", "cancel-all", "move", "retime")
 CANCEL_ACTIONS = ("skip", "cancel-following", "cancel-all")
 NEARBY_DAYS = 2  # the free times offered for a move: the occurrence's day and this many either side
 NEARBY_LIMIT = 12
+NOTE_LIMIT = 1000  # the client's note when declining a suggested time
 
 
 # ---------------------------------------------------------------------------------------
@@ -342,6 +343,18 @@ def _history(series: Series, zone: ZoneInfo) -> list[dict]:
                 "time": timezone.localtime(to, zone).strftime("%H:%M"),
                 "to": _when_text(to, zone),
             }
+        elif kind == "time_suggested" and to:
+            local = timezone.localtime(to, zone)
+            text = gettext("%(who)s suggested another time for the series: %(day)ss %(time)s, from %(to)s.") % {
+                "who": who,
+                "day": f"{local:%A}",
+                "time": f"{local:%H:%M}",
+                "to": _when_text(to, zone),
+            }
+        elif kind == "time_accepted":
+            text = gettext("%(who)s accepted the suggested time.") % {"who": who}
+        elif kind == "time_declined":
+            text = gettext("%(who)s declined the suggested time; the series request was withdrawn.") % {"who": who}
         else:
             text = gettext("%(who)s changed %(day)s.") % {"who": who, "day": day}
         rows.append({"text": text, "at": _parse_iso(entry.get("at"))})
@@ -370,7 +383,12 @@ def _action_url(series: Series, action: str, booking: Booking | None = None) -> 
 
 @login_required
 def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    series = _series_for(request, pk)
+    return _detail(request, _series_for(request, pk))
+
+
+def _detail(
+    request: HttpRequest, series: Series, *, error: str = "", note: str = "", status: int = 200
+) -> HttpResponse:
     user = request.user
     zone = ZoneInfo(request.viewer_timezone)
     now = timezone.now()
@@ -390,6 +408,7 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
             }
         )
     upcoming = [row for row in rows if row["changeable"]]
+    manager = services.is_manager(user, series.coach)
     return render(
         request,
         "bookings/series_detail.html",
@@ -404,10 +423,97 @@ def series_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "history": _history(series, zone),
             "coach_zone": series.timezone,
             "local_time_text": series.local_time.strftime("%H:%M"),
-            "manager": services.is_manager(user, series.coach),
+            "manager": manager,
+            "suggestion": _suggestion(series, bookings, user, zone, now, manager=manager),
+            "time_error": error,
+            "time_note": note,
             "back_url": reverse("dashboard"),
         },
+        status=status,
     )
+
+
+def _suggestion(
+    series: Series, bookings: list[Booking], user: User, zone: ZoneInfo, now: dt.datetime, *, manager: bool
+) -> dict | None:
+    """The time the coach suggested for the series' open requests, for the page's panel:
+    its words in the viewer's zone, each date's old and new time, and whether the viewer
+    answers it (the client's side)."""
+    waiting = [
+        b
+        for b in bookings
+        if b.status == BookingStatus.REQUESTED and b.suggested_alternatives and b.session.start > now
+    ]
+    if not waiting:
+        return None
+    moves = [(b.session.start, dt.datetime.fromisoformat(b.suggested_alternatives[0])) for b in waiting]
+    first = timezone.localtime(min(new for _old, new in moves), zone)
+    text = gettext(
+        "%(coach)s suggested another time for this series: %(day)ss %(time)s (your zone, %(zone)s), from %(first)s."
+    ) % {
+        "coach": series.coach.display_name,
+        "day": f"{first:%A}",
+        "time": f"{first:%H:%M}",
+        "zone": zone.key,
+        "first": f"{first:%a} {first.day} {first:%b %Y}",
+    }
+    return {
+        "text": text,
+        "moves": moves,
+        "note": waiting[0].coach_notes,
+        "answers": not manager and all(services.can_act_for_client(user, b) for b in waiting),
+    }
+
+
+@login_required
+@require_POST
+def series_accept_time(request: HttpRequest, pk: int) -> HttpResponse:
+    """The client takes the time the coach suggested: every open date moves there,
+    confirmed, or none does (the page shows why)."""
+    series = _series_for(request, pk)
+    zone = ZoneInfo(request.viewer_timezone)
+    try:
+        moved = series_services.accept_series_time(series=series, actor=request.user)
+    except DomainError as exc:
+        return _detail(request, series, error=exc.message, status=_client_error(exc))
+    messages.success(
+        request,
+        ngettext(
+            "Done: %(count)d session is confirmed at the new time, from %(first)s.",
+            "Done: %(count)d sessions are confirmed at the new time, from %(first)s.",
+            len(moved),
+        )
+        % {"count": len(moved), "first": _when_text(moved[0].session.start, zone)},
+    )
+    return HttpResponseRedirect(reverse("series_detail", args=[series.pk]), status=303)
+
+
+@login_required
+@require_POST
+def series_decline_time(request: HttpRequest, pk: int) -> HttpResponse:
+    """The client turns the suggested time down: the series request is withdrawn."""
+    series = _series_for(request, pk)
+    note = (request.POST.get("note") or "").strip()
+    try:
+        if len(note) > NOTE_LIMIT:
+            raise DomainError(gettext("Keep the note under 1000 characters."), code="invalid")
+        declined = series_services.decline_series_time(series=series, actor=request.user, note=note)
+    except DomainError as exc:
+        return _detail(request, series, error=exc.message, note=note, status=_client_error(exc))
+    messages.success(
+        request,
+        ngettext(
+            "You declined the suggested time; the request for %(count)d session is withdrawn.",
+            "You declined the suggested time; the request for %(count)d sessions is withdrawn.",
+            len(declined),
+        )
+        % {"count": len(declined)},
+    )
+    return HttpResponseRedirect(reverse("series_detail", args=[series.pk]), status=303)
+
+
+def _client_error(exc: DomainError) -> int:
+    return exc.status if 400 <= exc.status < 500 else 400
 
 
 # ---------------------------------------------------------------------------------------

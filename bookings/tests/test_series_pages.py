@@ -447,3 +447,115 @@ def test_a_visitor_who_may_not_book_is_told_so(coach, session_type):
     response = http.post(url, {"submit_token": "t", "on_conflict": "skip"})
     assert response.status_code == 403
     assert not Series.objects.exists()
+
+
+# --- the coach's suggested time: the client answers once -------------------------------------
+
+
+def thursday(weeks: int = 0, hour: int = 14) -> dt.datetime:
+    return tuesday(weeks, hour) + dt.timedelta(days=2)
+
+
+@pytest.fixture
+def suggested(http, client_user, coach, session_type):
+    """A series of three Tuesdays at 10:00 that the coach answered with Thursdays at 14:00."""
+    coach.coach_profile.series_requires_approval = True
+    coach.coach_profile.save()
+    book(http, coach, session_type, "all_or_nothing", count=3)
+    series = Series.objects.get(client=client_user)
+    series_services.suggest_series_time(
+        series=series, actor=coach, new_start=thursday(), note="Thursdays suit me better."
+    )
+    return series
+
+
+def statuses_of(series) -> list[str]:
+    return list(Booking.objects.filter(series=series).order_by("session__start").values_list("status", flat=True))
+
+
+def starts_of(series) -> list[dt.datetime]:
+    return [b.session.start for b in Booking.objects.filter(series=series).order_by("session__start")]
+
+
+def test_the_series_page_shows_the_suggested_time_with_each_date(http, suggested):
+    html = page(http.get(reverse("series_detail", args=[suggested.pk])))
+    assert 'data-testid="series-suggested"' in html
+    assert (
+        "Nora Coach suggested another time for this series: Thursdays 14:00 (your zone, America/New_York), "
+        "from Thu 25 Feb 2027." in html
+    )
+    assert "Thursdays suit me better." in html
+    moves = re.findall(r'data-testid="series-suggested-move">(.*?)</li>', html, re.S)
+    assert len(moves) == 3
+    assert "Tue 23 Feb, 10:00" in moves[0] and "Thu 25 Feb, 14:00" in moves[0]
+    assert "Tue 9 Mar, 10:00" in moves[2] and "Thu 11 Mar, 14:00" in moves[2]
+    assert "Accept the new time" in html and 'data-testid="series-decline-time"' in html
+
+
+def test_accepting_the_suggested_time_confirms_every_date_there(http, suggested):
+    response = http.post(reverse("series_accept_time", args=[suggested.pk]))
+    assert response.status_code == 303 and response["Location"] == reverse("series_detail", args=[suggested.pk])
+    assert statuses_of(suggested) == [BookingStatus.CONFIRMED] * 3
+    assert starts_of(suggested) == [thursday(weeks) for weeks in range(3)]
+    html = page(http.get(response["Location"]))
+    assert "Done: 3 sessions are confirmed at the new time, from Thu 25 Feb 2027, 14:00." in html
+    assert 'data-testid="series-suggested"' not in html
+    assert "Cleo Client accepted the suggested time." in html
+    assert "Nora Coach suggested another time for the series: Thursdays 14:00, from Thu 25 Feb 2027, 14:00." in html
+    again = http.post(reverse("series_accept_time", args=[suggested.pk]))
+    assert again.status_code == 409
+    assert "no request waiting" in page(again)
+
+
+def test_declining_the_suggested_time_withdraws_the_series_request(http, suggested):
+    response = http.post(reverse("series_decline_time", args=[suggested.pk]), {"note": "Thursdays don't work."})
+    assert response.status_code == 303
+    assert statuses_of(suggested) == [BookingStatus.CANCELLED] * 3
+    html = page(http.get(response["Location"]))
+    assert "You declined the suggested time; the request for 3 sessions is withdrawn." in html
+    assert "Cleo Client declined the suggested time; the series request was withdrawn." in html
+    assert 'data-testid="series-suggested"' not in html
+
+
+def test_a_taken_suggested_time_is_refused_on_the_page_and_nothing_moves(http, suggested, coach, session_type):
+    other = ClientFactory()
+    Connection.objects.create(client=other, coach=coach, status=ConnectionStatus.ACCEPTED)
+    services.book_slot(client=other, session_type=session_type, start=thursday(1))
+    response = http.post(reverse("series_accept_time", args=[suggested.pk]))
+    assert response.status_code == 409
+    html = page(response)
+    assert 'data-testid="series-time-error"' in html and 'data-testid="series-suggested"' in html
+    assert statuses_of(suggested) == [BookingStatus.REQUESTED] * 3
+    assert starts_of(suggested) == [tuesday(weeks) for weeks in range(3)]
+
+
+def test_a_too_long_note_is_a_message_and_keeps_what_was_typed(http, suggested):
+    note = "Sorry, " + "x" * 1000
+    response = http.post(reverse("series_decline_time", args=[suggested.pk]), {"note": note})
+    assert response.status_code == 400
+    html = page(response)
+    assert "Keep the note under 1000 characters." in html and f'value="{note}"' in html
+    assert statuses_of(suggested) == [BookingStatus.REQUESTED] * 3
+
+
+def test_nothing_suggested_is_a_message(http, series):
+    response = http.post(reverse("series_accept_time", args=[series.pk]))
+    assert response.status_code == 409
+    assert 'data-testid="series-time-error"' in page(response)
+
+
+def test_the_coach_sees_the_suggestion_waiting_and_strangers_cannot_answer(suggested, coach):
+    http = Client()
+    http.force_login(coach)
+    html = page(http.get(reverse("series_detail", args=[suggested.pk])))
+    assert 'data-testid="series-suggested-waiting"' in html
+    assert 'data-testid="series-accept-time"' not in html
+    stranger = Client()
+    stranger.force_login(ClientFactory())
+    for name in ("series_accept_time", "series_decline_time"):
+        assert stranger.post(reverse(name, args=[suggested.pk])).status_code == 404
+        assert Client().post(reverse(name, args=[suggested.pk])).status_code == 302  # to the login page
+    logged = Client()
+    logged.force_login(suggested.client)
+    assert logged.get(reverse("series_accept_time", args=[suggested.pk])).status_code == 405
+    assert statuses_of(suggested) == [BookingStatus.REQUESTED] * 3
