@@ -685,7 +685,13 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
             if original != verdict.start
         ]
         + [
-            {"kind": "skipped", "date": outcome.start.isoformat(), "code": outcome.code, "at": now.isoformat()}
+            {
+                "kind": "skipped",
+                "date": outcome.start.isoformat(),
+                "code": outcome.code,
+                "message": outcome.message,
+                "at": now.isoformat(),
+            }
             for outcome in skipped
         ],
     )
