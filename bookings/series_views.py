@@ -316,7 +316,9 @@ def _history(series: Series, zone: ZoneInfo) -> list[dict]:
         who = people.get(entry.get("by"), gettext("someone"))
         kind = entry.get("kind")
         count = int(entry.get("count") or 1)
-        if kind == "skipped" and not entry.get("by"):
+        if kind == "skipped" and not entry.get("by") and entry.get("message"):
+            text = gettext("%(day)s was not booked: %(reason)s") % {"day": day, "reason": entry["message"]}
+        elif kind == "skipped" and not entry.get("by"):
             text = gettext("%(day)s was not booked: it wasn't free.") % {"day": day}
         elif kind == "skipped":
             text = gettext("%(who)s skipped %(day)s.") % {"who": who, "day": day}
