@@ -229,7 +229,7 @@ def test_booking_with_skip_books_the_free_ones_and_shows_the_series(http, client
     assert "Series booked: 7 sessions. 1 date was skipped." in html
     assert html.count('data-testid="series-occurrence"') == 7
     assert "Weekly, Tuesdays 10:00, 7 of 7 left" in html
-    assert "was not booked: it wasn&#x27;t free." in html or "was not booked: it wasn't free." in html
+    assert "was not booked: This time is taken." in html
 
 
 def test_book_all_refused_when_a_date_is_taken_shows_the_preview_again(http, client_user, coach, session_type, taken):
