@@ -109,6 +109,8 @@ class SessionTypeForm(forms.ModelForm):
             self.fields["host_mode"].required = False
         if "late_cancellation_refund_percent" in self.fields:  # without it: no late refund
             self.fields["late_cancellation_refund_percent"].required = False
+        if "series_discount_percent" in self.fields:  # without it: no discount
+            self.fields["series_discount_percent"].required = False
         if "balance_due_days" in self.fields:  # without it: the type's (7 days for a new one)
             self.fields["balance_due_days"].required = False
 
@@ -117,6 +119,9 @@ class SessionTypeForm(forms.ModelForm):
 
     def clean_late_cancellation_refund_percent(self) -> int:
         return self.cleaned_data.get("late_cancellation_refund_percent") or 0
+
+    def clean_series_discount_percent(self) -> int:
+        return self.cleaned_data.get("series_discount_percent") or 0
 
     def clean_balance_due_days(self) -> int:
         value = self.cleaned_data.get("balance_due_days")
@@ -182,6 +187,7 @@ class SessionTypeAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Recurring series (one-on-one)", {"fields": ["series_discount_percent"]}),
         ("Dates", {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -97,6 +97,7 @@ class SessionTypeOut(Schema):
     early_bird_days: int | None
     deposit: Decimal | None
     balance_due_days: int
+    series_discount_percent: int
     requires_enrollment: bool
     reminder_minutes: list[int] | None
     is_active: bool
@@ -166,6 +167,9 @@ class SessionTypeIn(Input):
         description="Group sessions and workshops: paid at booking, the rest balance_due_days before; null: in full.",
     )
     balance_due_days: int = Field(7, ge=0, le=365)
+    series_discount_percent: int = Field(
+        0, ge=0, le=100, description="One-on-one: off the remaining sessions of a series paid up front (payments on)."
+    )
     requires_enrollment: bool = Field(False, description="Only clients enrolled in a programme with this type.")
     reminder_minutes: list[int] | None = Field(
         None, description="Reminders, in minutes before the session, e.g. [1440, 120]; null: the usual ones."
@@ -207,6 +211,7 @@ class SessionTypePatch(Input):
     early_bird_days: int | None = Field(None, ge=1, le=365)
     deposit: Decimal | None = Field(None, ge=0, max_digits=9, decimal_places=2)
     balance_due_days: int = optional(ge=0, le=365)
+    series_discount_percent: int = optional(ge=0, le=100)
     requires_enrollment: bool = optional()
     reminder_minutes: list[int] | None = None
     is_active: bool = optional()

@@ -146,6 +146,15 @@ class SessionType(models.Model):
         validators=[MaxValueValidator(365)],
         help_text=_("With a deposit: the rest is due this many days before the session."),
     )
+    series_discount_percent = models.PositiveSmallIntegerField(
+        _("series discount (%)"),
+        default=0,
+        validators=[MaxValueValidator(100)],
+        help_text=_(
+            "One-on-one types: a client who pays for the remaining sessions of a series up front gets this much off "
+            "(when payments are on)."
+        ),
+    )
     requires_enrollment = models.BooleanField(
         _("enrolled clients only"),
         default=False,

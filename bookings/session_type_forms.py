@@ -182,8 +182,23 @@ class SessionTypeForm(forms.ModelForm):
         help_text=_("Only clients enrolled in a programme that includes this type can book it."),
     )
 
+    series_discount_percent = forms.IntegerField(
+        label=_("Series paid up front: discount (%)"),
+        min_value=0,
+        max_value=100,
+        initial=0,
+        required=False,
+        help_text=_(
+            "One-on-one: a client who pays for the remaining sessions of a series at once gets this much off "
+            "(when payments are on)."
+        ),
+    )
+
     def clean_late_cancellation_refund_percent(self) -> int:
         return self.cleaned_data.get("late_cancellation_refund_percent") or 0
+
+    def clean_series_discount_percent(self) -> int:
+        return self.cleaned_data.get("series_discount_percent") or 0
 
     def clean_balance_due_days(self) -> int:
         # Blank keeps what the type has (7 days for a new one).

@@ -93,6 +93,7 @@ ERROR_CODES: tuple[str, ...] = (
     "not_enrolled",
     "not_found",
     "not_the_coach",
+    "nothing_due",
     "outside_availability",
     "policy_violation",
     "range_too_long",
@@ -336,6 +337,7 @@ api.add_router("/", "availability.tag_api.router")
 api.add_router("/", "bookings.slots_api.router")
 api.add_router("/", "bookings.api.router")
 api.add_router("/", "bookings.series_api.router")
+api.add_router("/", "payments.series_api.router")
 api.add_router("/", "notifications.inbox_api.router")
 api.add_router("/", "notifications.calendar_api.router")
 

@@ -72,8 +72,8 @@ VARIABLES: dict[str, str] = {
     "pay_url": "Where to pay (a failed payment's retry, a balance).",
     "hold_ends": "Until when an unpaid booking's place is held (may be empty).",
     "failure_message": "Why a payment failed, as the bank or gateway said (may be empty).",
-    "purchase": "Receipts for a purchase: “package” or “programme”; empty for a booking.",
-    "item": "What was bought or refunded: a package or programme's name (empty for a booking).",
+    "purchase": "Receipts for a purchase: “package”, “programme” or “series” (paid up front); empty for a booking.",
+    "item": "What was bought or refunded: a package or programme's name, or a series' sessions (empty for a booking).",
     "credits_added": "Package receipts: how many credits were added.",
     "refund_reason": "Refunds: why the money was given back (may be empty).",
     "series_count": "Series messages: how many sessions the change made or touched, e.g. “8” (empty otherwise).",
@@ -207,7 +207,8 @@ BUILTIN: dict[str, dict[str, str]] = {
             "Hello {{ recipient_name }},\n\n"
             "{% if purchase == 'package' %}Thank you for your payment of {{ amount }}: {{ credits_added }} credits "
             "were added to your account.{% elif purchase == 'programme' %}Thank you for your payment of {{ amount }}: "
-            "you are enrolled in {{ item }}.{% elif paid_with_credit %}This session is paid with 1 credit."
+            "you are enrolled in {{ item }}.{% elif purchase == 'series' %}Thank you for your payment of {{ amount }}: "
+            "{{ item }} are paid.{% elif paid_with_credit %}This session is paid with 1 credit."
             "{% elif authorised %}{{ amount }} is reserved on your card and taken when {{ coach_name }} confirms the "
             "request; if it is declined, nothing is charged.{% else %}Thank you for your payment of {{ amount }}."
             "{% endif %}{% if balance %}\nThe balance of {{ balance }} is due by {{ balance_due }}.{% endif %}\n\n"
@@ -220,7 +221,8 @@ BUILTIN: dict[str, dict[str, str]] = {
             "{{ amount }}: {{ session_title }}, {{ when }}.{% endif %} {{ reference }}"
         ),
         "in_app": N_(
-            "{% if purchase == 'package' %}{{ amount }}: {{ credits_added }} credits added.{% elif purchase %}"
+            "{% if purchase == 'package' %}{{ amount }}: {{ credits_added }} credits added."
+            "{% elif purchase == 'series' %}{{ amount }}: {{ item }} paid.{% elif purchase %}"
             "{{ amount }}: you are enrolled.{% elif paid_with_credit %}Paid with 1 credit. {{ when }}"
             "{% else %}{% if authorised %}{{ amount }} authorised, taken on approval.{% else %}{{ amount }} paid."
             "{% endif %} {{ when }}{% endif %}{% if balance %}\n{{ balance }} due by {{ balance_due }}.{% endif %}"

@@ -20,7 +20,7 @@ from bookings.models import Enrollment, EnrollmentSource, Programme, SessionType
 from bookings.services.enrollment import USING_ALLOWANCE, enroll, sessions_left
 from config.errors import DomainError
 from config.money import display, to_minor
-from payments import credits, services
+from payments import credits, notify, services
 from payments.models import CreditEntry, Package, Payment, PaymentStatus, RefundStatus
 
 
@@ -48,6 +48,8 @@ def what(payment: Payment) -> str:
         return _("Package: %(title)s") % {"title": payment.package.title}
     if payment.programme_id:
         return _("Programme: %(title)s") % {"title": payment.programme.title}
+    if payment.series_id:
+        return _("Series paid up front: %(item)s") % {"item": notify.series_item(payment)}
     return "—"
 
 

@@ -9,7 +9,8 @@ change means for its money, decided after the change's commit, never inside it.
 - cancelled after it was booked: a refund by the policy recorded with the booking
   (``payments.policy.refund_due``): in full unless the client cancelled late, then the
   type's late share; credits spent on it come back on a timely cancellation (or whenever
-  the coach or staff cancel);
+  the coach or staff cancel); a session of a series paid up front gets its share back by
+  the same policy;
 - rescheduled: nothing — the payment stays with the booking.
 
 Each refund is keyed by the event (``source_key``), so a replayed event asks nothing twice.
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from bookings.models import BookingEvent, BookingStatus
 from config.errors import DomainError
 from payments import credits, services
-from payments.models import CreditEntry, CreditKind, Payment, PaymentStatus
+from payments.models import CreditEntry, CreditKind, Payment, PaymentShare, PaymentStatus
 from payments.policy import RefundCase, refund_due
 
 ENDED = (BookingStatus.DECLINED, BookingStatus.CANCELLED)
@@ -40,18 +41,33 @@ def on_booking_events(events: Sequence[BookingEvent]) -> None:
         Payment.objects.select_for_update().filter(booking_id__in=booking_ids).select_related("booking").order_by("pk")
     ):
         payments.setdefault(payment.booking_id, []).append(payment)
+    shares: dict[int, list[PaymentShare]] = {}
+    for share in (
+        PaymentShare.objects.select_for_update()
+        .filter(booking_id__in=booking_ids, payment__status__in=services.COLLECTED)
+        .select_related("payment")
+        .order_by("pk")
+    ):
+        shares.setdefault(share.booking_id, []).append(share)
     spends: dict[int, list[CreditEntry]] = {}
     for entry in CreditEntry.objects.filter(booking_id__in=booking_ids, kind=CreditKind.SPEND).order_by("pk"):
         spends.setdefault(entry.booking_id, []).append(entry)
     for event in wanted:
-        _handle(event, payments.get(event.booking_id, []), spends.get(event.booking_id, []))
+        _handle(
+            event,
+            payments.get(event.booking_id, []),
+            spends.get(event.booking_id, []),
+            shares.get(event.booking_id, []),
+        )
 
 
 def _concerns_money(event: BookingEvent) -> bool:
     return event.action == "approved" or event.to_status in ENDED
 
 
-def _handle(event: BookingEvent, payments: list[Payment], spends: list[CreditEntry]) -> None:
+def _handle(
+    event: BookingEvent, payments: list[Payment], spends: list[CreditEntry], shares: list[PaymentShare]
+) -> None:
     if event.action == "approved":
         for payment in payments:
             if payment.status == PaymentStatus.AUTHORISED:
@@ -93,6 +109,25 @@ def _handle(event: BookingEvent, payments: list[Payment], spends: list[CreditEnt
         )
         if due:
             services.ask_refund(payment, amount_minor=due, reason=_reason(event, late), source_key=f"event-{event.pk}")
+    for share in shares:
+        # The session's share of its series' up-front payment, by the same policy.
+        due = refund_due(
+            RefundCase(
+                paid_minor=share.amount_minor,
+                refunded_minor=share.refunded_minor,
+                by_client=by_client,
+                late=late,
+                late_percent=booking.late_refund_percent,
+            )
+        )
+        if due:
+            services.refund_share(
+                share,
+                amount_minor=due,
+                reason=_("%(why)s: session %(ref)s of a series paid up front")
+                % {"why": _reason(event, late), "ref": booking.reference},
+                source_key=f"event-{event.pk}-share-{share.pk}",
+            )
     if spends and not (by_client and late):
         for entry in spends:
             try:

@@ -33,10 +33,12 @@ class PaymentKind(models.TextChoices):
     FULL = "full", _("Full price")
     DEPOSIT = "deposit", _("Deposit")
     BALANCE = "balance", _("Balance")
+    SERIES = "series", _("Series, paid up front")
 
 
 class Payment(models.Model):
-    """One attempt to collect money: for a booking, or for a package of credits."""
+    """One attempt to collect money: for a booking, a package of credits, a programme, or
+    the remaining sessions of a series paid up front (its ``shares``)."""
 
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payments")
     booking = models.ForeignKey(
@@ -47,6 +49,9 @@ class Payment(models.Model):
     )
     programme = models.ForeignKey(
         "bookings.Programme", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
+    )
+    series = models.ForeignKey(
+        "bookings.Series", null=True, blank=True, on_delete=models.PROTECT, related_name="payments"
     )
     kind = models.CharField(max_length=8, choices=PaymentKind.choices, default=PaymentKind.FULL)
     backend = models.CharField(max_length=16, choices=Backend.choices)
@@ -78,7 +83,10 @@ class Payment(models.Model):
                 fields=["backend", "checkout_id"], condition=~Q(checkout_id=""), name="payment_one_per_checkout"
             ),
             models.CheckConstraint(
-                condition=Q(booking__isnull=False) | Q(package__isnull=False) | Q(programme__isnull=False),
+                condition=Q(booking__isnull=False)
+                | Q(package__isnull=False)
+                | Q(programme__isnull=False)
+                | Q(series__isnull=False),
                 name="payment_for_something",
             ),
         ]
@@ -89,6 +97,26 @@ class Payment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.amount_minor} {self.currency} ({self.get_status_display()})"
+
+
+class PaymentShare(models.Model):
+    """The part of a series' up-front payment that pays one of its sessions: the session's
+    price less the type's series discount. A share of a collected payment settles the
+    session; its cancellation refunds the share by the session's policy."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="shares")
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="payment_shares")
+    amount_minor = models.PositiveBigIntegerField(_("amount (minor units)"))
+    refunded_minor = models.PositiveBigIntegerField(_("refunded (minor units)"), default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["payment", "booking"], name="payment_share_once"),
+            models.CheckConstraint(condition=Q(refunded_minor__lte=models.F("amount_minor")), name="share_refund_le"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.amount_minor} for booking {self.booking_id}"
 
 
 class RefundStatus(models.TextChoices):

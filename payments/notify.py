@@ -1,6 +1,6 @@
 """What people are told about their money that no booking change tells them: a payment that
 failed (with a link to try again while the place is held), a refund that went through, a
-package or a programme bought, a balance coming due.
+package or a programme bought, a series paid up front, a balance coming due.
 
 Each is a notification made by ``notifications.services.tell``, once per payment, refund or
 due time (unique keys), in the transaction that changed the payment, and sent after its
@@ -16,6 +16,7 @@ import logging
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import ngettext
 
 from bookings.models import Booking, BookingStatus
 from config.money import display
@@ -84,7 +85,20 @@ def _item(payment: Payment) -> str:
         return payment.package.title
     if payment.programme_id:
         return payment.programme.title
+    if payment.series_id:
+        return series_item(payment)
     return ""
+
+
+def series_item(payment: Payment) -> str:
+    """What a series' up-front payment pays, in words: "7 sessions of Coaching with Camille"."""
+    series = payment.series
+    count = payment.shares.count()
+    return ngettext(
+        "%(count)s session of %(title)s with %(coach)s",
+        "%(count)s sessions of %(title)s with %(coach)s",
+        count,
+    ) % {"count": count, "title": series.session_type.title, "coach": series.coach.display_name}
 
 
 def package_paid(payment: Payment):
@@ -105,6 +119,17 @@ def programme_paid(payment: Payment):
     extra = {
         "purchase": "programme",
         "item": payment.programme.title,
+        "amount": display(payment.amount_minor, payment.currency),
+        "reference": _reference(payment),
+    }
+    return _tell(payment.client, Kind.PAYMENT_RECEIVED, key=f"payment:{payment.pk}", extra=extra)
+
+
+def series_paid(payment: Payment):
+    """The receipt of a series' remaining sessions paid up front."""
+    extra = {
+        "purchase": "series",
+        "item": series_item(payment),
         "amount": display(payment.amount_minor, payment.currency),
         "reference": _reference(payment),
     }

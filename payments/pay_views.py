@@ -1,6 +1,7 @@
 """The payer's pages: paying for a held booking (``pay``), coming back from the gateway
 (``returned``: it only reads what the webhook wrote), giving up (``abandon``), paying a
-deposit's balance, and the local test gateway's card page (``local_checkout``)."""
+deposit's balance or the rest of a series up front (``pay_series``), and the local test
+gateway's card page (``local_checkout``)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from bookings.models import Booking, BookingStatus
+from bookings.models import Booking, BookingStatus, Series
 from bookings.services.payment import payment_lapsed
 from config.errors import DomainError
 from config.money import display
-from payments import local, services
+from payments import local, notify, services
 from payments.models import Backend, Payment, PaymentStatus
 
 
@@ -65,6 +66,20 @@ def pay_balance(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 @require_POST
+def pay_series(request: HttpRequest, pk: int) -> HttpResponse:
+    """Go to the gateway to pay the rest of a series up front, at its discount."""
+    series = get_object_or_404(Series.objects.select_related("session_type", "coach"), pk=pk)
+    if not services.may_pay_series(request.user, series):
+        raise Http404()
+    try:
+        payment = services.checkout_for_series(series, actor=request.user, base_url=_base_url(request))
+    except DomainError as exc:
+        return _problem(request, None, exc.message, status=exc.status)
+    return redirect(payment.checkout_url)
+
+
+@login_required
+@require_POST
 def abandon(request: HttpRequest, reference: str) -> HttpResponse:
     """The payer gives up: the hold ends now and the time is free for others."""
     booking = _my_booking(request, reference)
@@ -77,12 +92,14 @@ def returned(request: HttpRequest, pk: int) -> HttpResponse:
     """Back from the gateway: what the webhook has told us so far. Nothing here changes a
     payment; while the gateway's word is awaited the page looks again every few seconds."""
     payment = get_object_or_404(
-        Payment.objects.select_related("booking", "booking__session", "booking__session__session_type", "package"),
+        Payment.objects.select_related(
+            "booking", "booking__session", "booking__session__session_type", "package", "series"
+        ),
         pk=pk,
     )
     user = request.user
     booking = payment.booking
-    owners = {payment.client_id, booking.booked_by_id if booking else None}
+    owners = _payers(payment)
     if user.pk not in owners and not user.is_staff_member:
         raise Http404()
     cancelled = request.GET.get("outcome") == "cancel"
@@ -97,6 +114,7 @@ def returned(request: HttpRequest, pk: int) -> HttpResponse:
             "booking": booking,
             "amount": display(payment.amount_minor, payment.currency),
             "cancelled": cancelled,
+            "series_item": notify.series_item(payment) if payment.series_id else "",
             "waiting": waiting,
             "still_held": booking is not None and booking.status == BookingStatus.AWAITING_PAYMENT,
             "last_action": booking.events.order_by("-pk").values_list("action", flat=True).first()
@@ -111,12 +129,11 @@ def local_checkout(request: HttpRequest, checkout_id: str) -> HttpResponse:
     """The local test gateway's card page: a Stripe-like form whose outcome is chosen by the
     test card number, then the same events as Stripe's webhook."""
     payment = get_object_or_404(
-        Payment.objects.select_related("booking", "booking__session__session_type", "package", "programme"),
+        Payment.objects.select_related("booking", "booking__session__session_type", "package", "programme", "series"),
         backend=Backend.LOCAL,
         checkout_id=checkout_id,
     )
-    booking = payment.booking
-    if request.user.pk not in {payment.client_id, booking.booked_by_id if booking else None}:
+    if request.user.pk not in _payers(payment):
         raise Http404()
     done_url = reverse("payments:returned", args=[payment.pk])
     context = {
@@ -154,6 +171,15 @@ def local_checkout(request: HttpRequest, checkout_id: str) -> HttpResponse:
     return redirect(done_url + "?outcome=success")
 
 
+def _payers(payment: Payment) -> set[int | None]:
+    """Who may follow a payment: its client, and whoever booked what it pays for them."""
+    if payment.booking_id:
+        return {payment.client_id, payment.booking.booked_by_id}
+    if payment.series_id:
+        return {payment.client_id, payment.series.booked_by_id}
+    return {payment.client_id}
+
+
 def _what(payment: Payment) -> str:
     if payment.booking_id:
         return payment.booking.session.session_type.title
@@ -161,4 +187,6 @@ def _what(payment: Payment) -> str:
         return payment.package.title
     if payment.programme_id:
         return payment.programme.title
+    if payment.series_id:
+        return notify.series_item(payment)
     return ""

@@ -2,12 +2,15 @@
 
 - ``checkout_for(booking)``: the open payment of a booking held ``awaiting_payment`` and its
   gateway checkout (a new one when there is none, or the last one failed or ran out).
-  ``checkout_for_package`` / ``checkout_for_programme`` do the same for a purchase.
+  ``checkout_for_package`` / ``checkout_for_programme`` do the same for a purchase, and
+  ``checkout_for_series`` for the rest of a series paid up front (``series_offer``: its
+  sessions, each one's share at the type's series discount).
 - ``on_payment_changed(payment)``: what a gateway event's change means for what was bought
   (called by ``payments.events`` in the event's transaction): a paid or authorised booking
   becomes what its rule said (``bookings.services.payment.payment_received``); money that
   arrives for a booking that no longer waits for it is given back; a paid package grants
-  its credits, a paid programme enrolls the buyer.
+  its credits, a paid programme enrolls the buyer, a series paid up front settles its
+  sessions (each by its ``PaymentShare``).
 - Refunds, captures and voids are *asked* in a transaction (a pending ``Refund`` row, a
   payment's ``pending_action``) and *sent* to the gateway after the commit
   (``send_pending``), with idempotency keys, and again by a schedule until the gateway has
@@ -19,22 +22,23 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from bookings.models import Booking, BookingStatus, EnrollmentSource, Programme
+from bookings.models import Booking, BookingStatus, EnrollmentSource, Programme, Series
 from bookings.services.enrollment import enroll
 from bookings.services.payment import payment_received
 from config.errors import DomainError, NotAllowed
 from config.money import display, to_minor
 from payments import credits, notify
 from payments.gateways import PaymentGatewayError, get_gateway
-from payments.models import Package, Payment, PaymentKind, PaymentStatus, Refund, RefundStatus
+from payments.models import Package, Payment, PaymentKind, PaymentShare, PaymentStatus, Refund, RefundStatus
 
 logger = logging.getLogger(__name__)
 
@@ -116,16 +120,40 @@ def checkout_for(booking: Booking, *, actor: User, base_url: str) -> Payment:
 
 def balance_minor(booking: Booking) -> int:
     """What is left to pay on a booking paid later: the rest after a deposit, or an
-    occurrence of a series, paid by ``balance_due_at`` (0 when nothing is)."""
+    occurrence of a series, paid by ``balance_due_at`` (0 when nothing is, or when the
+    series' up-front payment covers it)."""
     if not booking.deposit and booking.balance_due_at is None:
         return 0
-    paid = (
-        Payment.objects.filter(booking=booking, status__in=(*COLLECTED, PaymentStatus.AUTHORISED)).aggregate(
-            total=Sum("amount_minor")
-        )["total"]
-        or 0
-    )
+    paid = paid_by_booking([booking.pk]).get(booking.pk, 0)
+    if paid is SETTLED:
+        return 0
     return max(to_minor(booking.price, booking.currency) - paid, 0)
+
+
+def is_settled(booking: Booking, paid: int) -> bool:
+    """Whether ``booking`` is paid, given what ``paid_by_booking`` says of it."""
+    return paid == SETTLED or paid >= to_minor(booking.price, booking.currency)
+
+
+# A booking settled by its share of a series' up-front payment (whatever the share's amount:
+# the discount is the series', the session is paid).
+SETTLED = -1
+
+
+def paid_by_booking(booking_ids: list[int]) -> dict[int, int]:
+    """Per booking: what its own payments collected (or hold authorised), or ``SETTLED``
+    when a collected up-front payment of its series has a share for it. Two queries."""
+    paid = dict(
+        Payment.objects.filter(booking_id__in=booking_ids, status__in=(*COLLECTED, PaymentStatus.AUTHORISED))
+        .values_list("booking_id")
+        .annotate(total=Sum("amount_minor"))
+        .values_list("booking_id", "total")
+    )
+    for booking_id in PaymentShare.objects.filter(
+        booking_id__in=booking_ids, payment__status__in=COLLECTED
+    ).values_list("booking_id", flat=True):
+        paid[booking_id] = SETTLED
+    return paid
 
 
 def checkout_for_balance(booking: Booking, *, actor: User, base_url: str) -> Payment:
@@ -175,6 +203,104 @@ def checkout_for_programme(programme: Programme, *, client: User, base_url: str)
     return _start(payment, base_url=base_url)
 
 
+@dataclass(frozen=True)
+class SeriesOffer:
+    """Paying the rest of a series up front: the sessions it pays (upcoming, booked, and
+    nothing paid on them yet), each one's share (its price less the type's series
+    discount, rounded down to the minor unit), and the totals."""
+
+    bookings: list[Booking]
+    shares: list[int]
+    full_minor: int
+    amount_minor: int
+    percent: int
+    currency: str
+
+    @property
+    def saving_minor(self) -> int:
+        return self.full_minor - self.amount_minor
+
+
+# Up front means more than one session: a single one is paid from its own page.
+SERIES_UP_FRONT_MINIMUM = 2
+
+
+def series_offer(series: Series, *, now: dt.datetime | None = None) -> SeriesOffer | None:
+    """What paying ``series`` up front would cover and cost now, or None when fewer than
+    ``SERIES_UP_FRONT_MINIMUM`` sessions are left to pay. Three queries."""
+    now = now or timezone.now()
+    candidates = [
+        booking
+        for booking in Booking.objects.filter(
+            series=series,
+            status__in=(BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED),
+            session__start__gt=now,
+            balance_due_at__isnull=False,
+            price__gt=0,
+        )
+        .exclude(deposit__gt=0)
+        .select_related("session")
+        .order_by("session__start", "pk")
+    ]
+    paid = paid_by_booking([booking.pk for booking in candidates])
+    unpaid = [booking for booking in candidates if not paid.get(booking.pk)]
+    if len(unpaid) < SERIES_UP_FRONT_MINIMUM:
+        return None
+    percent = series.session_type.series_discount_percent
+    full = [to_minor(booking.price, booking.currency) for booking in unpaid]
+    shares = [amount * (100 - percent) // 100 for amount in full]
+    return SeriesOffer(
+        bookings=unpaid,
+        shares=shares,
+        full_minor=sum(full),
+        amount_minor=sum(shares),
+        percent=percent,
+        currency=unpaid[0].currency,
+    )
+
+
+def may_pay_series(actor: User, series: Series) -> bool:
+    return actor.pk in (series.client_id, series.booked_by_id) or actor.is_staff_member
+
+
+def checkout_for_series(series: Series, *, actor: User, base_url: str, now: dt.datetime | None = None) -> Payment:
+    """The payment of the rest of ``series`` up front, at the type's series discount: its
+    open checkout when it still covers the same sessions, else a new one (an older open
+    one is closed at the gateway). Refused when nothing is left to pay up front."""
+    if not may_pay_series(actor, series):
+        raise NotAllowed()
+    offer = series_offer(series, now=now)
+    if offer is None:
+        raise DomainError(
+            _("Nothing in this series is left to pay up front: pay each session from its own page."),
+            code="nothing_due",
+            status=409,
+        )
+    wanted = sorted(booking.pk for booking in offer.bookings)
+    found = _open_payment(Payment.objects.filter(series=series, kind=PaymentKind.SERIES))
+    if found is not None:
+        if (
+            found.amount_minor == offer.amount_minor
+            and sorted(found.shares.values_list("booking_id", flat=True)) == wanted
+        ):
+            return found
+        ask(found, "expire")
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            client=series.client,
+            series=series,
+            kind=PaymentKind.SERIES,
+            backend=_backend(),
+            amount_minor=offer.amount_minor,
+            currency=offer.currency,
+        )
+        PaymentShare.objects.bulk_create(
+            PaymentShare(payment=payment, booking=booking, amount_minor=share)
+            for booking, share in zip(offer.bookings, offer.shares, strict=True)
+        )
+    return _start(payment, base_url=base_url)
+
+
 def _backend() -> str:
     from django.conf import settings
 
@@ -194,6 +320,8 @@ def on_payment_changed(payment: Payment) -> None:
             _package_paid(payment)
         elif payment.programme_id and payment.status == PaymentStatus.PAID:
             _programme_paid(payment)
+        elif payment.series_id and payment.status == PaymentStatus.PAID:
+            _series_paid(payment)
     elif payment.status == PaymentStatus.FAILED and payment.booking_id:
         notify.payment_failed(payment)
 
@@ -242,6 +370,48 @@ def _programme_paid(payment: Payment) -> None:
         )
         return
     notify.programme_paid(payment)
+
+
+def _series_paid(payment: Payment) -> None:
+    """The sessions of a series paid up front are settled. A session that ended while the
+    client paid, or that was paid another way meanwhile, gets its share back."""
+    shares = list(payment.shares.select_related("booking").order_by("pk"))
+    booking_ids = [share.booking_id for share in shares]
+    direct = set(
+        Payment.objects.filter(
+            booking_id__in=booking_ids, status__in=(*COLLECTED, PaymentStatus.AUTHORISED)
+        ).values_list("booking_id", flat=True)
+    )
+    other_shares = set(
+        PaymentShare.objects.filter(booking_id__in=booking_ids, payment__status__in=COLLECTED)
+        .exclude(payment=payment)
+        .values_list("booking_id", flat=True)
+    )
+    for share in shares:
+        booking = share.booking
+        if booking.status not in (BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED):
+            reason = _("Session %(ref)s no longer takes place: its share of the series payment is given back.")
+        elif booking.pk in direct or booking.pk in other_shares:
+            reason = _("Session %(ref)s was already paid: its share of the series payment is given back.")
+        else:
+            continue
+        refund_share(share, amount_minor=share.amount_minor, reason=reason % {"ref": booking.reference})
+    notify.series_paid(payment)
+
+
+def refund_share(share: PaymentShare, *, amount_minor: int, reason: str, source_key: str = "") -> Refund | None:
+    """Give back ``amount_minor`` of a session's share of its series' payment (at most what
+    is left of the share), once per ``source_key``."""
+    amount_minor = min(amount_minor, share.amount_minor - share.refunded_minor)
+    if amount_minor <= 0:
+        return None
+    created = ask_refund(
+        share.payment, amount_minor=amount_minor, reason=reason, source_key=source_key or f"share-{share.pk}"
+    )
+    if created is not None:
+        PaymentShare.objects.filter(pk=share.pk).update(refunded_minor=F("refunded_minor") + created.amount_minor)
+        share.refunded_minor += created.amount_minor
+    return created
 
 
 # Refunds, captures, voids: asked in a transaction, sent after it ---------------------------

@@ -12,6 +12,7 @@ urlpatterns = [
     path("payments/booking/<str:reference>/pay/", pay_views.pay, name="pay"),
     path("payments/booking/<str:reference>/balance/", pay_views.pay_balance, name="pay_balance"),
     path("payments/booking/<str:reference>/abandon/", pay_views.abandon, name="abandon"),
+    path("payments/series/<int:pk>/pay/", pay_views.pay_series, name="pay_series"),
     path("payments/<int:pk>/return/", pay_views.returned, name="returned"),
     path("payments/local/<str:checkout_id>/", pay_views.local_checkout, name="local_checkout"),
     # The client's own

@@ -61,6 +61,7 @@ SESSION_TYPE_FIELDS = (
     "early_bird_days",
     "deposit",
     "balance_due_days",
+    "series_discount_percent",
     "requires_enrollment",
 )
 # The type's lists (many-to-many): written after the row, in the same transaction.
@@ -101,6 +102,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "late_cancellation_refund_percent": (0, 100),
     "early_bird_days": (1, 365),
     "balance_due_days": (0, 365),
+    "series_discount_percent": (0, 100),
 }
 
 MAX_PRICE = Decimal("9999999.99")  # the column holds 9 digits, 2 after the point

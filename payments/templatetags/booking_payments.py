@@ -4,6 +4,8 @@ imports payments; its templates load these):
 - ``{% booking_payments booking %}``: on the booking's page, the payment it waits for (Pay,
   or cancel and release the time), its payments, refunds and credits, and a deposit's
   balance still due (Pay the balance).
+- ``{% series_payments series %}``: on a series' page, what each session costs, how many
+  are paid, and paying the rest up front at the type's series discount.
 - ``{% refund_preview booking late=… %}``: on the cancel step, what cancelling now gives
   back, by ``payments.policy.refund_due`` — the rule the refunds are made with.
 """
@@ -15,11 +17,20 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from bookings.models import Booking, BookingStatus
-from config.money import display
-from payments.models import CreditEntry, CreditKind, Payment, PaymentStatus, Refund, RefundStatus
+from bookings.models import BOOKED_STATUSES, Booking, BookingStatus, Series
+from bookings.services.payment import payments_enabled
+from config.money import display, to_minor
+from payments.models import CreditEntry, CreditKind, Payment, PaymentShare, PaymentStatus, Refund, RefundStatus
 from payments.policy import RefundCase, refund_due
-from payments.services import COLLECTED, amount_due_now, balance_minor, refunded_minor
+from payments.services import (
+    COLLECTED,
+    amount_due_now,
+    balance_minor,
+    is_settled,
+    paid_by_booking,
+    refunded_minor,
+    series_offer,
+)
 
 register = template.Library()
 
@@ -58,6 +69,11 @@ def booking_payments(context, booking: Booking) -> dict:
         Payment.objects.filter(booking=booking).exclude(status=PaymentStatus.PENDING).order_by("created_at", "pk")
     )
     refunds = list(Refund.objects.filter(payment__booking=booking).select_related("payment").order_by("pk"))
+    shares = list(
+        PaymentShare.objects.filter(booking=booking, payment__status__in=COLLECTED)
+        .select_related("payment")
+        .order_by("pk")
+    )
     spent, returned = _credits(booking)
     balance = 0
     if (booking.deposit or booking.balance_due_at) and booking.status in (
@@ -68,7 +84,7 @@ def booking_payments(context, booking: Booking) -> dict:
     return {
         "booking": booking,
         "csrf_token": context.get("csrf_token"),
-        "show": bool(awaiting or payments or refunds or spent or balance),
+        "show": bool(awaiting or payments or refunds or spent or balance or shares),
         "payer": payer,
         "awaiting": awaiting,
         "due_now": display(amount_due_now(booking), booking.currency) if awaiting else "",
@@ -85,11 +101,20 @@ def booking_payments(context, booking: Booking) -> dict:
         "refunds": [
             {"text": _refund_text(refund), "status": refund.status, "reason": refund.reason} for refund in refunds
         ],
+        "shares": [
+            {
+                "amount": display(share.amount_minor, share.payment.currency),
+                "refunded": display(share.refunded_minor, share.payment.currency) if share.refunded_minor else "",
+                "series_id": share.payment.series_id,
+            }
+            for share in shares
+        ],
         "credits_spent": spent,
         "credits_returned": returned,
         "balance": display(balance, booking.currency) if balance else "",
         "balance_due_at": booking.balance_due_at,
         "pay_later": not booking.deposit,
+        "series_id": booking.series_id,
     }
 
 
@@ -102,21 +127,29 @@ def refund_preview(context, booking: Booking, late=None) -> dict:
     late = bool(late) and not manager
     lines: list[str] = []
     collected = list(Payment.objects.filter(booking=booking, status__in=COLLECTED).order_by("pk"))
-    if collected:
-        currency = collected[0].currency
-        paid = sum(payment.amount_minor for payment in collected)
-        already = sum(refunded_minor(payment) for payment in collected)
+    # (paid, refunded already) of each payment, and of each share of a series paid up front
+    parts = [(payment.amount_minor, refunded_minor(payment), payment.currency) for payment in collected]
+    parts += [
+        (share.amount_minor, share.refunded_minor, share.payment.currency)
+        for share in PaymentShare.objects.filter(booking=booking, payment__status__in=COLLECTED).select_related(
+            "payment"
+        )
+    ]
+    if parts:
+        currency = parts[0][2]
+        paid = sum(part[0] for part in parts)
+        already = sum(part[1] for part in parts)
         due = sum(
             refund_due(
                 RefundCase(
-                    paid_minor=payment.amount_minor,
-                    refunded_minor=refunded_minor(payment),
+                    paid_minor=amount,
+                    refunded_minor=refunded,
                     by_client=not manager,
                     late=late,
                     late_percent=booking.late_refund_percent,
                 )
             )
-            for payment in collected
+            for amount, refunded, _currency in parts
         )
         values = {
             "paid": display(paid, currency),
@@ -157,3 +190,35 @@ def refund_preview(context, booking: Booking, late=None) -> dict:
                 ngettext("Your credit comes back.", "Your %(count)s credits come back.", owed) % {"count": owed}
             )
     return {"lines": lines, "late": late}
+
+
+@register.inclusion_tag("payments/_series_payments.html", takes_context=True)
+def series_payments(context, series: Series) -> dict:
+    """The money of a series: shown when payments are on and its type has a price."""
+    session_type = series.session_type
+    if not payments_enabled() or not session_type.price:
+        return {"show": False}
+    viewer = _viewer(context)
+    booked = list(
+        Booking.objects.filter(series=series, status__in=BOOKED_STATUSES, balance_due_at__isnull=False).only(
+            "pk", "price", "currency"
+        )
+    )
+    paid = paid_by_booking([booking.pk for booking in booked])
+    settled = sum(1 for booking in booked if is_settled(booking, paid.get(booking.pk, 0)))
+    offer = series_offer(series)
+    return {
+        "show": True,
+        "series": series,
+        "csrf_token": context.get("csrf_token"),
+        "payer": bool(viewer and viewer.is_authenticated and viewer.pk in (series.client_id, series.booked_by_id)),
+        "price": display(to_minor(session_type.price, session_type.currency), session_type.currency),
+        "due_days": session_type.balance_due_days,
+        "booked": len(booked),
+        "settled": settled,
+        "offer": offer,
+        "offer_count": len(offer.bookings) if offer else 0,
+        "offer_amount": display(offer.amount_minor, offer.currency) if offer else "",
+        "offer_full": display(offer.full_minor, offer.currency) if offer else "",
+        "offer_saving": display(offer.saving_minor, offer.currency) if offer and offer.saving_minor else "",
+    }
