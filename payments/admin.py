@@ -82,6 +82,8 @@ class PaymentAdmin(RecordAdmin):
         "booking_link",
         "package_link",
         "programme_link",
+        "series_link",
+        "shares_text",
         "refund_link",
         "backend",
         "amount",
@@ -101,6 +103,8 @@ class PaymentAdmin(RecordAdmin):
     def what(self, obj: Payment) -> str:
         if obj.booking_id:
             return obj.booking.reference
+        if obj.series_id:
+            return gettext("Series %(id)s, up front") % {"id": obj.series_id}
         return str(obj.package) if obj.package_id else "—"
 
     @admin.display(description=_("amount"), ordering="amount_minor")
@@ -118,6 +122,23 @@ class PaymentAdmin(RecordAdmin):
     @admin.display(description=_("programme"))
     def programme_link(self, obj: Payment) -> str:
         return _link(obj.programme)
+
+    @admin.display(description=_("series"))
+    def series_link(self, obj: Payment) -> str:
+        return _link(obj.series)
+
+    @admin.display(description=_("sessions paid"))
+    def shares_text(self, obj: Payment) -> str:
+        """A series' up-front payment: each session's share, and what of it came back."""
+        shares = obj.shares.select_related("booking").order_by("booking__reference")
+        return (
+            ", ".join(
+                f"{share.booking.reference}: {share.amount_minor}"
+                + (f" ({gettext('refunded')} {share.refunded_minor})" if share.refunded_minor else "")
+                for share in shares
+            )
+            or "—"
+        )
 
     @admin.display(description=_("refund"))
     def refund_link(self, obj: Payment) -> str:

@@ -94,6 +94,13 @@ def product_name(payment: Payment) -> str:
     """The line item's name the payer sees on the checkout page."""
     if payment.package_id:
         return payment.package.title
+    if payment.programme_id:
+        return payment.programme.title
+    if payment.series_id:
+        return _("%(title)s: %(count)s sessions of a series") % {
+            "title": payment.series.session_type.title,
+            "count": payment.shares.count(),
+        }
     booking = payment.booking
     session_type = getattr(booking, "session_type", None)
     title = getattr(session_type, "title", "")

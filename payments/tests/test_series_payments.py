@@ -322,3 +322,44 @@ def test_the_coach_sets_the_series_discount_on_the_type_and_a_bad_one_is_refused
     assert series.session_type.series_discount_percent == 15
     form = http.get(f"/coach/session-types/{series.session_type.pk}/").content.decode()
     assert 'name="series_discount_percent"' in form
+
+
+def test_a_series_paid_up_front_through_stripe_and_one_session_cancelled_refunds_its_share(fake_stripe):
+    from payments.models import PaymentStatus, RefundStatus
+    from payments.tests.conftest import deliver, settle
+    from payments.tests.fake_stripe import event
+
+    client, series, bookings, _now = _discounted(count=3, percent=10)
+    payment = payments.checkout_for_series(series, actor=client, base_url="http://testserver")
+    (created,) = fake_stripe.posts("/v1/checkout/sessions")
+    item = created.form["line_items"][0]["price_data"]
+    assert item["unit_amount"] == "13500" and item["product_data"]["name"].endswith("3 sessions of a series")
+    completed = event("checkout.session.completed", fake_stripe.complete_session(payment.checkout_id))
+    assert deliver(completed).status_code == 200
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.PAID
+    assert all(payments.balance_minor(Booking.objects.get(pk=b.pk)) == 0 for b in bookings)
+    series_services.cancel_series(series=series, actor=client, scope="one", start=bookings[2].session.start)
+    settle()
+    (refund_call,) = fake_stripe.posts("/v1/refunds")
+    assert refund_call.form["amount"] == "4500"
+    refund = payment.refunds.get()
+    refund.refresh_from_db()
+    payment.refresh_from_db()
+    assert (refund.status, payment.status) == (RefundStatus.SUCCEEDED, PaymentStatus.PARTIALLY_REFUNDED)
+
+
+def test_the_back_office_shows_a_series_payment_and_each_sessions_share(admin_user):
+    from django.test import Client
+
+    client, series, bookings, _now = _discounted(count=2, percent=10)
+    payment = payments.checkout_for_series(series, actor=client, base_url="http://testserver")
+    local.complete(payment)
+    http = Client()
+    http.force_login(admin_user)
+    page = http.get(f"/admin/payments/payment/{payment.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f"{bookings[0].reference}: 4500" in text and f"/admin/bookings/series/{series.pk}/change/" in text
+    listing = http.get("/admin/payments/payment/").content.decode()
+    assert f"Series {series.pk}, up front" in listing

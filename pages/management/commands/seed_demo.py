@@ -521,6 +521,8 @@ class DemoCalendar:
                     "meeting_link": f"https://meet.demo.booking.test/{coach.pk}-{spec.key}",
                     # A client may still cancel a consultation late; it is marked as such.
                     "allow_late_cancellation": spec.key == "consultation",
+                    # A series of consultations paid up front costs 10 % less.
+                    "series_discount_percent": 10 if spec.key == "consultation" else 0,
                     "is_active": True,
                 },
             )
