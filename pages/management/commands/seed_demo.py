@@ -317,6 +317,8 @@ class Command(BaseCommand):
                 Booking.objects.filter(price__gt=0)
                 .exclude(status__in=[BookingStatus.AWAITING_PAYMENT, BookingStatus.DECLINED])
                 .exclude(status=BookingStatus.REQUESTED)
+                # A series' coming sessions are paid later, or up front at its discount.
+                .exclude(series__isnull=False, session__start__gt=timezone.now())
             )
             Payment.objects.bulk_create(
                 Payment(
