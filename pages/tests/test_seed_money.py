@@ -13,6 +13,7 @@ from django.core.management import call_command
 from bookings.models import Booking, BookingStatus, Enrollment, PromoCode, SessionType
 from config.money import to_minor
 from payments import credits
+from payments import services as payments
 from payments.models import Package, Payment, PaymentStatus
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +33,14 @@ def test_every_booked_priced_session_is_paid_and_one_waits_for_its_payment(seede
     assert held.client.email == "aisha.khan@demo.booking.test" and held.expires_at > NOW
     assert not held.payments.exists()
     booked = Booking.objects.filter(price__gt=0, status__in=[BookingStatus.FIRM_BOOKED, BookingStatus.COMPLETED])
-    assert booked.exists()
-    for booking in booked:
+    coming_series = booked.filter(series__isnull=False, session__start__gt=NOW)
+    assert booked.exists() and coming_series.exists()
+    # A series' coming sessions are left to pay: each later, or all up front at a discount.
+    for booking in coming_series:
+        assert not booking.payments.exists() and payments.balance_minor(booking) > 0
+    offer = payments.series_offer(coming_series[0].series, now=NOW)
+    assert offer.percent == 10 and offer.amount_minor < offer.full_minor
+    for booking in booked.exclude(pk__in=coming_series.values("pk")):
         (payment,) = booking.payments.all()
         assert payment.status == PaymentStatus.PAID
         assert payment.amount_minor == to_minor(booking.price, booking.currency)
