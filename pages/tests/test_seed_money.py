@@ -22,7 +22,10 @@ NOW = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def seeded():
+def seeded(settings):
+    # As ``make run`` seeds it: payments on, the local test gateway.
+    settings.ENABLE_PAYMENT_GATEWAY = True
+    settings.PAYMENT_BACKEND = "local"
     with time_machine.travel(NOW, tick=False):
         call_command("seed_demo", stdout=StringIO())
         yield
