@@ -122,6 +122,22 @@ _PLAIN_FIELDS = (
 )
 
 
+def _stamp_converter(db: Any) -> Any:
+    """What a ``DateTimeField``'s conversion gives for an aware datetime on ``db``, done
+    directly (None: let the field convert it): PostgreSQL takes the value as it is; SQLite
+    stores its text in the connection's zone (UTC), as Django's own conversion writes it."""
+    from django.conf import settings
+
+    if not settings.USE_TZ:
+        return None
+    if db.vendor == "postgresql":
+        return lambda value: value
+    if db.vendor == "sqlite":
+        zone = db.timezone
+        return lambda value: str(value.astimezone(zone).replace(tzinfo=None))
+    return None
+
+
 def insert_many(instances: Sequence[Any]) -> list[Any]:
     """Insert new instances of one model in as few statements as the database allows
     (``INSERT … VALUES (…), (…) RETURNING id``), each converted as ``insert`` converts one,
@@ -164,6 +180,7 @@ def _insert_rows(model: Any, instances: Sequence[Any], *, with_pk: bool) -> None
     row = "(" + ", ".join(["%s"] * len(fields)) + ")"
     per_statement = max(1, 30000 // len(fields))
     prepared: dict = {}  # (field's index, value) → its database value: rows repeat most values
+    stamp = _stamp_converter(db)
     plan = [
         (
             index,
@@ -171,16 +188,20 @@ def _insert_rows(model: Any, instances: Sequence[Any], *, with_pk: bool) -> None
             field.attname,
             next((kind for fields_of, kind in _PLAIN_FIELDS if isinstance(field, fields_of)), None),
             bool(getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)),
+            stamp if isinstance(field, models.DateTimeField) else None,
         )
         for index, field in enumerate(fields)
     ]
 
     def prepare(item: Any) -> list:
         values = []
-        for index, field, attname, kind, auto in plan:
+        for index, field, attname, kind, auto, convert in plan:
             raw = field.pre_save(item, True) if auto else getattr(item, attname)
             if raw is None or type(raw) is kind:
                 values.append(raw)  # what these fields' conversion gives back for such a value
+                continue
+            if convert is not None and type(raw) is dt.datetime and raw.tzinfo is not None:
+                values.append(convert(raw))  # rows rarely repeat an instant: no cache
                 continue
             try:
                 converted = prepared[index, raw]
