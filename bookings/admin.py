@@ -188,6 +188,7 @@ class SessionTypeAdmin(admin.ModelAdmin):
             },
         ),
         ("Recurring series (one-on-one)", {"fields": ["series_discount_percent"]}),
+        (_("Waitlist (group sessions and workshops)"), {"fields": ["max_waitlist_size"]}),
         ("Dates", {"fields": ["created_at", "updated_at"]}),
     ]
 

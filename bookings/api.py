@@ -98,6 +98,7 @@ class SessionTypeOut(Schema):
     deposit: Decimal | None
     balance_due_days: int
     series_discount_percent: int
+    max_waitlist_size: int | None
     requires_enrollment: bool
     reminder_minutes: list[int] | None
     is_active: bool
@@ -170,6 +171,9 @@ class SessionTypeIn(Input):
     series_discount_percent: int = Field(
         0, ge=0, le=100, description="One-on-one: off the remaining sessions of a series paid up front (payments on)."
     )
+    max_waitlist_size: int | None = Field(
+        None, ge=0, le=1000, description="Group and workshop: how many may wait when full (0: none); null: the site's."
+    )
     requires_enrollment: bool = Field(False, description="Only clients enrolled in a programme with this type.")
     reminder_minutes: list[int] | None = Field(
         None, description="Reminders, in minutes before the session, e.g. [1440, 120]; null: the usual ones."
@@ -212,6 +216,7 @@ class SessionTypePatch(Input):
     deposit: Decimal | None = Field(None, ge=0, max_digits=9, decimal_places=2)
     balance_due_days: int = optional(ge=0, le=365)
     series_discount_percent: int = optional(ge=0, le=100)
+    max_waitlist_size: int | None = Field(None, ge=0, le=1000)
     requires_enrollment: bool = optional()
     reminder_minutes: list[int] | None = None
     is_active: bool = optional()

@@ -64,6 +64,16 @@ class SessionType(models.Model):
     capacity = models.PositiveIntegerField(
         default=1, validators=[MinValueValidator(1)], help_text="Seats per session; 1 for one-on-one."
     )
+    max_waitlist_size = models.PositiveIntegerField(
+        _("waitlist size"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1000)],
+        help_text=_(
+            "Group sessions and workshops: how many may wait for a seat when a session is full (0: no waitlist). "
+            "Empty: the site's setting."
+        ),
+    )
     price = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0.00"))
     currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217 code, e.g. EUR, USD, INR.")
     modality = models.CharField(max_length=16, choices=Modality.choices, default=Modality.ONLINE)
@@ -214,7 +224,9 @@ class SessionStatus(models.TextChoices):
 class Session(models.Model):
     """One occurrence on the calendar. A one-on-one booking creates its session; a coach
     publishes group sessions and workshops and clients take seats. ``seats_taken`` counts
-    active bookings and can never exceed ``capacity`` (a check constraint)."""
+    active bookings; ``seats_held`` the seats offered to people on the waitlist and held
+    for them until they answer. Together they can never exceed ``capacity`` (a check
+    constraint)."""
 
     session_type = models.ForeignKey(SessionType, on_delete=models.PROTECT, related_name="sessions")
     coach = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="hosted_sessions")
@@ -222,6 +234,9 @@ class Session(models.Model):
     end = models.DateTimeField()
     capacity = models.PositiveIntegerField(default=1)
     seats_taken = models.PositiveIntegerField(default=0)
+    seats_held = models.PositiveIntegerField(
+        default=0, help_text=_("Seats offered to people on the waitlist, held until they answer.")
+    )
     resource = models.ForeignKey(
         "availability.Resource", null=True, blank=True, on_delete=models.PROTECT, related_name="sessions"
     )
@@ -243,7 +258,9 @@ class Session(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_end_after_start"),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_positive"),
-            models.CheckConstraint(condition=Q(seats_taken__lte=F("capacity")), name="session_seats_within_capacity"),
+            models.CheckConstraint(
+                condition=Q(seats_taken__lte=F("capacity") - F("seats_held")), name="session_seats_within_capacity"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -251,11 +268,11 @@ class Session(models.Model):
 
     @property
     def seats_left(self) -> int:
-        return max(self.capacity - self.seats_taken, 0)
+        return max(self.capacity - self.seats_taken - self.seats_held, 0)
 
     @property
     def is_full(self) -> bool:
-        return self.seats_taken >= self.capacity
+        return self.seats_taken + self.seats_held >= self.capacity
 
 
 class BookingStatus(models.TextChoices):

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -194,6 +195,16 @@ class SessionTypeForm(forms.ModelForm):
         ),
     )
 
+    max_waitlist_size = forms.IntegerField(
+        label=_("Waitlist size"),
+        min_value=0,
+        max_value=1000,
+        required=False,
+        help_text=_(
+            "Group sessions and workshops: how many may wait for a seat when a session is full (0: no waitlist)."
+        ),
+    )
+
     def clean_late_cancellation_refund_percent(self) -> int:
         return self.cleaned_data.get("late_cancellation_refund_percent") or 0
 
@@ -265,6 +276,7 @@ class SessionTypeForm(forms.ModelForm):
         for name in ("duration_minutes", "capacity", "price", "early_bird_price", "deposit", "balance_due_days"):
             self.fields[name].widget.attrs["min"] = 0
         self.fields["early_bird_days"].widget.attrs["min"] = 1
+        self.fields["max_waitlist_size"].widget.attrs.update(min=0, placeholder=str(settings.MAX_WAITLIST_SIZE))
         coach_id = self.instance.coach_id
         stored = self.instance.pk is not None
         # Other active coaches, and any chosen before who no longer are (kept until unticked).

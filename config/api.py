@@ -50,6 +50,7 @@ ERROR_CODES: tuple[str, ...] = (
     "already_enrolled",
     "already_linked",
     "already_requested",
+    "already_waiting",
     "bad_capacity",
     "bad_kind",
     "bad_request",
@@ -92,8 +93,10 @@ ERROR_CODES: tuple[str, ...] = (
     "not_connected",
     "not_enrolled",
     "not_found",
+    "not_full",
     "not_the_coach",
     "nothing_due",
+    "offer_expired",
     "outside_availability",
     "policy_violation",
     "range_too_long",
@@ -112,6 +115,7 @@ ERROR_CODES: tuple[str, ...] = (
     "unauthenticated",
     "unknown_session_type",
     "unknown_setting",
+    "waitlist_full",
     "window_end_before_start",
     "windows_overlap",
 )
@@ -129,6 +133,10 @@ class ErrorDetail(Schema):
     message: str = Field(description="What went wrong, for people (in the request's language).")
     fields: list[ErrorField] = Field(
         default_factory=list, description="Present when the refusal is about named inputs: one entry per problem."
+    )
+    waitlist: bool | None = Field(
+        None,
+        description="With `full`: whether you may join the session's waitlist instead (`POST /waitlist`).",
     )
 
 
@@ -298,11 +306,10 @@ def on_django_validation_error(request: HttpRequest, exc: DjangoValidationError)
 
 @api.exception_handler(DomainError)
 def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    extra = dict(getattr(exc, "extra", {}))
     if exc.field:
-        fields = [{"field": exc.field, "message": exc.message}]
-        response = error_response(request, exc.status, exc.code, exc.message, fields=fields)
-    else:
-        response = error_response(request, exc.status, exc.code, exc.message)
+        extra["fields"] = [{"field": exc.field, "message": exc.message}]
+    response = error_response(request, exc.status, exc.code, exc.message, **extra)
     for name, value in retry_after_headers(exc).items():
         response[name] = value
     return response
@@ -338,6 +345,7 @@ api.add_router("/", "bookings.slots_api.router")
 api.add_router("/", "bookings.api.router")
 api.add_router("/", "bookings.series_api.router")
 api.add_router("/", "payments.series_api.router")
+api.add_router("/", "waitlist.api.router")
 api.add_router("/", "notifications.inbox_api.router")
 api.add_router("/", "notifications.calendar_api.router")
 

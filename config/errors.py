@@ -11,7 +11,8 @@ class DomainError(Exception):
     ``status`` is the HTTP status the API answers with (4xx); ``field``, when the refusal is
     about one input, names it (the API lists it under ``fields``, a form shows it there);
     ``retry_after``, when waiting makes the same request succeed, is how many seconds to wait
-    (the answer's ``Retry-After`` header).
+    (the answer's ``Retry-After`` header); ``extra`` holds more facts for programs, added
+    to the API's error object (``{"waitlist": true}`` on a full session one may wait for).
     """
 
     status = 400
@@ -24,8 +25,10 @@ class DomainError(Exception):
         status: int | None = None,
         field: str = "",
         retry_after: float | None = None,
+        extra: dict | None = None,
     ) -> None:
         super().__init__(message)
+        self.extra = dict(extra or {})
         self.message = message
         self.code = code
         self.field = field

@@ -52,6 +52,8 @@ _WHEN: dict[str, dict[str, str]] = {
     Kind.PAYMENT_EXPIRED: {"": _("When the time to pay for a booking ran out and its place was released.")},
     Kind.PAYMENT_REFUNDED: {"": _("When money you paid is refunded.")},
     Kind.PAYMENT_DUE: {"": _("Before the balance of a booking paid by deposit is due, and on the day.")},
+    Kind.WAITLIST_OFFER: {"": _("When a seat you wait for frees and is held for you to accept.")},
+    Kind.WAITLIST_EXPIRED: {"": _("When a seat held for you was not accepted in time and went to the next person.")},
 }
 
 

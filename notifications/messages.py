@@ -76,6 +76,9 @@ VARIABLES: dict[str, str] = {
     "item": "What was bought or refunded: a package or programme's name, or a series' sessions (empty for a booking).",
     "credits_added": "Package receipts: how many credits were added.",
     "refund_reason": "Refunds: why the money was given back (may be empty).",
+    "offer_ends": "Waitlist offers: until when the seat is held, in the recipient's time zone.",
+    "offer_url": "Waitlist offers: where to accept or decline the seat.",
+    "session_url": "Waitlist: the session's page, to join its waitlist again.",
     "series_count": "Series messages: how many sessions the change made or touched, e.g. “8” (empty otherwise).",
     "series_sessions": "Series messages: e.g. “8 weekly sessions” (empty otherwise).",
     "series_kind": "Series messages: e.g. “weekly series” (empty otherwise).",
@@ -284,6 +287,29 @@ BUILTIN: dict[str, dict[str, str]] = {
         ),
         "short": N_("{{ balance }} due by {{ balance_due }} for {{ session_title }}, {{ when }}. Pay: {{ pay_url }}"),
         "in_app": N_("{{ balance }} due by {{ balance_due }}. {{ session_title }}, {{ when }}\n{{ reference }}"),
+    },
+    Kind.WAITLIST_OFFER: {
+        "subject": N_("A seat is free for you: {{ session_title }}, {{ when }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\nA seat freed in a session you wait for, and it is held for you until "
+            "{{ offer_ends }}. Accept it in one click (or let the next person have it): {{ offer_url }}\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n{{ place }}"
+        ),
+        "short": N_(
+            "A seat is free for you: {{ session_title }}, {{ when }}. Held until {{ offer_ends }}. "
+            "Accept: {{ offer_url }}"
+        ),
+        "in_app": N_("{{ session_title }}, {{ when }}. Held for you until {{ offer_ends }}: accept or decline."),
+    },
+    Kind.WAITLIST_EXPIRED: {
+        "subject": N_("The seat held for you went to the next person: {{ session_title }}, {{ when }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\nThe seat held for you was not accepted by {{ offer_ends }}, so it was "
+            "offered to the next person on the waitlist. You can join the waitlist again: {{ session_url }}\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}"
+        ),
+        "short": N_("The seat held for you ({{ session_title }}, {{ when }}) went to the next person."),
+        "in_app": N_("Not accepted in time; the seat went to the next person. {{ session_title }}, {{ when }}"),
     },
 }
 
@@ -609,6 +635,7 @@ def booking_context(booking, recipient, **extra) -> dict:
         "rating_url": f"{booking_url}#rate",
         "site_url": settings.SITE_URL,
         **{name: "" for name in PAYMENT_VARIABLES},
+        **{name: "" for name in WAITLIST_VARIABLES},
         **{name: "" for name in SERIES_VARIABLES},
     }
     context.update({key: value for key, value in extra.items() if value is not None})
@@ -631,6 +658,8 @@ PAYMENT_VARIABLES = (
     "credits_added",
     "refund_reason",
 )
+# The variables of waitlist messages: empty unless the message fills them.
+WAITLIST_VARIABLES = ("offer_ends", "offer_url", "session_url")
 
 
 # The variables of a message about a change to several sessions of a series at once
@@ -782,5 +811,8 @@ def sample_context() -> dict:
         "item": "",
         "credits_added": "5",
         "refund_reason": "Cancelled by the coach.",
+        "offer_ends": "Wed 2 Dec 2026, 12:00 (Europe/Paris)",
+        "offer_url": absolute("/waitlist/offers/7/"),
+        "session_url": absolute("/book/session/12/"),
         **{name: "" for name in SERIES_VARIABLES},
     }

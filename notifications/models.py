@@ -39,6 +39,8 @@ class Kind(models.TextChoices):
     PAYMENT_EXPIRED = "payment_expired", _("Time to pay ran out")
     PAYMENT_REFUNDED = "payment_refunded", _("Payment refunded")
     PAYMENT_DUE = "payment_due", _("Payment due")
+    WAITLIST_OFFER = "waitlist_offer", _("A seat offered from the waitlist")
+    WAITLIST_EXPIRED = "waitlist_expired", _("Waitlist offer expired")
 
 
 class Channel(models.TextChoices):

@@ -34,6 +34,8 @@ KINDS_BY_ROLE: dict[str, tuple[str, ...]] = {
         Kind.PAYMENT_EXPIRED,
         Kind.PAYMENT_REFUNDED,
         Kind.PAYMENT_DUE,
+        Kind.WAITLIST_OFFER,
+        Kind.WAITLIST_EXPIRED,
     ),
     Role.COACH: (
         Kind.BOOKING_CREATED,

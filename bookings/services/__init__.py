@@ -22,7 +22,14 @@ from bookings.services.common import (
     can_act_for_client,
     is_manager,
 )
-from bookings.services.group import cancel_session, publish_session, take_seat
+from bookings.services.group import (
+    cancel_session,
+    hold_seat,
+    lock_session,
+    publish_session,
+    release_held_seat,
+    take_seat,
+)
 from bookings.services.lifecycle import (
     can_start,
     complete_past_sessions,
@@ -73,13 +80,16 @@ __all__ = [
     "drop_plan",
     "duplicate_session_type",
     "expire_requests",
+    "hold_seat",
     "is_manager",
+    "lock_session",
     "mark_completed",
     "mark_no_show",
     "mark_started",
     "move_session_type",
     "publish_session",
     "rate",
+    "release_held_seat",
     "reorder_session_types",
     "request_information",
     "reschedule",

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from availability.models import AllocationKind
-from bookings import live
+from bookings import live, waiting
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, HostMode, Session, SessionStatus, SessionType
 from bookings.services.booking import _close_plan, _price, _price_fields
 from bookings.services.changes import _set_cancelled
@@ -126,10 +126,15 @@ def take_seat(
     now: dt.datetime | None = None,
     promo_code: str = "",
     hold_for_payment: bool | None = None,
+    held_seat: bool = False,
 ) -> Booking:
     """Take one seat in a published group session or workshop (firm: no approval). A
     priced seat with payments on is held ``awaiting_payment`` (``services.payment``): its
     early-bird price, discounts and deposit by ``bookings.pricing``.
+
+    A free seat is not free while people wait for one (``bookings.waiting``): it goes to
+    them through the waitlist's offers, and this refuses it as full. ``held_seat``: the
+    client accepts a seat the waitlist held for them (``hold_seat``), which becomes theirs.
     Locks the client's user row, then the session's row, then a promotion code's row."""
     actor = booked_by or client
     now = _now(now)
@@ -149,9 +154,15 @@ def take_seat(
             if Booking.objects.filter(session=locked, client=client, status__in=ACTIVE_STATUSES).exists():
                 raise BookingRefused("You already have a place in this session.", code="client_conflict")
             _check_client_free(client, start=locked.start, end=locked.end)
-            if locked.seats_taken >= locked.capacity:
-                raise BookingRefused("This session is full.", code="full")
-            Session.objects.filter(pk=locked.pk).update(seats_taken=F("seats_taken") + 1)
+            if held_seat:
+                if locked.seats_held < 1:
+                    raise BookingRefused(_("The seat held for you is no longer held."), code="offer_expired")
+                Session.objects.filter(pk=locked.pk).update(
+                    seats_taken=F("seats_taken") + 1, seats_held=F("seats_held") - 1
+                )
+            else:
+                _check_seat_free(locked, client)
+                Session.objects.filter(pk=locked.pk).update(seats_taken=F("seats_taken") + 1)
             enrollment = check_enrollment(client, session_type, now=now)
             price = _price(session_type, start=locked.start, now=now, standing=standing, promo_code=promo_code)
             hold = payment_needed(price.due_now) if hold_for_payment is None else hold_for_payment
@@ -185,6 +196,37 @@ def take_seat(
     return booking
 
 
+def _check_seat_free(session: Session, client: User) -> None:
+    """Refuse a seat when none is free for a newcomer: every seat taken or held, or the free
+    ones owed to the people waiting for them. The refusal says whether ``client`` may wait."""
+    free = session.capacity - session.seats_taken - session.seats_held
+    if free > 0 and free > waiting.waiting(session):
+        return
+    raise BookingRefused(_("This session is full."), code="full", extra={"waitlist": waiting.may_join(session, client)})
+
+
+def hold_seat(session: Session) -> None:
+    """Hold one free seat of ``session`` for someone offered it from the waitlist: nobody
+    else can take it until ``take_seat(held_seat=True)`` gives it to them or
+    ``release_held_seat`` frees it. The caller has locked the session's row (``lock_session``)
+    in its transaction; the database refuses a seat beyond the capacity."""
+    if session.seats_taken + session.seats_held >= session.capacity:
+        raise BookingRefused(_("This session is full."), code="full")
+    Session.objects.filter(pk=session.pk).update(seats_held=F("seats_held") + 1)
+    session.seats_held += 1
+
+
+def release_held_seat(session: Session) -> None:
+    """A held seat's offer was declined, expired or withdrawn: the seat is free again."""
+    Session.objects.filter(pk=session.pk, seats_held__gt=0).update(seats_held=F("seats_held") - 1)
+    session.seats_held = max(session.seats_held - 1, 0)
+
+
+def lock_session(session_id: int) -> Session:
+    """The session's row, locked for the rest of the caller's transaction."""
+    return Session.objects.select_for_update().select_related("session_type").get(pk=session_id)
+
+
 def cancel_session(*, session: Session, actor: User, reason: str, now: dt.datetime | None = None) -> Session:
     """The coach or staff call a session off: every active booking in it is cancelled.
     Locks the session's row, then the rows of its active bookings."""
@@ -201,7 +243,8 @@ def cancel_session(*, session: Session, actor: User, reason: str, now: dt.dateti
             _set_cancelled(booking, actor=actor, reason=reason, now=now, late=False)
         locked.status = SessionStatus.CANCELLED
         locked.seats_taken = 0
-        locked.save(update_fields=["status", "seats_taken", "updated_at"])
+        locked.seats_held = 0
+        locked.save(update_fields=["status", "seats_taken", "seats_held", "updated_at"])
         _release(locked)
         transaction.on_commit(lambda: live.bump(locked.coach_id, live.STAFF_SCOPE))
     return locked

@@ -62,6 +62,7 @@ SESSION_TYPE_FIELDS = (
     "deposit",
     "balance_due_days",
     "series_discount_percent",
+    "max_waitlist_size",
     "requires_enrollment",
 )
 # The type's lists (many-to-many): written after the row, in the same transaction.
@@ -88,6 +89,8 @@ NULLABLE_FIELDS = frozenset(
         "early_bird_price",
         "early_bird_days",
         "deposit",
+        # Empty: the site's MAX_WAITLIST_SIZE.
+        "max_waitlist_size",
     }
 )
 
@@ -103,6 +106,7 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "early_bird_days": (1, 365),
     "balance_due_days": (0, 365),
     "series_discount_percent": (0, 100),
+    "max_waitlist_size": (0, 1000),
 }
 
 MAX_PRICE = Decimal("9999999.99")  # the column holds 9 digits, 2 after the point

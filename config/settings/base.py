@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "bookings",
     "notifications",
     "payments",
+    "waitlist",
     "reports",
     "pages",
 ]
@@ -222,6 +223,10 @@ BOOKING_WINDOW_DAYS = env_int("BOOKING_WINDOW_DAYS", 7, minimum=1)
 # reach past the booking window).
 MAX_SERIES_OCCURRENCES = env_int("MAX_SERIES_OCCURRENCES", 52, minimum=1)
 SERIES_HORIZON_DAYS = env_int("SERIES_HORIZON_DAYS", 182, minimum=1)
+# Waitlists (issue 18): how many may wait per session (a session type may set its own), and
+# how long a freed seat offered to the next in line is held for them.
+MAX_WAITLIST_SIZE = env_int("MAX_WAITLIST_SIZE", 20, minimum=1)
+WAITLIST_OFFER_MINUTES = env_int("WAITLIST_OFFER_MINUTES", 120, minimum=1)
 NOTIFICATION_METHOD = env_choice("NOTIFICATION_METHOD", "email", ("email", "sms", "both"))
 ENABLE_PAYMENT_GATEWAY = env_bool("ENABLE_PAYMENT_GATEWAY", False)
 # Payments (issue 16, payments.gateways): "local" (the test gateway) or "stripe". A payment

@@ -9,6 +9,7 @@ Layers, lowest first (an app may import its own layer and the ones below, never 
     → bookings
     → notifications
     → payments
+    → waitlist
     → reports
     → pages (what combines several apps)
     → the entry points that wire every app together: config.urls, config.api,
@@ -39,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["config", "accounts", "availability", "bookings", "notifications", "payments", "reports", "pages"]
+LAYERS = ["config", "accounts", "availability", "bookings", "notifications", "payments", "waitlist", "reports", "pages"]
 ENTRY_POINTS = {"config.urls", "config.api", "config.wsgi", "config.asgi"}
 TOP = len(LAYERS)
 

@@ -23,7 +23,7 @@ from bookings.tests.factories import SessionTypeFactory, open_coach
 NOW = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
 SOURCE_FOLDERS = ("accounts", "availability", "bookings", "notifications", "reports", "pages", "config")
 # The payments app answers over the API in these modules alone (its other codes are the pages').
-SOURCE_FILES = ("payments/series_api.py",)
+SOURCE_FILES = ("payments/series_api.py", "waitlist/services.py", "waitlist/api.py")
 # Every way a code is written in the sources: a DomainError's code="…", a default code of an
 # error class, the API's and the middleware's own error answers.
 CODE_PATTERNS = (
@@ -161,7 +161,7 @@ def error_of(response, status: int) -> dict:
     body = response.json()
     assert set(body) == {"error"}
     error = body["error"]
-    assert {"code", "message"} <= set(error) <= {"code", "message", "fields"}
+    assert {"code", "message"} <= set(error) <= {"code", "message", "fields", "waitlist"}
     assert error["code"] in error_codes() and error["message"]
     for entry in error.get("fields", []):
         assert set(entry) == {"field", "message"}
@@ -216,6 +216,7 @@ def test_settings_and_type_changes_say_which_fields_may_be_null() -> None:
         "early_bird_price",  # null: no early-bird price
         "early_bird_days",
         "deposit",  # null: paid in full
+        "max_waitlist_size",  # null: the site's MAX_WAITLIST_SIZE
     }
 
 

@@ -1,0 +1,186 @@
+"""The waitlist over JSON.
+
+- ``POST /api/v1/waitlist`` ``{session}``: wait for a seat in a full group session or
+  workshop (201, with the position); 409 ``not_full`` when a seat is free (book it),
+  ``already_waiting``, ``waitlist_full``, ``client_conflict`` (you have a seat).
+- ``GET /api/v1/waitlist``: your entries, each with its position or the seat held for you;
+  ``?session=ID`` (its coach, staff): that session's queue, best first, with each entry's
+  score and factors.
+- ``DELETE /api/v1/waitlist/{id}``: leave (a seat held for you goes to the next).
+- ``POST /api/v1/waitlist/offers/{id}/accept``: take the seat held for you — the booking
+  (201; ``awaiting_payment`` when the type is priced and payments are on, like any seat);
+  409 ``offer_expired`` when its time ran out.
+- ``POST /api/v1/waitlist/offers/{id}/decline``: let it go to the next person.
+
+A seat refused as ``full`` (``POST /sessions/{id}/bookings``) says ``"waitlist": true`` when
+the caller may join its waitlist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.responses import Status
+
+from bookings.api import BookingOut, client_for, fresh, site_of
+from bookings.models import SessionKind
+from bookings.selectors import sessions_visible_to
+from config.errors import NotAllowed
+from config.inputs import Input
+from waitlist import services
+from waitlist.models import OfferStatus, WaitlistEntry, WaitlistOffer
+
+router = Router(tags=["waitlist"])
+
+
+class OfferOut(Schema):
+    id: int
+    status: str = Field(description="pending, accepted, declined, expired or withdrawn.")
+    offered_at: dt.datetime
+    expires_at: dt.datetime = Field(description="The seat is held for you until then.")
+    booking: str | None = Field(description="The booking's reference, once accepted.")
+
+
+class EntryOut(Schema):
+    id: int
+    session: int
+    session_type: str
+    start: dt.datetime
+    status: str = Field(description="waiting, offered, booked, left, declined, missed or closed.")
+    joined_at: dt.datetime
+    position: int | None = Field(description="1: next to be offered a seat; null once offered or ended.")
+    waiting: int = Field(description="How many wait for a seat in this session without an offer.")
+    offer: OfferOut | None = Field(description="The seat held for you now, if any.")
+
+
+class QueueEntryOut(Schema):
+    id: int
+    client: int
+    client_name: str
+    position: int
+    score: float
+    factors: dict[str, float] = Field(
+        description="Each factor normalised to 0–1: connection, booking_history, cancellation_rate, waiting_time, "
+        "account_age, previous_offers (weights 0.3, 0.2, -0.2, 0.15, 0.1, 0.05)."
+    )
+    adjustment: float = Field(description="Staff's move by hand, in score points.")
+    joined_at: dt.datetime
+
+
+class JoinIn(Input):
+    session: int = Field(description="A full group session or workshop.", ge=1, le=2**63 - 1)
+    client: int | None = Field(None, description="Join for someone else (a guardian, staff, their coach).")
+
+
+class ListQuery(Input):
+    session: int | None = Field(None, ge=1, le=2**63 - 1, description="Its coach or staff: that session's queue.")
+
+
+def _offer_out(offer: WaitlistOffer | None) -> dict | None:
+    if offer is None:
+        return None
+    return {
+        "id": offer.pk,
+        "status": offer.status,
+        "offered_at": offer.offered_at,
+        "expires_at": offer.expires_at,
+        "booking": offer.booking.reference if offer.booking_id else None,
+    }
+
+
+def _entry_out(entry: WaitlistEntry, *, now: dt.datetime) -> dict:
+    offer = (
+        entry.offers.filter(status=OfferStatus.PENDING).select_related("booking").first()
+        if entry.status == "offered"
+        else None
+    )
+    return {
+        "id": entry.pk,
+        "session": entry.session_id,
+        "session_type": entry.session.session_type.title,
+        "start": entry.session.start,
+        "status": entry.status,
+        "joined_at": entry.joined_at,
+        "position": services.position(entry, now=now),
+        "waiting": services.waiting_count(entry.session),
+        "offer": _offer_out(offer),
+    }
+
+
+def _entries_of(user):
+    return WaitlistEntry.objects.select_related("session__session_type", "session__coach", "client").filter(client=user)
+
+
+@router.post("/waitlist", response={201: EntryOut}, summary="Join a full session's waitlist")
+def join(request: HttpRequest, payload: JoinIn) -> Status:
+    actor = request.auth
+    session = get_object_or_404(
+        sessions_visible_to(actor).select_related("session_type", "coach"),
+        pk=payload.session,
+        session_type__kind__in=[SessionKind.GROUP, SessionKind.WORKSHOP],
+    )
+    client = client_for(actor, payload.client, coach=session.coach)
+    entry = services.join(actor=actor, client=client, session=session)
+    return Status(201, _entry_out(entry, now=timezone.now()))
+
+
+@router.get(
+    "/waitlist",
+    response={200: list[EntryOut] | list[QueueEntryOut]},
+    summary="Your waitlist entries, or a session's queue",
+)
+def list_entries(request: HttpRequest, query: Query[ListQuery]) -> list[dict]:
+    user = request.auth
+    now = timezone.now()
+    if query.session is not None:
+        session = get_object_or_404(sessions_visible_to(user).select_related("coach"), pk=query.session)
+        if not services.may_manage(user, session):
+            raise NotAllowed("Only the session's coach and staff see its waitlist.")
+        return [
+            {
+                "id": ranked.entry.pk,
+                "client": ranked.entry.client_id,
+                "client_name": ranked.entry.client.display_name,
+                "position": place,
+                "score": ranked.score,
+                "factors": ranked.factors,
+                "adjustment": ranked.entry.adjustment,
+                "joined_at": ranked.entry.joined_at,
+            }
+            for place, ranked in enumerate(services.queue(session, now=now), start=1)
+        ]
+    entries = _entries_of(user).order_by("-joined_at")[:100]
+    return [_entry_out(entry, now=now) for entry in entries]
+
+
+@router.delete("/waitlist/{entry_id}", response={204: None}, summary="Leave a waitlist")
+def leave(request: HttpRequest, entry_id: int) -> Status:
+    entry = WaitlistEntry.objects.select_related("session__coach", "client").filter(pk=entry_id).first()
+    if entry is None or not services.may_act(request.auth, entry):
+        raise Http404("No such waitlist entry.")
+    services.leave(actor=request.auth, entry=entry)
+    return Status(204, None)
+
+
+def _offer(request: HttpRequest, offer_id: int) -> WaitlistOffer:
+    offer = WaitlistOffer.objects.select_related("entry__client", "session__coach").filter(pk=offer_id).first()
+    user = request.auth
+    if offer is None or user.pk not in (offer.entry.client_id, offer.entry.added_by_id):
+        raise Http404("No such offer.")
+    return offer
+
+
+@router.post("/waitlist/offers/{offer_id}/accept", response={201: BookingOut}, summary="Take a seat held for you")
+def accept(request: HttpRequest, offer_id: int) -> Status:
+    booking = services.accept(actor=request.auth, offer=_offer(request, offer_id))
+    return Status(201, fresh(request.auth, booking, site_of(request)))
+
+
+@router.post("/waitlist/offers/{offer_id}/decline", response={200: OfferOut}, summary="Let a held seat go")
+def decline(request: HttpRequest, offer_id: int) -> dict:
+    offer = services.decline(actor=request.auth, offer=_offer(request, offer_id))
+    return _offer_out(offer)

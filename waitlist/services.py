@@ -1,0 +1,364 @@
+"""Every write of the waitlist: joining and leaving, offering a freed seat, accepting,
+declining, and what runs on a schedule (offers that ran out, entries whose session began).
+
+How a seat travels: a seat frees in a full session (a cancellation, a decline, a payment
+hold that lapsed — ``waitlist.consumer`` hears it from the booking event stream, after the
+change's commit, never inside it; or capacity raised — the every-minute ``sweep``).
+``offer_seats`` locks the session's row, ranks the people still waiting
+(``waitlist.scoring``) and, for each free seat, holds it (``bookings.services.hold_seat``:
+``Session.seats_held``, within the capacity check constraint) and makes the best one an
+offer until ``WAITLIST_OFFER_MINUTES`` from now (never past the session's start). While
+anyone waits, a free seat is theirs: the booking services refuse it to newcomers
+(``bookings.waiting``). The client accepts in one click (``accept``: the held seat becomes
+their booking, through ``take_seat``, paid if the type is priced) or declines; a decline,
+an expiry or the client leaving frees the seat and offers it to the next in line.
+
+Lock order, as the booking services: the client's or the offer's row first, then the
+session's row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.access import can_book_for
+from accounts.models import User
+from bookings import services as booking_services
+from bookings.models import ACTIVE_STATUSES, Booking, Session, SessionStatus
+from bookings.services.common import is_manager
+from config.errors import DomainError, NotAllowed
+from config.inputs import SHORT_TEXT
+from waitlist import notify, scoring
+from waitlist.models import OPEN_STATUSES, EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
+
+logger = logging.getLogger(__name__)
+
+
+class WaitlistRefused(DomainError):
+    """A waitlist action refused: HTTP 409 with a stable code."""
+
+    status = 409
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def max_size(session: Session) -> int:
+    """How many may wait for a seat in ``session``: its type's own size, or the site's."""
+    own = session.session_type.max_waitlist_size
+    return settings.MAX_WAITLIST_SIZE if own is None else own
+
+
+# ---------------------------------------------------------------------------------------
+# What the booking services ask (``bookings.waiting``)
+# ---------------------------------------------------------------------------------------
+
+
+def waiting_count(session: Session) -> int:
+    """People waiting for a seat in ``session`` who have no offer yet."""
+    return WaitlistEntry.objects.filter(session_id=session.pk, status=EntryStatus.WAITING).count()
+
+
+def _refusal(session: Session, client: User, *, now: dt.datetime) -> WaitlistRefused | None:
+    """Why ``client`` may not join ``session``'s waitlist now, or None when they may."""
+    if not session.session_type.is_group:
+        return WaitlistRefused(_("Only group sessions and workshops have a waitlist."), code="invalid")
+    if session.status != SessionStatus.SCHEDULED or session.start <= now:
+        return WaitlistRefused(_("This session is no longer taking bookings."), code="too_soon")
+    if Booking.objects.filter(session_id=session.pk, client=client, status__in=ACTIVE_STATUSES).exists():
+        return WaitlistRefused(_("You already have a place in this session."), code="client_conflict")
+    if WaitlistEntry.objects.filter(session_id=session.pk, client=client, status__in=OPEN_STATUSES).exists():
+        return WaitlistRefused(_("You are already on the waitlist for this session."), code="already_waiting")
+    size = max_size(session)
+    if size == 0:
+        return WaitlistRefused(_("This session has no waitlist."), code="waitlist_full")
+    if WaitlistEntry.objects.filter(session_id=session.pk, status__in=OPEN_STATUSES).count() >= size:
+        return WaitlistRefused(_("The waitlist for this session is full."), code="waitlist_full")
+    return None
+
+
+def may_join(session: Session, client: User, *, now: dt.datetime | None = None) -> bool:
+    """Whether ``client`` could join the waitlist of ``session`` (full for them) now."""
+    return _refusal(session, client, now=_now(now)) is None
+
+
+# ---------------------------------------------------------------------------------------
+# Joining and leaving
+# ---------------------------------------------------------------------------------------
+
+
+def join(*, actor: User, client: User, session: Session, now: dt.datetime | None = None) -> WaitlistEntry:
+    """``client`` waits for a seat in the full ``session``. Who may: whoever may book for
+    them. A session with a seat free for them is booked instead (``not_full``).
+    Locks the client's row, then the session's (the order ``take_seat`` uses)."""
+    now = _now(now)
+    if not can_book_for(actor, client, coach=session.coach):
+        raise NotAllowed(_("You can't join the waitlist for this person."))
+    try:
+        with transaction.atomic():
+            User.objects.select_for_update().filter(pk=client.pk).first()
+            locked = booking_services.lock_session(session.pk)
+            refusal = _refusal(locked, client, now=now)
+            if refusal is not None:
+                raise refusal
+            free = locked.capacity - locked.seats_taken - locked.seats_held
+            if free > waiting_count(locked):
+                raise WaitlistRefused(_("A seat is free: book it instead."), code="not_full")
+            entry = WaitlistEntry.objects.create(client=client, added_by=actor, session=locked, joined_at=now)
+    except IntegrityError as exc:  # joined at the same moment from elsewhere
+        raise WaitlistRefused(_("You are already on the waitlist for this session."), code="already_waiting") from exc
+    return entry
+
+
+def _end(entry: WaitlistEntry, status: str, *, reason: str, now: dt.datetime) -> None:
+    entry.status = status
+    entry.ended_at = now
+    entry.end_reason = reason[:SHORT_TEXT]
+    entry.save(update_fields=["status", "ended_at", "end_reason", "booking"])
+
+
+def may_act(actor: User, entry: WaitlistEntry) -> bool:
+    """The client, who added them, and whoever may book for them act on their entry."""
+    if actor.pk in (entry.client_id, entry.added_by_id):
+        return True
+    return can_book_for(actor, entry.client, coach=entry.session.coach)
+
+
+def _require_client_side(actor: User, entry: WaitlistEntry) -> None:
+    if not may_act(actor, entry):
+        raise NotAllowed(_("Only the client (or who added them) can do that."))
+
+
+def leave(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None) -> WaitlistEntry:
+    """The client leaves the waitlist; a seat offered to them goes to the next in line."""
+    now = _now(now)
+    _require_client_side(actor, entry)
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update().select_related("session").get(pk=entry.pk)
+        if not entry.is_open:
+            raise WaitlistRefused(_("This waitlist entry is already closed."), code="invalid_transition")
+        offer = WaitlistOffer.objects.select_for_update().filter(entry=entry, status=OfferStatus.PENDING).first()
+        _end(entry, EntryStatus.LEFT, reason=_("Left the waitlist."), now=now)
+        if offer is not None:
+            _close_offer(offer, OfferStatus.DECLINED, now=now)
+            offer_seats(entry.session_id, now=now)
+    return entry
+
+
+# ---------------------------------------------------------------------------------------
+# Offers
+# ---------------------------------------------------------------------------------------
+
+
+def _close_offer(offer: WaitlistOffer, status: str, *, now: dt.datetime) -> None:
+    """The offer ends unaccepted: its seat is let go (the caller offers it again)."""
+    offer.status = status
+    offer.answered_at = now
+    offer.save(update_fields=["status", "answered_at"])
+    session = booking_services.lock_session(offer.session_id)
+    booking_services.release_held_seat(session)
+
+
+def offer_deadline(session: Session, now: dt.datetime) -> dt.datetime:
+    return min(now + dt.timedelta(minutes=settings.WAITLIST_OFFER_MINUTES), session.start)
+
+
+def queue(session: Session, *, now: dt.datetime | None = None) -> list[scoring.Ranked]:
+    """The people waiting for a seat in ``session`` (not yet offered one), best first."""
+    entries = list(
+        WaitlistEntry.objects.filter(session_id=session.pk, status=EntryStatus.WAITING).select_related(
+            "client", "session"
+        )
+    )
+    return scoring.rank(entries, now=_now(now))
+
+
+def offer_seats(session_id: int, *, now: dt.datetime | None = None) -> list[WaitlistOffer]:
+    """Offer each free seat of the session to the best-placed person still waiting, holding
+    it for them. A session that began or was called off closes its waitlist instead.
+    Returns the offers made. Locks the session's row."""
+    now = _now(now)
+    made: list[WaitlistOffer] = []
+    with transaction.atomic():
+        session = booking_services.lock_session(session_id)
+        if session.status != SessionStatus.SCHEDULED or session.start <= now:
+            close_waitlist(session, now=now)
+            return made
+        free = session.capacity - session.seats_taken - session.seats_held
+        if free <= 0:
+            return made
+        ranked = queue(session, now=now)
+        if not ranked:
+            return made
+        holding = set(
+            Booking.objects.filter(
+                session_id=session.pk, client_id__in=[r.entry.client_id for r in ranked], status__in=ACTIVE_STATUSES
+            ).values_list("client_id", flat=True)
+        )
+        expires = offer_deadline(session, now)
+        for candidate in ranked:
+            if free <= 0:
+                break
+            entry = candidate.entry
+            if entry.client_id in holding:  # booked some other way meanwhile
+                _end(entry, EntryStatus.CLOSED, reason=_("Already has a place in this session."), now=now)
+                continue
+            booking_services.hold_seat(session)
+            offer = WaitlistOffer.objects.create(
+                entry=entry,
+                session=session,
+                offered_at=now,
+                expires_at=expires,
+                score=candidate.score,
+                factors=candidate.factors,
+            )
+            entry.status = EntryStatus.OFFERED
+            entry.save(update_fields=["status"])
+            made.append(offer)
+            free -= 1
+        for offer in made:
+            notify.offered(offer)
+    return made
+
+
+def close_waitlist(session: Session, *, now: dt.datetime) -> int:
+    """The session began, ended or was called off: open entries close, pending offers are
+    withdrawn (their held seats are let go with the session)."""
+    closed = 0
+    reason = (
+        _("The session was called off.") if session.status == SessionStatus.CANCELLED else _("The session has begun.")
+    )
+    for offer in WaitlistOffer.objects.select_for_update().filter(session=session, status=OfferStatus.PENDING):
+        offer.status = OfferStatus.WITHDRAWN
+        offer.answered_at = now
+        offer.save(update_fields=["status", "answered_at"])
+        booking_services.release_held_seat(session)
+    for entry in WaitlistEntry.objects.select_for_update().filter(session=session, status__in=OPEN_STATUSES):
+        _end(entry, EntryStatus.CLOSED, reason=reason, now=now)
+        closed += 1
+    return closed
+
+
+def _lock_offer(offer: WaitlistOffer) -> WaitlistOffer:
+    return (
+        WaitlistOffer.objects.select_for_update()
+        .select_related("entry__client", "session__session_type", "session__coach")
+        .get(pk=offer.pk)
+    )
+
+
+def accept(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None) -> Booking:
+    """The client takes the seat held for them: it becomes their booking (held for payment
+    when the type is priced and payments are on, like any seat). Locks the offer's row,
+    then (``take_seat``) the client's and the session's."""
+    now = _now(now)
+    _require_client_side(actor, offer.entry)
+    with transaction.atomic():
+        offer = _lock_offer(offer)
+        if offer.status == OfferStatus.ACCEPTED and offer.booking_id:
+            raise WaitlistRefused(_("You already accepted this seat."), code="invalid_transition")
+        if offer.status != OfferStatus.PENDING or offer.expires_at <= now:
+            raise WaitlistRefused(_("This offer has expired."), code="offer_expired")
+        entry = offer.entry
+        booking = booking_services.take_seat(
+            client=entry.client, session=offer.session, booked_by=actor, held_seat=True, now=now
+        )
+        offer.status = OfferStatus.ACCEPTED
+        offer.answered_at = now
+        offer.booking = booking
+        offer.save(update_fields=["status", "answered_at", "booking"])
+        entry.booking = booking
+        _end(entry, EntryStatus.BOOKED, reason=_("Accepted the seat offered."), now=now)
+    return booking
+
+
+def decline(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None) -> WaitlistOffer:
+    """The client doesn't want the seat: their entry ends and the seat goes to the next."""
+    now = _now(now)
+    _require_client_side(actor, offer.entry)
+    with transaction.atomic():
+        offer = _lock_offer(offer)
+        if offer.status != OfferStatus.PENDING:
+            raise WaitlistRefused(_("This offer is no longer open."), code="invalid_transition")
+        entry = WaitlistEntry.objects.select_for_update().get(pk=offer.entry_id)
+        _close_offer(offer, OfferStatus.DECLINED, now=now)
+        _end(entry, EntryStatus.DECLINED, reason=_("Declined the seat offered."), now=now)
+        offer_seats(offer.session_id, now=now)
+    return offer
+
+
+def expire_offers(*, now: dt.datetime | None = None, limit: int = 200) -> int:
+    """Offers not answered in time expire: the entry ends (the client is told and may join
+    again) and the seat goes to the next in line. Safe with several workers: each offer is
+    claimed under a row lock the others skip."""
+    now = _now(now)
+    expired = 0
+    sessions: set[int] = set()
+    with transaction.atomic():
+        due = WaitlistOffer.objects.filter(status=OfferStatus.PENDING, expires_at__lte=now).order_by("expires_at")
+        due = due.select_for_update(skip_locked=True) if _skip_locked() else due.select_for_update()
+        for offer in due[:limit]:
+            entry = WaitlistEntry.objects.select_for_update().get(pk=offer.entry_id)
+            _close_offer(offer, OfferStatus.EXPIRED, now=now)
+            _end(entry, EntryStatus.MISSED, reason=_("The offer expired unanswered."), now=now)
+            notify.offer_expired(offer)
+            sessions.add(offer.session_id)
+            expired += 1
+        for session_id in sorted(sessions):
+            offer_seats(session_id, now=now)
+    return expired
+
+
+def _skip_locked() -> bool:
+    from django.db import connection
+
+    return connection.features.has_select_for_update_skip_locked
+
+
+def sweep(*, now: dt.datetime | None = None, limit: int = 200) -> int:
+    """Every minute: offers that ran out pass on; sessions with people waiting and a seat
+    free (a raised capacity, an event missed) make their offers; waitlists of sessions
+    that began or were called off close. Returns the offers made."""
+    now = _now(now)
+    expire_offers(now=now, limit=limit)
+    session_ids = list(
+        WaitlistEntry.objects.filter(status=EntryStatus.WAITING)
+        .order_by("session_id")
+        .values_list("session_id", flat=True)
+        .distinct()[:limit]
+    )
+    made = 0
+    for session_id in session_ids:
+        session = Session.objects.only("capacity", "seats_taken", "seats_held", "status", "start").get(pk=session_id)
+        started = session.status != SessionStatus.SCHEDULED or session.start <= now
+        if started or session.capacity > session.seats_taken + session.seats_held:
+            made += len(offer_seats(session_id, now=now))
+    return made
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+# ---------------------------------------------------------------------------------------
+
+
+def position(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> int | None:
+    """Where ``entry`` stands among those still waiting (1: next to be offered a seat);
+    None once it has an offer or has ended."""
+    if entry.status != EntryStatus.WAITING:
+        return None
+    for place, ranked in enumerate(queue(entry.session, now=now), start=1):
+        if ranked.entry.pk == entry.pk:
+            return place
+    return None
+
+
+def may_manage(actor: User, session: Session) -> bool:
+    """The coach and staff see a session's queue with each entry's factors."""
+    return is_manager(actor, session.coach)

@@ -1,0 +1,15 @@
+"""The waitlist's pages."""
+
+from django.urls import path
+
+from waitlist import views
+
+app_name = "waitlist"
+
+urlpatterns = [
+    path("waitlist/", views.mine, name="mine"),
+    path("waitlist/join/<int:session_id>/", views.join, name="join"),
+    path("waitlist/<int:pk>/leave/", views.leave, name="leave"),
+    path("waitlist/offers/<int:pk>/", views.offer, name="offer"),
+    path("waitlist/session/<int:session_id>/", views.queue, name="queue"),
+]

@@ -1,0 +1,132 @@
+"""The waitlist's pages: join from a full session, the client's own waitlist (position,
+seats held for them, leave), an offer's page (accept in one click, or decline), and the
+coach's and staff's view of a session's queue with each entry's factors."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from bookings.models import BookingStatus, Session
+from config.errors import DomainError
+from waitlist import scoring, services
+from waitlist.models import OPEN_STATUSES, OfferStatus, WaitlistEntry, WaitlistOffer
+
+
+def _entries_of(user):
+    return WaitlistEntry.objects.select_related("session__session_type", "session__coach", "client").filter(client=user)
+
+
+@login_required
+@require_POST
+def join(request: HttpRequest, session_id: int) -> HttpResponse:
+    session = get_object_or_404(Session.objects.select_related("session_type", "coach"), pk=session_id)
+    try:
+        entry = services.join(actor=request.user, client=request.user, session=session)
+    except DomainError as exc:
+        if exc.code == "not_full":
+            return redirect("book_seat", session.pk)
+        messages.error(request, exc.message)
+        return redirect("waitlist:mine")
+    place = services.position(entry)
+    messages.success(
+        request,
+        _("You are on the waitlist, number %(place)s. We'll tell you as soon as a seat is free.") % {"place": place},
+    )
+    return redirect("waitlist:mine")
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    """The signed-in client's entries: open ones with their position or the seat held for
+    them, then the last ones that ended."""
+    now = timezone.now()
+    open_entries = list(_entries_of(request.user).filter(status__in=OPEN_STATUSES).order_by("session__start"))
+    pending = {
+        offer.entry_id: offer
+        for offer in WaitlistOffer.objects.filter(
+            entry__in=[entry.pk for entry in open_entries], status=OfferStatus.PENDING
+        )
+    }
+    rows = []
+    for entry in open_entries:
+        rows.append(
+            {
+                "entry": entry,
+                "offer": pending.get(entry.pk),
+                "position": services.position(entry, now=now),
+                "waiting": services.waiting_count(entry.session),
+            }
+        )
+    ended = list(_entries_of(request.user).exclude(status__in=OPEN_STATUSES).order_by("-ended_at")[:10])
+    return render(request, "waitlist/mine.html", {"rows": rows, "ended": ended})
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = get_object_or_404(_entries_of(request.user), pk=pk)
+    try:
+        services.leave(actor=request.user, entry=entry)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("You left the waitlist."))
+    return redirect("waitlist:mine")
+
+
+def _offer_for(request: HttpRequest, pk: int) -> WaitlistOffer:
+    return get_object_or_404(
+        WaitlistOffer.objects.select_related("entry__client", "session__session_type", "session__coach", "booking"),
+        pk=pk,
+        entry__client=request.user,
+    )
+
+
+@login_required
+def offer(request: HttpRequest, pk: int) -> HttpResponse:
+    """A seat held for the client: accept (the booking is made, or goes on to payment) or
+    decline (the seat goes to the next in line)."""
+    held = _offer_for(request, pk)
+    error = ""
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("answer") == "decline":
+                services.decline(actor=request.user, offer=held)
+                messages.success(request, _("You declined the seat; it goes to the next person waiting."))
+                return redirect("waitlist:mine")
+            booking = services.accept(actor=request.user, offer=held)
+        except DomainError as exc:
+            error, status = exc.message, exc.status
+            held = _offer_for(request, pk)
+        else:
+            if booking.status == BookingStatus.AWAITING_PAYMENT:
+                return redirect("payments:pay", booking.reference)
+            return redirect("booking_done", booking.reference)
+    expired = held.status == OfferStatus.PENDING and held.expires_at <= timezone.now()
+    return render(request, "waitlist/offer.html", {"offer": held, "error": error, "expired": expired}, status=status)
+
+
+@login_required
+def queue(request: HttpRequest, session_id: int) -> HttpResponse:
+    """A session's waitlist for its coach and staff: who waits, in order, with each factor
+    of their score; and the seats held for people now."""
+    session = get_object_or_404(Session.objects.select_related("session_type", "coach"), pk=session_id)
+    if not services.may_manage(request.user, session):
+        raise PermissionDenied
+    ranked = services.queue(session)
+    offers = list(
+        WaitlistOffer.objects.filter(session=session, status=OfferStatus.PENDING).select_related("entry__client")
+    )
+    return render(
+        request,
+        "waitlist/queue.html",
+        {"session": session, "ranked": ranked, "offers": offers, "weights": scoring.WEIGHTS},
+    )
