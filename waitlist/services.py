@@ -13,8 +13,9 @@ anyone waits, a free seat is theirs: the booking services refuse it to newcomers
 their booking, through ``take_seat``, paid if the type is priced) or declines; a decline,
 an expiry or the client leaving frees the seat and offers it to the next in line.
 
-Lock order, as the booking services: the client's or the offer's row first, then the
-session's row.
+Lock order: an offer's row, then its entry's, then (as the booking services) the client's,
+then the session's; ``offer_seats`` locks the session and then writes only entries still
+waiting, which no answer to an offer touches.
 """
 
 from __future__ import annotations
@@ -141,10 +142,11 @@ def leave(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None) 
     now = _now(now)
     _require_client_side(actor, entry)
     with transaction.atomic():
+        # The offer's row before the entry's, as accept, decline and expiry lock them.
+        offer = WaitlistOffer.objects.select_for_update().filter(entry_id=entry.pk, status=OfferStatus.PENDING).first()
         entry = WaitlistEntry.objects.select_for_update().select_related("session").get(pk=entry.pk)
         if not entry.is_open:
             raise WaitlistRefused(_("This waitlist entry is already closed."), code="invalid_transition")
-        offer = WaitlistOffer.objects.select_for_update().filter(entry=entry, status=OfferStatus.PENDING).first()
         _end(entry, EntryStatus.LEFT, reason=_("Left the waitlist."), now=now)
         if offer is not None:
             _close_offer(offer, OfferStatus.DECLINED, now=now)
@@ -266,7 +268,7 @@ def accept(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None)
             raise WaitlistRefused(_("You already accepted this seat."), code="invalid_transition")
         if offer.status != OfferStatus.PENDING or offer.expires_at <= now:
             raise WaitlistRefused(_("This offer has expired."), code="offer_expired")
-        entry = offer.entry
+        entry = WaitlistEntry.objects.select_for_update().select_related("client").get(pk=offer.entry_id)
         booking = booking_services.take_seat(
             client=entry.client, session=offer.session, booked_by=actor, held_seat=True, now=now
         )
