@@ -79,6 +79,11 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "package": ("view", "add", "change", "delete"),
         "creditentry": ("view",),
     },
+    "waitlist": {
+        "waitlistentry": ("view",),
+        "waitlistoffer": ("view",),
+        "waitlistmove": ("view",),
+    },
     "django_q": {
         "schedule": ("view",),
         "success": ("view",),

@@ -111,3 +111,22 @@ class WaitlistOffer(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == OfferStatus.PENDING
+
+
+class WaitlistMove(models.Model):
+    """Staff moved an entry by hand: from where to where, why, and the score points that
+    put it there (``WaitlistEntry.adjustment``)."""
+
+    entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="moves")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_position = models.PositiveIntegerField()
+    to_position = models.PositiveIntegerField()
+    adjustment = models.FloatField(help_text=_("The entry's adjustment after the move, in score points."))
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Entry {self.entry_id}: {self.from_position} → {self.to_position}"

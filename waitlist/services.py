@@ -34,9 +34,9 @@ from bookings import services as booking_services
 from bookings.models import ACTIVE_STATUSES, Booking, Session, SessionStatus
 from bookings.services.common import is_manager
 from config.errors import DomainError, NotAllowed
-from config.inputs import SHORT_TEXT
+from config.inputs import LONG_TEXT, SHORT_TEXT, clean_text
 from waitlist import notify, scoring
-from waitlist.models import OPEN_STATUSES, EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
+from waitlist.models import OPEN_STATUSES, EntryStatus, OfferStatus, WaitlistEntry, WaitlistMove, WaitlistOffer
 
 logger = logging.getLogger(__name__)
 
@@ -343,6 +343,56 @@ def sweep(*, now: dt.datetime | None = None, limit: int = 200) -> int:
         if started or session.capacity > session.seats_taken + session.seats_held:
             made += len(offer_seats(session_id, now=now))
     return made
+
+
+def move(
+    *, actor: User, entry: WaitlistEntry, to_position: int, reason: str, now: dt.datetime | None = None
+) -> WaitlistMove:
+    """Staff put a waiting entry at ``to_position`` (1: first) by hand, with a reason: the
+    entry's adjustment becomes the score points that place it between its new neighbours.
+    It keeps moving with the factors afterwards (waiting time grows for everyone). Locks
+    the session's row, so no offer is made from a queue half-moved."""
+    now = _now(now)
+    if not actor.is_staff_member:
+        raise NotAllowed(_("Only back-office staff move people on a waitlist."))
+    reason = clean_text(reason, LONG_TEXT, field="reason")
+    if not reason:
+        raise DomainError(_("Say why this person moves."), code="reason_required", field="reason")
+    with transaction.atomic():
+        booking_services.lock_session(entry.session_id)
+        entry = WaitlistEntry.objects.select_for_update().select_related("session").get(pk=entry.pk)
+        if entry.status != EntryStatus.WAITING:
+            raise WaitlistRefused(_("Only someone still waiting can be moved."), code="invalid_transition")
+        ranked = queue(entry.session, now=now)
+        current = next(index for index, row in enumerate(ranked) if row.entry.pk == entry.pk)
+        own = ranked[current]
+        others = [row for index, row in enumerate(ranked) if index != current]
+        target = min(max(to_position, 1), len(ranked)) - 1
+        if not others or target == current:
+            wanted = own.score
+        elif target == 0:
+            wanted = others[0].score + STEP
+        elif target >= len(others):
+            wanted = others[-1].score - STEP
+        else:
+            above, below = others[target - 1].score, others[target].score
+            wanted = (above + below) / 2 if above - below > 2 * TIE else above - TIE
+        entry.adjustment = round(wanted - (own.score - entry.adjustment), 6)
+        entry.adjustment_reason = reason
+        entry.save(update_fields=["adjustment", "adjustment_reason"])
+        return WaitlistMove.objects.create(
+            entry=entry,
+            actor=actor,
+            from_position=current + 1,
+            to_position=target + 1,
+            adjustment=entry.adjustment,
+            reason=reason,
+        )
+
+
+# Score points between a moved entry and its new neighbour (scores are rounded to 6 places).
+STEP = 0.001
+TIE = 0.00001
 
 
 # ---------------------------------------------------------------------------------------

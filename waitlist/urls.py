@@ -12,4 +12,5 @@ urlpatterns = [
     path("waitlist/<int:pk>/leave/", views.leave, name="leave"),
     path("waitlist/offers/<int:pk>/", views.offer, name="offer"),
     path("waitlist/session/<int:session_id>/", views.queue, name="queue"),
+    path("waitlist/<int:pk>/move/", views.move, name="move"),
 ]

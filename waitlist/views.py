@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from bookings.models import BookingStatus, Session
 from config.errors import DomainError
 from waitlist import scoring, services
-from waitlist.models import OPEN_STATUSES, OfferStatus, WaitlistEntry, WaitlistOffer
+from waitlist.models import OPEN_STATUSES, OfferStatus, WaitlistEntry, WaitlistMove, WaitlistOffer
 
 
 def _entries_of(user):
@@ -125,8 +125,40 @@ def queue(request: HttpRequest, session_id: int) -> HttpResponse:
     offers = list(
         WaitlistOffer.objects.filter(session=session, status=OfferStatus.PENDING).select_related("entry__client")
     )
+    moves = WaitlistMove.objects.filter(entry__session=session).select_related("entry__client", "actor")[:20]
     return render(
         request,
         "waitlist/queue.html",
-        {"session": session, "ranked": ranked, "offers": offers, "weights": scoring.WEIGHTS},
+        {
+            "session": session,
+            "ranked": ranked,
+            "offers": offers,
+            "weights": scoring.WEIGHTS,
+            "may_move": request.user.is_staff_member,
+            "moves": moves,
+        },
     )
+
+
+@login_required
+@require_POST
+def move(request: HttpRequest, pk: int) -> HttpResponse:
+    """Staff move a waiting entry to another place in its session's queue, with a reason."""
+    entry = get_object_or_404(WaitlistEntry.objects.select_related("session"), pk=pk)
+    raw = request.POST.get("to_position", "")
+    try:
+        to_position = int(raw)
+    except ValueError:
+        messages.error(request, _("Give the place to move them to, as a number."))
+    else:
+        try:
+            services.move(
+                actor=request.user, entry=entry, to_position=to_position, reason=request.POST.get("reason", "")
+            )
+        except DomainError as exc:
+            if exc.status == 403:
+                raise PermissionDenied from exc
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Moved."))
+    return redirect("waitlist:queue", entry.session_id)
