@@ -28,3 +28,21 @@ def waitlist_for(context, session) -> dict:
     elif user.is_client:
         found["may_join"] = services.may_join(session, user)
     return found
+
+
+@register.inclusion_tag("waitlist/_dashboard.html", takes_context=True)
+def my_waitlist(context) -> dict:
+    """On the client's dashboard: the sessions they wait for, first the seats held for them."""
+    user = context["request"].user
+    entries = list(
+        WaitlistEntry.objects.filter(client=user, status__in=OPEN_STATUSES)
+        .select_related("session__session_type", "session__coach")
+        .order_by("status", "session__start")[:5]
+    )
+    offers = {}
+    if any(entry.status == "offered" for entry in entries):
+        offers = {
+            offer.entry_id: offer
+            for offer in WaitlistOffer.objects.filter(entry__in=entries, status=OfferStatus.PENDING)
+        }
+    return {"entries": [(entry, offers.get(entry.pk)) for entry in entries]}
