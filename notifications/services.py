@@ -442,14 +442,55 @@ def tell(
     channels = preferences.channels_for(person, kind, preferences.settings_of([person]).get(person.pk))
     if not channels:
         return None
+    note = _keyed_note(
+        person, kind, key=key, booking=booking, due_at=due_at, extra=extra, custom=messages.custom_templates({kind})
+    )
+    made = _save_sent_soon([(note, channels)], now=now)
+    return note if made else None
+
+
+@dataclass(frozen=True)
+class Told:
+    """One keyed message of ``tell_each``: about no booking, made once per key."""
+
+    person: User
+    kind: str
+    key: str
+    extra: dict
+
+
+def tell_each(told: list[Told], *, now: dt.datetime | None = None) -> list[Notification]:
+    """``tell`` for many messages at once (each about no booking, made once per key): a
+    few queries whatever their number — waitlist offers made in a burst. When another
+    worker made one of them at the same moment, each is made on its own instead."""
+    if not told:
+        return []
+    now = now or timezone.now()
+    made_before = set(
+        Notification.objects.filter(key__in={item.key for item in told}).values_list("recipient_id", "kind", "key")
+    )
+    choices = preferences.settings_of([item.person for item in told])
+    custom = messages.custom_templates({item.kind for item in told})
+    made = []
+    for item in told:
+        if (item.person.pk, item.kind, item.key) in made_before:
+            continue
+        channels = preferences.channels_for(item.person, item.kind, choices.get(item.person.pk))
+        if channels:
+            made.append((_keyed_note(item.person, item.kind, key=item.key, extra=item.extra, custom=custom), channels))
+    if _save_sent_soon(made, now=now):
+        return [note for note, _ in made]
+    return [note for item in told if (note := tell(item.person, item.kind, key=item.key, extra=item.extra, now=now))]
+
+
+def _keyed_note(person: User, kind: str, *, key: str, extra: dict | None, custom: dict, booking=None, due_at=None):
     extra = {name: str(value) for name, value in (extra or {}).items() if value is not None}
     if booking is not None:
         context = messages.booking_context(booking, person, **extra)
     else:
         context = messages.person_context(person, **extra)
-    custom = messages.custom_templates({kind})
     words = messages.render(kind, Channel.IN_APP, context, custom=custom.get((kind, Channel.IN_APP)))
-    note = Notification(
+    return Notification(
         recipient=person,
         kind=kind,
         booking=booking,
@@ -459,15 +500,20 @@ def tell(
         key=key,
         payload={"reference": context.get("reference", ""), "extra": extra, "staff": False},
     )
+
+
+def _save_sent_soon(made: list, *, now: dt.datetime) -> bool:
+    """Save the notifications with their deliveries, the email and SMS sent after the
+    commit. False, saving none, when one was made at the same moment by another worker."""
     try:
         with transaction.atomic():
-            queued = save([(note, channels)], now=now)
-    except IntegrityError:  # made at the same moment by another worker
-        return None
+            queued = save(made, now=now)
+    except IntegrityError:
+        return False
     if queued:
         ids = [delivery.pk for delivery in queued]
         transaction.on_commit(lambda: _send_soon(ids))
-    return note
+    return True
 
 
 # ---------------------------------------------------------------------------------------

@@ -28,5 +28,4 @@ def on_booking_events(events: Sequence[BookingEvent]) -> None:
         .values_list("session_id", flat=True)
         .distinct()
     )
-    for session_id in list(waited_for):
-        services.offer_seats(session_id)
+    services.offer_seats_in(list(waited_for))

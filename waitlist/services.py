@@ -5,7 +5,7 @@ How a seat travels: a seat frees in a full session (a cancellation, a decline, a
 hold that lapsed — ``waitlist.consumer`` hears it from the booking event stream, after the
 change's commit, never inside it; or capacity raised — the every-minute ``sweep``).
 ``offer_seats`` locks the session's row, ranks the people still waiting
-(``waitlist.scoring``) and, for each free seat, holds it (``bookings.services.hold_seat``:
+(``waitlist.scoring``) and, for each free seat, holds it (``bookings.services.hold_seats``:
 ``Session.seats_held``, within the capacity check constraint) and makes the best one an
 offer until ``WAITLIST_OFFER_MINUTES`` from now (never past the session's start). While
 anyone waits, a free seat is theirs: the booking services refuse it to newcomers
@@ -183,50 +183,80 @@ def queue(session: Session, *, now: dt.datetime | None = None) -> list[scoring.R
 
 
 def offer_seats(session_id: int, *, now: dt.datetime | None = None) -> list[WaitlistOffer]:
-    """Offer each free seat of the session to the best-placed person still waiting, holding
-    it for them. A session that began or was called off closes its waitlist instead.
-    Returns the offers made. Locks the session's row."""
+    """``offer_seats_in`` for one session."""
+    return offer_seats_in([session_id], now=now)
+
+
+def offer_seats_in(session_ids, *, now: dt.datetime | None = None) -> list[WaitlistOffer]:
+    """Offer each free seat of these sessions to the best-placed person still waiting for
+    it, holding the seat for them. A session that began or was called off closes its
+    waitlist instead. Returns the offers made. Ranks every session's queue together (the
+    same few queries for one session or two hundred) and locks the sessions' rows, in id
+    order, for the rest of the caller's transaction."""
     now = _now(now)
     made: list[WaitlistOffer] = []
     with transaction.atomic():
-        session = booking_services.lock_session(session_id)
-        if session.status != SessionStatus.SCHEDULED or session.start <= now:
-            close_waitlist(session, now=now)
+        sessions = list(
+            Session.objects.select_for_update()
+            .select_related("session_type", "coach")
+            .filter(pk__in=sorted(set(session_ids)))
+            .order_by("pk")
+        )
+        free: dict[int, int] = {}
+        for session in sessions:
+            if session.status != SessionStatus.SCHEDULED or session.start <= now:
+                close_waitlist(session, now=now)
+            elif session.capacity > session.seats_taken + session.seats_held:
+                free[session.pk] = session.capacity - session.seats_taken - session.seats_held
+        if not free:
             return made
-        free = session.capacity - session.seats_taken - session.seats_held
-        if free <= 0:
-            return made
-        ranked = queue(session, now=now)
-        if not ranked:
+        entries = list(
+            WaitlistEntry.objects.filter(session_id__in=list(free), status=EntryStatus.WAITING).select_related(
+                "client", "session__coach"
+            )
+        )
+        if not entries:
             return made
         holding = set(
             Booking.objects.filter(
-                session_id=session.pk, client_id__in=[r.entry.client_id for r in ranked], status__in=ACTIVE_STATUSES
-            ).values_list("client_id", flat=True)
+                session_id__in=list(free),
+                client_id__in={entry.client_id for entry in entries},
+                status__in=ACTIVE_STATUSES,
+            ).values_list("session_id", "client_id")
         )
-        expires = offer_deadline(session, now)
-        for candidate in ranked:
-            if free <= 0:
-                break
-            entry = candidate.entry
-            if entry.client_id in holding:  # booked some other way meanwhile
+        by_pk = {session.pk: session for session in sessions}
+        offered: list[WaitlistEntry] = []
+        for ranked in scoring.rank(entries, now=now):
+            entry = ranked.entry
+            if not free.get(entry.session_id):
+                continue
+            if (entry.session_id, entry.client_id) in holding:  # booked some other way meanwhile
                 _end(entry, EntryStatus.CLOSED, reason=_("Already has a place in this session."), now=now)
                 continue
-            booking_services.hold_seat(session)
-            offer = WaitlistOffer.objects.create(
-                entry=entry,
-                session=session,
-                offered_at=now,
-                expires_at=expires,
-                score=candidate.score,
-                factors=candidate.factors,
+            session = by_pk[entry.session_id]
+            entry.session = session
+            made.append(
+                WaitlistOffer(
+                    entry=entry,
+                    session=session,
+                    offered_at=now,
+                    expires_at=offer_deadline(session, now),
+                    score=ranked.score,
+                    factors=ranked.factors,
+                )
             )
-            entry.status = EntryStatus.OFFERED
-            entry.save(update_fields=["status"])
-            made.append(offer)
-            free -= 1
+            offered.append(entry)
+            free[entry.session_id] -= 1
+        held: dict[int, int] = {}
         for offer in made:
-            notify.offered(offer)
+            held[offer.session_id] = held.get(offer.session_id, 0) + 1
+        for session_id, count in held.items():
+            booking_services.hold_seats(by_pk[session_id], count)
+        WaitlistOffer.objects.bulk_create(made)
+        WaitlistEntry.objects.filter(pk__in=[entry.pk for entry in offered]).update(status=EntryStatus.OFFERED)
+        for entry in offered:
+            entry.status = EntryStatus.OFFERED
+        notify.offered(made)
     return made
 
 

@@ -24,7 +24,7 @@ from bookings.services.common import (
 )
 from bookings.services.group import (
     cancel_session,
-    hold_seat,
+    hold_seats,
     lock_session,
     publish_session,
     release_held_seat,
@@ -80,7 +80,7 @@ __all__ = [
     "drop_plan",
     "duplicate_session_type",
     "expire_requests",
-    "hold_seat",
+    "hold_seats",
     "is_manager",
     "lock_session",
     "mark_completed",

@@ -134,7 +134,7 @@ def take_seat(
 
     A free seat is not free while people wait for one (``bookings.waiting``): it goes to
     them through the waitlist's offers, and this refuses it as full. ``held_seat``: the
-    client accepts a seat the waitlist held for them (``hold_seat``), which becomes theirs.
+    client accepts a seat the waitlist held for them (``hold_seats``), which becomes theirs.
     Locks the client's user row, then the session's row, then a promotion code's row."""
     actor = booked_by or client
     now = _now(now)
@@ -205,15 +205,15 @@ def _check_seat_free(session: Session, client: User) -> None:
     raise BookingRefused(_("This session is full."), code="full", extra={"waitlist": waiting.may_join(session, client)})
 
 
-def hold_seat(session: Session) -> None:
-    """Hold one free seat of ``session`` for someone offered it from the waitlist: nobody
-    else can take it until ``take_seat(held_seat=True)`` gives it to them or
-    ``release_held_seat`` frees it. The caller has locked the session's row (``lock_session``)
-    in its transaction; the database refuses a seat beyond the capacity."""
-    if session.seats_taken + session.seats_held >= session.capacity:
+def hold_seats(session: Session, count: int = 1) -> None:
+    """Hold ``count`` free seats of ``session`` for people offered them from the waitlist:
+    nobody else can take one until ``take_seat(held_seat=True)`` gives it to its person or
+    ``release_held_seat`` frees it. The caller has locked the session's row
+    (``lock_session``) in its transaction; the database refuses a seat beyond the capacity."""
+    if session.seats_taken + session.seats_held + count > session.capacity:
         raise BookingRefused(_("This session is full."), code="full")
-    Session.objects.filter(pk=session.pk).update(seats_held=F("seats_held") + 1)
-    session.seats_held += 1
+    Session.objects.filter(pk=session.pk).update(seats_held=F("seats_held") + count)
+    session.seats_held += count
 
 
 def release_held_seat(session: Session) -> None:
