@@ -64,6 +64,7 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "programme": ("view", "add", "change", "delete"),
         "enrollment": ("view", "add", "change"),
         "series": ("view",),
+        "sessionmaterial": ("view", "delete"),
     },
     "notifications": {
         "notification": ("view",),

@@ -113,6 +113,8 @@ class SessionTypeForm(forms.ModelForm):
             self.fields["series_discount_percent"].required = False
         if "balance_due_days" in self.fields:  # without it: the type's (7 days for a new one)
             self.fields["balance_due_days"].required = False
+        if "confirm_hours_before" in self.fields:  # without it: the type's (48 hours for a new one)
+            self.fields["confirm_hours_before"].required = False
 
     def clean_host_mode(self) -> str:
         return self.cleaned_data.get("host_mode") or HostMode.SINGLE
@@ -126,6 +128,10 @@ class SessionTypeForm(forms.ModelForm):
     def clean_balance_due_days(self) -> int:
         value = self.cleaned_data.get("balance_due_days")
         return self.instance.balance_due_days if value is None else value
+
+    def clean_confirm_hours_before(self) -> int:
+        value = self.cleaned_data.get("confirm_hours_before")
+        return self.instance.confirm_hours_before if value is None else value
 
     def clean(self) -> dict:
         """On an otherwise valid form, the session-type service's rules (the API's too) on
@@ -188,7 +194,8 @@ class SessionTypeAdmin(admin.ModelAdmin):
             },
         ),
         ("Recurring series (one-on-one)", {"fields": ["series_discount_percent"]}),
-        (_("Waitlist (group sessions and workshops)"), {"fields": ["max_waitlist_size"]}),
+        (_("Waitlist (group sessions and workshops)"), {"fields": ["max_waitlist_size", "show_participants"]}),
+        (_("Workshops"), {"fields": ["min_participants", "confirm_hours_before", "certificate"]}),
         ("Dates", {"fields": ["created_at", "updated_at"]}),
     ]
 

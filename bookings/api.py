@@ -99,6 +99,10 @@ class SessionTypeOut(Schema):
     balance_due_days: int
     series_discount_percent: int
     max_waitlist_size: int | None
+    min_participants: int | None
+    confirm_hours_before: int
+    show_participants: bool
+    certificate: bool
     requires_enrollment: bool
     reminder_minutes: list[int] | None
     is_active: bool
@@ -174,6 +178,12 @@ class SessionTypeIn(Input):
     max_waitlist_size: int | None = Field(
         None, ge=0, le=1000, description="Group and workshop: how many may wait when full (0: none); null: the site's."
     )
+    min_participants: int | None = Field(
+        None, ge=1, le=1000, description="Workshop: called off below this many at the deadline; null: no minimum."
+    )
+    confirm_hours_before: int = Field(48, ge=0, le=24 * 60, description="Workshop: the deadline, hours before.")
+    show_participants: bool = Field(False, description="Participants see who else is coming.")
+    certificate: bool = Field(False, description="Workshop: a certificate of attendance for who attended.")
     requires_enrollment: bool = Field(False, description="Only clients enrolled in a programme with this type.")
     reminder_minutes: list[int] | None = Field(
         None, description="Reminders, in minutes before the session, e.g. [1440, 120]; null: the usual ones."
@@ -217,6 +227,10 @@ class SessionTypePatch(Input):
     balance_due_days: int = optional(ge=0, le=365)
     series_discount_percent: int = optional(ge=0, le=100)
     max_waitlist_size: int | None = Field(None, ge=0, le=1000)
+    min_participants: int | None = Field(None, ge=1, le=1000)
+    confirm_hours_before: int = optional(ge=0, le=24 * 60)
+    show_participants: bool = optional()
+    certificate: bool = optional()
     requires_enrollment: bool = optional()
     reminder_minutes: list[int] | None = None
     is_active: bool = optional()

@@ -4,10 +4,11 @@ from django.urls import path
 
 from bookings import calendar_views as calendar_pages
 from bookings import manage_views as views
-from bookings import series_coach_views, session_type_views
+from bookings import series_coach_views, session_type_views, workshop_views
 
 urlpatterns = [
     path("bookings/<str:reference>/", views.booking_detail, name="booking_detail"),
+    path("bookings/<str:reference>/certificate/", workshop_views.certificate, name="booking_certificate"),
     path(
         "bookings/<str:reference>/<slug:action>/",
         views.booking_action,
@@ -18,6 +19,10 @@ urlpatterns = [
     path("coach/sessions/publish/", views.session_publish, name="session_publish"),
     path("coach/sessions/<int:pk>/start/", views.session_start, name="session_start"),
     path("coach/sessions/<int:pk>/cancel/", views.session_cancel, name="session_cancel"),
+    path("coach/sessions/<int:session_id>/", workshop_views.session_page, name="workshop_session"),
+    path("coach/sessions/<int:session_id>/confirm/", workshop_views.confirm_now, name="workshop_confirm"),
+    path("materials/<int:pk>/", workshop_views.material_file, name="material_file"),
+    path("materials/<int:pk>/remove/", workshop_views.remove_material, name="material_remove"),
     path("staff/live/", views.staff_live, name="staff_live"),
     path("coach/series/<int:pk>/approve/", series_coach_views.series_approve, name="series_approve"),
     path("coach/series/<int:pk>/decline/", series_coach_views.series_decline, name="series_decline"),

@@ -31,7 +31,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
@@ -63,6 +63,7 @@ from bookings.models import (
     PlannedSession,
     Session,
 )
+from bookings.workshop_views import workshop_context
 from config.errors import DomainError, NotAllowed
 
 REFERENCE_SHAPE = re.compile(r"BK-\d{4}-\d{1,12}")
@@ -87,6 +88,8 @@ ACTION_LABELS = {
     "completed": "Completed",
     "completed_automatically": "Completed",
     "no_show": "Marked as a no-show",
+    "workshop_confirmed": gettext_lazy("Workshop confirmed"),
+    "material_added": gettext_lazy("Material shared"),
 }
 
 SUCCESS_MESSAGES = {
@@ -205,6 +208,7 @@ def _detail_context(request: HttpRequest, booking: Booking, **extra: object) -> 
         "coach_zone": coach_zone,
         "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
         "back_url": reverse("dashboard"),
+        **workshop_context(request.user, booking, now=now),
         **extra,
     }
 

@@ -165,6 +165,32 @@ class SessionType(models.Model):
             "(when payments are on)."
         ),
     )
+    min_participants = models.PositiveSmallIntegerField(
+        _("minimum participants"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(1000)],
+        help_text=_(
+            "Workshops: called off (everyone told and refunded) when fewer have booked by the confirmation deadline. "
+            "Empty: it always takes place."
+        ),
+    )
+    confirm_hours_before = models.PositiveIntegerField(
+        _("confirmation deadline (hours before)"),
+        default=48,
+        validators=[MaxValueValidator(24 * 60)],
+        help_text=_("Workshops with a minimum: this long before the start it is confirmed, or called off."),
+    )
+    show_participants = models.BooleanField(
+        _("participants see each other"),
+        default=False,
+        help_text=_("Group sessions and workshops: participants see who else is coming (first names)."),
+    )
+    certificate = models.BooleanField(
+        _("certificate of attendance"),
+        default=False,
+        help_text=_("Workshops: participants who attended download a certificate of attendance (PDF)."),
+    )
     requires_enrollment = models.BooleanField(
         _("enrolled clients only"),
         default=False,
@@ -249,12 +275,23 @@ class Session(models.Model):
     status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     meeting_link = models.URLField(blank=True)
     location = models.CharField(max_length=200, blank=True)
+    # A workshop with a minimum number of participants: when it is confirmed or called off
+    # (its type's deadline when published), and when it was confirmed.
+    confirm_by = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["start"]
-        indexes = [models.Index(fields=["coach", "start"], name="session_coach_start")]
+        indexes = [
+            models.Index(fields=["coach", "start"], name="session_coach_start"),
+            models.Index(
+                fields=["confirm_by"],
+                condition=Q(confirm_by__isnull=False, confirmed_at__isnull=True, status="scheduled"),
+                name="session_to_confirm",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(end__gt=F("start")), name="session_end_after_start"),
             models.CheckConstraint(condition=Q(capacity__gte=1), name="session_capacity_positive"),
@@ -342,7 +379,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     ),
     BookingStatus.DECLINED: frozenset(),
     BookingStatus.CANCELLED: frozenset(),
-    BookingStatus.COMPLETED: frozenset(),
+    # A session that took place keeps its status: materials shared after it are recorded.
+    BookingStatus.COMPLETED: frozenset({BookingStatus.COMPLETED}),
     BookingStatus.NO_SHOW: frozenset(),
 }
 INITIAL_STATUSES = frozenset(
@@ -736,3 +774,35 @@ class Series(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_frequency_display()} {self.session_type} ({self.client})"
+
+
+def material_path(instance: SessionMaterial, filename: str) -> str:
+    return f"materials/{instance.session_id}/{filename}"
+
+
+class SessionMaterial(models.Model):
+    """A link or a file the coach shares with a group session's or workshop's participants,
+    before it or after it. Files are kept with Django's storage API and served only to
+    participants, the hosts and staff (``bookings.workshop_views``)."""
+
+    session = models.ForeignKey(Session, on_delete=models.CASCADE, related_name="materials")
+    title = models.CharField(max_length=200)
+    url = models.URLField(blank=True)
+    file = models.FileField(upload_to=material_path, blank=True, max_length=300)
+    size = models.PositiveIntegerField(default=0)
+    after_session = models.BooleanField(
+        default=False, help_text=_("A follow-up (after the session) rather than something to prepare.")
+    )
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["after_session", "created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(~Q(url="") & Q(file="")) | (Q(url="") & ~Q(file="")), name="material_link_or_file"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -205,6 +205,25 @@ class SessionTypeForm(forms.ModelForm):
         ),
     )
 
+    min_participants = forms.IntegerField(
+        label=_("Minimum participants"),
+        min_value=1,
+        max_value=1000,
+        required=False,
+        help_text=_("Workshops: called off (everyone told and refunded) below this at the deadline. Empty: none."),
+    )
+    confirm_hours_before = forms.IntegerField(
+        label=_("Confirmation deadline (hours before)"),
+        min_value=0,
+        max_value=24 * 60,
+        required=False,
+        help_text=_("Workshops with a minimum: confirmed or called off this long before the start."),
+    )
+
+    def clean_confirm_hours_before(self) -> int:
+        value = self.cleaned_data.get("confirm_hours_before")
+        return self.instance.confirm_hours_before if value is None else value
+
     def clean_late_cancellation_refund_percent(self) -> int:
         return self.cleaned_data.get("late_cancellation_refund_percent") or 0
 

@@ -28,3 +28,12 @@ def relay_events() -> int:
 def prune_idempotency_records() -> int:
     """Every hour: idempotency keys and form tokens older than 24 hours are deleted."""
     return idempotency.prune()
+
+
+def settle_workshops() -> int:
+    """Every five minutes: workshops whose confirmation deadline has come are confirmed, or
+    called off below their minimum number of participants."""
+    from bookings.services.workshops import settle_due
+
+    confirmed, called_off = settle_due()
+    return confirmed + called_off

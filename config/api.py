@@ -149,9 +149,12 @@ class ErrorOut(Schema):
 UNSAFE_METHODS = frozenset({"post", "put", "patch", "delete"})
 # Body or query properties that name another object, looked up and 404 when not found (or
 # not visible to the caller).
-LOOKED_UP = frozenset({"coach", "client", "session_type"})
-# Reads that refuse a role (a client asking for a coach's own settings).
-ROLE_LIMITED_READS = frozenset({"availability_api_get_availability", "availability_api_get_coach_settings"})
+LOOKED_UP = frozenset({"coach", "client", "session_type", "session"})
+# Reads that refuse a role (a client asking for a coach's own settings, or a session's
+# waitlist queue).
+ROLE_LIMITED_READS = frozenset(
+    {"availability_api_get_availability", "availability_api_get_coach_settings", "waitlist_api_list_entries"}
+)
 ERROR_DESCRIPTIONS = {
     400: "The request is not valid (`invalid`, with `fields` naming each input), or a rule refuses it "
     "(the `code` says which).",

@@ -79,6 +79,7 @@ VARIABLES: dict[str, str] = {
     "offer_ends": "Waitlist offers: until when the seat is held, in the recipient's time zone.",
     "offer_url": "Waitlist offers: where to accept or decline the seat.",
     "session_url": "Waitlist: the session's page, to join its waitlist again.",
+    "material": "Material available: the title of what the coach shared.",
     "series_count": "Series messages: how many sessions the change made or touched, e.g. “8” (empty otherwise).",
     "series_sessions": "Series messages: e.g. “8 weekly sessions” (empty otherwise).",
     "series_kind": "Series messages: e.g. “weekly series” (empty otherwise).",
@@ -287,6 +288,24 @@ BUILTIN: dict[str, dict[str, str]] = {
         ),
         "short": N_("{{ balance }} due by {{ balance_due }} for {{ session_title }}, {{ when }}. Pay: {{ pay_url }}"),
         "in_app": N_("{{ balance }} due by {{ balance_due }}. {{ session_title }}, {{ when }}\n{{ reference }}"),
+    },
+    Kind.WORKSHOP_CONFIRMED: {
+        "subject": N_("It's on: {{ session_title }}, {{ when }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\nEnough people have booked: {{ session_title }} with {{ hosts }} takes "
+            "place as planned.\n\n{{ when }}\n{{ place }}\nYour booking: {{ booking_url }}\nReference: {{ reference }}"
+        ),
+        "short": N_("It's on: {{ session_title }}, {{ when }}. {{ reference }}"),
+        "in_app": N_("Confirmed: it takes place as planned. {{ when }}\n{{ reference }}"),
+    },
+    Kind.MATERIAL_AVAILABLE: {
+        "subject": N_("Material for {{ session_title }}: {{ material }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\n{{ hosts }} shared “{{ material }}” for {{ session_title }} "
+            "({{ when }}). Find it on your booking's page: {{ booking_url }}#materials\n\nReference: {{ reference }}"
+        ),
+        "short": N_("New material for {{ session_title }}: {{ material }}. {{ booking_url }}#materials"),
+        "in_app": N_("“{{ material }}” shared for {{ session_title }}, {{ when }}\n{{ reference }}"),
     },
     Kind.WAITLIST_OFFER: {
         "subject": N_("A seat is free for you: {{ session_title }}, {{ when }}"),
@@ -659,7 +678,7 @@ PAYMENT_VARIABLES = (
     "refund_reason",
 )
 # The variables of waitlist messages: empty unless the message fills them.
-WAITLIST_VARIABLES = ("offer_ends", "offer_url", "session_url")
+WAITLIST_VARIABLES = ("offer_ends", "offer_url", "session_url", "material")
 
 
 # The variables of a message about a change to several sessions of a series at once
@@ -814,5 +833,6 @@ def sample_context() -> dict:
         "offer_ends": "Wed 2 Dec 2026, 12:00 (Europe/Paris)",
         "offer_url": absolute("/waitlist/offers/7/"),
         "session_url": absolute("/book/session/12/"),
+        "material": "Slides of the morning",
         **{name: "" for name in SERIES_VARIABLES},
     }

@@ -36,6 +36,8 @@ KINDS_BY_ROLE: dict[str, tuple[str, ...]] = {
         Kind.PAYMENT_DUE,
         Kind.WAITLIST_OFFER,
         Kind.WAITLIST_EXPIRED,
+        Kind.WORKSHOP_CONFIRMED,
+        Kind.MATERIAL_AVAILABLE,
     ),
     Role.COACH: (
         Kind.BOOKING_CREATED,

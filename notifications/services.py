@@ -55,6 +55,8 @@ RULES: dict[str, list[tuple[str, str]]] = {
     "held_for_payment": [],
     "payment_abandoned": [],
     "payment_expired": [(Kind.PAYMENT_EXPIRED, CLIENT)],
+    "workshop_confirmed": [(Kind.WORKSHOP_CONFIRMED, CLIENT)],
+    "material_added": [(Kind.MATERIAL_AVAILABLE, CLIENT)],
 }
 TOLD_TO_THE_ACTOR = {"booked", "seat_taken", "requested", "paid"}
 # Changes told once for a whole series batch (``bookings.services.common.series_batch``):
@@ -315,6 +317,8 @@ def _told_of(event, booking, people: People, *, series: SeriesBatch | None = Non
             extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
             if kind == Kind.PAYMENT_RECEIVED:
                 extra.update(receipts.receipt_extra(booking, event, person))
+            if kind == Kind.MATERIAL_AVAILABLE:
+                extra["material"] = event.note
             payload = {"action": action}
             if series is not None:
                 extra.update(series.words_for(person, action))

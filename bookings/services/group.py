@@ -12,7 +12,16 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from availability.models import AllocationKind
 from bookings import live, waiting
-from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, HostMode, Session, SessionStatus, SessionType
+from bookings.models import (
+    ACTIVE_STATUSES,
+    Booking,
+    BookingStatus,
+    HostMode,
+    Session,
+    SessionKind,
+    SessionStatus,
+    SessionType,
+)
 from bookings.services.booking import _close_plan, _price, _price_fields
 from bookings.services.changes import _set_cancelled
 from bookings.services.checks import (
@@ -102,6 +111,7 @@ def publish_session(
                 resource=resource,
                 meeting_link=session_type.meeting_link,
                 location=session_type.location or (resource.location if resource else ""),
+                confirm_by=confirmation_deadline(session_type, start, now),
             )
             _allocate(
                 session,
@@ -114,6 +124,16 @@ def publish_session(
     except IntegrityError as exc:
         raise _integrity_as_taken(exc) from exc
     return session
+
+
+def confirmation_deadline(session_type: SessionType, start: dt.datetime, now: dt.datetime) -> dt.datetime | None:
+    """When a workshop with a minimum number of participants is confirmed or called off:
+    its type's hours before the start. None for a workshop published after that moment:
+    nobody has had time to book it, so the coach confirms it or calls it off by hand."""
+    if session_type.kind != SessionKind.WORKSHOP or not session_type.min_participants:
+        return None
+    deadline = start - dt.timedelta(hours=session_type.confirm_hours_before)
+    return deadline if deadline > now else None
 
 
 def take_seat(
@@ -235,6 +255,12 @@ def cancel_session(*, session: Session, actor: User, reason: str, now: dt.dateti
     reason = clean_text(reason, LONG_TEXT, field="reason")
     if not reason:
         raise DomainError("Give the attendees a reason.", code="reason_required")
+    return call_off(session=session, actor=actor, reason=reason, now=now)
+
+
+def call_off(*, session: Session, actor: User | None, reason: str, now: dt.datetime) -> Session:
+    """Cancel the session and every active booking in it (``actor`` None: the system, e.g.
+    a workshop below its minimum at its deadline). The checks are the caller's."""
     with transaction.atomic():
         locked = Session.objects.select_for_update().get(pk=session.pk)
         if locked.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):

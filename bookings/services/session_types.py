@@ -63,6 +63,10 @@ SESSION_TYPE_FIELDS = (
     "balance_due_days",
     "series_discount_percent",
     "max_waitlist_size",
+    "min_participants",
+    "confirm_hours_before",
+    "show_participants",
+    "certificate",
     "requires_enrollment",
 )
 # The type's lists (many-to-many): written after the row, in the same transaction.
@@ -91,6 +95,8 @@ NULLABLE_FIELDS = frozenset(
         "deposit",
         # Empty: the site's MAX_WAITLIST_SIZE.
         "max_waitlist_size",
+        # Empty: a workshop that always takes place.
+        "min_participants",
     }
 )
 
@@ -107,6 +113,8 @@ BOUNDS: dict[str, tuple[int, int]] = {
     "balance_due_days": (0, 365),
     "series_discount_percent": (0, 100),
     "max_waitlist_size": (0, 1000),
+    "min_participants": (1, 1000),
+    "confirm_hours_before": (0, 24 * 60),
 }
 
 MAX_PRICE = Decimal("9999999.99")  # the column holds 9 digits, 2 after the point
@@ -237,6 +245,20 @@ def _early_bird_and_deposit(session_type: SessionType, price: Decimal) -> None:
     session_type.deposit = deposit
 
 
+def _workshop(session_type: SessionType) -> None:
+    """A minimum number of participants and certificates are for workshops; a minimum fits
+    in the seats."""
+    workshop = session_type.kind == SessionKind.WORKSHOP
+    minimum = session_type.min_participants
+    if minimum is not None:
+        if not workshop:
+            raise _refuse("min_participants", _("A minimum number of participants is for workshops."))
+        if session_type.capacity is not None and minimum > session_type.capacity:
+            raise _refuse("min_participants", _("The minimum can't be more than the seats."))
+    if session_type.certificate and not workshop:
+        raise _refuse("certificate", _("Certificates of attendance are for workshops."))
+
+
 def _reminders(session_type: SessionType) -> None:
     minutes = session_type.reminder_minutes
     try:
@@ -305,6 +327,7 @@ def check_session_type(
         seats_changed=before is None or before.capacity != session_type.capacity,
     )
     _whole_numbers(session_type)
+    _workshop(session_type)
     _price_and_currency(session_type)
     _reminders(session_type)
     _model_rules(session_type)

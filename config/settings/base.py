@@ -177,6 +177,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
+# Files people upload (workshop materials), through Django's storage API; served only by
+# the views that check who may see them, never as public media.
+MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
@@ -227,6 +230,9 @@ SERIES_HORIZON_DAYS = env_int("SERIES_HORIZON_DAYS", 182, minimum=1)
 # how long a freed seat offered to the next in line is held for them.
 MAX_WAITLIST_SIZE = env_int("MAX_WAITLIST_SIZE", 20, minimum=1)
 WAITLIST_OFFER_MINUTES = env_int("WAITLIST_OFFER_MINUTES", 120, minimum=1)
+# Workshop materials: the largest file, and the kinds of file that may be shared.
+MATERIAL_MAX_MB = env_int("MATERIAL_MAX_MB", 20, minimum=1)
+MATERIAL_FILE_TYPES = ("pdf", "png", "jpg", "jpeg", "txt", "md", "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip")
 NOTIFICATION_METHOD = env_choice("NOTIFICATION_METHOD", "email", ("email", "sms", "both"))
 ENABLE_PAYMENT_GATEWAY = env_bool("ENABLE_PAYMENT_GATEWAY", False)
 # Payments (issue 16, payments.gateways): "local" (the test gateway) or "stripe". A payment

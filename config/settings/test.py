@@ -1,5 +1,7 @@
 """Settings for the test suite: fast hashing, in-memory mail and cache, tasks run inline."""
 
+import tempfile
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import Q_CLUSTER
 
@@ -38,3 +40,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": _os.path.join(_tempfile.gettempdir(), f"booking-test-{_os.getpid()}.sqlite3")
     }
+# Uploaded files (workshop materials) go to a folder of this run's own.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="booking-media-")

@@ -217,6 +217,7 @@ def test_settings_and_type_changes_say_which_fields_may_be_null() -> None:
         "early_bird_days",
         "deposit",  # null: paid in full
         "max_waitlist_size",  # null: the site's MAX_WAITLIST_SIZE
+        "min_participants",  # null: no minimum
     }
 
 
