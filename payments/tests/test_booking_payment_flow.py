@@ -15,9 +15,11 @@ from accounts.tests.factories import ClientFactory
 from availability.models import Allocation, AllocationKind
 from availability.rules import ApprovalPolicy
 from bookings import relay, services, tasks
-from bookings.models import BookingStatus
-from bookings.tests.factories import SessionTypeFactory, open_coach
+from bookings.models import BookingStatus, SessionKind
+from bookings.services import workshops
+from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
 from conftest import logged_in
+from payments import local
 from payments import services as payments
 from payments.models import Payment, PaymentStatus, RefundStatus
 
@@ -288,3 +290,23 @@ def test_a_held_booking_is_tentative_in_the_clients_calendar_feed(frozen):
     assert ics.status_code == 200
     (event,) = icalendar.Calendar.from_ical(ics.content).walk("VEVENT")
     assert event["STATUS"] == "TENTATIVE" and str(event["SUMMARY"]).startswith("Awaiting payment: ")
+
+
+def test_a_workshop_called_off_below_its_minimum_refunds_everyone_in_full(frozen):
+    coach = open_coach()
+    kind = GroupTypeFactory(
+        coach=coach, kind=SessionKind.WORKSHOP, price=Decimal("80.00"), currency="EUR", capacity=8, min_participants=3
+    )
+    session = services.publish_session(actor=coach, session_type=kind, start=NOW + dt.timedelta(days=6))
+    seat = services.take_seat(client=ClientFactory(), session=session)
+    payment = payments.checkout_for(seat, actor=seat.client, base_url="http://testserver")
+    local.complete(payment)
+    settle()
+    seat.refresh_from_db()
+    assert seat.status == BookingStatus.FIRM_BOOKED
+
+    frozen.move_to(session.confirm_by + dt.timedelta(minutes=1))
+    assert workshops.settle_due() == (0, 1)
+    settle()
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.REFUNDED and payments.refunded_minor(payment) == 8000
