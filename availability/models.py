@@ -285,6 +285,7 @@ class AllocationKind(models.TextChoices):
     SESSION = "session", "Session"
     REQUEST = "request", "Request holding a slot"
     BLOCK = "block", "Blocked time"
+    HOLD = "hold", "Held for a waitlist offer"
 
 
 class Allocation(models.Model):

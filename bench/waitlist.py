@@ -94,6 +94,7 @@ def main() -> None:
             client=clients[(s * 7 + CAPACITY * SESSIONS + k) % CLIENTS],
             added_by=clients[(s * 7 + CAPACITY * SESSIONS + k) % CLIENTS],
             session=session,
+            coach_id=session.coach_id,
             joined_at=now - dt.timedelta(minutes=k),
         )
         for s, session in enumerate(sessions)

@@ -99,14 +99,13 @@ class Ranked:
 
 
 def facts_for(entries: Sequence, *, now: dt.datetime) -> dict[int, Facts]:
-    """The facts of each entry (with its ``client`` and ``session``), in four queries
-    whatever their number."""
+    """The facts of each entry (with its ``client``), in four queries whatever their number."""
     if not entries:
         return {}
     from waitlist.models import WaitlistOffer
 
     client_ids = {entry.client_id for entry in entries}
-    coach_ids = {entry.session.coach_id for entry in entries}
+    coach_ids = {entry.coach_id for entry in entries}
     connected = set(
         Connection.objects.filter(
             client_id__in=client_ids, coach_id__in=coach_ids, status=ConnectionStatus.ACCEPTED
@@ -145,8 +144,8 @@ def facts_for(entries: Sequence, *, now: dt.datetime) -> dict[int, Facts]:
     for entry in entries:
         booked, cancelled = history.get(entry.client_id, (0, 0))
         found[entry.pk] = Facts(
-            connected=(entry.client_id, entry.session.coach_id) in connected,
-            attended=attended.get((entry.client_id, entry.session.coach_id), 0),
+            connected=(entry.client_id, entry.coach_id) in connected,
+            attended=attended.get((entry.client_id, entry.coach_id), 0),
             booked=booked,
             cancelled=cancelled,
             waited=max(now - entry.joined_at, dt.timedelta(0)),

@@ -112,7 +112,9 @@ def join(*, actor: User, client: User, session: Session, now: dt.datetime | None
             free = locked.capacity - locked.seats_taken - locked.seats_held
             if free > waiting_count(locked):
                 raise WaitlistRefused(_("A seat is free: book it instead."), code="not_full")
-            entry = WaitlistEntry.objects.create(client=client, added_by=actor, session=locked, joined_at=now)
+            entry = WaitlistEntry.objects.create(
+                client=client, added_by=actor, session=locked, coach_id=locked.coach_id, joined_at=now
+            )
     except IntegrityError as exc:  # joined at the same moment from elsewhere
         raise WaitlistRefused(_("You are already on the waitlist for this session."), code="already_waiting") from exc
     return entry
@@ -129,7 +131,7 @@ def may_act(actor: User, entry: WaitlistEntry) -> bool:
     """The client, who added them, and whoever may book for them act on their entry."""
     if actor.pk in (entry.client_id, entry.added_by_id):
         return True
-    return can_book_for(actor, entry.client, coach=entry.session.coach)
+    return can_book_for(actor, entry.client, coach=entry.coach)
 
 
 def _require_client_side(actor: User, entry: WaitlistEntry) -> None:

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
     """Staff see waitlists, their offers and moves in the back office (read only)."""
 
     dependencies = [
-        ("waitlist", "0003_moves"),
+        ("waitlist", "0002_sweep_schedule"),
         ("accounts", "0005_series"),
     ]
 
