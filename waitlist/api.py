@@ -2,7 +2,10 @@
 
 - ``POST /api/v1/waitlist`` ``{session}``: wait for a seat in a full group session or
   workshop (201, with the position); 409 ``not_full`` when a seat is free (book it),
-  ``already_waiting``, ``waitlist_full``, ``client_conflict`` (you have a seat).
+  ``already_waiting``, ``waitlist_full``, ``client_conflict`` (you have a seat). Or
+  ``{coach, session_type, days_of_week, time_ranges, date_from, date_to}``: wait for a
+  one-on-one time of that type on those days (0 Monday … 6 Sunday), within those hours of
+  your own day (``[["09:00", "12:00"]]``), between those dates.
 - ``GET /api/v1/waitlist``: your entries, each with its position or the seat held for you;
   ``?session=ID`` (its coach, staff): that session's queue, best first, with each entry's
   score and factors.
@@ -26,12 +29,13 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
+from accounts.selectors import coaches_visible_to
 from bookings.api import BookingOut, client_for, fresh, site_of
-from bookings.models import SessionKind
+from bookings.models import SessionKind, SessionType
 from bookings.selectors import sessions_visible_to
-from config.errors import NotAllowed
+from config.errors import DomainError, NotAllowed
 from config.inputs import Input
-from waitlist import services
+from waitlist import services, times
 from waitlist.models import OfferStatus, WaitlistEntry, WaitlistOffer
 
 router = Router(tags=["waitlist"])
@@ -39,7 +43,8 @@ router = Router(tags=["waitlist"])
 
 class OfferOut(Schema):
     id: int
-    status: str = Field(description="pending, accepted, declined, expired or withdrawn.")
+    status: str = Field(description="pending, accepted, declined, expired, withdrawn or taken (by someone else).")
+    start: dt.datetime = Field(description="When the session offered starts.")
     offered_at: dt.datetime
     expires_at: dt.datetime = Field(description="The seat is held for you until then.")
     booking: str | None = Field(description="The booking's reference, once accepted.")
@@ -47,9 +52,14 @@ class OfferOut(Schema):
 
 class EntryOut(Schema):
     id: int
-    session: int
+    session: int | None = Field(description="The full session waited for; null when waiting for times.")
     session_type: str
-    start: dt.datetime
+    start: dt.datetime | None = Field(description="The session's start; null when waiting for times.")
+    days_of_week: list[int] = Field(description="Waiting for times: 0 Monday … 6 Sunday.")
+    time_ranges: list[list[str]] = Field(description="Waiting for times: hours of your day, in zone.")
+    zone: str
+    date_from: dt.date | None
+    date_to: dt.date | None
     status: str = Field(description="waiting, offered, booked, left, declined, missed or closed.")
     joined_at: dt.datetime
     position: int | None = Field(description="1: next to be offered a seat; null once offered or ended.")
@@ -72,7 +82,15 @@ class QueueEntryOut(Schema):
 
 
 class JoinIn(Input):
-    session: int = Field(description="A full group session or workshop.", ge=1, le=2**63 - 1)
+    session: int | None = Field(None, description="A full group session or workshop.", ge=1, le=2**63 - 1)
+    coach: int | None = Field(None, ge=1, le=2**63 - 1, description="Waiting for times: the coach.")
+    session_type: int | None = Field(None, ge=1, le=2**63 - 1, description="Waiting for times: a one-on-one type.")
+    days_of_week: list[int] = Field(default_factory=list, max_length=7, description="0 Monday … 6 Sunday.")
+    time_ranges: list[list[str]] = Field(
+        default_factory=list, max_length=6, description='Hours of your day, e.g. [["09:00", "12:00"]].'
+    )
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
     client: int | None = Field(None, description="Join for someone else (a guardian, staff, their coach).")
 
 
@@ -86,6 +104,7 @@ def _offer_out(offer: WaitlistOffer | None) -> dict | None:
     return {
         "id": offer.pk,
         "status": offer.status,
+        "start": offer.session.start if offer.session_id else offer.start,
         "offered_at": offer.offered_at,
         "expires_at": offer.expires_at,
         "booking": offer.booking.reference if offer.booking_id else None,
@@ -94,19 +113,32 @@ def _offer_out(offer: WaitlistOffer | None) -> dict | None:
 
 def _entry_out(entry: WaitlistEntry, *, now: dt.datetime) -> dict:
     offer = (
-        entry.offers.filter(status=OfferStatus.PENDING).select_related("booking").first()
+        entry.offers.filter(status=OfferStatus.PENDING).select_related("booking", "session").first()
         if entry.status == "offered"
         else None
     )
+    if entry.session_id:
+        title, start, waiting = (
+            entry.session.session_type.title,
+            entry.session.start,
+            services.waiting_count(entry.session),
+        )
+    else:
+        title, start, waiting = entry.session_type.title, None, len(services.queue_of(entry, now=now))
     return {
         "id": entry.pk,
         "session": entry.session_id,
-        "session_type": entry.session.session_type.title,
-        "start": entry.session.start,
+        "session_type": title,
+        "start": start,
+        "days_of_week": entry.days_of_week,
+        "time_ranges": entry.time_ranges,
+        "zone": entry.zone,
+        "date_from": entry.date_from,
+        "date_to": entry.date_to,
         "status": entry.status,
         "joined_at": entry.joined_at,
         "position": services.position(entry, now=now),
-        "waiting": services.waiting_count(entry.session),
+        "waiting": waiting,
         "offer": _offer_out(offer),
     }
 
@@ -115,16 +147,42 @@ def _entries_of(user):
     return WaitlistEntry.objects.select_related("session__session_type", "session__coach", "client").filter(client=user)
 
 
-@router.post("/waitlist", response={201: EntryOut}, summary="Join a full session's waitlist")
+@router.post("/waitlist", response={201: EntryOut}, summary="Join a full session's waitlist, or wait for times")
 def join(request: HttpRequest, payload: JoinIn) -> Status:
     actor = request.auth
-    session = get_object_or_404(
-        sessions_visible_to(actor).select_related("session_type", "coach"),
-        pk=payload.session,
-        session_type__kind__in=[SessionKind.GROUP, SessionKind.WORKSHOP],
+    if payload.session is not None:
+        session = get_object_or_404(
+            sessions_visible_to(actor).select_related("session_type", "coach"),
+            pk=payload.session,
+            session_type__kind__in=[SessionKind.GROUP, SessionKind.WORKSHOP],
+        )
+        client = client_for(actor, payload.client, coach=session.coach)
+        entry = services.join(actor=actor, client=client, session=session)
+        return Status(201, _entry_out(entry, now=timezone.now()))
+    if payload.session_type is None or payload.date_from is None or payload.date_to is None:
+        raise DomainError(
+            "Give a session, or a session_type with days_of_week, time_ranges, date_from and date_to.",
+            code="invalid",
+            field="session_type" if payload.session_type is None else "date_from",
+        )
+    session_type = get_object_or_404(
+        SessionType.objects.select_related("coach__coach_profile").filter(
+            coach__in=coaches_visible_to(actor).values("pk"), is_active=True
+        ),
+        pk=payload.session_type,
     )
-    client = client_for(actor, payload.client, coach=session.coach)
-    entry = services.join(actor=actor, client=client, session=session)
+    if payload.coach is not None and payload.coach != session_type.coach_id:
+        raise Http404("No such session type of this coach.")
+    client = client_for(actor, payload.client, coach=session_type.coach)
+    entry = times.join(
+        actor=actor,
+        client=client,
+        session_type=session_type,
+        days_of_week=payload.days_of_week,
+        time_ranges=payload.time_ranges,
+        date_from=payload.date_from,
+        date_to=payload.date_to,
+    )
     return Status(201, _entry_out(entry, now=timezone.now()))
 
 

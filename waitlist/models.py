@@ -55,7 +55,7 @@ class WaitlistEntry(models.Model):
     )
     days_of_week = models.JSONField(default=list, blank=True, help_text=_("0 Monday … 6 Sunday."))
     time_ranges = models.JSONField(
-        default=list, blank=True, help_text=_("Wall-clock ranges in the client's zone, e.g. [[\"09:00\", \"12:00\"]].")
+        default=list, blank=True, help_text=_('Wall-clock ranges in the client\'s zone, e.g. [["09:00", "12:00"]].')
     )
     zone = models.CharField(max_length=64, blank=True, help_text=_("The client's time zone when they joined."))
     date_from = models.DateField(null=True, blank=True)

@@ -19,17 +19,27 @@ logger = logging.getLogger(__name__)
 
 
 def _extra(offer) -> dict:
-    session = offer.session
+    """A seat's offer speaks of its session; a time's of the session type at that time."""
     client = offer.entry.client
+    if offer.session_id:
+        session = offer.session
+        session_type, coach, start = session.session_type, session.coach, session.start
+        place = session.location or session.meeting_link or "Online"
+        again = reverse("book_seat", args=[session.pk])
+    else:
+        session_type, start = offer.session_type, offer.start
+        coach = session_type.coach
+        place = session_type.location or session_type.meeting_link or "Online"
+        again = reverse("book_type", args=[coach.pk, session_type.pk])
     return {
-        "session_title": session.session_type.title,
-        "hosts": session.coach.display_name,
-        "coach_name": session.coach.display_name,
-        "when": messages.local_when(session.start, client.timezone),
-        "place": session.location or session.meeting_link or "Online",
+        "session_title": session_type.title,
+        "hosts": coach.display_name,
+        "coach_name": coach.display_name,
+        "when": messages.local_when(start, client.timezone),
+        "place": place,
         "offer_ends": messages.local_when(offer.expires_at, client.timezone),
         "offer_url": messages.absolute(reverse("waitlist:offer", args=[offer.pk])),
-        "session_url": messages.absolute(reverse("book_seat", args=[session.pk])),
+        "session_url": messages.absolute(again),
     }
 
 

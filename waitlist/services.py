@@ -35,7 +35,7 @@ from bookings.models import ACTIVE_STATUSES, Booking, Session, SessionStatus
 from bookings.services.common import is_manager
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, SHORT_TEXT, clean_text
-from waitlist import notify, scoring
+from waitlist import notify, scoring, times
 from waitlist.models import OPEN_STATUSES, EntryStatus, OfferStatus, WaitlistEntry, WaitlistMove, WaitlistOffer
 
 logger = logging.getLogger(__name__)
@@ -146,13 +146,14 @@ def leave(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None) 
     with transaction.atomic():
         # The offer's row before the entry's, as accept, decline and expiry lock them.
         offer = WaitlistOffer.objects.select_for_update().filter(entry_id=entry.pk, status=OfferStatus.PENDING).first()
-        entry = WaitlistEntry.objects.select_for_update().select_related("session").get(pk=entry.pk)
+        entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("session").get(pk=entry.pk)
         if not entry.is_open:
             raise WaitlistRefused(_("This waitlist entry is already closed."), code="invalid_transition")
         _end(entry, EntryStatus.LEFT, reason=_("Left the waitlist."), now=now)
         if offer is not None:
             _close_offer(offer, OfferStatus.DECLINED, now=now)
-            offer_seats(entry.session_id, now=now)
+            if entry.session_id:
+                offer_seats(entry.session_id, now=now)
     return entry
 
 
@@ -162,10 +163,14 @@ def leave(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None) 
 
 
 def _close_offer(offer: WaitlistOffer, status: str, *, now: dt.datetime) -> None:
-    """The offer ends unaccepted: its seat is let go (the caller offers it again)."""
+    """The offer ends unaccepted: its seat is let go (the caller offers it again); a held
+    time, once none of its offers is open, is let go and offered to the next at once."""
     offer.status = status
     offer.answered_at = now
     offer.save(update_fields=["status", "answered_at"])
+    if offer.hold_id:
+        times.after_closing(offer, now=now)
+        return
     session = booking_services.lock_session(offer.session_id)
     booking_services.release_held_seat(session)
 
@@ -282,8 +287,8 @@ def close_waitlist(session: Session, *, now: dt.datetime) -> int:
 
 def _lock_offer(offer: WaitlistOffer) -> WaitlistOffer:
     return (
-        WaitlistOffer.objects.select_for_update()
-        .select_related("entry__client", "session__session_type", "session__coach")
+        WaitlistOffer.objects.select_for_update(of=("self",))
+        .select_related("entry__client", "session__session_type", "session__coach", "session_type__coach")
         .get(pk=offer.pk)
     )
 
@@ -300,21 +305,25 @@ def accept(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None)
             raise WaitlistRefused(_("You already accepted this seat."), code="invalid_transition")
         if offer.status != OfferStatus.PENDING or offer.expires_at <= now:
             raise WaitlistRefused(_("This offer has expired."), code="offer_expired")
-        entry = WaitlistEntry.objects.select_for_update().select_related("client").get(pk=offer.entry_id)
-        booking = booking_services.take_seat(
-            client=entry.client, session=offer.session, booked_by=actor, held_seat=True, now=now
-        )
+        entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("client").get(pk=offer.entry_id)
+        if offer.hold_id:
+            booking = times.accept(actor=actor, offer=offer, entry=entry, now=now)
+        else:
+            booking = booking_services.take_seat(
+                client=entry.client, session=offer.session, booked_by=actor, held_seat=True, now=now
+            )
         offer.status = OfferStatus.ACCEPTED
         offer.answered_at = now
         offer.booking = booking
         offer.save(update_fields=["status", "answered_at", "booking"])
         entry.booking = booking
-        _end(entry, EntryStatus.BOOKED, reason=_("Accepted the seat offered."), now=now)
+        _end(entry, EntryStatus.BOOKED, reason=_("Accepted the offer."), now=now)
     return booking
 
 
 def decline(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None) -> WaitlistOffer:
-    """The client doesn't want the seat: their entry ends and the seat goes to the next."""
+    """The client doesn't want the seat: their entry ends and the seat goes to the next. A
+    time declined goes to the next who want it; the client keeps waiting for others."""
     now = _now(now)
     _require_client_side(actor, offer.entry)
     with transaction.atomic():
@@ -322,6 +331,12 @@ def decline(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None
         if offer.status != OfferStatus.PENDING:
             raise WaitlistRefused(_("This offer is no longer open."), code="invalid_transition")
         entry = WaitlistEntry.objects.select_for_update().get(pk=offer.entry_id)
+        if offer.hold_id:
+            # One time declined: the client keeps waiting for others (never offered it again).
+            entry.status = EntryStatus.WAITING
+            entry.save(update_fields=["status"])
+            _close_offer(offer, OfferStatus.DECLINED, now=now)
+            return offer
         _close_offer(offer, OfferStatus.DECLINED, now=now)
         _end(entry, EntryStatus.DECLINED, reason=_("Declined the seat offered."), now=now)
         offer_seats(offer.session_id, now=now)
@@ -343,7 +358,8 @@ def expire_offers(*, now: dt.datetime | None = None, limit: int = 200) -> int:
             _close_offer(offer, OfferStatus.EXPIRED, now=now)
             _end(entry, EntryStatus.MISSED, reason=_("The offer expired unanswered."), now=now)
             notify.offer_expired(offer)
-            sessions.add(offer.session_id)
+            if offer.session_id:
+                sessions.add(offer.session_id)
             expired += 1
         for session_id in sorted(sessions):
             offer_seats(session_id, now=now)
@@ -362,13 +378,13 @@ def sweep(*, now: dt.datetime | None = None, limit: int = 200) -> int:
     that began or were called off close. Returns the offers made."""
     now = _now(now)
     expire_offers(now=now, limit=limit)
+    made = times.sweep(now=now)
     session_ids = list(
-        WaitlistEntry.objects.filter(status=EntryStatus.WAITING)
+        WaitlistEntry.objects.filter(status=EntryStatus.WAITING, session__isnull=False)
         .order_by("session_id")
         .values_list("session_id", flat=True)
         .distinct()[:limit]
     )
-    made = 0
     for session_id in session_ids:
         session = Session.objects.only("capacity", "seats_taken", "seats_held", "status", "start").get(pk=session_id)
         started = session.status != SessionStatus.SCHEDULED or session.start <= now
@@ -391,11 +407,12 @@ def move(
     if not reason:
         raise DomainError(_("Say why this person moves."), code="reason_required", field="reason")
     with transaction.atomic():
-        booking_services.lock_session(entry.session_id)
-        entry = WaitlistEntry.objects.select_for_update().select_related("session").get(pk=entry.pk)
+        if entry.session_id:
+            booking_services.lock_session(entry.session_id)
+        entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("session").get(pk=entry.pk)
         if entry.status != EntryStatus.WAITING:
             raise WaitlistRefused(_("Only someone still waiting can be moved."), code="invalid_transition")
-        ranked = queue(entry.session, now=now)
+        ranked = queue_of(entry, now=now)
         current = next(index for index, row in enumerate(ranked) if row.entry.pk == entry.pk)
         own = ranked[current]
         others = [row for index, row in enumerate(ranked) if index != current]
@@ -432,12 +449,25 @@ TIE = 0.00001
 # ---------------------------------------------------------------------------------------
 
 
+def queue_of(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> list[scoring.Ranked]:
+    """The queue ``entry`` stands in: its session's, or everyone waiting for times of its
+    session type."""
+    if entry.session_id:
+        return queue(entry.session, now=now)
+    entries = list(
+        WaitlistEntry.objects.filter(
+            session_type_id=entry.session_type_id, session__isnull=True, status=EntryStatus.WAITING
+        ).select_related("client")
+    )
+    return scoring.rank(entries, now=_now(now))
+
+
 def position(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> int | None:
-    """Where ``entry`` stands among those still waiting (1: next to be offered a seat);
-    None once it has an offer or has ended."""
+    """Where ``entry`` stands among those still waiting (1: next to be offered a seat or a
+    time); None once it has an offer or has ended."""
     if entry.status != EntryStatus.WAITING:
         return None
-    for place, ranked in enumerate(queue(entry.session, now=now), start=1):
+    for place, ranked in enumerate(queue_of(entry, now=now), start=1):
         if ranked.entry.pk == entry.pk:
             return place
     return None

@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('availability', '0005_rooms_hours_and_tag_rules'),
+        ("availability", "0005_rooms_hours_and_tag_rules"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='allocation',
-            name='kind',
-            field=models.CharField(choices=[('session', 'Session'), ('request', 'Request holding a slot'), ('block', 'Blocked time'), ('hold', 'Held for a waitlist offer')], default='session', max_length=16),
+            model_name="allocation",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("session", "Session"),
+                    ("request", "Request holding a slot"),
+                    ("block", "Blocked time"),
+                    ("hold", "Held for a waitlist offer"),
+                ],
+                default="session",
+                max_length=16,
+            ),
         ),
     ]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 
 from accounts.access import can_book_for
 from accounts.models import User
-from availability.models import AllocationKind
+from availability.models import Allocation, AllocationKind
 from availability.rules import rules_for
 from availability.selectors import tag_rules_for
 from bookings.models import Booking, BookingStatus, HostMode, PlannedSession, Session, SessionKind, SessionType
@@ -32,6 +32,7 @@ from bookings.services.common import (
     _reserve_booking,
 )
 from bookings.services.enrollment import check_enrollment
+from bookings.services.holds import take_hold
 from bookings.services.hosts import HostPlan, check_offered, claim_hosts, plan_hosts
 from bookings.services.ledger import _allocate, _pick_resource
 from bookings.services.payment import held_status, hold_deadline, payment_needed
@@ -52,13 +53,15 @@ def book_slot(
     now: dt.datetime | None = None,
     promo_code: str = "",
     hold_for_payment: bool | None = None,
+    held: Allocation | None = None,
 ) -> Booking:
     """Book a one-on-one ``session_type`` at ``start``: firm or a request, by the rules
     (the coach's, the type's, the client's tags', the window's). A type with co-hosts
     allocates every host, a team type the fairest free member (``services.hosts``), a type
     that needs a room the smallest free room that fits (``ledger._pick_resource``).
     A priced booking with payments on is held ``awaiting_payment`` (``services.payment``);
-    ``hold_for_payment`` forces the hold (paying with a credit) or its absence.
+    ``hold_for_payment`` forces the hold (paying with a credit) or its absence. ``held``: the
+    time the waitlist held for this client (``services.holds``), taken over by the booking.
     Locks the user rows of the client and every host (in id order), then the rooms, then a
     promotion code's row."""
     actor = booked_by or client
@@ -89,6 +92,8 @@ def book_slot(
     try:
         with transaction.atomic():
             _lock_users(client, *plan.hosts)
+            if held is not None:
+                take_hold(held)
             hosts, load = claim_hosts(plan, start=start, end=end, client=client)
             host = hosts[0]
             window_firm = plan.firm_window[host.pk]

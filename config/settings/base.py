@@ -230,6 +230,9 @@ SERIES_HORIZON_DAYS = env_int("SERIES_HORIZON_DAYS", 182, minimum=1)
 # how long a freed seat offered to the next in line is held for them.
 MAX_WAITLIST_SIZE = env_int("MAX_WAITLIST_SIZE", 20, minimum=1)
 WAITLIST_OFFER_MINUTES = env_int("WAITLIST_OFFER_MINUTES", 120, minimum=1)
+# A freed one-on-one time is offered to this many people waiting for it at once; the first
+# to accept takes it.
+WAITLIST_TIME_OFFERS_AT_ONCE = env_int("WAITLIST_TIME_OFFERS_AT_ONCE", 1, minimum=1)
 # Workshop materials: the largest file, and the kinds of file that may be shared.
 MATERIAL_MAX_MB = env_int("MATERIAL_MAX_MB", 20, minimum=1)
 MATERIAL_FILE_TYPES = ("pdf", "png", "jpg", "jpeg", "txt", "md", "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip")

@@ -7,111 +7,281 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('availability', '0006_allocation_hold'),
-        ('bookings', '0023_workshop_schedule'),
+        ("availability", "0006_allocation_hold"),
+        ("bookings", "0023_workshop_schedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WaitlistEntry',
+            name="WaitlistEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('days_of_week', models.JSONField(blank=True, default=list, help_text='0 Monday … 6 Sunday.')),
-                ('time_ranges', models.JSONField(blank=True, default=list, help_text='Wall-clock ranges in the client\'s zone, e.g. [["09:00", "12:00"]].')),
-                ('zone', models.CharField(blank=True, help_text="The client's time zone when they joined.", max_length=64)),
-                ('date_from', models.DateField(blank=True, null=True)),
-                ('date_to', models.DateField(blank=True, null=True)),
-                ('expires_at', models.DateTimeField(blank=True, help_text="The end of date_to, in the client's zone.", null=True)),
-                ('status', models.CharField(choices=[('waiting', 'Waiting'), ('offered', 'Offered a seat'), ('booked', 'Booked'), ('left', 'Left the waitlist'), ('declined', 'Declined the seat'), ('missed', 'The offer expired'), ('closed', 'Closed')], default='waiting', max_length=16)),
-                ('joined_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('end_reason', models.CharField(blank=True, max_length=200)),
-                ('adjustment', models.FloatField(default=0.0)),
-                ('adjustment_reason', models.TextField(blank=True)),
-                ('added_by', models.ForeignKey(help_text='The client, their guardian, staff or the coach.', on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('booking', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='bookings.booking')),
-                ('client', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='waitlist_entries', to=settings.AUTH_USER_MODEL)),
-                ('coach', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='waitlisted_by', to=settings.AUTH_USER_MODEL)),
-                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='waitlist_entries', to='bookings.session')),
-                ('session_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='waitlist_entries', to='bookings.sessiontype')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("days_of_week", models.JSONField(blank=True, default=list, help_text="0 Monday … 6 Sunday.")),
+                (
+                    "time_ranges",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='Wall-clock ranges in the client\'s zone, e.g. [["09:00", "12:00"]].',
+                    ),
+                ),
+                (
+                    "zone",
+                    models.CharField(blank=True, help_text="The client's time zone when they joined.", max_length=64),
+                ),
+                ("date_from", models.DateField(blank=True, null=True)),
+                ("date_to", models.DateField(blank=True, null=True)),
+                (
+                    "expires_at",
+                    models.DateTimeField(blank=True, help_text="The end of date_to, in the client's zone.", null=True),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting"),
+                            ("offered", "Offered a seat"),
+                            ("booked", "Booked"),
+                            ("left", "Left the waitlist"),
+                            ("declined", "Declined the seat"),
+                            ("missed", "The offer expired"),
+                            ("closed", "Closed"),
+                        ],
+                        default="waiting",
+                        max_length=16,
+                    ),
+                ),
+                ("joined_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                ("end_reason", models.CharField(blank=True, max_length=200)),
+                ("adjustment", models.FloatField(default=0.0)),
+                ("adjustment_reason", models.TextField(blank=True)),
+                (
+                    "added_by",
+                    models.ForeignKey(
+                        help_text="The client, their guardian, staff or the coach.",
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="bookings.booking",
+                    ),
+                ),
+                (
+                    "client",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waitlist_entries",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "coach",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waitlisted_by",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waitlist_entries",
+                        to="bookings.session",
+                    ),
+                ),
+                (
+                    "session_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waitlist_entries",
+                        to="bookings.sessiontype",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'waitlist entries',
-                'ordering': ['joined_at', 'pk'],
+                "verbose_name_plural": "waitlist entries",
+                "ordering": ["joined_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='WaitlistMove',
+            name="WaitlistMove",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_position', models.PositiveIntegerField()),
-                ('to_position', models.PositiveIntegerField()),
-                ('adjustment', models.FloatField(help_text="The entry's adjustment after the move, in score points.")),
-                ('reason', models.TextField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('actor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='moves', to='waitlist.waitlistentry')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("from_position", models.PositiveIntegerField()),
+                ("to_position", models.PositiveIntegerField()),
+                ("adjustment", models.FloatField(help_text="The entry's adjustment after the move, in score points.")),
+                ("reason", models.TextField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="moves", to="waitlist.waitlistentry"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='WaitlistOffer',
+            name="WaitlistOffer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('pending', 'Waiting for an answer'), ('accepted', 'Accepted'), ('declined', 'Declined'), ('expired', 'Expired'), ('withdrawn', 'Withdrawn'), ('taken', 'Taken by someone else')], default='pending', max_length=16)),
-                ('offered_at', models.DateTimeField()),
-                ('expires_at', models.DateTimeField()),
-                ('answered_at', models.DateTimeField(blank=True, null=True)),
-                ('score', models.FloatField(default=0.0)),
-                ('factors', models.JSONField(blank=True, default=dict)),
-                ('booking', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='bookings.booking')),
-                ('entry', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='offers', to='waitlist.waitlistentry')),
-                ('hold', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='waitlist_offers', to='availability.allocation')),
-                ('session', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='waitlist_offers', to='bookings.session')),
-                ('session_type', models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='bookings.sessiontype')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("start", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Waiting for an answer"),
+                            ("accepted", "Accepted"),
+                            ("declined", "Declined"),
+                            ("expired", "Expired"),
+                            ("withdrawn", "Withdrawn"),
+                            ("taken", "Taken by someone else"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("offered_at", models.DateTimeField()),
+                ("expires_at", models.DateTimeField()),
+                ("answered_at", models.DateTimeField(blank=True, null=True)),
+                ("score", models.FloatField(default=0.0)),
+                ("factors", models.JSONField(blank=True, default=dict)),
+                (
+                    "booking",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="bookings.booking",
+                    ),
+                ),
+                (
+                    "entry",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="offers", to="waitlist.waitlistentry"
+                    ),
+                ),
+                (
+                    "hold",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="waitlist_offers",
+                        to="availability.allocation",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="waitlist_offers",
+                        to="bookings.session",
+                    ),
+                ),
+                (
+                    "session_type",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="bookings.sessiontype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-offered_at', '-pk'],
+                "ordering": ["-offered_at", "-pk"],
             },
         ),
         migrations.AddIndex(
-            model_name='waitlistentry',
-            index=models.Index(fields=['session', 'status', 'joined_at'], name='waitlist_session_status'),
+            model_name="waitlistentry",
+            index=models.Index(fields=["session", "status", "joined_at"], name="waitlist_session_status"),
         ),
         migrations.AddIndex(
-            model_name='waitlistentry',
-            index=models.Index(condition=models.Q(('session__isnull', True), ('status', 'waiting')), fields=['coach', 'session_type'], name='waitlist_times_waiting'),
+            model_name="waitlistentry",
+            index=models.Index(
+                condition=models.Q(("session__isnull", True), ("status", "waiting")),
+                fields=["coach", "session_type"],
+                name="waitlist_times_waiting",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('status__in', ['waiting', 'offered'])), fields=('session', 'client'), name='waitlist_one_open_entry_per_client'),
+            model_name="waitlistentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status__in", ["waiting", "offered"])),
+                fields=("session", "client"),
+                name="waitlist_one_open_entry_per_client",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.UniqueConstraint(condition=models.Q(('session__isnull', True), ('status__in', ['waiting', 'offered'])), fields=('session_type', 'client'), name='waitlist_one_open_times_entry'),
+            model_name="waitlistentry",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("session__isnull", True), ("status__in", ["waiting", "offered"])),
+                fields=("session_type", "client"),
+                name="waitlist_one_open_times_entry",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistentry',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('session__isnull', False), ('session_type__isnull', True)), models.Q(('session__isnull', True), ('session_type__isnull', False), ('expires_at__isnull', False)), _connector='OR'), name='waitlist_session_or_times'),
+            model_name="waitlistentry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("session__isnull", False), ("session_type__isnull", True)),
+                    models.Q(("session__isnull", True), ("session_type__isnull", False), ("expires_at__isnull", False)),
+                    _connector="OR",
+                ),
+                name="waitlist_session_or_times",
+            ),
         ),
         migrations.AddIndex(
-            model_name='waitlistoffer',
-            index=models.Index(condition=models.Q(('status', 'pending')), fields=['expires_at'], name='waitlist_offer_pending'),
+            model_name="waitlistoffer",
+            index=models.Index(
+                condition=models.Q(("status", "pending")), fields=["expires_at"], name="waitlist_offer_pending"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistoffer',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('entry',), name='waitlist_one_pending_offer'),
+            model_name="waitlistoffer",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")), fields=("entry",), name="waitlist_one_pending_offer"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='waitlistoffer',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('offered_at'))), name='waitlist_offer_expires'),
+            model_name="waitlistoffer",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expires_at__gt", models.F("offered_at"))), name="waitlist_offer_expires"
+            ),
         ),
     ]
