@@ -9,6 +9,7 @@ app_name = "waitlist"
 urlpatterns = [
     path("waitlist/", views.mine, name="mine"),
     path("waitlist/join/<int:session_id>/", views.join, name="join"),
+    path("waitlist/times/<int:type_id>/", views.join_times, name="times"),
     path("waitlist/<int:pk>/leave/", views.leave, name="leave"),
     path("waitlist/offers/<int:pk>/", views.offer, name="offer"),
     path("waitlist/session/<int:session_id>/", views.queue, name="queue"),

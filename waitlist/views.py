@@ -4,6 +4,9 @@ coach's and staff's view of a session's queue with each entry's factors."""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -11,11 +14,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from bookings.models import BookingStatus, Session
+from accounts.selectors import coaches_visible_to
+from bookings.models import BookingStatus, Session, SessionKind, SessionType
 from config.errors import DomainError
-from waitlist import scoring, services
+from waitlist import scoring, services, times
 from waitlist.models import OPEN_STATUSES, OfferStatus, WaitlistEntry, WaitlistMove, WaitlistOffer
 
 
@@ -42,12 +47,88 @@ def join(request: HttpRequest, session_id: int) -> HttpResponse:
     return redirect("waitlist:mine")
 
 
+DAYS = [
+    (0, gettext_lazy("Monday")),
+    (1, gettext_lazy("Tuesday")),
+    (2, gettext_lazy("Wednesday")),
+    (3, gettext_lazy("Thursday")),
+    (4, gettext_lazy("Friday")),
+    (5, gettext_lazy("Saturday")),
+    (6, gettext_lazy("Sunday")),
+]
+
+
+class TimesForm(forms.Form):
+    days_of_week = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Days"), choices=DAYS, coerce=int, widget=forms.CheckboxSelectMultiple
+    )
+    start_time = forms.TimeField(label=gettext_lazy("From"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end_time = forms.TimeField(label=gettext_lazy("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
+    date_from = forms.DateField(label=gettext_lazy("From the"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=gettext_lazy("Until the"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+@login_required
+def join_times(request: HttpRequest, type_id: int) -> HttpResponse:
+    """Wait for a one-on-one time of a type: the days, hours (the client's own) and dates."""
+    session_type = get_object_or_404(
+        SessionType.objects.select_related("coach__coach_profile").filter(
+            coach__in=coaches_visible_to(request.user).values("pk"), is_active=True
+        ),
+        pk=type_id,
+        kind=SessionKind.ONE_ON_ONE,
+    )
+    today = timezone.localdate()
+    form = TimesForm(
+        request.POST or None,
+        initial={
+            "date_from": today,
+            "date_to": today + dt.timedelta(days=14),
+            "start_time": dt.time(9),
+            "end_time": dt.time(12),
+        },
+    )
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                times.join(
+                    actor=request.user,
+                    client=request.user,
+                    session_type=session_type,
+                    days_of_week=data["days_of_week"],
+                    time_ranges=[[f"{data['start_time']:%H:%M}", f"{data['end_time']:%H:%M}"]],
+                    date_from=data["date_from"],
+                    date_to=data["date_to"],
+                )
+            except DomainError as exc:
+                field = {"time_ranges": "end_time"}.get(exc.field, exc.field)
+                form.add_error(field if field in form.fields else None, exc.message)
+                status = exc.status
+            else:
+                messages.success(
+                    request,
+                    _("You are on the waitlist. When a time you want frees, it is held for you and you are told."),
+                )
+                return redirect("waitlist:mine")
+    return render(
+        request,
+        "waitlist/times.html",
+        {"session_type": session_type, "coach": session_type.coach, "form": form},
+        status=status,
+    )
+
+
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
     """The signed-in client's entries: open ones with their position or the seat held for
     them, then the last ones that ended."""
     now = timezone.now()
-    open_entries = list(_entries_of(request.user).filter(status__in=OPEN_STATUSES).order_by("session__start"))
+    open_entries = list(
+        _entries_of(request.user).filter(status__in=OPEN_STATUSES).order_by("session__start", "date_from", "pk")
+    )
     pending = {
         offer.entry_id: offer
         for offer in WaitlistOffer.objects.filter(
@@ -61,7 +142,10 @@ def mine(request: HttpRequest) -> HttpResponse:
                 "entry": entry,
                 "offer": pending.get(entry.pk),
                 "position": services.position(entry, now=now),
-                "waiting": services.waiting_count(entry.session),
+                "waiting": services.waiting_count(entry.session)
+                if entry.session_id
+                else len(services.queue_of(entry, now=now)),
+                "days": ", ".join(str(label) for day, label in DAYS if day in entry.days_of_week),
             }
         )
     ended = list(_entries_of(request.user).exclude(status__in=OPEN_STATUSES).order_by("-ended_at")[:10])
@@ -83,7 +167,9 @@ def leave(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _offer_for(request: HttpRequest, pk: int) -> WaitlistOffer:
     return get_object_or_404(
-        WaitlistOffer.objects.select_related("entry__client", "session__session_type", "session__coach", "booking"),
+        WaitlistOffer.objects.select_related(
+            "entry__client", "session__session_type", "session__coach", "session_type__coach", "booking"
+        ),
         pk=pk,
         entry__client=request.user,
     )
@@ -91,8 +177,8 @@ def _offer_for(request: HttpRequest, pk: int) -> WaitlistOffer:
 
 @login_required
 def offer(request: HttpRequest, pk: int) -> HttpResponse:
-    """A seat held for the client: accept (the booking is made, or goes on to payment) or
-    decline (the seat goes to the next in line)."""
+    """A seat or a time held for the client: accept (the booking is made, or goes on to
+    payment) or decline (it goes to the next in line)."""
     held = _offer_for(request, pk)
     error = ""
     status = 200
@@ -100,7 +186,7 @@ def offer(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if request.POST.get("answer") == "decline":
                 services.decline(actor=request.user, offer=held)
-                messages.success(request, _("You declined the seat; it goes to the next person waiting."))
+                messages.success(request, _("You declined; it goes to the next person waiting."))
                 return redirect("waitlist:mine")
             booking = services.accept(actor=request.user, offer=held)
         except DomainError as exc:
@@ -111,7 +197,15 @@ def offer(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("payments:pay", booking.reference)
             return redirect("booking_done", booking.reference)
     expired = held.status == OfferStatus.PENDING and held.expires_at <= timezone.now()
-    return render(request, "waitlist/offer.html", {"offer": held, "error": error, "expired": expired}, status=status)
+    seat = held.session
+    context = {
+        "offer": held,
+        "error": error,
+        "expired": expired,
+        "st": seat.session_type if seat else held.session_type,
+        "start": seat.start if seat else held.start,
+    }
+    return render(request, "waitlist/offer.html", context, status=status)
 
 
 @login_required

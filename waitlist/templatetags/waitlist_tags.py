@@ -36,8 +36,8 @@ def my_waitlist(context) -> dict:
     user = context["request"].user
     entries = list(
         WaitlistEntry.objects.filter(client=user, status__in=OPEN_STATUSES)
-        .select_related("session__session_type", "session__coach")
-        .order_by("status", "session__start")[:5]
+        .select_related("session__session_type", "session__coach", "session_type__coach")
+        .order_by("status", "session__start", "date_from")[:5]
     )
     offers = {}
     if any(entry.status == "offered" for entry in entries):

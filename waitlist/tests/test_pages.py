@@ -89,7 +89,7 @@ def test_the_offer_page_takes_the_seat_in_one_click(full):
     assert taken["Location"] == reverse("booking_done", args=[new.reference])
     assert new.status == BookingStatus.FIRM_BOOKED
     again = text_of(http.get(reverse("waitlist:offer", args=[offer.pk])))
-    assert "You took this seat" in again
+    assert "You took it" in again
 
 
 def test_declining_on_the_page_passes_the_seat_on(full):

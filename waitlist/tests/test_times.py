@@ -233,3 +233,48 @@ def test_waiting_for_times_over_json(consult):
         "/api/v1/waitlist", json.dumps({"days_of_week": [1]}), content_type="application/json", **auth
     )
     assert (missing.status_code, missing.json()["error"]["code"]) == (400, "invalid")
+
+
+def test_waiting_for_times_from_the_pages(consult):
+    from django.urls import reverse
+
+    person = ClientFactory(timezone="Europe/Paris")
+    http = Client()
+    http.force_login(person)
+    page = http.get(reverse("book_type", args=[consult.coach_id, consult.pk])).content.decode()
+    assert reverse("waitlist:times", args=[consult.pk]) in page
+    form = http.get(reverse("waitlist:times", args=[consult.pk]))
+    assert form.status_code == 200
+    bad = http.post(
+        reverse("waitlist:times", args=[consult.pk]),
+        {
+            "days_of_week": ["3"],
+            "start_time": "12:00",
+            "end_time": "09:00",
+            "date_from": "2026-12-01",
+            "date_to": "2026-12-20",
+        },
+    )
+    assert bad.status_code == 400 and "A time range ends after it starts." in bad.content.decode()
+    joined = http.post(
+        reverse("waitlist:times", args=[consult.pk]),
+        {
+            "days_of_week": ["3"],
+            "start_time": "09:00",
+            "end_time": "12:00",
+            "date_from": "2026-12-01",
+            "date_to": "2026-12-20",
+        },
+        follow=True,
+    )
+    text = joined.content.decode()
+    assert "Thursday, 09:00–12:00" in text and "Number 1 of 1 waiting" in text
+    booking = services.book_slot(client=ClientFactory(), session_type=consult, start=THURSDAY_10)
+    services.cancel(booking=booking, actor=booking.client)
+    relay.relay_pending()
+    offer = WaitlistOffer.objects.get()
+    page = http.get(reverse("waitlist:offer", args=[offer.pk])).content.decode()
+    assert "A time is held for you" in page, page[page.find("<main") :][:3000]
+    assert "Thursday 3 December 2026" in page, page[page.find("offer-date") :][:300]
+    taken = http.post(reverse("waitlist:offer", args=[offer.pk]), {"answer": "accept"})
+    assert taken.status_code == 302 and "/done/" in taken["Location"]
