@@ -46,6 +46,8 @@ from bookings.models import (
     SessionType,
 )
 from bookings.services import series as series_services
+from bookings.services import workshops as workshop_services
+from waitlist import services as waitlist_services
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Four weeks ahead, so the demo's group sessions and workshops can be booked.
@@ -525,6 +527,12 @@ class DemoCalendar:
                     "allow_late_cancellation": spec.key == "consultation",
                     # A series of consultations paid up front costs 10 % less.
                     "series_discount_percent": 10 if spec.key == "consultation" else 0,
+                    # Workshops take place with at least three people (decided two days
+                    # before), show who is coming and give a certificate of attendance.
+                    "min_participants": 3 if spec.kind == SessionKind.WORKSHOP else None,
+                    "confirm_hours_before": 48,
+                    "show_participants": spec.kind == SessionKind.WORKSHOP,
+                    "certificate": spec.kind == SessionKind.WORKSHOP,
                     "is_active": True,
                 },
             )
@@ -768,11 +776,23 @@ class DemoCalendar:
             booking=withdrawn, actor=withdrawn.client, reason="I have an exam that day.", now=self.now
         )
         self.publish(coach, "group", 4, [a, c])
-        self.publish(coach, "workshop", 11, [b, d, e])
+        workshop = self.publish(coach, "workshop", 11, [b, d, e])
+        if workshop is not None:
+            workshop_services.add_material(
+                actor=coach_user,
+                session=workshop,
+                title="Pre-reading: three short chapters",
+                url="https://example.com/pre-reading",
+            )
 
     def _special_cases(self, camille: str, marcus: str, priya: str) -> None:
-        # A full group session.
-        self.publish(camille, "group", 8, [SOFIA, LIAM, AISHA, NOAH], capacity=min(4, settings.MAX_GROUP_CAPACITY))
+        # A full group session, with Emma on its waitlist.
+        full = self.publish(
+            camille, "group", 8, [SOFIA, LIAM, AISHA, NOAH], capacity=min(4, settings.MAX_GROUP_CAPACITY)
+        )
+        if full is not None and full.is_full:
+            emma = self.users[EMMA]
+            waitlist_services.join(actor=emma, client=emma, session=full, now=self.now)
         # Liam moves his session two days later.
         moved, _ = self.book(LIAM, camille, 6)
         later = self._starts(moved.session.session_type, moved.session.start.date() + dt.timedelta(days=2), self.now)
