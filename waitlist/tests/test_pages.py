@@ -155,7 +155,8 @@ def test_the_queue_shows_factors_to_the_coach_and_staff_move_people_with_a_reaso
     assert waitlist.position(last) == 1
     page = text_of(staff.get(url))
     assert page.index("Person 2") < page.index("Person 0")
-    assert "Missed the last one" in page
+    moved = page[page.index('data-testid="waitlist-moves"') :]
+    assert "Missed the last one" in moved and "3 → 1" in moved
     assert (
         signed_in(session.coach)
         .post(reverse("waitlist:move", args=[last.pk]), {"to_position": "2", "reason": "x"})
