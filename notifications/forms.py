@@ -54,6 +54,7 @@ _WHEN: dict[str, dict[str, str]] = {
     Kind.PAYMENT_DUE: {"": _("Before the balance of a booking paid by deposit is due, and on the day.")},
     Kind.WAITLIST_OFFER: {"": _("When a seat you wait for frees and is held for you to accept.")},
     Kind.WAITLIST_EXPIRED: {"": _("When a seat held for you was not accepted in time and went to the next person.")},
+    Kind.WAITLIST_POSITION: {"": _("When you move up to one of the first three places on a waitlist.")},
     Kind.WORKSHOP_CONFIRMED: {"": _("When a workshop you booked has enough participants and is confirmed.")},
     Kind.MATERIAL_AVAILABLE: {"": _("When the coach shares material for a group session or workshop you booked.")},
 }

@@ -80,6 +80,8 @@ VARIABLES: dict[str, str] = {
     "offer_url": "Waitlist offers: where to accept or decline the seat.",
     "session_url": "Waitlist: the session's page, to join its waitlist again.",
     "material": "Material available: the title of what the coach shared.",
+    "position": "Waitlist: the client's place in line (1 is next).",
+    "waitlist_url": "Waitlist: the client's waitlist page.",
     "series_count": "Series messages: how many sessions the change made or touched, e.g. “8” (empty otherwise).",
     "series_sessions": "Series messages: e.g. “8 weekly sessions” (empty otherwise).",
     "series_kind": "Series messages: e.g. “weekly series” (empty otherwise).",
@@ -319,6 +321,16 @@ BUILTIN: dict[str, dict[str, str]] = {
             "Accept: {{ offer_url }}"
         ),
         "in_app": N_("{{ session_title }}, {{ when }}. Held for you until {{ offer_ends }}: accept or decline."),
+    },
+    Kind.WAITLIST_POSITION: {
+        "subject": N_("You are number {{ position }} on the waitlist: {{ session_title }}, {{ when }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\nYou moved up: you are now number {{ position }} on the waitlist for "
+            "{{ session_title }} with {{ hosts }} ({{ when }}). When a seat frees it is held for the first in line, "
+            "who is told at once.\n\nYour waitlist: {{ waitlist_url }}"
+        ),
+        "short": N_("You are now number {{ position }} on the waitlist for {{ session_title }}, {{ when }}."),
+        "in_app": N_("You are now number {{ position }} on the waitlist. {{ session_title }}, {{ when }}"),
     },
     Kind.WAITLIST_EXPIRED: {
         "subject": N_("The seat held for you went to the next person: {{ session_title }}, {{ when }}"),
@@ -678,7 +690,7 @@ PAYMENT_VARIABLES = (
     "refund_reason",
 )
 # The variables of waitlist messages: empty unless the message fills them.
-WAITLIST_VARIABLES = ("offer_ends", "offer_url", "session_url", "material")
+WAITLIST_VARIABLES = ("offer_ends", "offer_url", "session_url", "material", "position", "waitlist_url")
 
 
 # The variables of a message about a change to several sessions of a series at once
@@ -834,5 +846,7 @@ def sample_context() -> dict:
         "offer_url": absolute("/waitlist/offers/7/"),
         "session_url": absolute("/book/session/12/"),
         "material": "Slides of the morning",
+        "position": "2",
+        "waitlist_url": absolute("/waitlist/"),
         **{name: "" for name in SERIES_VARIABLES},
     }

@@ -41,6 +41,7 @@ class Kind(models.TextChoices):
     PAYMENT_DUE = "payment_due", _("Payment due")
     WAITLIST_OFFER = "waitlist_offer", _("A seat offered from the waitlist")
     WAITLIST_EXPIRED = "waitlist_expired", _("Waitlist offer expired")
+    WAITLIST_POSITION = "waitlist_position", _("Waitlist place moved up")
     WORKSHOP_CONFIRMED = "workshop_confirmed", _("Workshop confirmed")
     MATERIAL_AVAILABLE = "material_available", _("Material available")
 

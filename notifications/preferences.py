@@ -36,6 +36,7 @@ KINDS_BY_ROLE: dict[str, tuple[str, ...]] = {
         Kind.PAYMENT_DUE,
         Kind.WAITLIST_OFFER,
         Kind.WAITLIST_EXPIRED,
+        Kind.WAITLIST_POSITION,
         Kind.WORKSHOP_CONFIRMED,
         Kind.MATERIAL_AVAILABLE,
     ),

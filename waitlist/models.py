@@ -65,6 +65,9 @@ class WaitlistEntry(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
     end_reason = models.CharField(max_length=200, blank=True)
+    # The place in line the client was last told (at joining, then when they move up into
+    # the first few places): a move is told once.
+    told_position = models.PositiveIntegerField(null=True, blank=True)
     # Staff's move by hand: score points added to (or taken from) the entry's own score.
     adjustment = models.FloatField(default=0.0)
     adjustment_reason = models.TextField(blank=True)

@@ -70,3 +70,27 @@ def offered(offers: list) -> None:
 
 def offer_expired(offer) -> None:
     _tell(offer, Kind.WAITLIST_EXPIRED)
+
+
+def moved_up(entries: list, sessions: dict) -> None:
+    """Each entry's person hears their new place in line (``told_position``), once per place."""
+    told = []
+    for entry in entries:
+        session = sessions[entry.session_id]
+        client = entry.client
+        extra = {
+            "position": entry.told_position,
+            "session_title": session.session_type.title,
+            "hosts": session.coach.display_name,
+            "coach_name": session.coach.display_name,
+            "when": messages.local_when(session.start, client.timezone),
+            "waitlist_url": messages.absolute(reverse("waitlist:mine")),
+        }
+        told.append(Told(client, Kind.WAITLIST_POSITION, f"waitlist-place:{entry.pk}:{entry.told_position}", extra))
+    try:
+        with transaction.atomic():
+            tell_each(told)
+    except Exception:
+        logger.exception(
+            "The place-in-line messages of waitlist entries %s could not be made.", [e.pk for e in entries]
+        )

@@ -115,6 +115,8 @@ def join(*, actor: User, client: User, session: Session, now: dt.datetime | None
             entry = WaitlistEntry.objects.create(
                 client=client, added_by=actor, session=locked, coach_id=locked.coach_id, joined_at=now
             )
+            entry.told_position = position(entry, now=now)
+            entry.save(update_fields=["told_position"])
     except IntegrityError as exc:  # joined at the same moment from elsewhere
         raise WaitlistRefused(_("You are already on the waitlist for this session."), code="already_waiting") from exc
     return entry
@@ -233,7 +235,8 @@ def offer_seats_in(session_ids, *, now: dt.datetime | None = None) -> list[Waitl
         )
         by_pk = {session.pk: session for session in sessions}
         offered: list[WaitlistEntry] = []
-        for ranked in scoring.rank(entries, now=now):
+        ranked_all = scoring.rank(entries, now=now)
+        for ranked in ranked_all:
             entry = ranked.entry
             if not free.get(entry.session_id):
                 continue
@@ -254,6 +257,7 @@ def offer_seats_in(session_ids, *, now: dt.datetime | None = None) -> list[Waitl
             )
             offered.append(entry)
             free[entry.session_id] -= 1
+        _tell_who_moved_up(ranked_all, offered, by_pk)
         held: dict[int, int] = {}
         for offer in made:
             held[offer.session_id] = held.get(offer.session_id, 0) + 1
@@ -265,6 +269,30 @@ def offer_seats_in(session_ids, *, now: dt.datetime | None = None) -> list[Waitl
             entry.status = EntryStatus.OFFERED
         notify.offered(made)
     return made
+
+
+# Moving up into one of the first few places is told; further back it is only shown.
+TOLD_PLACES = 3
+
+
+def _tell_who_moved_up(ranked: list[scoring.Ranked], offered: list[WaitlistEntry], sessions: dict) -> None:
+    """After offers: each person still waiting who moved up into the first ``TOLD_PLACES``
+    places of their session's line, and was not told that place (or a better one), is told."""
+    gone = {entry.pk for entry in offered}
+    places: dict[int, int] = {}
+    moved = []
+    for row in ranked:
+        entry = row.entry
+        if entry.pk in gone or entry.status != EntryStatus.WAITING:
+            continue
+        place = places[entry.session_id] = places.get(entry.session_id, 0) + 1
+        if place <= TOLD_PLACES and (entry.told_position is None or place < entry.told_position):
+            entry.told_position = place
+            moved.append(entry)
+    if not moved:
+        return
+    WaitlistEntry.objects.bulk_update(moved, ["told_position"])
+    notify.moved_up(moved, sessions)
 
 
 def close_waitlist(session: Session, *, now: dt.datetime) -> int:

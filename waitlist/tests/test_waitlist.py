@@ -246,3 +246,21 @@ def test_the_offer_email_names_the_time_held_in_the_clients_zone(full_session):
     local = offer.expires_at.astimezone(dt.timezone(dt.timedelta(hours=9)))
     assert f"{local:%H:%M} (Asia/Tokyo)" in note.body
     assert f"/waitlist/offers/{offer.pk}/" in note.payload["extra"]["offer_url"]
+
+
+def test_moving_up_into_the_first_places_is_told_once(full_session):
+    session, bookings = full_session
+    now = dt.datetime.now(UTC)
+    people = [ClientFactory() for _ in range(5)]
+    for hours, person in zip((9, 8, 7, 6, 5), people, strict=True):
+        waitlist.join(actor=person, client=person, session=session, now=now - dt.timedelta(hours=hours))
+    assert [WaitlistEntry.objects.get(client=p).told_position for p in people] == [1, 2, 3, 4, 5]
+    _cancel_and_relay(bookings[0])  # people[0] is offered the seat; everyone moves up one
+    told = {note.recipient_id: note.title for note in Notification.objects.filter(kind=Kind.WAITLIST_POSITION)}
+    # Number 2 → 1 and 3 → 2 and 4 → 3 are told; 5 → 4 is only shown.
+    assert set(told) == {people[1].pk, people[2].pk, people[3].pk}
+    assert told[people[1].pk].startswith("You are number 1 on the waitlist")
+    assert WaitlistEntry.objects.get(client=people[4]).told_position == 5
+    # A replay of the same offers tells nobody again.
+    waitlist.offer_seats(session.pk)
+    assert Notification.objects.filter(kind=Kind.WAITLIST_POSITION).count() == 3
