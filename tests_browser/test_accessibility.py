@@ -7,7 +7,8 @@
   booking settings split into sections reached from links at the top.
 - axe-core (npm, pinned in ``tests_browser/axe/package-lock.json``, installed here with
   ``npm ci`` the first time) finds no serious or critical violation on the main pages of a
-  visitor, a client, a coach and staff, at desktop and phone size.
+  visitor, a client, a coach and staff, and on the waitlist's and workshops' pages, at
+  desktop and phone size.
 """
 
 from __future__ import annotations
@@ -28,12 +29,15 @@ from playwright.sync_api import Browser, Page, expect
 from accounts.models import User
 from accounts.tests.factories import ClientFactory, StaffFactory
 from availability.selectors import free_slots
-from bookings import services
+from bookings import relay, services
 from bookings.models import Booking, Session, SessionKind
+from bookings.services import workshops
 from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
 from config.inputs import canonical_zones
 from notifications.models import Kind, Notification
 from tests_browser.conftest import DESKTOP, PHONE, TIMEOUT_MS, fill_login
+from waitlist import services as waitlist
+from waitlist.models import WaitlistOffer
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -325,3 +329,41 @@ def test_links_in_text_are_underlined_and_the_unread_marker_is_text(american) ->
     # Screen readers hear "Unread:" (real text), not an unlabelled dot.
     expect(title.get_by_test_id("unread-label")).to_have_text("Unread:")
     assert title.locator(".dot").get_attribute("aria-hidden") == "true"
+
+
+def test_no_serious_accessibility_violation_on_waitlist_and_workshop_pages(american) -> None:
+    coach = open_coach(timezone="Europe/Paris")
+    circle = GroupTypeFactory(coach=coach, title="Morning circle", capacity=1, price=0)
+    start = (timezone.now() + dt.timedelta(days=3)).replace(hour=9, minute=0, second=0, microsecond=0)
+    session = services.publish_session(actor=coach, session_type=circle, start=start)
+    holder, waiting, second = ClientFactory(), ClientFactory(), ClientFactory()
+    seat = services.take_seat(client=holder, session=session)
+    waitlist.join(actor=waiting, client=waiting, session=session)
+    waitlist.join(actor=second, client=second, session=session)
+    services.cancel(booking=seat, actor=holder)
+    relay.relay_pending()
+    offer = WaitlistOffer.objects.get()
+    workshop_type = GroupTypeFactory(
+        coach=coach, title="Workshop", kind=SessionKind.WORKSHOP, capacity=5, min_participants=2, show_participants=True
+    )
+    workshop = services.publish_session(actor=coach, session_type=workshop_type, start=start + dt.timedelta(days=2))
+    booked = services.take_seat(client=holder, session=workshop)
+    workshops.add_material(actor=coach, session=workshop, title="Reading", url="https://example.com/read")
+    consult = SessionTypeFactory(coach=coach, title="Consultation")
+    taker = offer.entry.client
+
+    pages = {
+        taker.email: ["/waitlist/", f"/waitlist/offers/{offer.pk}/", f"/waitlist/times/{consult.pk}/", "/dashboard/"],
+        holder.email: [f"/bookings/{booked.reference}/"],
+        coach.email: [f"/waitlist/session/{session.pk}/", f"/coach/sessions/{workshop.pk}/"],
+    }
+    found = []
+    for viewport in (DESKTOP, PHONE):
+        for email, paths in pages.items():
+            page = american(email, viewport=viewport)
+            for path in paths:
+                response = page.goto(path)
+                assert response is not None and response.ok, path
+                found += [f"{viewport['width']}px {line}" for line in serious_violations(page)]
+            page.context.close()
+    assert found == []
