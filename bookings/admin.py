@@ -35,6 +35,7 @@ from bookings.models import (
     Series,
     Session,
     SessionKind,
+    SessionMaterial,
     SessionType,
 )
 from config.errors import DomainError
@@ -338,6 +339,21 @@ class ServiceActions:
         return reason
 
 
+class SessionMaterialInline(admin.TabularInline):
+    """What the coach shared with the participants; staff may remove one (not add)."""
+
+    model = SessionMaterial
+    extra = 0
+    fields = ["title", "url", "file", "size", "after_session", "added_by", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
 @admin.register(Session)
 class SessionAdmin(ServiceActions, admin.ModelAdmin):
     done_noun = "session(s)"
@@ -348,14 +364,15 @@ class SessionAdmin(ServiceActions, admin.ModelAdmin):
     list_select_related = ["session_type", "coach"]
     date_hierarchy = "start"
     ordering = ["-start"]
-    inlines = [SessionBookingInline]
+    inlines = [SessionBookingInline, SessionMaterialInline]
     formfield_overrides = URL_FIELDS
     fields = [
         "session_type",
         "coach",
         ("start", "end"),
-        ("capacity", "seats_taken"),
+        ("capacity", "seats_taken", "seats_held"),
         "status",
+        ("confirm_by", "confirmed_at"),
         "resource",
         "meeting_link",
         "location",
@@ -369,7 +386,10 @@ class SessionAdmin(ServiceActions, admin.ModelAdmin):
         "end",
         "capacity",
         "seats_taken",
+        "seats_held",
         "status",
+        "confirm_by",
+        "confirmed_at",
         "resource",
         "created_at",
         "updated_at",

@@ -145,9 +145,11 @@ def test_session_page_lists_its_bookings_read_only(as_role, calendar):
 
     response = as_role("staff").get(admin_url(Session, "change", session.pk))
 
-    (inline,) = response.context["inline_admin_formsets"]
+    inline, materials = response.context["inline_admin_formsets"]
     assert [form.original for form in inline] == [calendar["seat"]]
     assert not inline.has_add_permission and not inline.has_change_permission
+    # Materials shared with its participants: staff see and may remove them, never add.
+    assert not materials.has_add_permission and not materials.has_change_permission
     assert "1/6" in as_role("staff").get(admin_url(Session)).content.decode()
     form = response.context["adminform"].form
     assert "seats_taken" not in form.fields and "status" not in form.fields and "capacity" not in form.fields
