@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import coaches_visible_to
+from availability.forms import date_field, time_field
 from bookings.models import BookingStatus, Session, SessionKind, SessionType
 from config.errors import DomainError
 from waitlist import scoring, services, times
@@ -62,10 +63,11 @@ class TimesForm(forms.Form):
     days_of_week = forms.TypedMultipleChoiceField(
         label=gettext_lazy("Days"), choices=DAYS, coerce=int, widget=forms.CheckboxSelectMultiple
     )
-    start_time = forms.TimeField(label=gettext_lazy("From"), widget=forms.TimeInput(attrs={"type": "time"}))
-    end_time = forms.TimeField(label=gettext_lazy("Until"), widget=forms.TimeInput(attrs={"type": "time"}))
-    date_from = forms.DateField(label=gettext_lazy("From the"), widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=gettext_lazy("Until the"), widget=forms.DateInput(attrs={"type": "date"}))
+    # 24-hour HH:MM text boxes, as every time on the site (not the browser's own time box).
+    start_time = time_field(gettext_lazy("From"))
+    end_time = time_field(gettext_lazy("Until"))
+    date_from = date_field(gettext_lazy("First day"))
+    date_to = date_field(gettext_lazy("Last day"))
 
 
 @login_required
