@@ -33,6 +33,7 @@ from accounts.selectors import coaches_visible_to
 from bookings.api import BookingOut, client_for, fresh, site_of
 from bookings.models import SessionKind, SessionType
 from bookings.selectors import sessions_visible_to
+from bookings.services.common import is_manager
 from config.errors import DomainError, NotAllowed
 from config.inputs import Input
 from waitlist import services, times
@@ -96,6 +97,9 @@ class JoinIn(Input):
 
 class ListQuery(Input):
     session: int | None = Field(None, ge=1, le=2**63 - 1, description="Its coach or staff: that session's queue.")
+    session_type: int | None = Field(
+        None, ge=1, le=2**63 - 1, description="Its coach or staff: who waits for one-on-one times of that type."
+    )
 
 
 def _offer_out(offer: WaitlistOffer | None) -> dict | None:
@@ -194,22 +198,32 @@ def join(request: HttpRequest, payload: JoinIn) -> Status:
 def list_entries(request: HttpRequest, query: Query[ListQuery]) -> list[dict]:
     user = request.auth
     now = timezone.now()
-    if query.session is not None:
-        session = get_object_or_404(sessions_visible_to(user).select_related("coach"), pk=query.session)
-        if not services.may_manage(user, session):
-            raise NotAllowed("Only the session's coach and staff see its waitlist.")
+    if query.session is not None or query.session_type is not None:
+        if query.session is not None:
+            session = get_object_or_404(sessions_visible_to(user).select_related("coach"), pk=query.session)
+            coach, ranked = session.coach, None
+        else:
+            session_type = get_object_or_404(
+                SessionType.objects.select_related("coach").filter(coach__in=coaches_visible_to(user).values("pk")),
+                pk=query.session_type,
+            )
+            coach, ranked = session_type.coach, services.type_queue(session_type, now=now)
+        if not is_manager(user, coach):
+            raise NotAllowed("Only the coach and staff see a waitlist's queue.")
+        if ranked is None:
+            ranked = services.queue(session, now=now)
         return [
             {
-                "id": ranked.entry.pk,
-                "client": ranked.entry.client_id,
-                "client_name": ranked.entry.client.display_name,
+                "id": row.entry.pk,
+                "client": row.entry.client_id,
+                "client_name": row.entry.client.display_name,
                 "position": place,
-                "score": ranked.score,
-                "factors": ranked.factors,
-                "adjustment": ranked.entry.adjustment,
-                "joined_at": ranked.entry.joined_at,
+                "score": row.score,
+                "factors": row.factors,
+                "adjustment": row.entry.adjustment,
+                "joined_at": row.entry.joined_at,
             }
-            for place, ranked in enumerate(services.queue(session, now=now), start=1)
+            for place, row in enumerate(ranked, start=1)
         ]
     entries = _entries_of(user).order_by("-joined_at")[:100]
     return [_entry_out(entry, now=now) for entry in entries]

@@ -25,13 +25,14 @@ import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.access import can_book_for
 from accounts.models import User
 from bookings import services as booking_services
-from bookings.models import ACTIVE_STATUSES, Booking, Session, SessionStatus
+from bookings.models import ACTIVE_STATUSES, Booking, Session, SessionStatus, SessionType
 from bookings.services.common import is_manager
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, SHORT_TEXT, clean_text
@@ -499,6 +500,48 @@ def position(entry: WaitlistEntry, *, now: dt.datetime | None = None) -> int | N
         if ranked.entry.pk == entry.pk:
             return place
     return None
+
+
+def type_queue(session_type, *, now: dt.datetime | None = None) -> list[scoring.Ranked]:
+    """The people waiting for one-on-one times of ``session_type``, best first."""
+    entries = list(
+        WaitlistEntry.objects.filter(
+            session_type=session_type, session__isnull=True, status=EntryStatus.WAITING
+        ).select_related("client")
+    )
+    return scoring.rank(entries, now=_now(now))
+
+
+def waiting_for(coach: User, *, now: dt.datetime | None = None) -> list[dict]:
+    """What people wait for with ``coach``, in one query: each coming session and each
+    session type with its count of people waiting, soonest session first, then the types."""
+    now = _now(now)
+    rows = (
+        WaitlistEntry.objects.filter(coach=coach, status=EntryStatus.WAITING)
+        .values("session_id", "session_type_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {(row["session_id"], row["session_type_id"]): row["n"] for row in rows}
+    sessions = {
+        s.pk: s
+        for s in Session.objects.filter(pk__in=[sid for sid, _ in counts if sid], start__gt=now).select_related(
+            "session_type"
+        )
+    }
+    types = {t.pk: t for t in SessionType.objects.filter(pk__in=[tid for sid, tid in counts if not sid and tid])}
+    found = [
+        {"session": sessions[sid], "session_type": sessions[sid].session_type, "waiting": n}
+        for (sid, _tid), n in counts.items()
+        if sid in sessions
+    ]
+    found.sort(key=lambda row: row["session"].start)
+    found += [
+        {"session": None, "session_type": types[tid], "waiting": n}
+        for (sid, tid), n in sorted(counts.items(), key=lambda item: str(item[0][1]))
+        if not sid and tid in types
+    ]
+    return found
 
 
 def may_manage(actor: User, session: Session) -> bool:

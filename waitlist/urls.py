@@ -13,5 +13,6 @@ urlpatterns = [
     path("waitlist/<int:pk>/leave/", views.leave, name="leave"),
     path("waitlist/offers/<int:pk>/", views.offer, name="offer"),
     path("waitlist/session/<int:session_id>/", views.queue, name="queue"),
+    path("waitlist/type/<int:type_id>/", views.type_queue, name="type_queue"),
     path("waitlist/<int:pk>/move/", views.move, name="move"),
 ]

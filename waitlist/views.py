@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import coaches_visible_to
 from availability.forms import date_field, time_field
 from bookings.models import BookingStatus, Session, SessionKind, SessionType
+from bookings.services.common import is_manager
 from config.errors import DomainError
 from waitlist import scoring, services, times
 from waitlist.models import OPEN_STATUSES, OfferStatus, WaitlistEntry, WaitlistMove, WaitlistOffer
@@ -227,11 +228,44 @@ def queue(request: HttpRequest, session_id: int) -> HttpResponse:
         "waitlist/queue.html",
         {
             "session": session,
+            "session_type": session.session_type,
             "ranked": ranked,
             "offers": offers,
             "weights": scoring.WEIGHTS,
             "may_move": request.user.is_staff_member,
             "moves": moves,
+        },
+    )
+
+
+@login_required
+def type_queue(request: HttpRequest, type_id: int) -> HttpResponse:
+    """The people waiting for one-on-one times of a session type, for its coach and staff:
+    in order, with each factor of their score and the times they want."""
+    session_type = get_object_or_404(SessionType.objects.select_related("coach"), pk=type_id)
+    if not is_manager(request.user, session_type.coach):
+        raise PermissionDenied
+    ranked = services.type_queue(session_type)
+    offers = list(
+        WaitlistOffer.objects.filter(
+            entry__session_type=session_type, entry__session__isnull=True, status=OfferStatus.PENDING
+        ).select_related("entry__client")
+    )
+    moves = WaitlistMove.objects.filter(entry__session_type=session_type, entry__session__isnull=True).select_related(
+        "entry__client", "actor"
+    )[:20]
+    return render(
+        request,
+        "waitlist/queue.html",
+        {
+            "session": None,
+            "session_type": session_type,
+            "ranked": ranked,
+            "offers": offers,
+            "weights": scoring.WEIGHTS,
+            "may_move": request.user.is_staff_member,
+            "moves": moves,
+            "days": dict(DAYS),
         },
     )
 
@@ -257,4 +291,6 @@ def move(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, exc.message)
         else:
             messages.success(request, _("Moved."))
-    return redirect("waitlist:queue", entry.session_id)
+    if entry.session_id:
+        return redirect("waitlist:queue", entry.session_id)
+    return redirect("waitlist:type_queue", entry.session_type_id)

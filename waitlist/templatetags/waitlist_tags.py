@@ -46,3 +46,10 @@ def my_waitlist(context) -> dict:
             for offer in WaitlistOffer.objects.filter(entry__in=entries, status=OfferStatus.PENDING)
         }
     return {"entries": [(entry, offers.get(entry.pk)) for entry in entries]}
+
+
+@register.inclusion_tag("waitlist/_coach.html", takes_context=True)
+def coach_waitlists(context) -> dict:
+    """On the coach's dashboard: the sessions and session types people wait for, with how
+    many, each linked to its queue (one query)."""
+    return {"rows": services.waiting_for(context["request"].user)}

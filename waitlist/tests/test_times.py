@@ -278,3 +278,31 @@ def test_waiting_for_times_from_the_pages(consult):
     assert "Thursday 3 December 2026" in page, page[page.find("offer-date") :][:300]
     taken = http.post(reverse("waitlist:offer", args=[offer.pk]), {"answer": "accept"})
     assert taken.status_code == 302 and "/done/" in taken["Location"]
+
+
+def test_the_coach_sees_who_waits_for_times_and_staff_move_them(consult):
+    from django.urls import reverse
+
+    from accounts.tests.factories import StaffFactory
+
+    people = [ClientFactory(name=f"Person {n}") for n in range(2)]
+    for person in people:
+        wait_for_thursday_mornings(person, consult)
+    coach = Client()
+    coach.force_login(consult.coach)
+    dashboard = coach.get("/coach/").content.decode()
+    assert reverse("waitlist:type_queue", args=[consult.pk]) in dashboard and "2 waiting" in dashboard
+    page = coach.get(reverse("waitlist:type_queue", args=[consult.pk])).content.decode()
+    assert page.index("Person 0") < page.index("Person 1") and "09:00–12:00" in page
+    outsider = Client()
+    outsider.force_login(people[0])
+    assert outsider.get(reverse("waitlist:type_queue", args=[consult.pk])).status_code == 403
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {make_token(consult.coach)[1]}"}
+    rows = Client().get(f"/api/v1/waitlist?session_type={consult.pk}", **auth).json()
+    assert [row["client_name"] for row in rows] == ["Person 0", "Person 1"]
+    staff = Client()
+    staff.force_login(StaffFactory())
+    last = WaitlistEntry.objects.get(client=people[1])
+    moved = staff.post(reverse("waitlist:move", args=[last.pk]), {"to_position": "1", "reason": "Urgent"})
+    assert moved["Location"] == reverse("waitlist:type_queue", args=[consult.pk])
+    assert waitlist.position(last) == 1
