@@ -701,6 +701,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
                 promo_code=form.promo() if payments_enabled() else "",
             )
         except DomainError as exc:
+            request.refusal_code = exc.code  # what refused it, for the booking funnel (reports)
             if exc.code == "slot_taken" and exc.message == SLOT_UNAVAILABLE:
                 return _back_to_times(type_url, start, raw, zone)
             status = exc.status
@@ -989,6 +990,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
                     promo_code=form.promo() if payments_enabled() else "",
                 )
             except DomainError as exc:
+                request.refusal_code = exc.code  # what refused it, for the booking funnel (reports)
                 if exc.code == "full":
                     return HttpResponseRedirect(_type_url(session_type, full=1), status=303)
                 status = exc.status

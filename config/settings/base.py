@@ -68,6 +68,8 @@ MIDDLEWARE = [
     # After authentication (it counts per signed-in client) and after the CSRF check (a
     # refused form is no attempt): booking attempts over BOOKING_ATTEMPTS_* answer 429.
     "bookings.throttle.BookingThrottleMiddleware",
+    # The booking funnel's steps, written after the response (reports.funnel).
+    "reports.funnel.FunnelMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -233,6 +235,8 @@ WAITLIST_OFFER_MINUTES = env_int("WAITLIST_OFFER_MINUTES", 120, minimum=1)
 # A freed one-on-one time is offered to this many people waiting for it at once; the first
 # to accept takes it.
 WAITLIST_TIME_OFFERS_AT_ONCE = env_int("WAITLIST_TIME_OFFERS_AT_ONCE", 1, minimum=1)
+# Reports (issue 19): the booking funnel's analytics events are kept this many days.
+ANALYTICS_RETENTION_DAYS = env_int("ANALYTICS_RETENTION_DAYS", 400, minimum=1)
 # Workshop materials: the largest file, and the kinds of file that may be shared.
 MATERIAL_MAX_MB = env_int("MATERIAL_MAX_MB", 20, minimum=1)
 MATERIAL_FILE_TYPES = ("pdf", "png", "jpg", "jpeg", "txt", "md", "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip")
