@@ -13,6 +13,7 @@ and session type, the user's id when signed in, and a keyed hash of the browser 
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -88,13 +89,33 @@ def _ids_in_body(request: HttpRequest) -> tuple[int | None, int | None]:
     return found[0], found[1]
 
 
+def _instant(value: str | None) -> str:
+    """A chosen time as the page understood it (ISO 8601, UTC), or "" for anything else."""
+    try:
+        moment = dt.datetime.fromisoformat((value or "").strip())
+    except ValueError:
+        return ""
+    if moment.tzinfo is None:
+        return ""
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _day(value: str | None) -> str:
+    try:
+        return dt.date.fromisoformat((value or "").strip()).isoformat()
+    except ValueError:
+        return ""
+
+
 def _seat(session_id) -> tuple[int | None, int | None]:
     row = Session.objects.filter(pk=session_id).values_list("coach_id", "session_type_id").first()
     return row if row is not None else (None, None)
 
 
 def steps(request: HttpRequest, response: HttpResponse) -> list[AnalyticsEvent]:
-    """The funnel's steps this request made (none for any other request)."""
+    """The funnel's steps this request made (none for any other request). What comes from
+    the request is kept only when well formed (a day, an instant, an id), so the INSERT
+    never meets what the database refuses (a NUL byte)."""
     if response.status_code >= 500:
         return []
     api = API_BOOKING.match(request.path)
@@ -113,9 +134,17 @@ def steps(request: HttpRequest, response: HttpResponse) -> list[AnalyticsEvent]:
     coach, session_type = kwargs.get("coach_id"), kwargs.get("type_id")
     if request.method == "GET" and response.status_code < 400:
         if name == "book_coach":
-            return [_event(request, FunnelStep.PAGE_VIEW, coach=coach, st_preselected=request.GET.get("type"))]
+            preselected = (request.GET.get("type") or "").strip()
+            return [
+                _event(
+                    request,
+                    FunnelStep.PAGE_VIEW,
+                    coach=coach,
+                    st_preselected=preselected if preselected.isdigit() and len(preselected) < 19 else None,
+                )
+            ]
         if name == "book_type":
-            start, day = request.GET.get("start"), request.GET.get("date")
+            start, day = _instant(request.GET.get("start")), _day(request.GET.get("date"))
             if start:
                 return [_event(request, FunnelStep.TIME_SELECTED, coach=coach, session_type=session_type, time=start)]
             if day:

@@ -138,3 +138,14 @@ def test_events_older_than_the_retention_are_pruned(consult):
     assert prune_analytics(chunk=1) == 1
     assert list(AnalyticsEvent.objects.values_list("pk", flat=True)) == [kept.pk]
     assert not AnalyticsEvent.objects.filter(pk=old.pk).exists()
+
+
+def test_a_malformed_day_or_time_is_no_choice(consult):
+    http = Client()
+    http.force_login(ClientFactory())
+    type_url = reverse("book_type", args=[consult.coach_id, consult.pk])
+    for query in ("?start=%00", "?start=tomorrow", "?date=2026-13-40", "?date=%00"):
+        http.get(type_url + query)
+    http.get(reverse("book_coach", args=[consult.coach_id]) + "?type=%00&all=1")
+    assert {name for name, _data in steps()} == {FunnelStep.ST_SELECTED, FunnelStep.PAGE_VIEW}
+    assert all(data == {} for _name, data in steps())
