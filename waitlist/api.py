@@ -26,6 +26,7 @@ import datetime as dt
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
@@ -165,7 +166,7 @@ def join(request: HttpRequest, payload: JoinIn) -> Status:
         return Status(201, _entry_out(entry, now=timezone.now()))
     if payload.session_type is None or payload.date_from is None or payload.date_to is None:
         raise DomainError(
-            "Give a session, or a session_type with days_of_week, time_ranges, date_from and date_to.",
+            _("Give a session, or a session_type with days_of_week, time_ranges, date_from and date_to."),
             code="invalid",
             field="session_type" if payload.session_type is None else "date_from",
         )

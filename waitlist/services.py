@@ -33,19 +33,13 @@ from accounts.access import can_book_for
 from accounts.models import User
 from bookings import services as booking_services
 from bookings.models import ACTIVE_STATUSES, Booking, Session, SessionStatus, SessionType
-from bookings.services.common import is_manager
+from bookings.services.common import BookingRefused, is_manager
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, SHORT_TEXT, clean_text
 from waitlist import notify, scoring, times
 from waitlist.models import OPEN_STATUSES, EntryStatus, OfferStatus, WaitlistEntry, WaitlistMove, WaitlistOffer
 
 logger = logging.getLogger(__name__)
-
-
-class WaitlistRefused(DomainError):
-    """A waitlist action refused: HTTP 409 with a stable code."""
-
-    status = 409
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -68,21 +62,21 @@ def waiting_count(session: Session) -> int:
     return WaitlistEntry.objects.filter(session_id=session.pk, status=EntryStatus.WAITING).count()
 
 
-def _refusal(session: Session, client: User, *, now: dt.datetime) -> WaitlistRefused | None:
+def _refusal(session: Session, client: User, *, now: dt.datetime) -> BookingRefused | None:
     """Why ``client`` may not join ``session``'s waitlist now, or None when they may."""
     if not session.session_type.is_group:
-        return WaitlistRefused(_("Only group sessions and workshops have a waitlist."), code="invalid")
+        return BookingRefused(_("Only group sessions and workshops have a waitlist."), code="invalid")
     if session.status != SessionStatus.SCHEDULED or session.start <= now:
-        return WaitlistRefused(_("This session is no longer taking bookings."), code="too_soon")
+        return BookingRefused(_("This session is no longer taking bookings."), code="too_soon")
     if Booking.objects.filter(session_id=session.pk, client=client, status__in=ACTIVE_STATUSES).exists():
-        return WaitlistRefused(_("You already have a place in this session."), code="client_conflict")
+        return BookingRefused(_("You already have a place in this session."), code="client_conflict")
     if WaitlistEntry.objects.filter(session_id=session.pk, client=client, status__in=OPEN_STATUSES).exists():
-        return WaitlistRefused(_("You are already on the waitlist for this session."), code="already_waiting")
+        return BookingRefused(_("You are already on the waitlist for this session."), code="already_waiting")
     size = max_size(session)
     if size == 0:
-        return WaitlistRefused(_("This session has no waitlist."), code="waitlist_full")
+        return BookingRefused(_("This session has no waitlist."), code="waitlist_full")
     if WaitlistEntry.objects.filter(session_id=session.pk, status__in=OPEN_STATUSES).count() >= size:
-        return WaitlistRefused(_("The waitlist for this session is full."), code="waitlist_full")
+        return BookingRefused(_("The waitlist for this session is full."), code="waitlist_full")
     return None
 
 
@@ -112,14 +106,14 @@ def join(*, actor: User, client: User, session: Session, now: dt.datetime | None
                 raise refusal
             free = locked.capacity - locked.seats_taken - locked.seats_held
             if free > waiting_count(locked):
-                raise WaitlistRefused(_("A seat is free: book it instead."), code="not_full")
+                raise BookingRefused(_("A seat is free: book it instead."), code="not_full")
             entry = WaitlistEntry.objects.create(
                 client=client, added_by=actor, session=locked, coach_id=locked.coach_id, joined_at=now
             )
             entry.told_position = position(entry, now=now)
             entry.save(update_fields=["told_position"])
     except IntegrityError as exc:  # joined at the same moment from elsewhere
-        raise WaitlistRefused(_("You are already on the waitlist for this session."), code="already_waiting") from exc
+        raise BookingRefused(_("You are already on the waitlist for this session."), code="already_waiting") from exc
     return entry
 
 
@@ -151,7 +145,7 @@ def leave(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None) 
         offer = WaitlistOffer.objects.select_for_update().filter(entry_id=entry.pk, status=OfferStatus.PENDING).first()
         entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("session").get(pk=entry.pk)
         if not entry.is_open:
-            raise WaitlistRefused(_("This waitlist entry is already closed."), code="invalid_transition")
+            raise BookingRefused(_("This waitlist entry is already closed."), code="invalid_transition")
         _end(entry, EntryStatus.LEFT, reason=_("Left the waitlist."), now=now)
         if offer is not None:
             _close_offer(offer, OfferStatus.DECLINED, now=now)
@@ -331,9 +325,9 @@ def accept(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None)
     with transaction.atomic():
         offer = _lock_offer(offer)
         if offer.status == OfferStatus.ACCEPTED and offer.booking_id:
-            raise WaitlistRefused(_("You already accepted this seat."), code="invalid_transition")
+            raise BookingRefused(_("You already accepted this seat."), code="invalid_transition")
         if offer.status != OfferStatus.PENDING or offer.expires_at <= now:
-            raise WaitlistRefused(_("This offer has expired."), code="offer_expired")
+            raise BookingRefused(_("This offer has expired."), code="offer_expired")
         entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("client").get(pk=offer.entry_id)
         if offer.hold_id:
             booking = times.accept(actor=actor, offer=offer, entry=entry, now=now)
@@ -358,7 +352,7 @@ def decline(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None
     with transaction.atomic():
         offer = _lock_offer(offer)
         if offer.status != OfferStatus.PENDING:
-            raise WaitlistRefused(_("This offer is no longer open."), code="invalid_transition")
+            raise BookingRefused(_("This offer is no longer open."), code="invalid_transition")
         entry = WaitlistEntry.objects.select_for_update().get(pk=offer.entry_id)
         if offer.hold_id:
             # One time declined: the client keeps waiting for others (never offered it again).
@@ -440,7 +434,7 @@ def move(
             booking_services.lock_session(entry.session_id)
         entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("session").get(pk=entry.pk)
         if entry.status != EntryStatus.WAITING:
-            raise WaitlistRefused(_("Only someone still waiting can be moved."), code="invalid_transition")
+            raise BookingRefused(_("Only someone still waiting can be moved."), code="invalid_transition")
         ranked = queue_of(entry, now=now)
         current = next(index for index, row in enumerate(ranked) if row.entry.pk == entry.pk)
         own = ranked[current]

@@ -38,10 +38,6 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 MAX_RANGES = 6
 
 
-class Refused(DomainError):
-    status = 409
-
-
 def _time(value: str, field: str) -> dt.time:
     if not isinstance(value, str) or not HHMM.match(value):
         raise DomainError(_("Give times as HH:MM, e.g. 09:30."), code="invalid", field=field)
@@ -128,7 +124,7 @@ def join(
                 joined_at=now,
             )
     except IntegrityError as exc:
-        raise Refused(
+        raise BookingRefused(
             _("You already wait for a time of this session type: leave that entry to change it."),
             code="already_waiting",
         ) from exc
