@@ -34,7 +34,7 @@ class Stretch:
 
 
 def _open_ranges(
-    calendar: engine._Calendar, day: dt.date, zone: ZoneInfo, session_type_id: int | None
+    calendar: engine._Calendar, day: dt.date, zone: ZoneInfo, session_type_id: int | None, *, every_window: bool = False
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     if day in calendar.overrides:
         walls = calendar.overrides[day]
@@ -42,7 +42,7 @@ def _open_ranges(
         walls = {
             (window.start, window.end)
             for window, rule_days in calendar.weekly
-            if window.serves(session_type_id)
+            if (every_window or window.serves(session_type_id))
             and (day in rule_days if rule_days is not None else day.weekday() in window.weekdays)
             and (window.valid_from is None or window.valid_from <= day)
             and (window.valid_until is None or day <= window.valid_until)
@@ -109,3 +109,51 @@ def sessions_outside_hours(coach: User, *, now: dt.datetime) -> list[int]:
     ids = list(seen)
     flags = outside_hours(coach, [seen[pk] for pk in ids])
     return [pk for pk, outside in zip(ids, flags, strict=True) if outside]
+
+
+def working_time(coach: User, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The coach's hours on their local days ``first_day``..``last_day`` as merged UTC
+    intervals: each day's weekly windows (every window, whatever types it serves) or that
+    day's own hours, less their time off. Wall-clock times become instants with
+    ``zoneinfo``, so a DST change moves nothing the coach wrote (a 09:00–17:00 window is
+    eight hours on the day the clocks change too). The reports' utilisation divides by it."""
+    zone = ZoneInfo(coach.timezone)
+    windows, overrides, time_off = availability_inputs(coach, first_day=first_day, last_day=last_day)
+    calendar = engine._Calendar(
+        windows=windows, overrides=overrides, session_type_id=None, anchor=first_day, first=first_day, last=last_day
+    )
+    calendar.weekly = [
+        (
+            window,
+            engine._rrule_days(window, anchor=first_day, first=first_day, last=last_day) if window.rrule else None,
+        )
+        for window in windows
+    ]
+    found: list[tuple[dt.datetime, dt.datetime]] = []
+    day = first_day
+    while day <= last_day:
+        found.extend(
+            (opens.astimezone(dt.UTC), closes.astimezone(dt.UTC))
+            for opens, closes in _open_ranges(calendar, day, zone, None, every_window=True)
+            if opens < closes
+        )
+        day += ONE_DAY
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for start, end in sorted(found):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    away = sorted((absence.start, absence.end) for absence in time_off)
+    result = []
+    for start, end in merged:
+        pieces = [(start, end)]
+        for away_start, away_end in away:
+            pieces = [
+                piece
+                for piece_start, piece_end in pieces
+                for piece in ((piece_start, min(piece_end, away_start)), (max(piece_start, away_end), piece_end))
+                if piece[0] < piece[1]
+            ]
+        result.extend(pieces)
+    return result

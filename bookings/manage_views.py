@@ -90,6 +90,7 @@ ACTION_LABELS = {
     "no_show": "Marked as a no-show",
     "workshop_confirmed": gettext_lazy("Workshop confirmed"),
     "material_added": gettext_lazy("Material shared"),
+    "rated": gettext_lazy("Rated the session"),
 }
 
 SUCCESS_MESSAGES = {

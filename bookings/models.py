@@ -279,6 +279,10 @@ class Session(models.Model):
     # (its type's deadline when published), and when it was confirmed.
     confirm_by = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
+    # When the coach really started and closed it (not set when it was completed by the
+    # clock): the reports' actual duration.
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

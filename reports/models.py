@@ -40,3 +40,109 @@ class AnalyticsEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class CancelledBy(models.TextChoices):
+    NOBODY = "", _("Not cancelled")
+    CLIENT = "client", _("Client")
+    COACH = "coach", _("Coach")
+    STAFF = "staff", _("Staff")
+    SYSTEM = "system", _("The system")
+
+
+# A quarter of an hour: every time zone's offset is a whole number of them, so a bucket never
+# straddles a local day or hour anywhere, and a viewer's days, weeks and weekday × hour cells
+# are exact sums of whole buckets in every zone, across DST changes.
+BUCKET_MINUTES = 15
+
+
+class BookingFact(models.Model):
+    """What the reports know of one booking, one row per booking, kept by the reports'
+    consumer of the booking event stream (``reports.rollups``). Ids, not foreign keys: a
+    row is rewritten whole from the booking, never joined back to it."""
+
+    booking_id = models.BigIntegerField(primary_key=True)
+    session_id = models.BigIntegerField()
+    client_id = models.BigIntegerField(db_index=True)
+    coach_id = models.BigIntegerField()
+    session_type_id = models.BigIntegerField()
+    resource_id = models.BigIntegerField(default=0, help_text=_("0: no room."))
+    kind = models.CharField(max_length=16)
+    status = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+    start = models.DateTimeField()
+    bucket = models.DateTimeField(help_text=_("The start, to the quarter hour below (UTC)."))
+    minutes = models.PositiveIntegerField(help_text=_("The session's length."))
+    held_minutes = models.PositiveIntegerField(
+        default=0, help_text=_("The session's length on one of its bookings that hold or used the coach's time.")
+    )
+    was_request = models.BooleanField(default=False)
+    approved = models.BooleanField(default=False)
+    approval_minutes = models.PositiveIntegerField(default=0)
+    cancelled_by = models.CharField(max_length=8, choices=CancelledBy.choices, blank=True)
+    late = models.BooleanField(default=False)
+    cancel_lead_minutes = models.IntegerField(default=0)
+    value_minor = models.BigIntegerField(default=0)
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    actual_minutes = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["bucket"], name="fact_bucket"),
+            models.Index(fields=["coach_id", "bucket"], name="fact_coach_bucket"),
+            models.Index(fields=["session_id"], name="fact_session"),
+        ]
+
+    def __str__(self) -> str:
+        return f"booking {self.booking_id}: {self.status}"
+
+
+class BookingRollup(models.Model):
+    """The booking facts summed per quarter hour, coach, session type, room, status and
+    currency: what every report page and the summary API read."""
+
+    bucket = models.DateTimeField()
+    coach_id = models.BigIntegerField()
+    session_type_id = models.BigIntegerField()
+    resource_id = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+    bookings = models.PositiveIntegerField(default=0)
+    requests = models.PositiveIntegerField(default=0)
+    approved = models.PositiveIntegerField(default=0)
+    approval_minutes = models.BigIntegerField(default=0)
+    cancelled_client = models.PositiveIntegerField(default=0)
+    cancelled_coach = models.PositiveIntegerField(default=0)
+    cancelled_staff = models.PositiveIntegerField(default=0)
+    cancelled_system = models.PositiveIntegerField(default=0)
+    late = models.PositiveIntegerField(default=0)
+    cancel_lead_minutes = models.BigIntegerField(default=0)
+    minutes = models.BigIntegerField(default=0)
+    held_minutes = models.BigIntegerField(default=0)
+    value_minor = models.BigIntegerField(default=0)
+    ratings = models.PositiveIntegerField(default=0)
+    rating_sum = models.PositiveIntegerField(default=0)
+    timed = models.PositiveIntegerField(default=0)
+    actual_minutes = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket", "coach_id", "session_type_id", "resource_id", "status", "currency"],
+                name="rollup_one_row_per_key",
+            )
+        ]
+        indexes = [models.Index(fields=["coach_id", "bucket"], name="rollup_coach_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H:%M} coach {self.coach_id} {self.status}: {self.bookings}"
+
+
+class RollupState(models.Model):
+    """One row: locked while the rollups are written (the consumer, a rebuild), so two
+    writers never interleave; says when they were last rebuilt."""
+
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"rollups rebuilt at {self.rebuilt_at}"

@@ -57,7 +57,8 @@ def mark_started(*, session: Session, actor: User, now: dt.datetime | None = Non
         if now >= locked.end:
             raise DomainError(gettext("This session is already over."), code="invalid_transition", status=409)
         locked.status = SessionStatus.IN_PROGRESS
-        locked.save(update_fields=["status", "updated_at"])
+        locked.started_at = now
+        locked.save(update_fields=["status", "started_at", "updated_at"])
         # No booking changes, so no history entry moves the open dashboards' stamps.
         transaction.on_commit(lambda: live.bump(locked.coach_id, live.STAFF_SCOPE))
     return locked
@@ -88,7 +89,9 @@ def _finish_session(session: Session, *, actor: User | None, now: dt.datetime, a
         booking.save()
         _record(booking, actor=actor, action=action, from_status=from_status)
     if session.status != SessionStatus.CANCELLED:
-        Session.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETED)
+        # Closed by its coach: the moment it really ended (the clock's completion knows none).
+        ended_at = now if action == "completed" else None
+        Session.objects.filter(pk=session.pk).update(status=SessionStatus.COMPLETED, ended_at=ended_at)
 
 
 def mark_completed(*, session: Session, actor: User, now: dt.datetime | None = None) -> Session:
@@ -147,13 +150,16 @@ def complete_past_sessions(*, now: dt.datetime | None = None, limit: int = 500) 
 
 
 def rate(*, booking: Booking, actor: User, rating: int, feedback: str = "") -> Booking:
-    """The client rates a session that has taken place (1–5) and may leave a comment.
-    Locks nothing: one conditional update of the booking."""
+    """The client rates a session that has taken place (1–5) and may leave a comment. Locks
+    the booking's row; a ``rated`` event carries the rating to the reports."""
     _require_client_side(actor, booking)
     if booking.status != BookingStatus.COMPLETED:
         raise DomainError("You can rate a session once it has taken place.", code="invalid_transition", status=409)
     if not 1 <= rating <= 5:
         raise DomainError("Give a rating from 1 to 5.", code="invalid")
-    Booking.objects.filter(pk=booking.pk).update(rating=rating, feedback=feedback.strip())
-    booking.refresh_from_db()
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        booking.rating, booking.feedback = rating, feedback.strip()
+        booking.save(update_fields=["rating", "feedback", "updated_at"])
+        _record(booking, actor=actor, action="rated", from_status=booking.status, rating=rating)
     return booking
