@@ -4,20 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('bookings', '0023_workshop_schedule'),
+        ("bookings", "0023_workshop_schedule"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='session',
-            name='ended_at',
+            model_name="session",
+            name="ended_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='session',
-            name='started_at',
+            model_name="session",
+            name="started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]
