@@ -153,7 +153,13 @@ LOOKED_UP = frozenset({"coach", "client", "session_type", "session"})
 # Reads that refuse a role (a client asking for a coach's own settings, or a session's
 # waitlist queue).
 ROLE_LIMITED_READS = frozenset(
-    {"availability_api_get_availability", "availability_api_get_coach_settings", "waitlist_api_list_entries"}
+    {
+        "availability_api_get_availability",
+        "availability_api_get_coach_settings",
+        "waitlist_api_list_entries",
+        "reports_api_summary",
+        "reports_api_bookings_csv",
+    }
 )
 ERROR_DESCRIPTIONS = {
     400: "The request is not valid (`invalid`, with `fields` naming each input), or a rule refuses it "
@@ -351,6 +357,7 @@ api.add_router("/", "payments.series_api.router")
 api.add_router("/", "waitlist.api.router")
 api.add_router("/", "notifications.inbox_api.router")
 api.add_router("/", "notifications.calendar_api.router")
+api.add_router("/", "reports.api.router")
 
 # Every unsafe operation accepts an Idempotency-Key (bookings/idempotency.py says why all of them).
 idempotency.install(api)
