@@ -496,7 +496,9 @@ def hbar_chart(
         parts.append(_rect(0, bar_top, length, bar_height, "chart-bar chart-s0", hover))
 
         text_y = _baseline(bar_top + bar_height / 2)
-        if length + 8 + sizes[index] <= WIDTH or sizes[index] + 16 > length:
+        # (a hair of tolerance: the longest bar is made just short enough for its value to
+        # follow it, and rounding must not move that value inside for one amount in many)
+        if length + 8 + sizes[index] <= WIDTH + 1e-6 or sizes[index] + 16 > length:
             x, value_class, note_class = length + 8 if length else 0, "chart-value", "chart-note"
             remark = remarks[index]
             if remark:

@@ -24,9 +24,10 @@ Definitions (the pages say them in plain words beside each figure):
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
@@ -441,12 +442,18 @@ def weeks(filters: Filters) -> list[tuple[dt.date, dt.datetime, dt.datetime]]:
     return found
 
 
-def _overlap(intervals: Iterable[tuple[dt.datetime, dt.datetime]], start: dt.datetime, end: dt.datetime) -> float:
+def _overlap(intervals: Sequence[tuple[dt.datetime, dt.datetime]], start: dt.datetime, end: dt.datetime) -> float:
+    """Hours of the sorted, disjoint ``intervals`` within ``[start, end)``."""
     seconds = 0.0
-    for opens, closes in intervals:
+    index = bisect.bisect_right(intervals, (start, start))
+    if index and intervals[index - 1][1] > start:
+        index -= 1
+    while index < len(intervals) and intervals[index][0] < end:
+        opens, closes = intervals[index]
         low, high = max(opens, start), min(closes, end)
         if low < high:
             seconds += (high - low).total_seconds()
+        index += 1
     return seconds / 3600
 
 

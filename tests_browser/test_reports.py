@@ -1,0 +1,185 @@
+"""The reports page in Chromium, over the practice of ``reports.tests.practice`` (two
+coaches, Paris and New York, 8 bookings from 23 March to 5 April 2026):
+
+- staff at desktop size see the key figures and every section (chart and table), narrow it
+  to the Paris coach with the filter, download the bookings as CSV, and get a warning (not
+  an error) for a date that can't be read;
+- the Paris coach on a phone sees their own practice, fitting the screen;
+- no serious or critical axe finding on the page, for staff and for the coach;
+- a client gets the product's 404.
+
+Full-page screenshots go to ``BROWSER_TEST_SHOTS`` when set, else to the test's tmp_path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from accounts.tests.factories import ClientFactory, StaffFactory
+from bookings.export import COLUMNS
+from reports.tests.practice import FIRST, LAST, practice  # noqa: F401  (the fixture)
+from tests_browser.conftest import DESKTOP, PHONE
+from tests_browser.test_accessibility import american, axe_script, serious_violations  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+REPORT = f"/reports/?start={FIRST.isoformat()}&end={LAST.isoformat()}"
+# Every section a staff member sees with no coach chosen, each with a chart but the last
+# (the coaches' table alone); a coach, or a chosen coach, has all but the last.
+SECTIONS = ["volume", "cancellations", "utilisation", "popular-times", "conversion", "revenue", "clients", "coaches"]
+
+
+def shot(page: Page, tmp_path: Path, name: str) -> Path:
+    folder = Path(os.environ.get("BROWSER_TEST_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def key_figures(page: Page) -> dict[str, str]:
+    """The key figures at the top of the page, label → value as shown."""
+    return page.get_by_test_id("report-kpis").evaluate(
+        "dl => Object.fromEntries([...dl.querySelectorAll('.report-kpi')].map("
+        "k => [k.querySelector('dt').textContent.trim(), k.querySelector('dd').textContent.trim()]))"
+    )
+
+
+def shows_sections(page: Page, slugs: list[str]) -> None:
+    """Exactly these sections, in this order, each with a table and (but the coaches') a chart."""
+    found = page.locator("section.report-section").evaluate_all("sections => sections.map(s => s.id)")
+    assert found == slugs
+    for slug in slugs:
+        section = page.get_by_test_id(f"report-section-{slug}")
+        expect(section.get_by_role("heading", level=2)).to_be_visible()
+        expect(section.locator(".report-definition")).not_to_be_empty()
+        if slug != "coaches":
+            expect(section.locator("figure.report-chart svg[role=img]").first).to_be_visible()
+        expect(section.locator("table.report-table").first).to_be_visible()
+        expect(section.locator("table.report-table caption a", has_text="CSV").first).to_be_visible()
+
+
+def download_bookings(page: Page) -> list[list[str]]:
+    """The rows of "Bookings as CSV" as the page links it (its filters included)."""
+    with page.expect_download() as info:
+        page.get_by_test_id("export-bookings").click()
+    download = info.value
+    assert re.fullmatch(r"bookings-\d{4}-\d\d-\d\d-\d{4}-\d\d-\d\d\.csv", download.suggested_filename)
+    text = Path(download.path()).read_text(encoding="utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_staff_read_every_coach_then_one(sign_in, practice, tmp_path) -> None:  # noqa: F811
+    staff = StaffFactory(timezone="Europe/Paris")
+    page = sign_in(staff.email, "Europe/Paris", DESKTOP)
+    response = page.goto(REPORT)
+    assert response is not None and response.ok
+
+    expect(page.get_by_test_id("report-title")).to_have_text("Every coach")
+    expect(page.get_by_test_id("report-range")).to_contain_text("23 Mar 2026 – 5 Apr 2026")
+    every = key_figures(page)
+    assert every["Bookings"] == "8", every
+    shows_sections(page, SECTIONS)
+    # Both coaches in their table, and both currencies.
+    coaches = page.get_by_test_id("report-table-coaches")
+    expect(coaches.locator("tbody tr")).to_have_count(2)
+    expect(coaches).to_contain_text(practice["paris"].display_name)
+    expect(coaches).to_contain_text(practice["new_york"].display_name)
+    assert every["Revenue"] == "240.00 EUR\n100.00 USD"
+    shot(page, tmp_path, "reports-staff-desktop.png")
+
+    rows = download_bookings(page)
+    assert tuple(rows[0]) == COLUMNS
+    assert len(rows) == 1 + 8
+
+    # The Paris coach alone: 6 bookings, 2 of 5 not declined cancelled (40%, not 2/7 = 29%),
+    # euros only, no coaches' table.
+    page.get_by_role("combobox", name="Coach", exact=True).select_option(str(practice["paris"].pk))
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(rf"coach={practice['paris'].pk}"))
+    expect(page.get_by_test_id("report-title")).to_have_text(f"{practice['paris'].display_name}'s figures")
+    expect(page.get_by_role("combobox", name="Coach", exact=True)).to_have_value(str(practice["paris"].pk))
+    paris = key_figures(page)
+    assert list(paris) == list(every)
+    assert paris["Bookings"] == "6"
+    assert (every["Cancellation rate"], paris["Cancellation rate"]) == ("29%", "40%")
+    assert paris["Revenue"] == "240.00 EUR"
+    shows_sections(page, SECTIONS[:-1])
+
+    rows = download_bookings(page)
+    assert tuple(rows[0]) == COLUMNS
+    assert len(rows) == 1 + 6
+    coach_names = {row[COLUMNS.index("coach_name")] for row in rows[1:]}
+    assert coach_names == {practice["paris"].name}
+
+    # A date that can't be read: the page, with a warning and the default range.
+    response = page.goto("/reports/?start=2026-02-31&end=2026-04-05")
+    assert response is not None and response.status == 200
+    expect(page.get_by_test_id("report-problem")).to_have_text(
+        "The first day could not be read (YYYY-MM-DD); showing the default range."
+    )
+    expect(page.get_by_test_id("report-kpis")).to_be_visible()
+
+
+def test_a_coach_reads_their_practice_on_a_phone(sign_in, practice, tmp_path) -> None:  # noqa: F811
+    page = sign_in(practice["paris"].email, "Europe/Paris", PHONE)
+    response = page.goto(REPORT)
+    assert response is not None and response.ok
+
+    expect(page.get_by_test_id("report-title")).to_have_text("Your practice")
+    filters = page.get_by_test_id("report-filters")
+    expect(filters).to_be_visible()
+    expect(filters.locator("select[name=coach]")).to_have_count(0)
+    expect(filters.locator("select[name=room]")).to_have_count(0)
+    figures = key_figures(page)
+    assert figures["Bookings"] == "6"
+    shows_sections(page, SECTIONS[:-1])
+
+    # The page itself never scrolls sideways (a wide table scrolls inside its own box)...
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # ...and every chart fits within its section's card.
+    misfits = page.evaluate(
+        """() => [...document.querySelectorAll('section.report-section svg[role=img]')].flatMap(svg => {
+            const chart = svg.getBoundingClientRect();
+            const card = svg.closest('section').getBoundingClientRect();
+            const fits = chart.width > 0 && chart.left >= card.left - 0.5 && chart.right <= card.right + 0.5;
+            return fits ? [] : [`${svg.id}: ${chart.left}–${chart.right} in ${card.left}–${card.right}`];
+        })"""
+    )
+    assert misfits == []
+    # A short table fits (its long row name wraps); the wide ones (24 hours a row) scroll
+    # in their own box, which is no wider than the screen.
+    who = page.get_by_role("region", name="Who cancelled", exact=True)
+    assert who.evaluate("w => w.scrollWidth <= w.clientWidth")
+    wrap = page.get_by_test_id("report-section-popular-times").locator(".report-table-wrap").first
+    sizes = wrap.evaluate("w => [w.scrollWidth, w.clientWidth, w.getBoundingClientRect().right]")
+    assert sizes[0] > sizes[1] and sizes[2] <= PHONE["width"]
+    shot(page, tmp_path, "reports-coach-phone.png")
+
+
+def test_no_serious_accessibility_violation_on_the_report(american, practice) -> None:  # noqa: F811
+    staff = StaffFactory(timezone="Europe/Paris")
+    found = []
+    for email, viewport in ((staff.email, DESKTOP), (practice["paris"].email, PHONE)):
+        page = american(email, viewport=viewport)
+        response = page.goto(REPORT)
+        assert response is not None and response.ok
+        found += [f"{viewport['width']}px {line}" for line in serious_violations(page)]
+        page.context.close()
+    assert found == []
+
+
+def test_a_client_gets_the_404_page(sign_in) -> None:
+    client = ClientFactory(timezone="Europe/Paris")
+    page = sign_in(client.email, "Europe/Paris")
+    response = page.goto("/reports/")
+    assert response is not None and response.status == 404
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    expect(page.get_by_test_id("report-kpis")).to_have_count(0)
