@@ -37,7 +37,7 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Trunc
 from accounts.models import Role, User
 from availability.hours import working_time
 from bookings.models import BookingStatus
-from reports.models import AnalyticsEvent, BookingFact, BookingRollup, FunnelStep
+from reports.models import BookingFact, BookingRollup, DemandRollup, FunnelRollup, FunnelStep
 from reports.rollups import EARNING
 
 ONE_DAY = dt.timedelta(days=1)
@@ -316,28 +316,29 @@ def heatmap(filters: Filters) -> list[list[int]]:
     return grid
 
 
-def _events(filters: Filters) -> QuerySet[AnalyticsEvent]:
-    events = AnalyticsEvent.objects.filter(created_at__gte=filters.start, created_at__lt=filters.end)
+def _funnel_rows(model, filters: Filters):
+    rows = model.objects.filter(bucket__gte=filters.start, bucket__lt=filters.end)
     if filters.coach_id:
-        events = events.filter(coach_id=filters.coach_id)
+        rows = rows.filter(coach_id=filters.coach_id)
     if filters.session_type_id:
-        events = events.filter(session_type_id=filters.session_type_id)
-    return events
+        rows = rows.filter(session_type_id=filters.session_type_id)
+    return rows.order_by()
 
 
 def demand(filters: Filters) -> list[list[int]]:
-    """Times chosen in the booking pages during the range, per weekday × hour of the
-    viewer's day of the time chosen."""
+    """Times chosen on the booking pages for times in the range, per weekday × hour of the
+    viewer's day of the time chosen (``reports.visits`` folds them every minute)."""
     grid = [[0] * 24 for _ in range(7)]
-    for data in _events(filters).filter(name=FunnelStep.TIME_SELECTED).values_list("data", flat=True).iterator():
-        try:
-            moment = dt.datetime.fromisoformat(str((data or {}).get("time", "")))
-        except ValueError:
-            continue
-        if moment.tzinfo is None:
-            continue
-        local = moment.astimezone(filters.zone)
-        grid[local.weekday()][local.hour] += 1
+    rows = (
+        _funnel_rows(DemandRollup, filters)
+        .annotate(
+            weekday=ExtractIsoWeekDay("bucket", tzinfo=filters.zone), hour=ExtractHour("bucket", tzinfo=filters.zone)
+        )
+        .values("weekday", "hour")
+        .annotate(n=Sum("chosen"))
+    )
+    for row in rows:
+        grid[row["weekday"] - 1][row["hour"]] += row["n"]
     return grid
 
 
@@ -351,18 +352,10 @@ class FunnelRow:
 
 
 def funnel(filters: Filters) -> tuple[list[FunnelRow], int, int]:
-    """Visitors (browser sessions; a request without one counts alone) who reached each
-    step in the range; and refusals and "schedule later" clicks."""
-    counts: dict[str, int] = defaultdict(int)
-    for row in (
-        _events(filters)
-        .order_by()
-        .values("name")
-        .annotate(
-            visitors=Count("visitor", distinct=True, filter=~Q(visitor="")), alone=Count("pk", filter=Q(visitor=""))
-        )
-    ):
-        counts[row["name"]] = row["visitors"] + row["alone"]
+    """Visits (a browser session's steps of one kind on one UTC day; a request without a
+    session counts alone) that reached each step in the range; and refusals and "schedule
+    later" clicks."""
+    counts = dict(_funnel_rows(FunnelRollup, filters).values_list("step").annotate(n=Sum("visits")))
     rows, previous, first = [], None, None
     labels = dict(FunnelStep.choices)
     for step in FUNNEL:

@@ -143,6 +143,51 @@ class RollupState(models.Model):
     writers never interleave; says when they were last rebuilt."""
 
     rebuilt_at = models.DateTimeField(null=True, blank=True)
+    # The last analytics event folded into the funnel's rollups (reports.visits).
+    funnel_through = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"rollups rebuilt at {self.rebuilt_at}"
+
+
+class FunnelRollup(models.Model):
+    """Visits that reached each step of the booking funnel, per quarter hour (UTC), coach
+    and session type (0: none named). A visit is one visitor's steps of one kind on one UTC
+    day, counted in the quarter hour of the first of them folded; a step recorded without a
+    browser session counts alone. Kept by ``reports.visits`` from the analytics events."""
+
+    bucket = models.DateTimeField()
+    coach_id = models.BigIntegerField(default=0)
+    session_type_id = models.BigIntegerField(default=0)
+    step = models.CharField(max_length=24, choices=FunnelStep.choices)
+    visits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bucket", "coach_id", "session_type_id", "step"], name="funnel_rollup_one_row_per_key"
+            )
+        ]
+        indexes = [models.Index(fields=["coach_id", "bucket"], name="funnel_rollup_coach_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H:%M} coach {self.coach_id} {self.step}: {self.visits}"
+
+
+class DemandRollup(models.Model):
+    """Times chosen on the booking pages (the funnel's "time chosen"), per quarter hour
+    (UTC) of the time chosen, coach and session type (0: none named)."""
+
+    bucket = models.DateTimeField()
+    coach_id = models.BigIntegerField(default=0)
+    session_type_id = models.BigIntegerField(default=0)
+    chosen = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bucket", "coach_id", "session_type_id"], name="demand_one_row_per_key")
+        ]
+        indexes = [models.Index(fields=["coach_id", "bucket"], name="demand_coach_bucket")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H:%M} coach {self.coach_id}: {self.chosen}"

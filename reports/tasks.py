@@ -1,4 +1,4 @@
-"""Background work on the django-q2 cluster (schedule created by migration 0002)."""
+"""Background work on the django-q2 cluster (schedules created by migrations 0002 and 0004)."""
 
 from __future__ import annotations
 
@@ -20,3 +20,10 @@ def prune_analytics(*, now: dt.datetime | None = None, chunk: int = 5000) -> int
         if not ids:
             return deleted
         deleted += AnalyticsEvent.objects.filter(pk__in=ids).delete()[0]
+
+
+def fold_funnel() -> int:
+    """Every minute: the booking funnel's new analytics events into its rollups."""
+    from reports import visits
+
+    return visits.fold()

@@ -15,7 +15,7 @@ from accounts.tests.factories import ClientFactory
 from bookings import relay, services
 from bookings.models import Booking, BookingEvent, BookingStatus
 from bookings.tests.factories import SessionTypeFactory, open_coach
-from reports import figures
+from reports import figures, visits
 from reports.models import AnalyticsEvent, BookingFact, FunnelStep
 from reports.rollups import rebuild
 from reports.tests.practice import BOOKED_AT, FIRST, LAST, NEW_YORK, PARIS, UTC, at, rollup_rows
@@ -149,6 +149,7 @@ def test_funnel_and_demand(practice):
             )
     rows.append(AnalyticsEvent(name=FunnelStep.BOOKING_FAILED, coach_id=paris.pk, data={}, created_at=moment))
     AnalyticsEvent.objects.bulk_create(rows)
+    assert visits.fold() == len(rows)
     steps, failed, later = figures.funnel(figures.Filters(FIRST, LAST, PARIS))
     assert [row.visitors for row in steps] == [3, 3, 2, 2, 1, 1]
     assert steps[2].of_previous == pytest.approx(2 / 3) and steps[-1].of_first == pytest.approx(1 / 3)
