@@ -64,11 +64,14 @@ class Chart:
 
     caption: str
     svg: SafeString
+    # Too detailed to shrink to a phone's width (a heatmap's 24 hours): it keeps a width
+    # and scrolls in its own box there.
+    wide: bool = False
 
 
 def chart(draw, chart_id: str, *args, title: str, **kwargs) -> Chart:
     """One of ``reports.charts``' drawings with its caption."""
-    return Chart(title, draw(chart_id, *args, title=title, **kwargs))
+    return Chart(title, draw(chart_id, *args, title=title, **kwargs), wide=draw is charts.heatmap)
 
 
 @dataclass
