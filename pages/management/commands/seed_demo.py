@@ -1,8 +1,9 @@
 """Demo data for trying the product: an admin, staff, three coaches, five clients, their
-availability, session types, and a calendar of bookings in every status.
+availability, session types, a calendar of bookings in every status, and half a year of
+past sessions before it for the reports (``pages.history``).
 
 Idempotent: running it again updates the same accounts and session types instead of adding
-more, and leaves the calendar alone once the demo coaches have one.
+more, and leaves the calendar and the history alone once the demo coaches have them.
 """
 
 from __future__ import annotations
@@ -47,11 +48,15 @@ from bookings.models import (
 )
 from bookings.services import series as series_services
 from bookings.services import workshops as workshop_services
+from pages.history import history_exists, make_history
 from waitlist import services as waitlist_services
 
 DEMO_PASSWORD = "demo-pass-2026"
 # Four weeks ahead, so the demo's group sessions and workshops can be booked.
 DEMO_BOOKING_WINDOW_DAYS = 28
+# Past sessions before the calendar, for the reports: weeks, and sessions per coach a week.
+HISTORY_WEEKS = 26
+HISTORY_SESSIONS_PER_WEEK = 4
 
 # weekday (0 = Monday) -> windows of (hour, minute) pairs, in each coach's own zone.
 DEMO_WEEKS = {
@@ -161,12 +166,37 @@ class Command(BaseCommand):
         self.stdout.write(DemoCalendar(users).seed())
         self._seed_practice(users)
         self._seed_money(users)
+        # After the calendar's payments (``_seed_money`` pays them only while no booking has one).
+        self.stdout.write(self._seed_history(users))
         self._quiet_demo_messages(after=last_delivery)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready. Log in at {settings.SITE_URL}/accounts/login/ with:"))
         for person in PEOPLE:
             label = "admin" if person.superuser else person.role
             self.stdout.write(f"  {label:<7} {person.email:<38} {person.timezone}")
         self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
+
+    def _seed_history(self, users: dict[str, User]) -> str:
+        """About four sessions a week per demo coach with the demo clients, over the 26 weeks
+        before the calendar's first session (written in bulk, ``pages.history``), for the
+        reports to have months to show. Once: history already written is kept."""
+        coaches = [users[email] for email in DEMO_TYPES]
+        if history_exists(coaches):
+            return "Demo history kept."
+        first = Session.objects.filter(coach__in=coaches).order_by("start").values_list("start", flat=True).first()
+        now = timezone.now()
+        before = first or now
+        # The day before the calendar's first session, in the zone where that day comes first.
+        last_day = min(before.astimezone(ZoneInfo(coach.timezone)).date() for coach in coaches) - dt.timedelta(days=1)
+        last_day = min(last_day, now.astimezone(dt.UTC).date() - dt.timedelta(days=1))
+        made = make_history(
+            coaches=coaches,
+            clients=[users[person.email] for person in PEOPLE if person.role == Role.CLIENT],
+            first_day=last_day - dt.timedelta(weeks=HISTORY_WEEKS) + dt.timedelta(days=1),
+            last_day=last_day,
+            sessions_per_coach_per_week=HISTORY_SESSIONS_PER_WEEK,
+            now=now,
+        )
+        return f"Demo history created: {made.sessions} sessions, {made.bookings} bookings before the calendar."
 
     def _seed_practice(self, users: dict[str, User]) -> None:
         """Subjects, the Paris office's rooms, a type held there, a co-coached type, a team
