@@ -376,9 +376,10 @@ def _conversion(filters: figures.Filters) -> Section:
         slug="conversion",
         title=_("Conversion"),
         definition=_(
-            "Visitors (one browser session each) who reached each step of the booking pages in the range, "
-            "and the share of the step before. Waitlist: seats and times offered to people waiting, and "
-            "the share they took."
+            "Visits (one browser session's steps on one day) that reached each step of the booking pages in "
+            "the range, and the share of the step before. A group session is chosen without a day and a time, "
+            "and the API books without the pages, so a later step can count more than the one before it. "
+            "Waitlist: seats and times offered to people waiting, and the share they took."
         ),
         figures=[
             Figure(_("Booked ÷ coach page views"), percent(steps[-1].of_first)),
@@ -468,7 +469,7 @@ def _revenue(
             "last 8 when that is higher."
         ),
         figures=[
-            Figure(_("Revenue"), money(total.value, "\n")),
+            Figure(_("Revenue"), money(total.value)),
             Figure(_("Paid in the range"), money(money_in.paid)),
             Figure(_("Refunded"), money(money_in.refunded), str(money_in.refunds)),
             Figure(_("Average week, last 8"), money(average)),
