@@ -9,6 +9,7 @@ before any work starts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import lru_cache
@@ -36,6 +37,7 @@ from config.errors import DomainError
 # day or moving to another zone overflows.
 EARLIEST_DAY = dt.date(1900, 1, 1)
 LATEST_DAY = dt.date(2999, 12, 31)
+ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 EARLIEST = dt.datetime.combine(EARLIEST_DAY, dt.time(), tzinfo=dt.UTC)
 LATEST = dt.datetime.combine(LATEST_DAY, dt.time(), tzinfo=dt.UTC)
 
@@ -144,6 +146,15 @@ def _iso_string(value: Any) -> Any:
     return value
 
 
+def _iso_day(value: Any) -> Any:
+    """A day is written YYYY-MM-DD (the schema's ``format: date``); the lax reading would
+    take ``0`` for 1 January 1970."""
+    value = _iso_string(value)
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+        raise ValueError(_("Use a day as YYYY-MM-DD, e.g. 2026-12-02."))
+    return value
+
+
 def _day_in_range(value: dt.date) -> dt.date:
     if not in_range_day(value):
         raise ValueError(out_of_range_message())
@@ -175,7 +186,7 @@ def _local_time(value: Any) -> Any:
 
 
 Instant = Annotated[AwareDatetime, BeforeValidator(_iso_string), AfterValidator(_instant_in_range)]
-Day = Annotated[dt.date, BeforeValidator(_iso_string), AfterValidator(_day_in_range)]
+Day = Annotated[dt.date, BeforeValidator(_iso_day), AfterValidator(_day_in_range)]
 Text = Annotated[str, AfterValidator(_clean_text)]
 LocalTime = Annotated[dt.time, BeforeValidator(_local_time)]
 

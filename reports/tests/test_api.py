@@ -70,6 +70,8 @@ def test_staff_choose_a_coach_and_a_coach_gets_their_own(practice, staff):
         ("staff", {"start": "2026-04-05", "end": "2026-03-23"}, 400, "invalid_range"),
         ("staff", {"start": "2020-01-01", "end": "2026-03-23"}, 400, "range_too_long"),
         ("staff", {"start": "2026-02-30"}, 400, "invalid"),
+        ("staff", {"end": "0"}, 400, "invalid"),  # not 1 January 1970
+        ("staff", {"start": "20260323"}, 400, "invalid"),
         ("staff", {"coach": "one"}, 400, "invalid"),
     ],
 )
