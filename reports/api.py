@@ -23,11 +23,11 @@ from ninja import Field, Query, Router, Schema
 
 from accounts.models import Role, User
 from availability.models import Resource
-from bookings import export
 from bookings.models import SessionType
 from config.errors import DomainError, NotAllowed
 from config.inputs import Day, Input, canonical_zone
 from reports import figures
+from reports.views import bookings_download
 
 router = Router(tags=["reports"])
 
@@ -163,13 +163,4 @@ def summary(request: HttpRequest, query: Query[ReportQuery]) -> dict:
     },
 )
 def bookings_csv(request: HttpRequest, query: Query[ReportQuery]) -> StreamingHttpResponse:
-    filters = filters_for(request.auth, query)
-    bookings = export.bookings_in_range(
-        filters.start,
-        filters.end,
-        coach_id=filters.coach_id,
-        session_type_id=filters.session_type_id,
-        resource_id=filters.resource_id,
-    )
-    name = f"bookings-{filters.first_day}-{filters.last_day}.csv"
-    return export.csv_response(name, export.COLUMNS, export.rows(bookings, filters.zone))
+    return bookings_download(filters_for(request.auth, query))

@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -135,6 +135,20 @@ def _presets(today: dt.date, filters: figures.Filters, *, staff: bool) -> list[t
     return found
 
 
+def bookings_download(filters: figures.Filters) -> StreamingHttpResponse:
+    """The bookings of these filters as a CSV download (the page's and the API's), times in
+    the filters' zone and in UTC."""
+    bookings = export.bookings_in_range(
+        filters.start,
+        filters.end,
+        coach_id=filters.coach_id,
+        session_type_id=filters.session_type_id,
+        resource_id=filters.resource_id,
+    )
+    name = f"bookings-{filters.first_day}-{filters.last_day}.csv"
+    return export.csv_response(name, export.COLUMNS, export.rows(bookings, filters.zone))
+
+
 @login_required
 @require_GET
 def report_page(request: HttpRequest) -> HttpResponse:
@@ -196,13 +210,4 @@ def bookings_csv(request: HttpRequest) -> HttpResponse:
         chosen = choose(request, zone_param=True)
     except ValueError:
         return HttpResponse(_("Unknown time zone."), status=400, content_type="text/plain; charset=utf-8")
-    filters = chosen.filters
-    bookings = export.bookings_in_range(
-        filters.start,
-        filters.end,
-        coach_id=filters.coach_id,
-        session_type_id=filters.session_type_id,
-        resource_id=filters.resource_id,
-    )
-    name = f"bookings-{filters.first_day}-{filters.last_day}.csv"
-    return export.csv_response(name, export.COLUMNS, export.rows(bookings, filters.zone))
+    return bookings_download(chosen.filters)
