@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from accounts.models import User
 from availability import slots as engine
 from availability.models import Allocation, AllocationKind
-from availability.selectors import availability_inputs
+from availability.selectors import Inputs, availability_inputs
 
 ONE_DAY = dt.timedelta(days=1)
 # How far ahead a change of hours is checked against what is already booked.
@@ -111,14 +111,19 @@ def sessions_outside_hours(coach: User, *, now: dt.datetime) -> list[int]:
     return [pk for pk, outside in zip(ids, flags, strict=True) if outside]
 
 
-def working_time(coach: User, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
+def working_time(
+    coach: User, first_day: dt.date, last_day: dt.date, inputs: Inputs | None = None
+) -> list[tuple[dt.datetime, dt.datetime]]:
     """The coach's hours on their local days ``first_day``..``last_day`` as merged UTC
     intervals: each day's weekly windows (every window, whatever types it serves) or that
     day's own hours, less their time off. Wall-clock times become instants with
     ``zoneinfo``, so a DST change moves nothing the coach wrote (a 09:00–17:00 window is
-    eight hours on the day the clocks change too). The reports' utilisation divides by it."""
+    eight hours on the day the clocks change too). The reports' utilisation divides by it,
+    reading many coaches' ``inputs`` at once (``availability_inputs_for``, covering these days)."""
     zone = ZoneInfo(coach.timezone)
-    windows, overrides, time_off = availability_inputs(coach, first_day=first_day, last_day=last_day)
+    if inputs is None:
+        inputs = availability_inputs(coach, first_day=first_day, last_day=last_day)
+    windows, overrides, time_off = inputs
     calendar = engine._Calendar(
         windows=windows, overrides=overrides, session_type_id=None, anchor=first_day, first=first_day, last=last_day
     )

@@ -8,7 +8,7 @@ then hands plain values to the pure slot engine.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -236,39 +236,49 @@ def _weekly_window(
     )
 
 
-def availability_inputs(
-    coach: User, *, first_day: dt.date, last_day: dt.date
-) -> tuple[list[engine.WeeklyWindow], list[engine.DateOverride], list[engine.TimeOff]]:
+Inputs = tuple[list[engine.WeeklyWindow], list[engine.DateOverride], list[engine.TimeOff]]
+
+
+def availability_inputs(coach: User, *, first_day: dt.date, last_day: dt.date) -> Inputs:
     """The coach's windows, overrides and time off touching local days first_day..last_day.
 
     One read written by hand (``config.sql``: every booking and every slot listing makes
     it, and building it with the ORM cost more than running it) brings the windows, the
     overrides and the time off together; a second only when a window is limited to some
     session types, a third only when a day has its own hours."""
-    zone = ZoneInfo(coach.timezone)
+    return availability_inputs_for([coach], first_day=first_day, last_day=last_day)[coach.pk]
+
+
+def availability_inputs_for(coaches: Sequence[User], *, first_day: dt.date, last_day: dt.date) -> dict[int, Inputs]:
+    """``availability_inputs`` of each of ``coaches`` (by id), in the same reads as one."""
+    if not coaches:
+        return {}
+    ids = [coach.pk for coach in coaches]
     Window, Links = AvailabilityWindow, AvailabilityWindow.session_types.through
     window = {name: sql.column(Window, name) for name in ("id", "coach", "weekday", "recurrence", "start", "end")}
     window |= {name: sql.column(Window, name) for name in ("valid_from", "valid_until", "allow_firm_booking")}
     link_window, link_type = sql.column(Links, "availabilitywindow"), sql.column(Links, "sessiontype")
     override = {name: sql.column(DateOverride, name) for name in ("id", "coach", "date")}
     away = {name: sql.column(TimeOff, name) for name in ("id", "coach", "start_date", "end_date")}
+    among = sql.placeholders(len(ids))
     # Kind 0: a window (its weekday, rule, hours, validity, whether limited to some types,
     # whether it allows firm booking); 1: an override (its day twice); 2: time off (its
-    # first and last day).
+    # first and last day). The coach's id last.
     rows = sql.rows(
         f"SELECT 0, w.{window['id']}, w.{window['weekday']}, w.{window['recurrence']}, w.{window['start']}, "  # noqa: S608 (names from the models; values are parameters)
         f"w.{window['end']}, w.{window['valid_from']}, w.{window['valid_until']}, "
         f"EXISTS (SELECT 1 FROM {sql.table(Links)} l WHERE l.{link_window} = w.{window['id']}), "
-        f"w.{window['allow_firm_booking']} FROM {sql.table(Window)} w WHERE w.{window['coach']} = %s "
+        f"w.{window['allow_firm_booking']}, w.{window['coach']} FROM {sql.table(Window)} w "
+        f"WHERE w.{window['coach']} IN ({among}) "
         f"AND (w.{window['valid_until']} IS NULL OR w.{window['valid_until']} >= %s) "
         f"AND (w.{window['valid_from']} IS NULL OR w.{window['valid_from']} <= %s) "
         f"UNION ALL SELECT 1, {override['id']}, NULL, NULL, NULL, NULL, {override['date']}, {override['date']}, "
-        f"FALSE, TRUE FROM {sql.table(DateOverride)} "
-        f"WHERE {override['coach']} = %s AND {override['date']} BETWEEN %s AND %s "
+        f"FALSE, TRUE, {override['coach']} FROM {sql.table(DateOverride)} "
+        f"WHERE {override['coach']} IN ({among}) AND {override['date']} BETWEEN %s AND %s "
         f"UNION ALL SELECT 2, {away['id']}, NULL, NULL, NULL, NULL, {away['start_date']}, {away['end_date']}, "
-        f"FALSE, TRUE FROM {sql.table(TimeOff)} WHERE {away['coach']} = %s AND {away['end_date']} >= %s "
-        f"AND {away['start_date']} <= %s",
-        [coach.pk, first_day, last_day, coach.pk, first_day, last_day, coach.pk, first_day, last_day],
+        f"FALSE, TRUE, {away['coach']} FROM {sql.table(TimeOff)} WHERE {away['coach']} IN ({among}) "
+        f"AND {away['end_date']} >= %s AND {away['start_date']} <= %s",
+        [*ids, first_day, last_day, *ids, first_day, last_day, *ids, first_day, last_day],
     )
     window_rows = sorted(
         (row[1:] for row in rows if row[0] == 0),
@@ -285,30 +295,34 @@ def availability_inputs(
             limited_ids,
         ):
             limited.setdefault(window_id, set()).add(type_id)
-    windows = [
-        _weekly_window(
-            weekday=weekday,
-            rule_text=rule_text,
-            start=_as_time(start),
-            end=_as_time(end),
-            valid_from=_as_date(valid_from),
-            valid_until=_as_date(valid_until),
-            type_ids=frozenset(limited.get(pk, ())),
-            allow_firm=bool(allow_firm),
+    found: dict[int, Inputs] = {pk: ([], [], []) for pk in ids}
+    for pk, weekday, rule_text, start, end, valid_from, valid_until, _limited, allow_firm, coach_id in window_rows:
+        found[coach_id][0].append(
+            _weekly_window(
+                weekday=weekday,
+                rule_text=rule_text,
+                start=_as_time(start),
+                end=_as_time(end),
+                valid_from=_as_date(valid_from),
+                valid_until=_as_date(valid_until),
+                type_ids=frozenset(limited.get(pk, ())),
+                allow_firm=bool(allow_firm),
+            )
         )
-        for pk, weekday, rule_text, start, end, valid_from, valid_until, _limited, allow_firm in window_rows
-    ]
     # The overrides' own hours in a second read, only when there is an override.
-    days_off = [(kind, pk, first, last) for kind, pk, _w, _r, _s, _e, first, last, _l, _f in rows if kind != 0]
-    override_days, time_off = {}, []
-    for kind, pk, first, last in sorted(
-        ((kind, pk, _as_date(first), _as_date(last)) for kind, pk, first, last in days_off),
-        key=lambda row: (row[2], row[1]),
-    ):
+    zones = {coach.pk: ZoneInfo(coach.timezone) for coach in coaches}
+    days_off = [
+        (kind, pk, _as_date(first), _as_date(last), coach_id)
+        for kind, pk, _w, _r, _s, _e, first, last, _l, _f, coach_id in rows
+        if kind != 0
+    ]
+    override_days: dict[int, tuple[int, dt.date]] = {}
+    for kind, pk, first, last, coach_id in sorted(days_off, key=lambda row: (row[2], row[1])):
         if kind == 1:
-            override_days[pk] = first
+            override_days[pk] = (coach_id, first)
         else:
-            time_off.append(
+            zone = zones[coach_id]
+            found[coach_id][2].append(
                 engine.TimeOff(start=local_midnight(first, zone), end=local_midnight(last + dt.timedelta(days=1), zone))
             )
     hours: dict[int, list[tuple[dt.time, dt.time]]] = {pk: [] for pk in override_days}
@@ -317,8 +331,9 @@ def availability_inputs(
             "override_id", "start", "end"
         ):
             hours[override_id].append((start, end))
-    overrides = [engine.DateOverride(day=day, windows=tuple(sorted(hours[pk]))) for pk, day in override_days.items()]
-    return windows, overrides, time_off
+    for pk, (coach_id, day) in override_days.items():
+        found[coach_id][1].append(engine.DateOverride(day=day, windows=tuple(sorted(hours[pk]))))
+    return found
 
 
 def _as_date(value: dt.date | str | None) -> dt.date | None:

@@ -93,6 +93,8 @@ class Payment(models.Model):
         indexes = [
             models.Index(fields=["status", "expires_at"], name="payment_status_expires"),
             models.Index(fields=["pending_action"], condition=~Q(pending_action=""), name="payment_pending_action"),
+            # The reports' money received in a range.
+            models.Index(fields=["paid_at"], condition=Q(paid_at__isnull=False), name="payment_paid_at"),
         ]
 
     def __str__(self) -> str:
@@ -152,6 +154,8 @@ class Refund(models.Model):
                 fields=["payment", "source_key"], condition=~Q(source_key=""), name="refund_once_per_cause"
             ),
         ]
+        # The reports' refunds made in a range.
+        indexes = [models.Index(fields=["created_at"], name="refund_created")]
 
     def __str__(self) -> str:
         return f"{self.amount_minor} ({self.get_status_display()})"

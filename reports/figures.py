@@ -26,19 +26,30 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Trunc
 
 from accounts.models import Role, User
 from availability.hours import working_time
+from availability.selectors import availability_inputs_for
 from bookings.models import BookingStatus
-from reports.models import BookingFact, BookingRollup, DemandRollup, FunnelRollup, FunnelStep
-from reports.rollups import EARNING
+from reports.models import (
+    BookingFact,
+    BookingRollup,
+    DemandRollup,
+    FunnelRollup,
+    FunnelStep,
+    PracticeDemand,
+    PracticeFunnel,
+    PracticeRollup,
+)
+from reports.rollups import EARNING, MEASURES
 
 ONE_DAY = dt.timedelta(days=1)
 MAX_DAYS = 3 * 366
@@ -63,6 +74,23 @@ STATUS_ORDER = [
     BookingStatus.DECLINED,
 ]
 SEEN = (BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
+# How often whole_hours looks at the zone's offset: every offset a zone has ever kept lasted
+# far longer.
+OFFSET_STEP = dt.timedelta(hours=6)
+
+
+@functools.lru_cache(maxsize=512)
+def whole_hours(zone: ZoneInfo, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether ``zone`` stays a whole number of hours from UTC from ``start`` to ``end``:
+    then its days, weeks and hours there are whole UTC hours, and the practice-wide hourly
+    rollups give its figures exactly."""
+    moment = start
+    while True:
+        if moment.astimezone(zone).utcoffset() % dt.timedelta(hours=1):
+            return False
+        if moment >= end:
+            return True
+        moment = min(moment + OFFSET_STEP, end)
 
 
 @dataclass(frozen=True)
@@ -97,9 +125,28 @@ class Filters:
             return "week"
         return "month"
 
-    def rollups(self, start: dt.datetime | None = None, end: dt.datetime | None = None) -> QuerySet[BookingRollup]:
-        rows = BookingRollup.objects.filter(bucket__gte=start or self.start, bucket__lt=end or self.end)
-        return self._narrow(rows)
+    def rollups(
+        self, start: dt.datetime | None = None, end: dt.datetime | None = None, *, per_coach: bool = False
+    ) -> QuerySet[BookingRollup] | QuerySet[PracticeRollup]:
+        """The rollup rows of the range (or of ``start``..``end``): the practice-wide hourly
+        ones when nothing narrows them, the figure needs no coach, type or room
+        (``per_coach``) and the viewer's hours are whole UTC hours; else the quarter hours."""
+        start, end = start or self.start, end or self.end
+        narrowed = per_coach or self.coach_id or self.session_type_id or self.resource_id
+        if not narrowed and whole_hours(self.zone, start, end):
+            return PracticeRollup.objects.filter(bucket__gte=start, bucket__lt=end)
+        return self._narrow(BookingRollup.objects.filter(bucket__gte=start, bucket__lt=end))
+
+    def funnel_rows(self, fine: type[FunnelRollup | DemandRollup], practice: type[PracticeFunnel | PracticeDemand]):
+        """The funnel's rollup rows of the range, the same way (a room narrows nothing there)."""
+        if not (self.coach_id or self.session_type_id) and whole_hours(self.zone, self.start, self.end):
+            return practice.objects.filter(bucket__gte=self.start, bucket__lt=self.end).order_by()
+        rows = fine.objects.filter(bucket__gte=self.start, bucket__lt=self.end)
+        if self.coach_id:
+            rows = rows.filter(coach_id=self.coach_id)
+        if self.session_type_id:
+            rows = rows.filter(session_type_id=self.session_type_id)
+        return rows.order_by()
 
     def facts(self) -> QuerySet[BookingFact]:
         return self._narrow(BookingFact.objects.filter(bucket__gte=self.start, bucket__lt=self.end))
@@ -211,28 +258,7 @@ class Totals:
         return None if not self.timed else self.actual_minutes / self.timed
 
 
-SUMMED = {
-    name: Sum(name)
-    for name in (
-        "bookings",
-        "requests",
-        "approved",
-        "approval_minutes",
-        "cancelled_client",
-        "cancelled_coach",
-        "cancelled_staff",
-        "cancelled_system",
-        "late",
-        "cancel_lead_minutes",
-        "minutes",
-        "held_minutes",
-        "value_minor",
-        "ratings",
-        "rating_sum",
-        "timed",
-        "actual_minutes",
-    )
-}
+SUMMED = {name: Sum(name) for name in MEASURES}
 
 
 @dataclass
@@ -244,11 +270,22 @@ class Groups:
     by_type: dict[int, Totals]
 
 
+def _summed(rows: QuerySet, *keys: str) -> Iterable[dict]:
+    for row in rows.order_by().values(*keys, "status", "currency").annotate(**SUMMED):
+        yield {key: value or 0 for key, value in row.items()} | {"status": row["status"], "currency": row["currency"]}
+
+
+def totals(filters: Filters) -> Totals:
+    """The range's totals (one query)."""
+    total = Totals()
+    for row in _summed(filters.rollups()):
+        total.add(row)
+    return total
+
+
 def groups(filters: Filters) -> Groups:
     total, by_coach, by_type = Totals(), defaultdict(Totals), defaultdict(Totals)
-    rows = filters.rollups().order_by().values("coach_id", "session_type_id", "status", "currency").annotate(**SUMMED)
-    for row in rows:
-        row = {key: value or 0 for key, value in row.items()} | {"status": row["status"], "currency": row["currency"]}
+    for row in _summed(filters.rollups(per_coach=True), "coach_id", "session_type_id"):
         total.add(row)
         by_coach[row["coach_id"]].add(row)
         by_type[row["session_type_id"]].add(row)
@@ -316,21 +353,12 @@ def heatmap(filters: Filters) -> list[list[int]]:
     return grid
 
 
-def _funnel_rows(model, filters: Filters):
-    rows = model.objects.filter(bucket__gte=filters.start, bucket__lt=filters.end)
-    if filters.coach_id:
-        rows = rows.filter(coach_id=filters.coach_id)
-    if filters.session_type_id:
-        rows = rows.filter(session_type_id=filters.session_type_id)
-    return rows.order_by()
-
-
 def demand(filters: Filters) -> list[list[int]]:
     """Times chosen on the booking pages for times in the range, per weekday × hour of the
     viewer's day of the time chosen (``reports.visits`` folds them every minute)."""
     grid = [[0] * 24 for _ in range(7)]
     rows = (
-        _funnel_rows(DemandRollup, filters)
+        filters.funnel_rows(DemandRollup, PracticeDemand)
         .annotate(
             weekday=ExtractIsoWeekDay("bucket", tzinfo=filters.zone), hour=ExtractHour("bucket", tzinfo=filters.zone)
         )
@@ -355,7 +383,7 @@ def funnel(filters: Filters) -> tuple[list[FunnelRow], int, int]:
     """Visits (a browser session's steps of one kind on one UTC day; a request without a
     session counts alone) that reached each step in the range; and refusals and "schedule
     later" clicks."""
-    counts = dict(_funnel_rows(FunnelRollup, filters).values_list("step").annotate(n=Sum("visits")))
+    counts = dict(filters.funnel_rows(FunnelRollup, PracticeFunnel).values_list("step").annotate(n=Sum("visits")))
     rows, previous, first = [], None, None
     labels = dict(FunnelStep.choices)
     for step in FUNNEL:
@@ -456,7 +484,7 @@ def utilisation(filters: Filters, coaches: Iterable[User]) -> dict[int, list[Wee
     coaches = list(coaches)
     held: dict[tuple[int, dt.date], int] = defaultdict(int)
     rows = (
-        filters.rollups()
+        filters.rollups(per_coach=True)
         .filter(coach_id__in=[coach.pk for coach in coaches])
         .annotate(week=Trunc("bucket", "week", tzinfo=filters.zone))
         .order_by()
@@ -466,13 +494,23 @@ def utilisation(filters: Filters, coaches: Iterable[User]) -> dict[int, list[Wee
     for row in rows:
         held[(row["coach_id"], _local_date(row["week"], filters.zone))] += row["minutes"] or 0
     spans = weeks(filters)
+    # Every coach's local days that touch the range (a day apart either side for the zones' gap).
+    days = {
+        coach.pk: (
+            filters.start.astimezone(ZoneInfo(coach.timezone)).date() - ONE_DAY,
+            filters.end.astimezone(ZoneInfo(coach.timezone)).date() + ONE_DAY,
+        )
+        for coach in coaches
+    }
+    inputs = availability_inputs_for(
+        coaches,
+        first_day=min((first for first, _last in days.values()), default=filters.first_day),
+        last_day=max((last for _first, last in days.values()), default=filters.last_day),
+    )
     result = {}
     for coach in coaches:
-        zone = ZoneInfo(coach.timezone)
-        # The coach's local days that touch the range (a day apart either side for the zones' gap).
-        first = filters.start.astimezone(zone).date() - ONE_DAY
-        last = filters.end.astimezone(zone).date() + ONE_DAY
-        working = working_time(coach, first, last)
+        first, last = days[coach.pk]
+        working = working_time(coach, first, last, inputs[coach.pk])
         result[coach.pk] = [
             Week(
                 monday=monday,
@@ -586,16 +624,16 @@ class Clients:
 
 
 def clients(filters: Filters) -> Clients:
-    """Two grouped reads of the booking facts (one row per booking): the range's clients
-    with their count of sessions, and the first session ever of those clients."""
+    """Two reads of the booking facts (one row per booking): the range's clients with their
+    count of sessions, and how many of those had one before the range (an index probe each)."""
     seen = filters.facts().filter(status__in=SEEN)
     per_client = dict(seen.order_by().values_list("client_id").annotate(n=Count("booking_id")))
     if not per_client:
         return Clients(0, 0, 0)
-    history = BookingFact.objects.filter(status__in=SEEN, client_id__in=seen.values("client_id"))
+    earlier = BookingFact.objects.filter(client_id=OuterRef("pk"), status__in=SEEN, start__lt=filters.start)
     if filters.coach_id:
-        history = history.filter(coach_id=filters.coach_id)
-    before = history.filter(start__lt=filters.start).order_by().values("client_id").distinct().count()
+        earlier = earlier.filter(coach_id=filters.coach_id)
+    before = User.objects.filter(pk__in=seen.values("client_id")).filter(Exists(earlier)).count()
     return Clients(
         clients=len(per_client),
         new=len(per_client) - before,
@@ -612,8 +650,7 @@ def coaches_for(filters: Filters) -> list[User]:
 def summary(filters: Filters) -> dict:
     """The figures of the summary API: plain numbers, rates from 0 to 1 (None without a
     denominator), money in minor units per currency."""
-    found = groups(filters)
-    total = found.total
+    total = totals(filters)
     coaches = coaches_for(filters)
     weeks_by_coach = utilisation(filters, coaches)
     booked = sum(week.booked_hours for rows in weeks_by_coach.values() for week in rows)

@@ -63,7 +63,7 @@ class BookingFact(models.Model):
 
     booking_id = models.BigIntegerField(primary_key=True)
     session_id = models.BigIntegerField()
-    client_id = models.BigIntegerField(db_index=True)
+    client_id = models.BigIntegerField()
     coach_id = models.BigIntegerField()
     session_type_id = models.BigIntegerField()
     resource_id = models.BigIntegerField(default=0, help_text=_("0: no room."))
@@ -91,22 +91,16 @@ class BookingFact(models.Model):
             models.Index(fields=["bucket"], name="fact_bucket"),
             models.Index(fields=["coach_id", "bucket"], name="fact_coach_bucket"),
             models.Index(fields=["session_id"], name="fact_session"),
+            models.Index(fields=["client_id", "start"], name="fact_client_start"),
         ]
 
     def __str__(self) -> str:
         return f"booking {self.booking_id}: {self.status}"
 
 
-class BookingRollup(models.Model):
-    """The booking facts summed per quarter hour, coach, session type, room, status and
-    currency: what every report page and the summary API read."""
+class RollupSums(models.Model):
+    """What a rollup row sums of its bookings (``reports.rollups.SUMS`` says how)."""
 
-    bucket = models.DateTimeField()
-    coach_id = models.BigIntegerField()
-    session_type_id = models.BigIntegerField()
-    resource_id = models.BigIntegerField(default=0)
-    status = models.CharField(max_length=16)
-    currency = models.CharField(max_length=3)
     bookings = models.PositiveIntegerField(default=0)
     requests = models.PositiveIntegerField(default=0)
     approved = models.PositiveIntegerField(default=0)
@@ -126,6 +120,22 @@ class BookingRollup(models.Model):
     actual_minutes = models.BigIntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class BookingRollup(RollupSums):
+    """The booking facts summed per quarter hour, coach, session type, room, status and
+    currency: what the report pages read when they are narrowed to a coach, a type or a
+    room, or when the viewer's zone is not a whole number of hours from UTC."""
+
+    bucket = models.DateTimeField()
+    coach_id = models.BigIntegerField()
+    session_type_id = models.BigIntegerField()
+    resource_id = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
         constraints = [
             models.UniqueConstraint(
                 fields=["bucket", "coach_id", "session_type_id", "resource_id", "status", "currency"],
@@ -136,6 +146,30 @@ class BookingRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket:%Y-%m-%d %H:%M} coach {self.coach_id} {self.status}: {self.bookings}"
+
+
+# The practice-wide rollups: an hour (UTC) instead of a quarter, and no coach, type or room.
+# A practice's bookings are sparse per coach (a few a day), so the quarter-hour rows are
+# nearly one per booking; summed over every coach an hour holds many. A viewer whose zone is
+# a whole number of hours from UTC over the range (nearly every zone) has days, weeks and
+# hours that are whole UTC hours, so the unnarrowed pages read these, exactly.
+PRACTICE_BUCKET_MINUTES = 60
+
+
+class PracticeRollup(RollupSums):
+    """The booking rollups summed per hour (UTC), status and currency over every coach."""
+
+    bucket = models.DateTimeField()
+    status = models.CharField(max_length=16)
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["bucket", "status", "currency"], name="practice_rollup_one_row_per_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H:%M} {self.status}: {self.bookings}"
 
 
 class RollupState(models.Model):
@@ -191,3 +225,27 @@ class DemandRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bucket:%Y-%m-%d %H:%M} coach {self.coach_id}: {self.chosen}"
+
+
+class PracticeFunnel(models.Model):
+    """``FunnelRollup`` summed per hour (UTC) and step over every coach and type."""
+
+    bucket = models.DateTimeField()
+    step = models.CharField(max_length=24, choices=FunnelStep.choices)
+    visits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["bucket", "step"], name="practice_funnel_one_row_per_key")]
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H:%M} {self.step}: {self.visits}"
+
+
+class PracticeDemand(models.Model):
+    """``DemandRollup`` summed per hour (UTC) of the time chosen over every coach and type."""
+
+    bucket = models.DateTimeField(unique=True)
+    chosen = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.bucket:%Y-%m-%d %H:%M}: {self.chosen}"

@@ -3,13 +3,15 @@
 Each booking has one ``BookingFact`` (what the reports need of it, derived from the
 booking, its session and its history), and the facts are summed into ``BookingRollup``
 rows per quarter hour of the session's start, coach, session type, room, status and
-currency. The report pages read the rollups (and, for the clients section, the facts);
-they never scan the bookings.
+currency, and those into ``PracticeRollup`` rows per hour, status and currency (every
+coach together, what the unnarrowed pages read). The report pages read the rollups (and,
+for the clients section, the facts); they never scan the bookings.
 
 The consumer is idempotent by construction: for the bookings an event batch names, it
 rebuilds their facts — and those of every booking sharing their sessions, old and new,
 because a session's held time is counted on one of its bookings — from the database as it
-is now, then recomputes the rollup rows of every (coach, quarter hour) whose facts changed.
+is now, then recomputes the rollup rows of every (coach, quarter hour) whose facts changed
+and the practice-wide rows of their hours.
 Handing it the same events twice writes the same rows. ``rebuild`` does the same for every
 booking; ``manage.py rebuild_report_rollups`` runs it, and a test checks that the
 consumer's rows equal a rebuild's. Writers take the ``RollupState`` row's lock, so two relays
@@ -25,12 +27,21 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Count, Q, Sum
+from django.db.models.functions import Trunc
 from django.utils import timezone
 
 from accounts.models import Role
 from bookings.models import ACTIVE_STATUSES, Booking, BookingEvent, BookingStatus
 from config.money import to_minor
-from reports.models import BUCKET_MINUTES, BookingFact, BookingRollup, CancelledBy, RollupState
+from reports.models import (
+    BUCKET_MINUTES,
+    PRACTICE_BUCKET_MINUTES,
+    BookingFact,
+    BookingRollup,
+    CancelledBy,
+    PracticeRollup,
+    RollupState,
+)
 
 # Statuses whose session held the coach's time, or used it.
 HOLDING = frozenset({*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW})
@@ -48,6 +59,11 @@ def bucket_of(moment: dt.datetime) -> dt.datetime:
     """``moment`` (aware) to the quarter hour below, in UTC."""
     utc = moment.astimezone(dt.UTC)
     return utc.replace(minute=utc.minute - utc.minute % BUCKET_MINUTES, second=0, microsecond=0)
+
+
+def hour_of(bucket: dt.datetime) -> dt.datetime:
+    """A (UTC) bucket's practice-wide bucket: the hour it falls in."""
+    return bucket.replace(minute=bucket.minute - bucket.minute % PRACTICE_BUCKET_MINUTES)
 
 
 def _minutes(delta: dt.timedelta) -> int:
@@ -204,11 +220,45 @@ SUMS = {
 }
 
 
+# The columns every rollup row sums.
+MEASURES = tuple(SUMS)
+
+
 def _summed(facts) -> list[BookingRollup]:
     return [
         BookingRollup(**{name: value or 0 for name, value in row.items()})
         for row in facts.order_by().values(*ROLLUP_KEY).annotate(**SUMS)
     ]
+
+
+def _practice_rows(rollups) -> list[PracticeRollup]:
+    """``rollups`` (quarter-hour rows) summed per hour, status and currency."""
+    rows = (
+        rollups.annotate(hour=Trunc("bucket", "hour", tzinfo=dt.UTC))
+        .order_by()
+        .values("hour", "status", "currency")
+        .annotate(**{name: Sum(name) for name in MEASURES})
+    )
+    return [
+        PracticeRollup(
+            bucket=row["hour"],
+            status=row["status"],
+            currency=row["currency"],
+            **{name: row[name] or 0 for name in MEASURES},
+        )
+        for row in rows
+    ]
+
+
+def _recompute_practice(hours: set[dt.datetime]) -> None:
+    quarter = dt.timedelta(minutes=BUCKET_MINUTES)
+    per_hour = PRACTICE_BUCKET_MINUTES // BUCKET_MINUTES
+    ordered = sorted(hours)
+    for index in range(0, len(ordered), 200):
+        chunk = ordered[index : index + 200]
+        buckets = [hour + quarter * n for hour in chunk for n in range(per_hour)]
+        PracticeRollup.objects.filter(bucket__in=chunk).delete()
+        PracticeRollup.objects.bulk_create(_practice_rows(BookingRollup.objects.filter(bucket__in=buckets)))
 
 
 def _keys_filter(keys: Sequence[Key]) -> Q:
@@ -227,6 +277,7 @@ def _recompute(keys: set[Key]) -> None:
         chunk = _keys_filter(ordered[index : index + 500])
         BookingRollup.objects.filter(chunk).delete()
         BookingRollup.objects.bulk_create(_summed(BookingFact.objects.filter(chunk)))
+    _recompute_practice({hour_of(bucket) for _coach, bucket in keys})
 
 
 def _lock() -> RollupState:
@@ -269,6 +320,7 @@ def rebuild(*, chunk: int = CHUNK) -> tuple[int, int]:
 
     with transaction.atomic():
         state = _lock()
+        PracticeRollup.objects.all().delete()
         BookingRollup.objects.all().delete()
         BookingFact.objects.all().delete()
         facts = 0
@@ -287,6 +339,7 @@ def rebuild(*, chunk: int = CHUNK) -> tuple[int, int]:
             facts += len(made)
             last = ids[-1]
         rollups = BookingRollup.objects.bulk_create(_summed(BookingFact.objects.all()), batch_size=1000)
+        PracticeRollup.objects.bulk_create(_practice_rows(BookingRollup.objects.all()), batch_size=1000)
         state.rebuilt_at = timezone.now()
         state.save(update_fields=["rebuilt_at"])
     return facts, len(rollups)

@@ -1,6 +1,7 @@
 """The booking funnel's aggregates: the analytics events (``reports.funnel``) folded into
-``FunnelRollup`` (visits per step) and ``DemandRollup`` (times chosen), so a report never
-counts distinct visitors over a year of events on a page view.
+``FunnelRollup`` (visits per step) and ``DemandRollup`` (times chosen), and the same per
+hour over every coach (``PracticeFunnel``, ``PracticeDemand``), so a report never counts
+distinct visitors over a year of events on a page view.
 
 ``fold`` takes the events recorded since the last fold, in id order, a chunk at a time,
 under the reports' lock (``RollupState``, whose ``funnel_through`` says how far it got).
@@ -21,8 +22,16 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.utils import timezone
 
-from reports.models import AnalyticsEvent, DemandRollup, FunnelRollup, FunnelStep, RollupState
-from reports.rollups import bucket_of
+from reports.models import (
+    AnalyticsEvent,
+    DemandRollup,
+    FunnelRollup,
+    FunnelStep,
+    PracticeDemand,
+    PracticeFunnel,
+    RollupState,
+)
+from reports.rollups import bucket_of, hour_of
 
 CHUNK = 5000
 # How old an event must be to be folded (see _fold_chunk).
@@ -115,6 +124,15 @@ def _fold_chunk(state: RollupState, chunk: int, settled: dt.datetime) -> int:
     visits, chosen = _count(events)
     _add(FunnelRollup, visits, ("bucket", "coach_id", "session_type_id", "step"), "visits")
     _add(DemandRollup, chosen, ("bucket", "coach_id", "session_type_id"), "chosen")
+    # The same, every coach and type together, per hour.
+    practice_visits: Counter = Counter()
+    for (bucket, _coach, _type, step), n in visits.items():
+        practice_visits[(hour_of(bucket), step)] += n
+    practice_chosen: Counter = Counter()
+    for (bucket, _coach, _type), n in chosen.items():
+        practice_chosen[(hour_of(bucket),)] += n
+    _add(PracticeFunnel, practice_visits, ("bucket", "step"), "visits")
+    _add(PracticeDemand, practice_chosen, ("bucket",), "chosen")
     state.funnel_through = events[-1][0]
     state.save(update_fields=["funnel_through"])
     return len(events)
@@ -143,8 +161,8 @@ def rebuild(*, chunk: int = CHUNK, now: dt.datetime | None = None) -> int:
     settled = _settled(now)
     with transaction.atomic():
         state = _lock()
-        FunnelRollup.objects.all().delete()
-        DemandRollup.objects.all().delete()
+        for model in (FunnelRollup, DemandRollup, PracticeFunnel, PracticeDemand):
+            model.objects.all().delete()
         state.funnel_through = 0
         while done := _fold_chunk(state, chunk, settled):
             folded += done

@@ -16,7 +16,7 @@ from availability.rules import ApprovalPolicy
 from bookings import relay, services
 from bookings.models import Booking, BookingEvent
 from bookings.tests.factories import SessionTypeFactory, open_coach
-from reports.models import BookingRollup
+from reports.models import BookingRollup, PracticeRollup
 
 PARIS, NEW_YORK, UTC = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York"), dt.UTC
 BOOKED_AT = dt.datetime(2026, 3, 1, 12, tzinfo=UTC)
@@ -28,8 +28,12 @@ def at(zone: ZoneInfo, month: int, day: int, hour: int, minute: int = 0) -> dt.d
 
 
 def rollup_rows() -> list[tuple]:
-    fields = [f.name for f in BookingRollup._meta.fields if f.name != "id"]
-    return sorted(BookingRollup.objects.values_list(*fields))
+    """Every row of both booking rollups (quarter hours per coach, hours for everyone)."""
+    found = []
+    for model in (BookingRollup, PracticeRollup):
+        fields = [f.name for f in model._meta.fields if f.name != "id"]
+        found.append(sorted(model.objects.values_list(*fields)))
+    return found
 
 
 @pytest.fixture

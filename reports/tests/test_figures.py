@@ -16,7 +16,7 @@ from bookings import relay, services
 from bookings.models import Booking, BookingEvent, BookingStatus
 from bookings.tests.factories import SessionTypeFactory, open_coach
 from reports import figures, visits
-from reports.models import AnalyticsEvent, BookingFact, FunnelStep
+from reports.models import AnalyticsEvent, BookingFact, BookingRollup, FunnelStep, PracticeFunnel, PracticeRollup
 from reports.rollups import rebuild
 from reports.tests.practice import BOOKED_AT, FIRST, LAST, NEW_YORK, PARIS, UTC, at, rollup_rows
 
@@ -173,7 +173,7 @@ def test_forecast_is_what_is_booked_or_the_run_rate(practice):
 def test_rollups_equal_a_rebuild(practice):
     kept = rollup_rows()
     facts = BookingFact.objects.count()
-    assert kept and facts == Booking.objects.count()
+    assert all(kept) and facts == Booking.objects.count()
     rebuild()
     assert rollup_rows() == kept
     assert BookingFact.objects.count() == facts
@@ -187,3 +187,92 @@ def test_the_consumer_is_idempotent(practice):
     on_booking_events(events)
     on_booking_events(events[:3])
     assert rollup_rows() == kept
+
+
+def test_the_practice_rows_are_the_quarter_hours_summed_per_hour(practice):
+    measures = [f.name for f in PracticeRollup._meta.fields if f.name not in ("id", "bucket", "status", "currency")]
+    summed: dict[tuple, list[int]] = {}
+    for row in BookingRollup.objects.all():
+        key = (row.bucket.replace(minute=0), row.status, row.currency)
+        totals = summed.setdefault(key, [0] * len(measures))
+        for index, name in enumerate(measures):
+            totals[index] += getattr(row, name)
+    expected = sorted((*key, *values) for key, values in summed.items())
+    got = sorted(
+        (row.bucket, row.status, row.currency, *[getattr(row, name) for name in measures])
+        for row in PracticeRollup.objects.all()
+    )
+    assert got == expected and got
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Europe/Paris", True),
+        ("America/New_York", True),
+        ("UTC", True),
+        ("Asia/Kolkata", False),  # +05:30
+        ("Asia/Kathmandu", False),  # +05:45
+        ("Australia/Lord_Howe", False),  # +10:30, and +11 in its summer
+    ],
+)
+def test_whole_hours(name, expected):
+    filters = figures.Filters(dt.date(2026, 1, 1), dt.date(2026, 12, 31), ZoneInfo(name))
+    assert figures.whole_hours(filters.zone, filters.start, filters.end) is expected
+
+
+def test_the_practice_wide_rows_give_the_quarter_hours_figures(practice, monkeypatch):
+    """What an unnarrowed page reads in a whole-hour zone (the practice-wide hourly rows)
+    equals what the quarter-hour rows give for the same range."""
+    AnalyticsEvent.objects.bulk_create(
+        AnalyticsEvent(
+            name=step,
+            visitor=f"{n:032d}",
+            coach_id=practice["paris"].pk,
+            session_type_id=practice["talk"].pk,
+            data={"time": at(PARIS, 3, 26, 9 + n % 3).isoformat()} if step == FunnelStep.TIME_SELECTED else {},
+            created_at=dt.datetime(2026, 3, 24, 8, tzinfo=UTC) + dt.timedelta(minutes=47 * n),
+        )
+        for n in range(30)
+        for step in figures.FUNNEL[: 2 + n % 5]
+    )
+    visits.fold(now=dt.datetime(2026, 4, 10, tzinfo=UTC))
+
+    def every_figure(zone):
+        filters = figures.Filters(FIRST, LAST, zone)
+        return (
+            figures.summary(filters),
+            figures.volume(filters),
+            figures.heatmap(filters),
+            figures.demand(filters),
+            figures.funnel(filters),
+            figures.forecast(filters, today=dt.date(2026, 3, 30)),
+        )
+
+    for zone in (PARIS, NEW_YORK):
+        assert PracticeRollup.objects.exists() and PracticeFunnel.objects.exists()
+        hourly = every_figure(zone)
+        with monkeypatch.context() as patch:
+            patch.setattr(figures, "whole_hours", lambda *args: False)
+            quarter_hours = every_figure(zone)
+        assert hourly == quarter_hours
+        assert hourly[0]["bookings"] == 8 and sum(row.visitors for row in hourly[4][0]) > 0
+
+
+@pytest.mark.parametrize("name", ["Asia/Kolkata", "Asia/Kathmandu"])
+def test_a_zone_off_the_hour_reads_the_quarter_hours(practice, name):
+    zone = ZoneInfo(name)
+    rows = in_range(zone)
+    filters = figures.Filters(FIRST, LAST, zone)
+    assert not figures.whole_hours(zone, filters.start, filters.end)
+    summary = figures.summary(filters)
+    assert summary["bookings"] == len(rows)
+    assert {k: v for k, v in summary["by_status"].items() if v} == {
+        status: sum(1 for b in rows if b.status == status) for status in {b.status for b in rows}
+    }
+    assert figures.heatmap(filters) == direct_grid(rows, zone)
+    direct: dict[dt.date, int] = {}
+    for booking in rows:
+        day = booking.session.start.astimezone(zone).date()
+        direct[day] = direct.get(day, 0) + 1
+    assert {day: sum(counts.values()) for day, counts in figures.volume(filters).items() if counts} == direct

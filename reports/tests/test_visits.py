@@ -10,7 +10,15 @@ import random
 import pytest
 
 from reports import figures, visits
-from reports.models import AnalyticsEvent, DemandRollup, FunnelRollup, FunnelStep, RollupState
+from reports.models import (
+    AnalyticsEvent,
+    DemandRollup,
+    FunnelRollup,
+    FunnelStep,
+    PracticeDemand,
+    PracticeFunnel,
+    RollupState,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,10 +37,12 @@ def counts(filters=JUNE) -> dict[str, int]:
     return {row.step: row.visitors for row in figures.funnel(filters)[0]}
 
 
-def rows() -> tuple[list, list]:
+def rows() -> tuple[list, list, list, list]:
     funnel = sorted(FunnelRollup.objects.values_list("bucket", "coach_id", "session_type_id", "step", "visits"))
     demand = sorted(DemandRollup.objects.values_list("bucket", "coach_id", "session_type_id", "chosen"))
-    return funnel, demand
+    practice_funnel = sorted(PracticeFunnel.objects.values_list("bucket", "step", "visits"))
+    practice_demand = sorted(PracticeDemand.objects.values_list("bucket", "chosen"))
+    return funnel, demand, practice_funnel, practice_demand
 
 
 def test_a_visit_counts_once_per_step_and_day_and_a_step_without_a_session_alone():
@@ -113,3 +123,9 @@ def test_folding_in_pieces_gives_what_a_rebuild_gives():
     assert visits.rebuild(now=NOW) == 400
     assert rows() == pieces
     assert sum(n for *_k, n in pieces[0]) < 400  # repeated visits were counted once
+    # The practice-wide rows: the per-coach rows summed per hour.
+    hourly: dict[tuple, int] = {}
+    for bucket, _coach, _type, step, n in pieces[0]:
+        hourly[(bucket.replace(minute=0), step)] = hourly.get((bucket.replace(minute=0), step), 0) + n
+    assert pieces[2] == sorted((*key, n) for key, n in hourly.items())
+    assert sum(n for _b, n in pieces[3]) == sum(n for *_k, n in pieces[1]) > 0
