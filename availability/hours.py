@@ -10,7 +10,7 @@ change of hours leaves outside them. Reads the same inputs as the slot engine
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -33,23 +33,28 @@ class Stretch:
     session_type_id: int | None = None
 
 
+def _walls(
+    calendar: engine._Calendar, day: dt.date, session_type_id: int | None, *, every_window: bool = False
+) -> Iterable[tuple[dt.time, dt.time]]:
+    """The wall-clock hours open on ``day``: its own (an override), or its weekly windows'."""
+    if day in calendar.overrides:
+        return calendar.overrides[day]
+    return {
+        (window.start, window.end)
+        for window, rule_days in calendar.weekly
+        if (every_window or window.serves(session_type_id))
+        and (day in rule_days if rule_days is not None else day.weekday() in window.weekdays)
+        and (window.valid_from is None or window.valid_from <= day)
+        and (window.valid_until is None or day <= window.valid_until)
+    }
+
+
 def _open_ranges(
     calendar: engine._Calendar, day: dt.date, zone: ZoneInfo, session_type_id: int | None, *, every_window: bool = False
 ) -> list[tuple[dt.datetime, dt.datetime]]:
-    if day in calendar.overrides:
-        walls = calendar.overrides[day]
-    else:
-        walls = {
-            (window.start, window.end)
-            for window, rule_days in calendar.weekly
-            if (every_window or window.serves(session_type_id))
-            and (day in rule_days if rule_days is not None else day.weekday() in window.weekdays)
-            and (window.valid_from is None or window.valid_from <= day)
-            and (window.valid_until is None or day <= window.valid_until)
-        }
     return [
         (dt.datetime.combine(day, start, tzinfo=zone), dt.datetime.combine(day, end, tzinfo=zone))
-        for start, end in walls
+        for start, end in _walls(calendar, day, session_type_id, every_window=every_window)
     ]
 
 
@@ -134,14 +139,32 @@ def working_time(
         )
         for window in windows
     ]
+    # Without a rule (the usual case) a day's weekly hours depend only on its weekday and on
+    # which windows are valid that day: worked out once per such pair, not once per day.
+    ruled = any(window.rrule for window in windows)
+    bounded = [window for window in windows if window.valid_from or window.valid_until]
+    known: dict[tuple, Iterable[tuple[dt.time, dt.time]]] = {}
     found: list[tuple[dt.datetime, dt.datetime]] = []
     day = first_day
     while day <= last_day:
-        found.extend(
-            (opens.astimezone(dt.UTC), closes.astimezone(dt.UTC))
-            for opens, closes in _open_ranges(calendar, day, zone, None, every_window=True)
-            if opens < closes
-        )
+        if ruled or day in calendar.overrides:
+            walls = _walls(calendar, day, None, every_window=True)
+        else:
+            key = (
+                day.weekday(),
+                *[
+                    (w.valid_from is None or w.valid_from <= day) and (w.valid_until is None or day <= w.valid_until)
+                    for w in bounded
+                ],
+            )
+            if key not in known:
+                known[key] = _walls(calendar, day, None, every_window=True)
+            walls = known[key]
+        for start, end in walls:
+            opens = dt.datetime.combine(day, start, tzinfo=zone)
+            closes = dt.datetime.combine(day, end, tzinfo=zone)
+            if opens < closes:
+                found.append((opens.astimezone(dt.UTC), closes.astimezone(dt.UTC)))
         day += ONE_DAY
     merged: list[tuple[dt.datetime, dt.datetime]] = []
     for start, end in sorted(found):

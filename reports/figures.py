@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Trunc
 
 from accounts.models import Role, User
@@ -54,6 +54,8 @@ from reports.rollups import EARNING, MEASURES
 ONE_DAY = dt.timedelta(days=1)
 MAX_DAYS = 3 * 366
 FORECAST_WEEKS = 4
+# How many booking ids a query names one by one at most (money's coach filter).
+LISTED_IDS = 10_000
 RUN_RATE_WEEKS = 8
 FUNNEL = [
     FunnelStep.PAGE_VIEW,
@@ -494,6 +496,22 @@ def utilisation(filters: Filters, coaches: Iterable[User]) -> dict[int, list[Wee
     for row in rows:
         held[(row["coach_id"], _local_date(row["week"], filters.zone))] += row["minutes"] or 0
     spans = weeks(filters)
+    working = _working_time(filters, coaches)
+    return {
+        coach.pk: [
+            Week(
+                monday=monday,
+                booked_hours=held.get((coach.pk, monday), 0) / 60,
+                available_hours=_overlap(working[coach.pk], start, end),
+            )
+            for monday, start, end in spans
+        ]
+        for coach in coaches
+    }
+
+
+def _working_time(filters: Filters, coaches: Sequence[User]) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+    """Each coach's working time (``availability.hours.working_time``) around the range."""
     # Every coach's local days that touch the range (a day apart either side for the zones' gap).
     days = {
         coach.pk: (
@@ -507,19 +525,23 @@ def utilisation(filters: Filters, coaches: Iterable[User]) -> dict[int, list[Wee
         first_day=min((first for first, _last in days.values()), default=filters.first_day),
         last_day=max((last for _first, last in days.values()), default=filters.last_day),
     )
-    result = {}
-    for coach in coaches:
-        first, last = days[coach.pk]
-        working = working_time(coach, first, last, inputs[coach.pk])
-        result[coach.pk] = [
-            Week(
-                monday=monday,
-                booked_hours=held.get((coach.pk, monday), 0) / 60,
-                available_hours=_overlap(working, start, end),
-            )
-            for monday, start, end in spans
-        ]
-    return result
+    return {coach.pk: working_time(coach, *days[coach.pk], inputs[coach.pk]) for coach in coaches}
+
+
+def hours_booked_and_available(filters: Filters, coaches: Sequence[User], total: Totals) -> tuple[float, float]:
+    """The range's booked and available hours of ``coaches`` (the utilisation figures
+    summed, without their weeks): booked from the range's ``total``, less what coaches not
+    listed (no longer active) held."""
+    listed = {coach.pk for coach in coaches}
+    held = total.held_minutes
+    others = filters.rollups(per_coach=True).exclude(coach_id__in=listed)
+    if filters.coach_id is None and User.objects.filter(role=Role.COACH, is_active=False).exists():
+        held -= others.aggregate(minutes=Sum("held_minutes"))["minutes"] or 0
+    elif filters.coach_id is not None and filters.coach_id not in listed:
+        held = 0
+    working = _working_time(filters, coaches)
+    available = sum(_overlap(working[coach.pk], filters.start, filters.end) for coach in coaches)
+    return held / 60, available
 
 
 @dataclass(frozen=True)
@@ -593,16 +615,28 @@ def money(filters: Filters) -> Money:
     refunds = Refund.objects.filter(
         status=RefundStatus.SUCCEEDED, created_at__gte=filters.start, created_at__lt=filters.end
     )
-    if filters.coach_id:
-        payments = payments.filter(booking__session__coach_id=filters.coach_id)
-        refunds = refunds.filter(payment__booking__session__coach_id=filters.coach_id)
-    if filters.session_type_id:
-        payments = payments.filter(booking__session__session_type_id=filters.session_type_id)
-        refunds = refunds.filter(payment__booking__session__session_type_id=filters.session_type_id)
+    if filters.coach_id or filters.session_type_id:
+        # The bookings of that coach or type, from the booking facts (indexed by coach),
+        # rather than a join through every booking and session.
+        booked = BookingFact.objects.all()
+        if filters.coach_id:
+            booked = booked.filter(coach_id=filters.coach_id)
+        if filters.session_type_id:
+            booked = booked.filter(session_type_id=filters.session_type_id)
+        ids = list(booked.values_list("booking_id", flat=True)[: LISTED_IDS + 1])
+        # Named one by one the database looks each up; a subquery when there are too many to name.
+        chosen = ids if len(ids) <= LISTED_IDS else booked.values("booking_id")
+        payments = payments.filter(booking_id__in=chosen)
+        refunds = refunds.filter(payment__in=Payment.objects.filter(booking_id__in=chosen).values("pk"))
     paid = dict(payments.order_by().values_list("currency").annotate(total=Sum("amount_minor")))
     refunded, count = {}, 0
+    # The currency read per refund (an index probe each), not by joining every payment.
+    paid_in = Subquery(Payment.objects.filter(pk=OuterRef("payment_id")).order_by().values("currency")[:1])
     for currency, total, n in (
-        refunds.order_by().values_list("payment__currency").annotate(total=Sum("amount_minor"), n=Count("pk"))
+        refunds.order_by()
+        .annotate(paid_in=paid_in)
+        .values_list("paid_in")
+        .annotate(total=Sum("amount_minor"), n=Count("pk"))
     ):
         refunded[currency], count = total, count + n
     return Money(paid=paid, refunded=refunded, refunds=count)
@@ -627,7 +661,7 @@ def clients(filters: Filters) -> Clients:
     """Two reads of the booking facts (one row per booking): the range's clients with their
     count of sessions, and how many of those had one before the range (an index probe each)."""
     seen = filters.facts().filter(status__in=SEEN)
-    per_client = dict(seen.order_by().values_list("client_id").annotate(n=Count("booking_id")))
+    per_client = dict(seen.order_by().values_list("client_id").annotate(n=Count("client_id")))
     if not per_client:
         return Clients(0, 0, 0)
     earlier = BookingFact.objects.filter(client_id=OuterRef("pk"), status__in=SEEN, start__lt=filters.start)
@@ -651,10 +685,7 @@ def summary(filters: Filters) -> dict:
     """The figures of the summary API: plain numbers, rates from 0 to 1 (None without a
     denominator), money in minor units per currency."""
     total = totals(filters)
-    coaches = coaches_for(filters)
-    weeks_by_coach = utilisation(filters, coaches)
-    booked = sum(week.booked_hours for rows in weeks_by_coach.values() for week in rows)
-    available = sum(week.available_hours for rows in weeks_by_coach.values() for week in rows)
+    booked, available = hours_booked_and_available(filters, coaches_for(filters), total)
     money_in = money(filters)
     people = clients(filters)
     return {

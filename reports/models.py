@@ -88,7 +88,8 @@ class BookingFact(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["bucket"], name="fact_bucket"),
+            # bucket first for a range; status and client for the clients' figures (read from the index alone).
+            models.Index(fields=["bucket", "status", "client_id"], name="fact_bucket_status_client"),
             models.Index(fields=["coach_id", "bucket"], name="fact_coach_bucket"),
             models.Index(fields=["session_id"], name="fact_session"),
             models.Index(fields=["client_id", "start"], name="fact_client_start"),

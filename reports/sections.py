@@ -5,13 +5,15 @@ its CSV export streams. Built from ``reports.figures``; the views only choose fi
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.utils import formats
-from django.utils.safestring import SafeString
+from django.utils import formats, numberformat
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from availability.models import Resource
@@ -43,12 +45,34 @@ STATUS_CSS = {
 }
 
 
+def _escape(text: object) -> str:
+    return html.escape(str(text))
+
+
 @dataclass
 class Table:
     caption: str
     headers: list[str]
     rows: list[list[str]]
     slug: str = ""
+
+    # The table's cells as HTML, made here rather than by template loops: a year's
+    # utilisation per coach and week is thousands of cells.
+    @property
+    def head_html(self) -> SafeString:
+        return mark_safe("".join(f'<th scope="col">{_escape(header)}</th>' for header in self.headers))  # noqa: S308 (every value escaped)
+
+    @property
+    def body_html(self) -> SafeString:
+        if not self.rows:
+            nothing = _escape(_("Nothing in this range."))
+            return mark_safe(f'<tr><td colspan="{len(self.headers)}" class="muted">{nothing}</td></tr>')  # noqa: S308 (every value escaped)
+        rows = []
+        for first, *cells in self.rows:
+            rows.append(f'<tr><th scope="row">{_escape(first)}</th>')
+            rows.extend(f"<td>{_escape(cell)}</td>" for cell in cells)
+            rows.append("</tr>")
+        return mark_safe("".join(rows))  # noqa: S308 (every value escaped)
 
 
 @dataclass
@@ -89,10 +113,22 @@ def percent(value: float | None) -> str:
     return "—" if value is None else f"{round(value * 100)}%"
 
 
+@functools.lru_cache(maxsize=32)
+def _separators(language: str | None) -> tuple[str, int, str]:
+    return (
+        formats.get_format("DECIMAL_SEPARATOR", language),
+        formats.get_format("NUMBER_GROUPING", language),
+        formats.get_format("THOUSAND_SEPARATOR", language),
+    )
+
+
 def number(value: float | None, places: int = 1) -> str:
+    """``formats.number_format`` with the language's separators looked up once (a year's
+    utilisation table formats thousands of numbers)."""
     if value is None:
         return "—"
-    return formats.number_format(round(value, places), places)
+    decimal, grouping, thousand = _separators(get_language())
+    return numberformat.format(round(value, places), decimal, places, grouping, thousand)
 
 
 def money(values: dict[str, int], sep: str = ", ") -> str:
