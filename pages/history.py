@@ -1069,6 +1069,7 @@ class _History:
                         (
                             pk,
                             due,
+                            booking.currency,
                             reason,
                             RefundStatus.SUCCEEDED,
                             f"re_local_history_{pk}",
@@ -1103,7 +1104,7 @@ class _History:
         )
         _insert(
             Refund,
-            "payment_id amount_minor reason status gateway_refund_id source_key created_at updated_at",
+            "payment_id amount_minor currency reason status gateway_refund_id source_key created_at updated_at",
             refund_rows,
         )
         return len(payment_rows), len(refund_rows)

@@ -10,7 +10,8 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from django.utils import formats, numberformat
+from django.conf import settings
+from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -114,21 +115,18 @@ def percent(value: float | None) -> str:
 
 
 @functools.lru_cache(maxsize=32)
-def _separators(language: str | None) -> tuple[str, int, str]:
-    return (
-        formats.get_format("DECIMAL_SEPARATOR", language),
-        formats.get_format("NUMBER_GROUPING", language),
-        formats.get_format("THOUSAND_SEPARATOR", language),
-    )
+def _decimal_separator(language: str | None) -> str:
+    return formats.get_format("DECIMAL_SEPARATOR", language)
 
 
 def number(value: float | None, places: int = 1) -> str:
-    """``formats.number_format`` with the language's separators looked up once (a year's
-    utilisation table formats thousands of numbers)."""
+    """What ``formats.number_format`` gives, cheaply when no thousands are grouped (a
+    year's utilisation table formats thousands of numbers)."""
     if value is None:
         return "—"
-    decimal, grouping, thousand = _separators(get_language())
-    return numberformat.format(round(value, places), decimal, places, grouping, thousand)
+    if settings.USE_THOUSAND_SEPARATOR:
+        return formats.number_format(round(value, places), places)
+    return f"{value:.{places}f}".replace(".", _decimal_separator(get_language()))
 
 
 def money(values: dict[str, int], sep: str = ", ") -> str:

@@ -141,7 +141,7 @@ class TestDatabaseFromUrl:
         assert config["PASSWORD"] == "pw"
         assert config["HOST"] == "host"
         assert config["PORT"] == "5433"
-        assert config["OPTIONS"] == {}
+        assert config["OPTIONS"] == {"options": "-c jit=off"}
         assert config["CONN_MAX_AGE"] == 60
         assert config["CONN_HEALTH_CHECKS"] is True
 
@@ -152,7 +152,12 @@ class TestDatabaseFromUrl:
 
         assert config["PASSWORD"] == "p@ss/word"
         assert config["PORT"] == ""
-        assert config["OPTIONS"] == {"sslmode": "require"}
+        assert config["OPTIONS"] == {"sslmode": "require", "options": "-c jit=off"}
+
+    def test_postgres_url_options_replace_the_default_ones(self):
+        config = database_from_url("postgres://u@h/booking?options=-c%20statement_timeout%3D5000", base_dir=BASE_DIR)
+
+        assert config["OPTIONS"] == {"options": "-c statement_timeout=5000"}
 
     def test_postgres_url_needs_a_database_name(self):
         with pytest.raises(ImproperlyConfigured, match="must name a database"):

@@ -52,6 +52,7 @@ def test_a_refund_goes_through_the_service_then_is_sent(as_role, paid_payment, r
     assert "A refund of 12.50 EUR was asked of the payment provider." in messages_of(done)
     refund = Refund.objects.get(payment=paid_payment)
     assert (refund.amount_minor, refund.reason) == (1250, "Goodwill")
+    assert refund.currency == paid_payment.currency == "EUR"  # kept for the reports
     assert refund.requested_by == {"admin": admin_user, "staff": staff_user}[role]
     services.send_pending()
     refund.refresh_from_db()
