@@ -27,11 +27,13 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Trunc
 
@@ -496,22 +498,32 @@ def utilisation(filters: Filters, coaches: Iterable[User]) -> dict[int, list[Wee
     for row in rows:
         held[(row["coach_id"], _local_date(row["week"], filters.zone))] += row["minutes"] or 0
     spans = weeks(filters)
-    working = _working_time(filters, coaches)
+    available = available_hours(filters, coaches, [(start, end) for _monday, start, end in spans])
     return {
         coach.pk: [
             Week(
                 monday=monday,
                 booked_hours=held.get((coach.pk, monday), 0) / 60,
-                available_hours=_overlap(working[coach.pk], start, end),
+                available_hours=hours,
             )
-            for monday, start, end in spans
+            for (monday, _start, _end), hours in zip(spans, available[coach.pk], strict=True)
         ]
         for coach in coaches
     }
 
 
-def _working_time(filters: Filters, coaches: Sequence[User]) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
-    """Each coach's working time (``availability.hours.working_time``) around the range."""
+# Available hours are a pure function of a coach's zone, hours, days off and the spans
+# asked for: kept in the cache under a digest of all of them, so a change of any gives
+# another key (never a stale figure), and a report seen again skips the day-by-day work.
+AVAILABLE_CACHE_VERSION = 1
+AVAILABLE_CACHE_SECONDS = 24 * 3600
+
+
+def available_hours(
+    filters: Filters, coaches: Sequence[User], spans: Sequence[tuple[dt.datetime, dt.datetime]]
+) -> dict[int, list[float]]:
+    """Each coach's working time (``availability.hours.working_time``) within each span,
+    in hours: their windows, overrides and time off read in one query for every coach."""
     # Every coach's local days that touch the range (a day apart either side for the zones' gap).
     days = {
         coach.pk: (
@@ -525,7 +537,26 @@ def _working_time(filters: Filters, coaches: Sequence[User]) -> dict[int, list[t
         first_day=min((first for first, _last in days.values()), default=filters.first_day),
         last_day=max((last for _first, last in days.values()), default=filters.last_day),
     )
-    return {coach.pk: working_time(coach, *days[coach.pk], inputs[coach.pk]) for coach in coaches}
+    spans = [(start.astimezone(dt.UTC), end.astimezone(dt.UTC)) for start, end in spans]
+    keys = {
+        coach.pk: "reports-available:"
+        + hashlib.sha256(
+            repr((AVAILABLE_CACHE_VERSION, coach.timezone, days[coach.pk], inputs[coach.pk], spans)).encode()
+        ).hexdigest()
+        for coach in coaches
+    }
+    kept = cache.get_many(list(keys.values()))
+    found, made = {}, {}
+    for coach in coaches:
+        key = keys[coach.pk]
+        if key in kept:
+            found[coach.pk] = kept[key]
+            continue
+        working = working_time(coach, *days[coach.pk], inputs[coach.pk])
+        found[coach.pk] = made[key] = [_overlap(working, start, end) for start, end in spans]
+    if made:
+        cache.set_many(made, AVAILABLE_CACHE_SECONDS)
+    return found
 
 
 def hours_booked_and_available(filters: Filters, coaches: Sequence[User], total: Totals) -> tuple[float, float]:
@@ -539,8 +570,7 @@ def hours_booked_and_available(filters: Filters, coaches: Sequence[User], total:
         held -= others.aggregate(minutes=Sum("held_minutes"))["minutes"] or 0
     elif filters.coach_id is not None and filters.coach_id not in listed:
         held = 0
-    working = _working_time(filters, coaches)
-    available = sum(_overlap(working[coach.pk], filters.start, filters.end) for coach in coaches)
+    available = sum(hours[0] for hours in available_hours(filters, coaches, [(filters.start, filters.end)]).values())
     return held / 60, available
 
 

@@ -276,3 +276,30 @@ def test_a_zone_off_the_hour_reads_the_quarter_hours(practice, name):
         day = booking.session.start.astimezone(zone).date()
         direct[day] = direct.get(day, 0) + 1
     assert {day: sum(counts.values()) for day, counts in figures.volume(filters).items() if counts} == direct
+
+
+def test_available_hours_are_kept_and_follow_a_change_of_hours(monkeypatch):
+    from availability import services as availability
+
+    coach = open_coach(timezone="Europe/Paris", hours=(9, 17), days=range(5))
+    filters = figures.Filters(FIRST, LAST, PARIS)
+    first = figures.utilisation(filters, [coach])[coach.pk]
+    # Monday 23 March to Sunday 5 April: ten working days of 8 hours.
+    assert [week.available_hours for week in first] == [40, 40]
+    calls = []
+    real = figures.working_time
+    monkeypatch.setattr(figures, "working_time", lambda *args: calls.append(args) or real(*args))
+    assert figures.utilisation(filters, [coach])[coach.pk] == first
+    assert calls == []  # seen again: read from the cache
+    availability.add_time_off(
+        coach=coach,
+        actor=coach,
+        start_date=dt.date(2026, 3, 31),
+        end_date=dt.date(2026, 4, 1),
+        reason="Away",
+        today=dt.date(2026, 3, 1),
+    )
+    changed = figures.utilisation(filters, [coach])[coach.pk]
+    assert [week.available_hours for week in changed] == [40, 24] and len(calls) == 1
+    summary = figures.summary(filters)
+    assert summary["available_hours"] == 64
