@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db.models.expressions import RawSQL
 
 
 def table(model: Any) -> str:
@@ -64,6 +65,18 @@ def execute(sql: str, params: Sequence[Any] = ()) -> int:
 
 def placeholders(count: int) -> str:
     return ", ".join(["%s"] * count)
+
+
+def among(model: Any, field: str, ids: models.QuerySet) -> RawSQL:
+    """A filter: ``model``'s ``field`` is one of the values ``ids`` (a one-column queryset)
+    selects. PostgreSQL reads ``ids`` once and looks each value up in ``field``'s index
+    (``= ANY(ARRAY(...))``), where ``__in`` lets its planner hash-join a whole table when
+    it misjudges the sizes; elsewhere a plain ``IN``."""
+    subquery, params = ids.query.sql_with_params()
+    target = f"{table(model)}.{column(model, field)}"
+    if connection.vendor == "postgresql":
+        return RawSQL(f"{target} = ANY(ARRAY({subquery}))", params, output_field=models.BooleanField())  # noqa: S611 (the ORM's own SQL; values are parameters)
+    return RawSQL(f"{target} IN ({subquery})", params, output_field=models.BooleanField())  # noqa: S611 (the ORM's own SQL; values are parameters)
 
 
 def for_update() -> str:

@@ -41,6 +41,7 @@ from accounts.models import Role, User
 from availability.hours import working_time
 from availability.selectors import availability_inputs_for
 from bookings.models import BookingStatus
+from config import sql
 from reports.models import (
     BookingFact,
     BookingRollup,
@@ -56,8 +57,6 @@ from reports.rollups import EARNING, MEASURES
 ONE_DAY = dt.timedelta(days=1)
 MAX_DAYS = 3 * 366
 FORECAST_WEEKS = 4
-# How many ids a query names one by one at most (the clients' figures, money's coach filter).
-LISTED_IDS = 10_000
 RUN_RATE_WEEKS = 8
 FUNNEL = [
     FunnelStep.PAGE_VIEW,
@@ -653,11 +652,14 @@ def money(filters: Filters) -> Money:
             booked = booked.filter(coach_id=filters.coach_id)
         if filters.session_type_id:
             booked = booked.filter(session_type_id=filters.session_type_id)
-        ids = list(booked.values_list("booking_id", flat=True)[: LISTED_IDS + 1])
-        # Named one by one the database looks each up; a subquery when there are too many to name.
-        chosen = ids if len(ids) <= LISTED_IDS else booked.values("booking_id")
-        payments = payments.filter(booking_id__in=chosen)
-        refunds = refunds.filter(payment__in=Payment.objects.filter(booking_id__in=chosen).values("pk"))
+        payments = payments.filter(sql.among(Payment, "booking", booked.values("booking_id")))
+        refunds = refunds.filter(
+            sql.among(
+                Refund,
+                "payment",
+                Payment.objects.filter(sql.among(Payment, "booking", booked.values("booking_id"))).values("pk"),
+            )
+        )
     paid = dict(payments.order_by().values_list("currency").annotate(total=Sum("amount_minor")))
     refunded, count = {}, 0
     for currency, total, n in (
@@ -692,10 +694,8 @@ def clients(filters: Filters) -> Clients:
     earlier = BookingFact.objects.filter(client_id=OuterRef("pk"), status__in=SEEN, start__lt=filters.start)
     if filters.coach_id:
         earlier = earlier.filter(coach_id=filters.coach_id)
-    # The range's clients named one by one (each looked up, not the range read again),
-    # or a subquery when there are too many to name.
-    named = list(per_client) if len(per_client) <= LISTED_IDS else seen.values("client_id")
-    before = User.objects.filter(pk__in=named).filter(Exists(earlier)).count()
+    # Each of the range's clients looked up (not the range read again for a join).
+    before = User.objects.filter(sql.among(User, "id", seen.values("client_id"))).filter(Exists(earlier)).count()
     return Clients(
         clients=len(per_client),
         new=len(per_client) - before,

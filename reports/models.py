@@ -92,7 +92,9 @@ class BookingFact(models.Model):
             models.Index(fields=["bucket", "status", "client_id"], name="fact_bucket_status_client"),
             models.Index(fields=["coach_id", "bucket"], name="fact_coach_bucket"),
             models.Index(fields=["session_id"], name="fact_session"),
+            # Whether a client came before a range (with anyone; with one coach).
             models.Index(fields=["client_id", "start"], name="fact_client_start"),
+            models.Index(fields=["client_id", "coach_id", "start"], name="fact_client_coach_start"),
         ]
 
     def __str__(self) -> str:
