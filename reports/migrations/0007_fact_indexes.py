@@ -4,22 +4,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('reports', '0006_practice_rollups'),
+        ("reports", "0006_practice_rollups"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='bookingfact',
-            name='fact_bucket',
+            model_name="bookingfact",
+            name="fact_bucket",
         ),
         migrations.AddIndex(
-            model_name='bookingfact',
-            index=models.Index(fields=['bucket', 'status', 'client_id'], name='fact_bucket_status_client'),
+            model_name="bookingfact",
+            index=models.Index(fields=["bucket", "status", "client_id"], name="fact_bucket_status_client"),
         ),
         migrations.AddIndex(
-            model_name='bookingfact',
-            index=models.Index(fields=['client_id', 'coach_id', 'start'], name='fact_client_coach_start'),
+            model_name="bookingfact",
+            index=models.Index(fields=["client_id", "coach_id", "start"], name="fact_client_coach_start"),
         ),
     ]
