@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, DateField, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Trunc
 
 from accounts.models import Role, User
@@ -325,7 +325,7 @@ def volume(filters: Filters) -> dict[dt.date, dict[str, int]]:
     counts: dict[dt.date, dict[str, int]] = {day: {} for day in periods(filters)}
     rows = (
         filters.rollups()
-        .annotate(period=Trunc("bucket", filters.period, tzinfo=filters.zone))
+        .annotate(period=Trunc("bucket", filters.period, output_field=DateField(), tzinfo=filters.zone))
         .order_by()
         .values("period", "status")
         .annotate(n=Sum("bookings"))
@@ -489,7 +489,7 @@ def utilisation(filters: Filters, coaches: Iterable[User]) -> dict[int, list[Wee
     rows = (
         filters.rollups(per_coach=True)
         .filter(coach_id__in=[coach.pk for coach in coaches])
-        .annotate(week=Trunc("bucket", "week", tzinfo=filters.zone))
+        .annotate(week=Trunc("bucket", "week", output_field=DateField(), tzinfo=filters.zone))
         .order_by()
         .values("coach_id", "week")
         .annotate(minutes=Sum("held_minutes"))
@@ -595,7 +595,7 @@ def forecast(filters: Filters, *, today: dt.date) -> tuple[list[ForecastWeek], d
     rows = (
         filters.rollups(instant(past_start), instant(ahead_end))
         .filter(status__in=EARNING)
-        .annotate(week=Trunc("bucket", "week", tzinfo=zone))
+        .annotate(week=Trunc("bucket", "week", output_field=DateField(), tzinfo=zone))
         .order_by()
         .values("week", "currency")
         .annotate(value=Sum("value_minor"))

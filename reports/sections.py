@@ -119,14 +119,18 @@ def _decimal_separator(language: str | None) -> str:
     return formats.get_format("DECIMAL_SEPARATOR", language)
 
 
-def number(value: float | None, places: int = 1) -> str:
-    """What ``formats.number_format`` gives, cheaply when no thousands are grouped (a
-    year's utilisation table formats thousands of numbers)."""
+def decimal_separator() -> str:
+    """The language's, for a table that formats thousands of numbers (asked once)."""
+    return _decimal_separator(get_language())
+
+
+def number(value: float | None, places: int = 1, *, decimal: str | None = None) -> str:
+    """What ``formats.number_format`` gives, cheaply when no thousands are grouped."""
     if value is None:
         return "—"
     if settings.USE_THOUSAND_SEPARATOR:
         return formats.number_format(round(value, places), places)
-    return f"{value:.{places}f}".replace(".", _decimal_separator(get_language()))
+    return f"{value:.{places}f}".replace(".", decimal or decimal_separator())
 
 
 def money(values: dict[str, int], sep: str = ", ") -> str:
@@ -313,16 +317,16 @@ def _utilisation(
         percent=True,
     )
     headers = [_("Coach"), *labels]
+    sep = decimal_separator()
+
+    def cell(utilisation: float | None, booked: float, available: float) -> str:
+        return f"{percent(utilisation)} ({number(booked, decimal=sep)}/{number(available, decimal=sep)} h)"
+
     rows = [
-        [
-            names.get(pk, str(pk)),
-            *[f"{percent(w.utilisation)} ({number(w.booked_hours)}/{number(w.available_hours)} h)" for w in weeks],
-        ]
+        [names.get(pk, str(pk)), *[cell(w.utilisation, w.booked_hours, w.available_hours) for w in weeks]]
         for pk, weeks in weeks_by_coach.items()
     ]
-    rows.append(
-        [_("Everyone"), *[f"{percent(figures.ratio(b, a))} ({number(b)}/{number(a)} h)" for _m, b, a in overall]]
-    )
+    rows.append([_("Everyone"), *[cell(figures.ratio(b, a), b, a) for _m, b, a in overall]])
     tables = [Table(caption=_("Utilisation per coach and week"), headers=headers, rows=rows, slug="utilisation")]
     if staff:
         rooms = Resource.objects.filter(is_active=True).order_by("name")
@@ -334,7 +338,7 @@ def _utilisation(
             room_rows.append(
                 [
                     room.name,
-                    *[f"{percent(w.fraction)} ({number(w.booked_hours)}/{number(w.open_hours)} h)" for w in weeks],
+                    *[cell(w.fraction, w.booked_hours, w.open_hours) for w in weeks],
                 ]
             )
         if room_rows:
