@@ -216,7 +216,8 @@ def _local(value: dt.datetime | None, zone: ZoneInfo) -> str:
 
 
 def _utc(value: dt.datetime | None) -> str:
-    return "" if value is None else value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat, not strftime: a third of the time, on every row of a long export.
+    return "" if value is None else value.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _yes_no(value: bool) -> str:
