@@ -44,9 +44,14 @@ def _walls(
         for window, rule_days in calendar.weekly
         if (every_window or window.serves(session_type_id))
         and (day in rule_days if rule_days is not None else day.weekday() in window.weekdays)
-        and (window.valid_from is None or window.valid_from <= day)
-        and (window.valid_until is None or day <= window.valid_until)
+        and _valid(window, day)
     }
+
+
+def _valid(window: engine.WeeklyWindow, day: dt.date) -> bool:
+    return (window.valid_from is None or window.valid_from <= day) and (
+        window.valid_until is None or day <= window.valid_until
+    )
 
 
 def _open_ranges(
@@ -150,13 +155,7 @@ def working_time(
         if ruled or day in calendar.overrides:
             walls = _walls(calendar, day, None, every_window=True)
         else:
-            key = (
-                day.weekday(),
-                *[
-                    (w.valid_from is None or w.valid_from <= day) and (w.valid_until is None or day <= w.valid_until)
-                    for w in bounded
-                ],
-            )
+            key = (day.weekday(), *[_valid(window, day) for window in bounded])
             if key not in known:
                 known[key] = _walls(calendar, day, None, every_window=True)
             walls = known[key]

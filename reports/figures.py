@@ -564,8 +564,8 @@ def hours_booked_and_available(filters: Filters, coaches: Sequence[User], total:
     listed (no longer active) held."""
     listed = {coach.pk for coach in coaches}
     held = total.held_minutes
-    others = filters.rollups(per_coach=True).exclude(coach_id__in=listed)
     if filters.coach_id is None and User.objects.filter(role=Role.COACH, is_active=False).exists():
+        others = filters.rollups(per_coach=True).exclude(coach_id__in=listed)
         held -= others.aggregate(minutes=Sum("held_minutes"))["minutes"] or 0
     elif filters.coach_id is not None and filters.coach_id not in listed:
         held = 0
@@ -652,14 +652,9 @@ def money(filters: Filters) -> Money:
             booked = booked.filter(coach_id=filters.coach_id)
         if filters.session_type_id:
             booked = booked.filter(session_type_id=filters.session_type_id)
-        payments = payments.filter(sql.among(Payment, "booking", booked.values("booking_id")))
-        refunds = refunds.filter(
-            sql.among(
-                Refund,
-                "payment",
-                Payment.objects.filter(sql.among(Payment, "booking", booked.values("booking_id"))).values("pk"),
-            )
-        )
+        theirs = sql.among(Payment, "booking", booked.values("booking_id"))
+        payments = payments.filter(theirs)
+        refunds = refunds.filter(sql.among(Refund, "payment", Payment.objects.filter(theirs).values("pk")))
     paid = dict(payments.order_by().values_list("currency").annotate(total=Sum("amount_minor")))
     refunded, count = {}, 0
     for currency, total, n in (

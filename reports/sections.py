@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -46,10 +45,6 @@ STATUS_CSS = {
 }
 
 
-def _escape(text: object) -> str:
-    return html.escape(str(text))
-
-
 @dataclass
 class Table:
     caption: str
@@ -61,17 +56,17 @@ class Table:
     # utilisation per coach and week is thousands of cells.
     @property
     def head_html(self) -> SafeString:
-        return mark_safe("".join(f'<th scope="col">{_escape(header)}</th>' for header in self.headers))  # noqa: S308 (every value escaped)
+        return mark_safe("".join(f'<th scope="col">{charts.escape(header)}</th>' for header in self.headers))  # noqa: S308 (every value escaped)
 
     @property
     def body_html(self) -> SafeString:
         if not self.rows:
-            nothing = _escape(_("Nothing in this range."))
+            nothing = charts.escape(_("Nothing in this range."))
             return mark_safe(f'<tr><td colspan="{len(self.headers)}" class="muted">{nothing}</td></tr>')  # noqa: S308 (every value escaped)
         rows = []
         for first, *cells in self.rows:
-            rows.append(f'<tr><th scope="row">{_escape(first)}</th>')
-            rows.extend(f"<td>{_escape(cell)}</td>" for cell in cells)
+            rows.append(f'<tr><th scope="row">{charts.escape(first)}</th>')
+            rows.extend(f"<td>{charts.escape(cell)}</td>" for cell in cells)
             rows.append("</tr>")
         return mark_safe("".join(rows))  # noqa: S308 (every value escaped)
 
