@@ -71,9 +71,10 @@ def timed(fn: Callable[[], object], *, repeat: int = 200, warmup: int = 20) -> d
 
 def report(title: str, rows: list[tuple[str, dict[str, float]]], baseline: dict[str, float]) -> None:
     print(title)
-    print(f"  {'what':<34} {'median ms':>10} {'p95 ms':>9} {'× baseline':>11}")
+    width = max([34, *(len(name) for name, _figures in rows)])
+    print(f"  {'what':<{width}} {'median ms':>10} {'p95 ms':>9} {'× baseline':>11}")
     base = baseline["median_ms"]
-    print(f"  {'baseline: bare Django view':<34} {base:>10.2f} {baseline['p95_ms']:>9.2f} {1:>11.1f}")
+    print(f"  {'baseline: bare Django view':<{width}} {base:>10.2f} {baseline['p95_ms']:>9.2f} {1:>11.1f}")
     for name, figures in rows:
         ratio = figures["median_ms"] / base
-        print(f"  {name:<34} {figures['median_ms']:>10.2f} {figures['p95_ms']:>9.2f} {ratio:>11.1f}")
+        print(f"  {name:<{width}} {figures['median_ms']:>10.2f} {figures['p95_ms']:>9.2f} {ratio:>11.1f}")

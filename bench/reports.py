@@ -1,5 +1,5 @@
 """Reports at a practice's real size: 100,000 bookings over two years for 50 coaches (the
-demo history generator, ``pages.history``), then the summary API and the report pages p50,
+demo history generator, ``pages.history``), then the summary API and each report page p50,
 and a full-range CSV of every booking — its time and the peak memory Python allocated while
 it streamed, beside the same export of a tenth of the rows (flat means the same) — with a
 bare Django view measured in the same run as the baseline.
@@ -164,22 +164,36 @@ def main() -> None:
         def pages(url: str):
             return timed(lambda: check(staff, url), repeat=20, warmup=2)
 
+        from reports.sections import PAGES
+
+        def page_path(page) -> str:
+            return f"/reports/{page.slug}/" if page.slug else "/reports/"
+
         rows = [
             ("summary API, every coach, 90 days", pages(f"/api/v1/reports/summary?{quarter}")),
             ("summary API, every coach, 1 year", pages(f"/api/v1/reports/summary?{year}")),
             ("summary API, every coach, 2 years", pages(f"/api/v1/reports/summary?{everything}")),
-            ("report page, staff, 90 days", pages(f"/reports/?{quarter}")),
-            ("report page, staff, 1 year", pages(f"/reports/?{year}")),
-            ("report page, staff, 2 years", pages(f"/reports/?{everything}")),
-            ("report page, staff, 1 coach, 90 days", pages(f"/reports/?{quarter}&coach={coach.pk}")),
-            ("report page, staff, 1 coach, 1 year", pages(f"/reports/?{year}&coach={coach.pk}")),
-            (
-                "report page, a coach's own, 90 days",
-                timed(lambda: check(own, f"/reports/?{quarter}"), repeat=20, warmup=2),
-            ),
-            ("report page, a coach's own, 1 year", timed(lambda: check(own, f"/reports/?{year}"), repeat=20, warmup=2)),
-            ("a table's CSV (volume), 1 year", pages(f"/reports/volume.csv?{year}")),
         ]
+        # Each report page: staff looking at every coach over 90 days (the default) and a year,
+        # one coach chosen, and a coach's own pages.
+        for label, query in (("90 days", quarter), ("1 year", year)):
+            for page in PAGES:
+                rows.append((f"{page.label} page, staff, every coach, {label}", pages(f"{page_path(page)}?{query}")))
+        rows.append(("Overview page, staff, 2 years", pages(f"/reports/?{everything}")))
+        for page in PAGES[:-1]:
+            rows.append(
+                (f"{page.label} page, staff, 1 coach, 90 days", pages(f"{page_path(page)}?{quarter}&coach={coach.pk}"))
+            )
+        for page in PAGES[:-1]:
+            url = f"{page_path(page)}?{quarter}"
+            rows.append(
+                (
+                    f"{page.label} page, a coach's own, 90 days",
+                    timed(lambda url=url: check(own, url), repeat=20, warmup=2),
+                )
+            )
+        rows.append(("a table's CSV (volume), 1 year", pages(f"/reports/volume.csv?{year}")))
+        rows.append(("a table's CSV (coaches), 1 year", pages(f"/reports/coaches.csv?{year}")))
         report(f"Reports on {total} bookings, 20 requests each (in-process test client, {vendor})", rows, baseline)
 
         # The CSV: a tenth of the range, then all of it — time untraced, then peak memory traced.

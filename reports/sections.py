@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -148,54 +148,99 @@ def period_label(day: dt.date, period: str) -> str:
     return formats.date_format(day, "M Y")
 
 
+class Inputs:
+    """What the sections of one page read, each read once and only when a section asks for
+    it: a page costs what it shows."""
+
+    def __init__(self, filters: figures.Filters, *, today: dt.date, staff: bool) -> None:
+        self.filters = filters
+        self.today = today
+        self.staff = staff
+
+    @functools.cached_property
+    def groups(self) -> figures.Groups:
+        return figures.groups(self.filters)
+
+    @functools.cached_property
+    def total(self) -> figures.Totals:
+        # The groups' total when they were read anyway, else the cheaper read of the total alone.
+        return self.groups.total if "groups" in self.__dict__ else figures.totals(self.filters)
+
+    @functools.cached_property
+    def coaches(self) -> list[User]:
+        return figures.coaches_for(self.filters)
+
+    @functools.cached_property
+    def names(self) -> dict[int, str]:
+        return {coach.pk: coach.display_name for coach in self.coaches}
+
+    @functools.cached_property
+    def weeks_by_coach(self) -> dict[int, list[figures.Week]]:
+        return figures.utilisation(self.filters, self.coaches)
+
+
+@dataclass(frozen=True)
+class Page:
+    """One report page: its tab's label, the sections it shows and the tables they hold
+    (each also a CSV at ``/reports/<table>.csv``)."""
+
+    slug: str
+    label: str
+    sections: Callable[[Inputs], list[Section]]
+    tables: tuple[str, ...]
+    # The coaches side by side: for staff only.
+    staff_only: bool = False
+
+
 @dataclass
 class Report:
     filters: figures.Filters
+    page: Page
+    pages: list[Page]
     sections: list[Section]
     key_figures: list[Figure]
-    summary: dict
 
 
-def build(filters: figures.Filters, *, today: dt.date, staff: bool) -> Report:
-    """Every section of the report for these filters (staff also get rooms and the coaches'
-    table)."""
-    groups = figures.groups(filters)
-    total = groups.total
-    coaches = figures.coaches_for(filters)
-    names = {coach.pk: coach.display_name for coach in coaches}
-    types = dict(SessionType.objects.filter(pk__in=list(groups.by_type)).values_list("pk", "title"))
-    weeks_by_coach = figures.utilisation(filters, coaches)
-    booked = sum(week.booked_hours for rows in weeks_by_coach.values() for week in rows)
-    available = sum(week.available_hours for rows in weeks_by_coach.values() for week in rows)
-    people = figures.clients(filters)
-    money_in = figures.money(filters)
-    summary = {
-        "bookings": total.bookings,
-        "utilisation": figures.ratio(booked, available),
-    }
-    key = [
-        Figure(_("Bookings"), str(total.bookings)),
-        Figure(_("Cancellation rate"), percent(total.cancellation_rate)),
-        Figure(_("No-show rate"), percent(total.no_show_rate)),
-        Figure(_("Utilisation"), percent(figures.ratio(booked, available))),
-        Figure(_("Revenue"), money(total.value, "\n")),
-        Figure(_("Average rating"), number(total.average_rating) if total.ratings else "—"),
-    ]
-    sections = [
-        _volume(filters, total),
-        _cancellations(total, groups, names),
-        _utilisation(filters, weeks_by_coach, names, staff=staff),
-        _popular(filters),
-        _conversion(filters),
-        _revenue(filters, total, groups, names, types, money_in, today=today),
-        _clients(total, people),
-    ]
-    if staff and not filters.coach_id:
-        sections.append(_coaches(groups, weeks_by_coach, names))
-    return Report(filters=filters, sections=sections, key_figures=key, summary=summary)
+def pages_for(*, staff: bool, every_coach: bool) -> list[Page]:
+    """The tabs a viewer gets: the coaches' table only for staff looking at every coach."""
+    return [page for page in PAGES if not page.staff_only or (staff and every_coach)]
 
 
-def _volume(filters: figures.Filters, total: figures.Totals) -> Section:
+def page_of(slug: str, *, staff: bool) -> Page | None:
+    return next((page for page in PAGES if page.slug == slug and (staff or not page.staff_only)), None)
+
+
+def page_of_table(table: str, *, staff: bool) -> Page | None:
+    return next((page for page in PAGES if table in page.tables and (staff or not page.staff_only)), None)
+
+
+def build(filters: figures.Filters, *, today: dt.date, staff: bool, page: Page) -> Report:
+    """One page of the report for these filters; the overview (the first page) also has the
+    key figures."""
+    inputs = Inputs(filters, today=today, staff=staff)
+    key = []
+    if page is PAGES[0]:
+        total = inputs.total
+        booked, available = figures.hours_booked_and_available(filters, inputs.coaches, total)
+        key = [
+            Figure(_("Bookings"), str(total.bookings)),
+            Figure(_("Cancellation rate"), percent(total.cancellation_rate)),
+            Figure(_("No-show rate"), percent(total.no_show_rate)),
+            Figure(_("Utilisation"), percent(figures.ratio(booked, available))),
+            Figure(_("Revenue"), money(total.value, "\n")),
+            Figure(_("Average rating"), number(total.average_rating) if total.ratings else "—"),
+        ]
+    return Report(
+        filters=filters,
+        page=page,
+        pages=pages_for(staff=staff, every_coach=not filters.coach_id),
+        sections=page.sections(inputs),
+        key_figures=key,
+    )
+
+
+def _volume(inputs: Inputs) -> Section:
+    filters, total = inputs.filters, inputs.total
     volume = figures.volume(filters)
     days = sorted(volume)
     statuses = [status for status in figures.STATUS_ORDER if any(volume[day].get(status) for day in days)]
@@ -252,7 +297,8 @@ def _hours(value: float | None) -> str:
     return _("%(hours)s h") % {"hours": number(value)}
 
 
-def _cancellations(total: figures.Totals, groups: figures.Groups, names: dict[int, str]) -> Section:
+def _cancellations(inputs: Inputs) -> Section:
+    total = inputs.total
     who = [
         (_("Client"), total.cancelled_by["client"]),
         (_("Coach"), total.cancelled_by["coach"]),
@@ -293,9 +339,8 @@ def _cancellations(total: figures.Totals, groups: figures.Groups, names: dict[in
     )
 
 
-def _utilisation(
-    filters: figures.Filters, weeks_by_coach: dict[int, list[figures.Week]], names: dict[int, str], *, staff: bool
-) -> Section:
+def _utilisation(inputs: Inputs) -> Section:
+    filters, weeks_by_coach, names, staff = inputs.filters, inputs.weeks_by_coach, inputs.names, inputs.staff
     mondays = [week.monday for week in next(iter(weeks_by_coach.values()), [])]
     overall = []
     for index, monday in enumerate(mondays):
@@ -367,7 +412,8 @@ def _grid_table(caption: str, grid: list[list[int]], slug: str) -> Table:
     )
 
 
-def _popular(filters: figures.Filters) -> Section:
+def _popular(inputs: Inputs) -> Section:
+    filters = inputs.filters
     booked = figures.heatmap(filters)
     wanted = figures.demand(filters)
     hours = [f"{hour:02d}" for hour in range(24)]
@@ -391,7 +437,8 @@ def _popular(filters: figures.Filters) -> Section:
     )
 
 
-def _conversion(filters: figures.Filters) -> Section:
+def _conversion(inputs: Inputs) -> Section:
+    filters = inputs.filters
     steps, failed, later = figures.funnel(filters)
     offers = figures.waitlist(filters)
     drawn = chart(
@@ -442,17 +489,12 @@ def _major(values: dict[str, int], currency: str) -> float:
     return float(to_major(values.get(currency, 0), currency))
 
 
-def _revenue(
-    filters: figures.Filters,
-    total: figures.Totals,
-    groups: figures.Groups,
-    names: dict[int, str],
-    types: dict[int, str],
-    money_in: figures.Money,
-    *,
-    today: dt.date,
-) -> Section:
-    weeks, average = figures.forecast(filters, today=today)
+def _revenue(inputs: Inputs) -> Section:
+    filters, groups, names = inputs.filters, inputs.groups, inputs.names
+    total = inputs.total
+    types = dict(SessionType.objects.filter(pk__in=list(groups.by_type)).values_list("pk", "title"))
+    money_in = figures.money(filters)
+    weeks, average = figures.forecast(filters, today=inputs.today)
     # The currencies earned most first (a practice usually has one): a chart of each, up to three.
     earned = {c: 0 for week in weeks for c in week.forecast} | total.value
     currencies = sorted(earned, key=lambda currency: (-earned[currency], currency))[:3]
@@ -531,7 +573,8 @@ def _revenue(
     )
 
 
-def _clients(total: figures.Totals, people: figures.Clients) -> Section:
+def _clients(inputs: Inputs) -> Section:
+    total, people = inputs.total, figures.clients(inputs.filters)
     drawn = chart(
         charts.hbar_chart,
         "clients",
@@ -573,7 +616,8 @@ def _clients(total: figures.Totals, people: figures.Clients) -> Section:
     )
 
 
-def _coaches(groups: figures.Groups, weeks_by_coach: dict[int, list[figures.Week]], names: dict[int, str]) -> Section:
+def _coaches(inputs: Inputs) -> Section:
+    groups, weeks_by_coach, names = inputs.groups, inputs.weeks_by_coach, inputs.names
     rows = []
     for pk, name in sorted(names.items(), key=lambda item: item[1]):
         totals = groups.by_coach.get(pk, figures.Totals())
@@ -595,7 +639,7 @@ def _coaches(groups: figures.Groups, weeks_by_coach: dict[int, list[figures.Week
     return Section(
         slug="coaches",
         title=_("Coaches"),
-        definition=_("Each coach's figures over the range, by the same definitions as above."),
+        definition=_("Each coach's figures over the range, by the definitions of the other reports."),
         tables=[
             Table(
                 caption=_("Per coach"),
@@ -616,13 +660,24 @@ def _coaches(groups: figures.Groups, weeks_by_coach: dict[int, list[figures.Week
     )
 
 
+PAGES = [
+    Page("", gettext_lazy("Overview"), lambda inputs: [_volume(inputs)], ("volume",)),
+    Page("cancellations", gettext_lazy("Cancellations"), lambda inputs: [_cancellations(inputs)], ("cancelled-by",)),
+    Page("utilisation", gettext_lazy("Utilisation"), lambda inputs: [_utilisation(inputs)], ("utilisation", "rooms")),
+    Page(
+        "popular-times", gettext_lazy("Popular times"), lambda inputs: [_popular(inputs)], ("popular-times", "demand")
+    ),
+    Page("conversion", gettext_lazy("Conversion"), lambda inputs: [_conversion(inputs)], ("funnel", "waitlist")),
+    Page(
+        "revenue",
+        gettext_lazy("Revenue"),
+        lambda inputs: [_revenue(inputs)],
+        ("revenue-by-type", "revenue-by-coach", "forecast"),
+    ),
+    Page("clients", gettext_lazy("Clients"), lambda inputs: [_clients(inputs)], ("clients",)),
+    Page("coaches", gettext_lazy("Coaches"), lambda inputs: [_coaches(inputs)], ("coaches",), staff_only=True),
+]
+
+
 def find_table(report: Report, slug: str) -> Table | None:
     return next((t for section in report.sections for t in section.tables if t.slug == slug), None)
-
-
-def table_slugs(sections: Sequence[Section]) -> list[str]:
-    return [t.slug for section in sections for t in section.tables]
-
-
-def coach_choices() -> list[User]:
-    return list(User.objects.filter(role="coach", is_active=True).order_by("name", "pk"))

@@ -1,7 +1,8 @@
-"""The report pages: ``/reports/`` — staff see every coach (and may choose a coach, a
-session type, a room), a coach sees their own — over a date range in the viewer's zone;
-each section's numbers as CSV, and the bookings themselves as CSV, with the page's filters.
-Clients and visitors get a 404 (the page doesn't exist for them)."""
+"""The report pages: ``/reports/`` (the overview) and one page per report — staff see every
+coach (and may choose a coach, a session type, a room), a coach sees their own — over a
+date range in the viewer's zone; each table's numbers as CSV, and the bookings themselves
+as CSV, with the page's filters. Clients and visitors get a 404 (the page doesn't exist for
+them)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
@@ -149,15 +151,30 @@ def bookings_download(filters: figures.Filters) -> StreamingHttpResponse:
     return export.csv_response(name, export.COLUMNS, export.rows(bookings, filters.zone))
 
 
+def _tabs(report: sections.Report, query: str) -> list[tuple[str, str, bool]]:
+    """Each report page's tab: its label, its address with the page's filters, and whether it
+    is the page shown."""
+    tabs = []
+    for page in report.pages:
+        url = reverse("reports_page", args=[page.slug]) if page.slug else reverse("reports")
+        tabs.append((page.label, f"{url}?{query}", page is report.page))
+    return tabs
+
+
 @login_required
 @require_GET
-def report_page(request: HttpRequest) -> HttpResponse:
+def report_page(request: HttpRequest, slug: str = "") -> HttpResponse:
+    """The overview (key figures and volume) at ``/reports/``, each other report at
+    ``/reports/<slug>/``, with the same filters."""
     user = request.user
     if not _may_see(user):
         raise Http404
     staff = user.is_staff_member
+    page = sections.page_of(slug, staff=staff)
+    if page is None:
+        raise Http404
     chosen = choose(request)
-    report = sections.build(chosen.filters, today=chosen.today, staff=staff)
+    report = sections.build(chosen.filters, today=chosen.today, staff=staff, page=page)
     types = SessionType.objects.order_by("coach__name", "position", "pk")
     if chosen.coach:
         types = types.filter(coach=chosen.coach)
@@ -167,6 +184,7 @@ def report_page(request: HttpRequest) -> HttpResponse:
         "reports/report.html",
         {
             "report": report,
+            "tabs": _tabs(report, query),
             "filters": chosen.filters,
             "problems": chosen.problems,
             "staff": staff,
@@ -185,12 +203,17 @@ def report_page(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def report_csv(request: HttpRequest, slug: str) -> HttpResponse:
-    """One table of the report as CSV (the same numbers the page shows beside its chart)."""
+    """One table of a report page as CSV (the same numbers the page shows beside its chart);
+    only that page's figures are read."""
     user = request.user
     if not _may_see(user):
         raise Http404
+    staff = user.is_staff_member
+    page = sections.page_of_table(slug, staff=staff)
+    if page is None:
+        raise Http404
     chosen = choose(request)
-    report = sections.build(chosen.filters, today=chosen.today, staff=user.is_staff_member)
+    report = sections.build(chosen.filters, today=chosen.today, staff=staff, page=page)
     table = sections.find_table(report, slug)
     if table is None:
         raise Http404

@@ -1,11 +1,13 @@
 """The reports page in Chromium, over the practice of ``reports.tests.practice`` (two
 coaches, Paris and New York, 8 bookings from 23 March to 5 April 2026):
 
-- staff at desktop size see the key figures and every section (chart and table), narrow it
-  to the Paris coach with the filter, download the bookings as CSV, and get a warning (not
-  an error) for a date that can't be read;
-- the Paris coach on a phone sees their own practice, fitting the screen;
-- no serious or critical axe finding on the page, for staff and for the coach;
+- staff at desktop size see the overview's key figures, go through every report's tab (each
+  page with its chart and table, the range kept), narrow one to the Paris coach with the
+  filter, download the bookings as CSV, and get a warning (not an error) for a date that
+  can't be read;
+- the Paris coach on a phone goes through their own reports, each page fitting the screen;
+- no serious or critical axe finding on the overview and the busiest page (popular times),
+  for staff and for the coach;
 - a client gets the product's 404.
 
 Full-page screenshots go to ``BROWSER_TEST_SHOTS`` when set, else to the test's tmp_path.
@@ -31,9 +33,11 @@ from tests_browser.test_accessibility import american, axe_script, serious_viola
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 REPORT = f"/reports/?start={FIRST.isoformat()}&end={LAST.isoformat()}"
-# Every section a staff member sees with no coach chosen, each with a chart but the last
-# (the coaches' table alone); a coach, or a chosen coach, has all but the last.
+# Each report page's section (the overview's is volume), each with a chart but the last (the
+# coaches' table alone), and the tabs that lead to them: a staff member looking at every
+# coach has them all; a coach, or a chosen coach, all but the last.
 SECTIONS = ["volume", "cancellations", "utilisation", "popular-times", "conversion", "revenue", "clients", "coaches"]
+TABS = ["Overview", "Cancellations", "Utilisation", "Popular times", "Conversion", "Revenue", "Clients", "Coaches"]
 
 
 def shot(page: Page, tmp_path: Path, name: str) -> Path:
@@ -52,18 +56,37 @@ def key_figures(page: Page) -> dict[str, str]:
     )
 
 
-def shows_sections(page: Page, slugs: list[str]) -> None:
-    """Exactly these sections, in this order, each with a table and (but the coaches') a chart."""
+def shows_section(page: Page, slug: str) -> None:
+    """The page's one section: a heading, a definition, a table with its CSV and (but the
+    coaches') a chart."""
     found = page.locator("section.report-section").evaluate_all("sections => sections.map(s => s.id)")
-    assert found == slugs
-    for slug in slugs:
-        section = page.get_by_test_id(f"report-section-{slug}")
-        expect(section.get_by_role("heading", level=2)).to_be_visible()
-        expect(section.locator(".report-definition")).not_to_be_empty()
-        if slug != "coaches":
-            expect(section.locator("figure.report-chart svg[role=img]").first).to_be_visible()
-        expect(section.locator("table.report-table").first).to_be_visible()
-        expect(section.locator("table.report-table caption a", has_text="CSV").first).to_be_visible()
+    assert found == [slug]
+    section = page.get_by_test_id(f"report-section-{slug}")
+    expect(section.get_by_role("heading", level=2)).to_be_visible()
+    expect(section.locator(".report-definition")).not_to_be_empty()
+    if slug != "coaches":
+        expect(section.locator("figure.report-chart svg[role=img]").first).to_be_visible()
+    expect(section.locator("table.report-table").first).to_be_visible()
+    expect(section.locator("table.report-table caption a", has_text="CSV").first).to_be_visible()
+
+
+def tab_labels(page: Page) -> list[str]:
+    return page.get_by_test_id("report-tabs").get_by_role("link").all_inner_texts()
+
+
+def walk_tabs(page: Page, on_each=None) -> None:
+    """Click each tab after the overview in turn: the page of that report, with the filters of
+    the page before (the range, a chosen coach) and its tab marked as the current one."""
+    query = page.url.split("?", 1)[1]
+    for label, slug in zip(tab_labels(page)[1:], SECTIONS[1:], strict=False):
+        page.get_by_test_id("report-tabs").get_by_role("link", name=label, exact=True).click()
+        page.wait_for_url(re.compile(rf"/reports/{slug}/\?"))
+        assert page.url.split("?", 1)[1] == query
+        expect(page.get_by_test_id("report-tabs").locator("[aria-current=page]")).to_have_text(label)
+        expect(page.get_by_test_id("report-kpis")).to_have_count(0)  # the overview's alone
+        shows_section(page, slug)
+        if on_each:
+            on_each(slug)
 
 
 def download_bookings(page: Page) -> list[list[str]]:
@@ -86,32 +109,45 @@ def test_staff_read_every_coach_then_one(sign_in, practice, tmp_path) -> None:  
     expect(page.get_by_test_id("report-range")).to_contain_text("23 Mar 2026 – 5 Apr 2026")
     every = key_figures(page)
     assert every["Bookings"] == "8", every
-    shows_sections(page, SECTIONS)
-    # Both coaches in their table, and both currencies.
-    coaches = page.get_by_test_id("report-table-coaches")
-    expect(coaches.locator("tbody tr")).to_have_count(2)
-    expect(coaches).to_contain_text(practice["paris"].display_name)
-    expect(coaches).to_contain_text(practice["new_york"].display_name)
-    assert every["Revenue"] == "240.00 EUR\n100.00 USD"
+    assert every["Revenue"] == "240.00 EUR\n100.00 USD"  # both currencies
+    assert tab_labels(page) == TABS
+    expect(page.get_by_test_id("report-tabs").locator("[aria-current=page]")).to_have_text("Overview")
+    shows_section(page, "volume")
     shot(page, tmp_path, "reports-staff-desktop.png")
 
     rows = download_bookings(page)
     assert tuple(rows[0]) == COLUMNS
     assert len(rows) == 1 + 8
 
-    # The Paris coach alone: 6 bookings, 2 of 5 not declined cancelled (40%, not 2/7 = 29%),
-    # euros only, no coaches' table.
+    def each(slug: str) -> None:
+        if slug == "popular-times":
+            shot(page, tmp_path, "reports-staff-popular-times.png")
+
+    walk_tabs(page, each)
+    # The last tab: both coaches side by side.
+    coaches = page.get_by_test_id("report-table-coaches")
+    expect(coaches.locator("tbody tr")).to_have_count(2)
+    expect(coaches).to_contain_text(practice["paris"].display_name)
+    expect(coaches).to_contain_text(practice["new_york"].display_name)
+
+    # The Paris coach alone, chosen on the revenue page: the filter keeps the page; euros
+    # only; no coaches' tab.
+    page.get_by_test_id("report-tabs").get_by_role("link", name="Revenue", exact=True).click()
     page.get_by_role("combobox", name="Coach", exact=True).select_option(str(practice["paris"].pk))
     page.get_by_role("button", name="Show").click()
-    page.wait_for_url(re.compile(rf"coach={practice['paris'].pk}"))
+    page.wait_for_url(re.compile(rf"/reports/revenue/\?.*coach={practice['paris'].pk}"))
     expect(page.get_by_test_id("report-title")).to_have_text(f"{practice['paris'].display_name}'s figures")
     expect(page.get_by_role("combobox", name="Coach", exact=True)).to_have_value(str(practice["paris"].pk))
+    assert tab_labels(page) == TABS[:-1]
+    expect(page.get_by_test_id("report-table-revenue-by-coach").locator("tbody tr")).to_have_count(1)
+    # Its overview: 6 bookings, 2 of 5 not declined cancelled (40%, not 2/7 = 29%).
+    page.get_by_test_id("report-tabs").get_by_role("link", name="Overview", exact=True).click()
+    page.wait_for_url(re.compile(rf"/reports/\?.*coach={practice['paris'].pk}"))
     paris = key_figures(page)
     assert list(paris) == list(every)
     assert paris["Bookings"] == "6"
     assert (every["Cancellation rate"], paris["Cancellation rate"]) == ("29%", "40%")
     assert paris["Revenue"] == "240.00 EUR"
-    shows_sections(page, SECTIONS[:-1])
 
     rows = download_bookings(page)
     assert tuple(rows[0]) == COLUMNS
@@ -140,11 +176,34 @@ def test_a_coach_reads_their_practice_on_a_phone(sign_in, practice, tmp_path) ->
     expect(filters.locator("select[name=room]")).to_have_count(0)
     figures = key_figures(page)
     assert figures["Bookings"] == "6"
-    shows_sections(page, SECTIONS[:-1])
+    assert tab_labels(page) == TABS[:-1]
+    shows_section(page, "volume")
+    fits_a_phone(page)
+    shot(page, tmp_path, "reports-coach-phone.png")
 
-    # The page itself never scrolls sideways (a wide table scrolls inside its own box)...
+    def each(slug: str) -> None:
+        fits_a_phone(page)
+        if slug == "cancellations":
+            # A short table fits (its long row name wraps).
+            who = page.get_by_role("region", name="Who cancelled", exact=True)
+            assert who.evaluate("w => w.scrollWidth <= w.clientWidth")
+        if slug == "popular-times":
+            # The wide tables (24 hours a row) scroll in their own box, no wider than the screen...
+            wrap = page.get_by_test_id("report-section-popular-times").locator(".report-table-wrap").first
+            sizes = wrap.evaluate("w => [w.scrollWidth, w.clientWidth, w.getBoundingClientRect().right]")
+            assert sizes[0] > sizes[1] and sizes[2] <= PHONE["width"]
+            # ...and a heatmap keeps a readable width and scrolls in its own box.
+            heat = page.get_by_test_id("report-section-popular-times").locator(".report-chart-scroll").first
+            assert heat.evaluate("w => w.scrollWidth > w.clientWidth && w.querySelector('svg').clientWidth >= 480")
+            shot(page, tmp_path, "reports-coach-phone-popular-times.png")
+
+    walk_tabs(page, each)
+
+
+def fits_a_phone(page: Page) -> None:
+    """The page itself never scrolls sideways (a wide table, a heatmap and the tabs scroll
+    inside their own box), and every chart fits within its section's card."""
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    # ...and every chart fits within its section's card.
     misfits = page.evaluate(
         """() => [...document.querySelectorAll('section.report-section svg[role=img]')].flatMap(svg => {
             // A heatmap scrolls inside its own box: that box is what must fit.
@@ -155,17 +214,6 @@ def test_a_coach_reads_their_practice_on_a_phone(sign_in, practice, tmp_path) ->
         })"""
     )
     assert misfits == []
-    # A short table fits (its long row name wraps); the wide ones (24 hours a row) scroll
-    # in their own box, which is no wider than the screen.
-    who = page.get_by_role("region", name="Who cancelled", exact=True)
-    assert who.evaluate("w => w.scrollWidth <= w.clientWidth")
-    wrap = page.get_by_test_id("report-section-popular-times").locator(".report-table-wrap").first
-    sizes = wrap.evaluate("w => [w.scrollWidth, w.clientWidth, w.getBoundingClientRect().right]")
-    assert sizes[0] > sizes[1] and sizes[2] <= PHONE["width"]
-    # A heatmap keeps a readable width and scrolls in its own box.
-    heat = page.get_by_test_id("report-section-popular-times").locator(".report-chart-scroll").first
-    assert heat.evaluate("w => w.scrollWidth > w.clientWidth && w.querySelector('svg').clientWidth >= 480")
-    shot(page, tmp_path, "reports-coach-phone.png")
 
 
 def test_no_serious_accessibility_violation_on_the_report(american, practice) -> None:  # noqa: F811
@@ -173,9 +221,10 @@ def test_no_serious_accessibility_violation_on_the_report(american, practice) ->
     found = []
     for email, viewport in ((staff.email, DESKTOP), (practice["paris"].email, PHONE)):
         page = american(email, viewport=viewport)
-        response = page.goto(REPORT)
-        assert response is not None and response.ok
-        found += [f"{viewport['width']}px {line}" for line in serious_violations(page)]
+        for url in (REPORT, REPORT.replace("/reports/", "/reports/popular-times/")):
+            response = page.goto(url)
+            assert response is not None and response.ok
+            found += [f"{viewport['width']}px {url} {line}" for line in serious_violations(page)]
         page.context.close()
     assert found == []
 

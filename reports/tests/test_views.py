@@ -1,5 +1,5 @@
-"""The report pages: who may see what, the filters, the CSV downloads, bad input, and a
-page whose number of queries does not grow with the number of bookings."""
+"""The report pages: who may see what, the tabs, the filters, the CSV downloads, bad input,
+and pages whose number of queries does not grow with the number of bookings."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import ClientFactory, StaffFactory
+from availability.models import Resource
 from bookings import relay, services
 from bookings.models import Booking
-from reports import figures
+from reports import figures, sections
 from reports.tests.practice import BOOKED_AT, FIRST, LAST, PARIS, at
 
 pytestmark = pytest.mark.django_db
 
 RANGE = {"start": FIRST.isoformat(), "end": LAST.isoformat()}
+PAGES = ["/reports/", *[f"/reports/{page.slug}/" for page in sections.PAGES[1:]]]
 
 
 def signed_in(user) -> Client:
@@ -49,8 +51,29 @@ def staff(practice):
 
 def test_visitors_sign_in_first_and_clients_find_no_such_page(practice):
     assert Client().get("/reports/").status_code == 302
-    for path in ("/reports/", "/reports/bookings.csv", "/reports/volume.csv"):
+    for path in (*PAGES, "/reports/bookings.csv", "/reports/volume.csv"):
         assert signed_in(practice["people"][0]).get(path, RANGE).status_code == 404
+
+
+def tabs(response) -> list[str]:
+    return [href.split("?")[0] for _label, href, _current in response.context["tabs"]]
+
+
+def test_each_report_is_a_page_of_its_own_with_the_filters_kept_across_tabs(practice, staff):
+    http = signed_in(staff)
+    query = RANGE | {"type": practice["talk"].pk}
+    for path in PAGES:
+        page = http.get(path, query)
+        assert page.status_code == 200, path
+        assert tabs(page) == PAGES
+        current = [href for _label, href, is_current in page.context["tabs"] if is_current]
+        assert [href.split("?")[0] for href in current] == [path]
+        assert all(f"type={practice['talk'].pk}" in href for _label, href, _c in page.context["tabs"])
+        assert len(page.context["report"].sections) == 1
+        # Key figures on the overview only.
+        assert bool(page.context["report"].key_figures) == (path == "/reports/")
+    assert http.get("/reports/no-such-report/", RANGE).status_code == 404
+    assert http.get("/reports/volume/", RANGE).status_code == 404  # volume is the overview
 
 
 def test_staff_see_every_coach_and_may_choose_one(practice, staff):
@@ -59,14 +82,14 @@ def test_staff_see_every_coach_and_may_choose_one(practice, staff):
     assert everyone.status_code == 200
     assert kpi(everyone, "Bookings") == "8"
     assert b"Every coach" in everyone.content
-    # Both coaches' rows in the per-coach table.
-    coaches = {row[0] for row in _table(everyone, "coaches").rows}
+    # Both coaches' rows in the per-coach table, on its own page.
+    coaches = {row[0] for row in _table(http.get("/reports/coaches/", RANGE), "coaches").rows}
     assert coaches == {practice["paris"].display_name, practice["new_york"].display_name}
 
     paris = http.get("/reports/", RANGE | {"coach": practice["paris"].pk})
     assert kpi(paris, "Bookings") == "6"
     assert paris.context["filters"].coach_id == practice["paris"].pk
-    assert _table(paris, "coaches") is None  # one coach: no table of coaches
+    assert "/reports/coaches/" not in tabs(paris)  # one coach: no tab of coaches side by side
 
     talk = http.get("/reports/", RANGE | {"coach": practice["paris"].pk, "type": practice["talk"].pk})
     assert kpi(talk, "Bookings") == "4"
@@ -81,6 +104,10 @@ def test_a_coach_sees_their_own_figures_only(practice):
     assert page.context["filters"].coach_id == paris.pk
     assert b'name="coach"' not in page.content
     assert b"Your practice" in page.content
+    assert "/reports/coaches/" not in tabs(page)
+    assert http.get("/reports/coaches/", RANGE).status_code == 404
+    assert http.get("/reports/coaches.csv", RANGE).status_code == 404
+    assert http.get("/reports/rooms.csv", RANGE).status_code == 404  # rooms are staff's
     # Another coach's session type is not theirs to choose.
     other = http.get("/reports/", RANGE | {"type": practice["lesson"].pk})
     assert kpi(other, "Bookings") == "6"
@@ -118,15 +145,21 @@ def test_swapped_days_report_the_same_range(practice, staff):
 
 
 def test_each_table_downloads_as_the_csv_of_the_numbers_shown(practice, staff):
+    Resource.objects.create(name="Room 1", kind="room", capacity=4, timezone="Europe/Paris")  # its table too
     http = signed_in(staff)
-    page = http.get("/reports/", RANGE)
-    for section in page.context["report"].sections:
-        for table in section.tables:
-            response = http.get(f"/reports/{table.slug}.csv", RANGE)
-            assert response.status_code == 200, table.slug
-            assert response["Content-Type"].startswith("text/csv")
-            text = b"".join(response.streaming_content).decode().removeprefix("\ufeff")
-            assert list(csv.reader(io.StringIO(text))) == [table.headers, *table.rows], table.slug
+    seen = []
+    for path in PAGES:
+        page = http.get(path, RANGE)
+        for section in page.context["report"].sections:
+            for table in section.tables:
+                response = http.get(f"/reports/{table.slug}.csv", RANGE)
+                assert response.status_code == 200, table.slug
+                assert response["Content-Type"].startswith("text/csv")
+                text = b"".join(response.streaming_content).decode().removeprefix("\ufeff")
+                assert list(csv.reader(io.StringIO(text))) == [table.headers, *table.rows], table.slug
+                seen.append(table.slug)
+    # Every table a page declares is on it.
+    assert sorted(seen) == sorted(slug for page in sections.PAGES for slug in page.tables)
     assert http.get("/reports/no-such-table.csv", RANGE).status_code == 404
 
 
@@ -160,10 +193,13 @@ def _table(response, slug: str):
     return None
 
 
-def test_the_page_reads_the_same_number_of_queries_for_more_bookings(practice, staff):
+def test_the_pages_read_the_same_number_of_queries_for_more_bookings(practice, staff):
     http = signed_in(staff)
-    with CaptureQueriesContext(connection) as before:
-        http.get("/reports/", RANGE)
+    before = {}
+    for path in PAGES:
+        with CaptureQueriesContext(connection) as queries:
+            http.get(path, RANGE)
+        before[path] = len(queries.captured_queries)
     # Twelve more bookings over the range, for a new client each.
     for day in range(12):
         services.book_slot(
@@ -174,8 +210,12 @@ def test_the_page_reads_the_same_number_of_queries_for_more_bookings(practice, s
             hold_for_payment=False,
         )
     relay.relay_pending()
-    with CaptureQueriesContext(connection) as after:
-        page = http.get("/reports/", RANGE)
-    assert kpi(page, "Bookings") == "20"
-    assert len(after.captured_queries) == len(before.captured_queries)
-    assert len(after.captured_queries) <= 25  # 22 when written
+    after = {}
+    for path in PAGES:
+        with CaptureQueriesContext(connection) as queries:
+            page = http.get(path, RANGE)
+        after[path] = len(queries.captured_queries)
+        if path == "/reports/":
+            assert kpi(page, "Bookings") == "20"
+    assert after == before
+    assert max(after.values()) <= 20, after
