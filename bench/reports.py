@@ -180,6 +180,9 @@ def main() -> None:
             for page in PAGES:
                 rows.append((f"{page.label} page, staff, every coach, {label}", pages(f"{page_path(page)}?{query}")))
         rows.append(("Overview page, staff, 2 years", pages(f"/reports/?{everything}")))
+        # Every report on one page, to print: not a report page, slower by design.
+        rows.append(("Every report on one page, staff, 90 days", pages(f"/reports/all/?{quarter}")))
+        rows.append(("Every report on one page, staff, 1 year", pages(f"/reports/all/?{year}")))
         for page in PAGES[:-1]:
             rows.append(
                 (f"{page.label} page, staff, 1 coach, 90 days", pages(f"{page_path(page)}?{quarter}&coach={coach.pk}"))

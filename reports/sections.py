@@ -195,7 +195,7 @@ class Page:
 @dataclass
 class Report:
     filters: figures.Filters
-    page: Page
+    page: Page | None  # None: every page at once
     pages: list[Page]
     sections: list[Section]
     key_figures: list[Figure]
@@ -214,29 +214,31 @@ def page_of_table(table: str, *, staff: bool) -> Page | None:
     return next((page for page in PAGES if table in page.tables and (staff or not page.staff_only)), None)
 
 
-def build(filters: figures.Filters, *, today: dt.date, staff: bool, page: Page) -> Report:
-    """One page of the report for these filters; the overview (the first page) also has the
-    key figures."""
+def build(filters: figures.Filters, *, today: dt.date, staff: bool, page: Page | None) -> Report:
+    """One page of the report for these filters — the overview (the first page) also has the
+    key figures —, or with no page every report the viewer has, on one page to print."""
     inputs = Inputs(filters, today=today, staff=staff)
-    key = []
-    if page is PAGES[0]:
-        total = inputs.total
-        booked, available = figures.hours_booked_and_available(filters, inputs.coaches, total)
-        key = [
-            Figure(_("Bookings"), str(total.bookings)),
-            Figure(_("Cancellation rate"), percent(total.cancellation_rate)),
-            Figure(_("No-show rate"), percent(total.no_show_rate)),
-            Figure(_("Utilisation"), percent(figures.ratio(booked, available))),
-            Figure(_("Revenue"), money(total.value, "\n")),
-            Figure(_("Average rating"), number(total.average_rating) if total.ratings else "—"),
-        ]
+    pages = pages_for(staff=staff, every_coach=not filters.coach_id)
     return Report(
         filters=filters,
         page=page,
-        pages=pages_for(staff=staff, every_coach=not filters.coach_id),
-        sections=page.sections(inputs),
-        key_figures=key,
+        pages=pages,
+        sections=[section for shown in ([page] if page else pages) for section in shown.sections(inputs)],
+        key_figures=_key_figures(inputs) if page is None or page is PAGES[0] else [],
     )
+
+
+def _key_figures(inputs: Inputs) -> list[Figure]:
+    total = inputs.total
+    booked, available = figures.hours_booked_and_available(inputs.filters, inputs.coaches, total)
+    return [
+        Figure(_("Bookings"), str(total.bookings)),
+        Figure(_("Cancellation rate"), percent(total.cancellation_rate)),
+        Figure(_("No-show rate"), percent(total.no_show_rate)),
+        Figure(_("Utilisation"), percent(figures.ratio(booked, available))),
+        Figure(_("Revenue"), money(total.value, "\n")),
+        Figure(_("Average rating"), number(total.average_rating) if total.ratings else "—"),
+    ]
 
 
 def _volume(inputs: Inputs) -> Section:

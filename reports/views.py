@@ -166,13 +166,25 @@ def _tabs(report: sections.Report, query: str) -> list[tuple[str, str, bool]]:
 def report_page(request: HttpRequest, slug: str = "") -> HttpResponse:
     """The overview (key figures and volume) at ``/reports/``, each other report at
     ``/reports/<slug>/``, with the same filters."""
-    user = request.user
-    if not _may_see(user):
+    if not _may_see(request.user):
         raise Http404
-    staff = user.is_staff_member
-    page = sections.page_of(slug, staff=staff)
+    page = sections.page_of(slug, staff=request.user.is_staff_member)
     if page is None:
         raise Http404
+    return _render(request, page)
+
+
+@login_required
+@require_GET
+def report_all(request: HttpRequest) -> HttpResponse:
+    """Every report the viewer has on one page, to print (slower than one report's page)."""
+    if not _may_see(request.user):
+        raise Http404
+    return _render(request, None)
+
+
+def _render(request: HttpRequest, page: sections.Page | None) -> HttpResponse:
+    staff = request.user.is_staff_member
     chosen = choose(request)
     report = sections.build(chosen.filters, today=chosen.today, staff=staff, page=page)
     types = SessionType.objects.order_by("coach__name", "position", "pk")

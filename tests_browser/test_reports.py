@@ -3,8 +3,8 @@ coaches, Paris and New York, 8 bookings from 23 March to 5 April 2026):
 
 - staff at desktop size see the overview's key figures, go through every report's tab (each
   page with its chart and table, the range kept), narrow one to the Paris coach with the
-  filter, download the bookings as CSV, and get a warning (not an error) for a date that
-  can't be read;
+  filter, open every report on one page and print it, download the bookings as CSV, and
+  get a warning (not an error) for a date that can't be read;
 - the Paris coach on a phone goes through their own reports, each page fitting the screen;
 - no serious or critical axe finding on the overview and the busiest page (popular times),
   for staff and for the coach;
@@ -149,6 +149,19 @@ def test_staff_read_every_coach_then_one(sign_in, practice, tmp_path) -> None:  
     assert (every["Cancellation rate"], paris["Cancellation rate"]) == ("29%", "40%")
     assert paris["Revenue"] == "240.00 EUR"
 
+    # Every report of the Paris coach on one page, printed without the filters and the tabs.
+    page.get_by_test_id("report-all").click()
+    page.wait_for_url(re.compile(rf"/reports/all/\?.*coach={practice['paris'].pk}"))
+    found = page.locator("section.report-section").evaluate_all("sections => sections.map(s => s.id)")
+    assert found == SECTIONS[:-1]
+    assert key_figures(page) == paris
+    page.emulate_media(media="print")
+    expect(page.get_by_test_id("report-filters")).to_be_hidden()
+    expect(page.get_by_test_id("report-tabs")).to_be_hidden()
+    expect(page.get_by_test_id("report-section-revenue").locator("svg[role=img]").first).to_be_visible()
+    shot(page, tmp_path, "reports-paris-all-print.png")
+    page.emulate_media(media="screen")
+
     rows = download_bookings(page)
     assert tuple(rows[0]) == COLUMNS
     assert len(rows) == 1 + 6
@@ -201,9 +214,13 @@ def test_a_coach_reads_their_practice_on_a_phone(sign_in, practice, tmp_path) ->
 
 
 def fits_a_phone(page: Page) -> None:
-    """The page itself never scrolls sideways (a wide table, a heatmap and the tabs scroll
-    inside their own box), and every chart fits within its section's card."""
+    """The page itself never scrolls sideways (a wide table or a heatmap scrolls inside its
+    own box), the tabs wrap with the current one in sight, and every chart fits within its
+    section's card."""
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    current = page.get_by_test_id("report-tabs").locator("[aria-current=page]")
+    box = current.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
     misfits = page.evaluate(
         """() => [...document.querySelectorAll('section.report-section svg[role=img]')].flatMap(svg => {
             // A heatmap scrolls inside its own box: that box is what must fit.

@@ -51,7 +51,7 @@ def staff(practice):
 
 def test_visitors_sign_in_first_and_clients_find_no_such_page(practice):
     assert Client().get("/reports/").status_code == 302
-    for path in (*PAGES, "/reports/bookings.csv", "/reports/volume.csv"):
+    for path in (*PAGES, "/reports/all/", "/reports/bookings.csv", "/reports/volume.csv"):
         assert signed_in(practice["people"][0]).get(path, RANGE).status_code == 404
 
 
@@ -70,10 +70,35 @@ def test_each_report_is_a_page_of_its_own_with_the_filters_kept_across_tabs(prac
         assert [href.split("?")[0] for href in current] == [path]
         assert all(f"type={practice['talk'].pk}" in href for _label, href, _c in page.context["tabs"])
         assert len(page.context["report"].sections) == 1
+        assert b'class="nav-link active" data-testid="nav-reports"' in page.content  # the menu's "Reports"
         # Key figures on the overview only.
         assert bool(page.context["report"].key_figures) == (path == "/reports/")
     assert http.get("/reports/no-such-report/", RANGE).status_code == 404
     assert http.get("/reports/volume/", RANGE).status_code == 404  # volume is the overview
+
+
+def test_every_report_on_one_page_to_print(practice, staff):
+    overview = signed_in(staff).get("/reports/", RANGE)
+    everything = signed_in(staff).get("/reports/all/", RANGE)
+    assert everything.status_code == 200
+    slugs = [section.slug for section in everything.context["report"].sections]
+    assert slugs == [
+        "volume",
+        "cancellations",
+        "utilisation",
+        "popular-times",
+        "conversion",
+        "revenue",
+        "clients",
+        "coaches",
+    ]
+    assert everything.context["report"].key_figures == overview.context["report"].key_figures
+    assert b'href="/reports/all/?' in overview.content
+    assert not any(current for _label, _href, current in everything.context["tabs"])
+    # A coach's: their own reports, without the coaches side by side.
+    own = signed_in(practice["paris"]).get("/reports/all/", RANGE)
+    assert [section.slug for section in own.context["report"].sections] == slugs[:-1]
+    assert kpi(own, "Bookings") == "6"
 
 
 def test_staff_see_every_coach_and_may_choose_one(practice, staff):
@@ -196,7 +221,7 @@ def _table(response, slug: str):
 def test_the_pages_read_the_same_number_of_queries_for_more_bookings(practice, staff):
     http = signed_in(staff)
     before = {}
-    for path in PAGES:
+    for path in (*PAGES, "/reports/all/"):
         with CaptureQueriesContext(connection) as queries:
             http.get(path, RANGE)
         before[path] = len(queries.captured_queries)
@@ -211,11 +236,11 @@ def test_the_pages_read_the_same_number_of_queries_for_more_bookings(practice, s
         )
     relay.relay_pending()
     after = {}
-    for path in PAGES:
+    for path in (*PAGES, "/reports/all/"):
         with CaptureQueriesContext(connection) as queries:
             page = http.get(path, RANGE)
         after[path] = len(queries.captured_queries)
         if path == "/reports/":
             assert kpi(page, "Bookings") == "20"
     assert after == before
-    assert max(after.values()) <= 20, after
+    assert max(after[path] for path in PAGES) <= 20, after
