@@ -286,6 +286,10 @@ class AllocationKind(models.TextChoices):
     REQUEST = "request", "Request holding a slot"
     BLOCK = "block", "Blocked time"
     HOLD = "hold", "Held for a waitlist offer"
+    # An event of the coach's own calendar (``calendar_sync``): busy, never a session. These
+    # may overlap each other and the coach's sessions (the database's exclusion constraint
+    # leaves them out); the services and the slot engine treat them as any busy time.
+    EXTERNAL = "external", "Busy in the coach's own calendar"
 
 
 class Allocation(models.Model):
@@ -294,7 +298,9 @@ class Allocation(models.Model):
     ``start``/``end`` are the session's own times; ``blocked_start``/``blocked_end`` add the
     coach's buffers. Conflict detection and the slot engine read only active rows, through
     the (staff, blocked_start) index, so the cost doesn't grow with a coach's history.
-    ``session`` names ``bookings.Session`` by string: the booking side that holds the time.
+    ``session`` names ``bookings.Session`` by string: the booking side that holds the time;
+    ``calendar`` names ``calendar_sync.CalendarConnection``: the calendar an ``external`` row
+    was read from (no event lasts more than a day here: a longer one is kept in pieces).
     """
 
     staff = models.ForeignKey(
@@ -305,6 +311,9 @@ class Allocation(models.Model):
     )
     session = models.ForeignKey(
         "bookings.Session", null=True, blank=True, on_delete=models.PROTECT, related_name="allocations"
+    )
+    calendar = models.ForeignKey(
+        "calendar_sync.CalendarConnection", null=True, blank=True, on_delete=models.CASCADE, related_name="busy"
     )
     kind = models.CharField(max_length=16, choices=AllocationKind.choices, default=AllocationKind.SESSION)
     start = models.DateTimeField()

@@ -38,7 +38,7 @@ from accounts import selectors as account_selectors
 from accounts.access import role_required
 from accounts.models import Role, User
 from availability import hours
-from availability.models import Allocation
+from availability.models import Allocation, AllocationKind
 from availability.rules import rules_for
 from availability.selectors import LONGEST_ALLOCATION
 from bookings import live, selectors, series_coach, services
@@ -302,7 +302,9 @@ def _clash_question(
     if clash is None:
         return
     zone = ZoneInfo(coach.timezone)
-    if clash.session is None:
+    if clash.kind == AllocationKind.EXTERNAL:
+        what = gettext("an event in your own calendar")
+    elif clash.session is None:
         what = gettext("blocked time")
     else:
         what = clash.session.session_type.title

@@ -332,6 +332,22 @@ BUILTIN: dict[str, dict[str, str]] = {
         "short": N_("You are now number {{ position }} on the waitlist for {{ session_title }}, {{ when }}."),
         "in_app": N_("You are now number {{ position }} on the waitlist. {{ session_title }}, {{ when }}"),
     },
+    Kind.CALENDAR_CLASH: {
+        "subject": N_("Your calendar now has something else at {{ when }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\nAn event in one of your connected calendars overlaps a session "
+            "already booked: {{ session_title }} with {{ client_name }}, {{ when }}.\n\nThe booking still "
+            "stands. Move it, or move the event in your calendar: {{ booking_url }}"
+        ),
+        "short": N_(
+            "Your calendar now has something else at {{ when }}, when {{ session_title }} with {{ client_name }} "
+            "is booked."
+        ),
+        "in_app": N_(
+            "An event in your calendar overlaps {{ session_title }} with {{ client_name }}, {{ when }}. The booking "
+            "still stands: move it or the event.\n{{ reference }}"
+        ),
+    },
     Kind.WAITLIST_EXPIRED: {
         "subject": N_("The seat held for you went to the next person: {{ session_title }}, {{ when }}"),
         "text": N_(

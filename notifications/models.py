@@ -44,6 +44,7 @@ class Kind(models.TextChoices):
     WAITLIST_POSITION = "waitlist_position", _("Waitlist place moved up")
     WORKSHOP_CONFIRMED = "workshop_confirmed", _("Workshop confirmed")
     MATERIAL_AVAILABLE = "material_available", _("Material available")
+    CALENDAR_CLASH = "calendar_clash", _("A booking your own calendar now contradicts")
 
 
 class Channel(models.TextChoices):

@@ -49,6 +49,7 @@ KINDS_BY_ROLE: dict[str, tuple[str, ...]] = {
         Kind.RESCHEDULED,
         Kind.SESSION_REMINDER,
         Kind.SESSION_LIMIT_WARNING,
+        Kind.CALENDAR_CLASH,
     ),
     Role.STAFF: (Kind.BOOKING_CREATED, Kind.CANCELLED, Kind.RESCHEDULED),
 }

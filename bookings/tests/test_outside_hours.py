@@ -12,6 +12,7 @@ import time_machine
 from django.test import Client
 
 from accounts.tests.factories import ClientFactory
+from availability.models import Allocation, AllocationKind
 from bookings import services
 from bookings.models import BookingStatus
 from bookings.tests.factories import GroupTypeFactory, SessionTypeFactory, open_coach
@@ -192,6 +193,23 @@ class TestOfferOtherTimes:
         booked.refresh_from_db()
         other.refresh_from_db()
         assert booked.status == other.status == BookingStatus.FIRM_BOOKED
+
+    def test_an_offered_time_over_the_coachs_own_calendar_says_so(self, coach, booked):
+        thursday_10 = WED_10_PARIS + dt.timedelta(days=1)
+        Allocation.objects.create(
+            staff=coach,
+            kind=AllocationKind.EXTERNAL,
+            start=thursday_10,
+            end=thursday_10 + dt.timedelta(hours=1),
+            blocked_start=thursday_10,
+            blocked_end=thursday_10 + dt.timedelta(hours=1),
+            counts_toward_limits=False,
+        )
+        clash = browser(coach).post(
+            f"/bookings/{booked.reference}/cancel-offer/",
+            {"reason": "Away", "alt_1_date": "2026-12-03", "alt_1_time": "10:00"},
+        )
+        assert clash.status_code == 409 and "clashes with an event in your own calendar" in text(clash)
 
     def test_a_client_cannot(self, booked):
         response = browser(booked.client).post(

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "notifications",
     "payments",
     "waitlist",
+    "calendar_sync",
     "reports",
     "pages",
 ]
@@ -237,6 +238,14 @@ WAITLIST_OFFER_MINUTES = env_int("WAITLIST_OFFER_MINUTES", 120, minimum=1)
 WAITLIST_TIME_OFFERS_AT_ONCE = env_int("WAITLIST_TIME_OFFERS_AT_ONCE", 1, minimum=1)
 # Reports (issue 19): the booking funnel's analytics events are kept this many days.
 ANALYTICS_RETENTION_DAYS = env_int("ANALYTICS_RETENTION_DAYS", 400, minimum=1)
+# Connected calendars (issue 20): each is read every this many minutes (a failing one
+# less often, up to hourly), within this deadline, up to this size.
+CALENDAR_SYNC_MINUTES = env_int("CALENDAR_SYNC_MINUTES", 5, minimum=1)
+CALENDAR_FETCH_TIMEOUT_SECONDS = env_int("CALENDAR_FETCH_TIMEOUT_SECONDS", 20, minimum=1)
+CALENDAR_MAX_BYTES = env_int("CALENDAR_MAX_MB", 5, minimum=1) * 1_000_000
+# Addresses users give (calendars) may point into private networks only when this is on:
+# a server must never be made to fetch its own internal services.
+OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)
 # Workshop materials: the largest file, and the kinds of file that may be shared.
 MATERIAL_MAX_MB = env_int("MATERIAL_MAX_MB", 20, minimum=1)
 MATERIAL_FILE_TYPES = ("pdf", "png", "jpg", "jpeg", "txt", "md", "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip")

@@ -40,7 +40,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["config", "accounts", "availability", "bookings", "notifications", "payments", "waitlist", "reports", "pages"]
+LAYERS = [
+    "config",
+    "accounts",
+    "availability",
+    "bookings",
+    "notifications",
+    "payments",
+    "waitlist",
+    "calendar_sync",
+    "reports",
+    "pages",
+]
 ENTRY_POINTS = {"config.urls", "config.api", "config.wsgi", "config.asgi"}
 TOP = len(LAYERS)
 

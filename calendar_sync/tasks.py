@@ -1,0 +1,20 @@
+"""The connected calendars' schedule (django-q2, every minute): each due connection is read."""
+
+from __future__ import annotations
+
+import logging
+
+from calendar_sync import services
+
+log = logging.getLogger(__name__)
+
+
+def sync_due() -> int:
+    """Read every connection that is due; one that fails keeps its busy times and says why."""
+    done = 0
+    for connection in services.due():
+        outcome = services.sync(connection)
+        if not outcome.ok:
+            log.info("calendar %s not read: %s", connection.pk, outcome.message)
+        done += 1
+    return done

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from calendar_sync import views
+
+urlpatterns = [
+    path("coach/calendars/", views.connections, name="calendar_connections"),
+    path("coach/calendars/<int:pk>/sync/", views.sync_now, name="calendar_sync_now"),
+    path("coach/calendars/<int:pk>/remove/", views.remove, name="calendar_remove"),
+]
