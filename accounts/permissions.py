@@ -85,6 +85,11 @@ STAFF_PERMISSIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "waitlistoffer": ("view",),
         "waitlistmove": ("view",),
     },
+    # Deliveries are sent again by an action that needs only the view permission.
+    "webhooks": {
+        "webhookendpoint": ("view", "change"),
+        "webhookdelivery": ("view",),
+    },
     "django_q": {
         "schedule": ("view",),
         "success": ("view",),

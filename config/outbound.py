@@ -1,5 +1,5 @@
-"""Requests this server makes to addresses its users give (a calendar's address today;
-webhook endpoints next): never to the server's own network, with a deadline and a size
+"""Requests this server makes to addresses its users give (a calendar's address, a
+webhook endpoint): never to the server's own network, with a deadline and a size
 limit, redirects followed only to addresses that pass the same check.
 
 An address is refused when its host resolves to a loopback, private, link-local, shared,
@@ -107,6 +107,41 @@ def get(url: str, *, headers: dict[str, str] | None = None, timeout: float, max_
             body = _read(response, deadline=deadline, max_bytes=max_bytes)
             return Answer(response.status_code, dict(response.headers), body, url)
     raise OutboundError(_("The address redirected too many times."), reason="redirects")
+
+
+def post(url: str, *, body: bytes, headers: dict[str, str] | None = None, timeout: float, max_bytes: int) -> Answer:
+    """POST ``body`` to ``url`` within ``timeout`` seconds in all (connecting, sending and
+    reading the answer). A redirect is not followed: its answer is returned as it is (a
+    POST must not be replayed at another address). Only the first ``max_bytes`` of the
+    answer's body are read; the rest is left unread (what matters is the status)."""
+    deadline = time.monotonic() + timeout
+    url = check_address(url)
+    try:
+        response = requests.post(
+            url,
+            data=body,
+            headers=headers or {},
+            timeout=(min(timeout, 10), timeout),
+            stream=True,
+            allow_redirects=False,
+        )
+    except requests.Timeout as error:
+        raise OutboundError(_("The server took too long to answer."), reason="timeout") from error
+    except requests.RequestException as error:
+        raise OutboundError(_("The server could not be reached."), reason="unreachable") from error
+    with response:
+        chunks, size = [], 0
+        try:
+            for chunk in response.iter_content(min(max_bytes, 64 * 1024) or 1):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= max_bytes:
+                    break
+                if time.monotonic() > deadline:
+                    raise OutboundError(_("The server took too long to answer."), reason="timeout")
+        except requests.RequestException as error:
+            raise OutboundError(_("The server stopped answering part-way."), reason="unreachable") from error
+        return Answer(response.status_code, dict(response.headers), b"".join(chunks)[:max_bytes], url)
 
 
 def _read(response: requests.Response, *, deadline: float, max_bytes: int) -> bytes:

@@ -58,6 +58,7 @@ _WHEN: dict[str, dict[str, str]] = {
     Kind.WORKSHOP_CONFIRMED: {"": _("When a workshop you booked has enough participants and is confirmed.")},
     Kind.MATERIAL_AVAILABLE: {"": _("When the coach shares material for a group session or workshop you booked.")},
     Kind.CALENDAR_CLASH: {"": _("When an event of a calendar you connected overlaps a session already booked.")},
+    Kind.WEBHOOK_DISABLED: {"": _("When a webhook you added is disabled because its deliveries kept failing.")},
 }
 
 

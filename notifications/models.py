@@ -45,6 +45,7 @@ class Kind(models.TextChoices):
     WORKSHOP_CONFIRMED = "workshop_confirmed", _("Workshop confirmed")
     MATERIAL_AVAILABLE = "material_available", _("Material available")
     CALENDAR_CLASH = "calendar_clash", _("A booking your own calendar now contradicts")
+    WEBHOOK_DISABLED = "webhook_disabled", _("A webhook of yours was disabled")
 
 
 class Channel(models.TextChoices):

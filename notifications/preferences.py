@@ -50,8 +50,9 @@ KINDS_BY_ROLE: dict[str, tuple[str, ...]] = {
         Kind.SESSION_REMINDER,
         Kind.SESSION_LIMIT_WARNING,
         Kind.CALENDAR_CLASH,
+        Kind.WEBHOOK_DISABLED,
     ),
-    Role.STAFF: (Kind.BOOKING_CREATED, Kind.CANCELLED, Kind.RESCHEDULED),
+    Role.STAFF: (Kind.BOOKING_CREATED, Kind.CANCELLED, Kind.RESCHEDULED, Kind.WEBHOOK_DISABLED),
 }
 ALL_CHANNELS = (Channel.IN_APP, Channel.EMAIL, Channel.SMS)
 # The lead times people can pick from on their settings page (minutes before).

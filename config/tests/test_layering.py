@@ -49,6 +49,7 @@ LAYERS = [
     "payments",
     "waitlist",
     "calendar_sync",
+    "webhooks",
     "reports",
     "pages",
 ]
