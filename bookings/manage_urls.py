@@ -9,6 +9,7 @@ from bookings import series_coach_views, session_type_views, workshop_views
 urlpatterns = [
     path("bookings/<str:reference>/", views.booking_detail, name="booking_detail"),
     path("bookings/<str:reference>/certificate/", workshop_views.certificate, name="booking_certificate"),
+    path("bookings/<str:reference>/suggest-times/", views.suggest_fields_fragment, name="booking_suggest_fields"),
     path(
         "bookings/<str:reference>/<slug:action>/",
         views.booking_action,

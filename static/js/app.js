@@ -92,6 +92,16 @@
     if (!liveIdle()) event.preventDefault();
   });
 
+  // <details data-fill-empty hx-get=…>: the boxes it fetches when opened (a request's
+  // suggested times) replace its boxes only while they are empty: what the person typed
+  // before the answer came stays.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var elt = event.detail.requestConfig && event.detail.requestConfig.elt;
+    if (!elt || !elt.hasAttribute || !elt.hasAttribute("data-fill-empty")) return;
+    var inputs = event.detail.target.querySelectorAll("input");
+    if (Array.prototype.some.call(inputs, function (input) { return input.value; })) event.detail.shouldSwap = false;
+  });
+
   // The booking calendar: once htmx has swapped in the chosen time's summary, focus goes to
   // its Continue (not back to <body>); once a day is chosen, to the day's heading.
   document.addEventListener("htmx:afterSettle", function (event) {
