@@ -39,7 +39,9 @@ from bookings.models import (
     SessionKind,
     SessionMaterial,
     SessionType,
+    VideoProvider,
 )
+from bookings.video import default_video, rooms_enabled
 from config.errors import DomainError
 
 
@@ -86,6 +88,7 @@ class SessionTypeForm(forms.ModelForm):
             "currency",
             "modality",
             "location",
+            "video",
             "meeting_link",
             "resource_kind",
             "resources",
@@ -118,6 +121,16 @@ class SessionTypeForm(forms.ModelForm):
             self.fields["balance_due_days"].required = False
         if "confirm_hours_before" in self.fields:  # without it: the type's (48 hours for a new one)
             self.fields["confirm_hours_before"].required = False
+        if "video" in self.fields:  # without it: a new type's default, a stored one's as it is
+            self.fields["video"].required = False
+            # A private room per session only on a site with a video server (a type that has one keeps it shown).
+            self.fields["video"].choices = [
+                (value, label)
+                for value, label in VideoProvider.choices
+                if value != VideoProvider.ROOMS or rooms_enabled() or self.instance.video == VideoProvider.ROOMS
+            ]
+            if self.instance.pk is None and not self.is_bound:
+                self.initial["video"] = default_video(modality=self.instance.modality or "online")
 
     def clean_host_mode(self) -> str:
         return self.cleaned_data.get("host_mode") or HostMode.SINGLE
@@ -141,6 +154,14 @@ class SessionTypeForm(forms.ModelForm):
         the type as it would be saved, each refusal shown beside its field; the model's own
         checks follow."""
         data = super().clean()
+        if "video" in self.fields and not data.get("video"):
+            data["video"] = (
+                self.instance.video
+                if self.instance.pk
+                else default_video(
+                    modality=data.get("modality") or "online", meeting_link=data.get("meeting_link") or ""
+                )
+            )
         if self.errors or self.actor is None:
             return data
         before = SessionType.objects.filter(pk=self.instance.pk).first() if self.instance.pk else None
@@ -181,7 +202,7 @@ class SessionTypeAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Where", {"fields": ["modality", "location", "meeting_link", "resource_kind", "resources"]}),
+        ("Where", {"fields": ["modality", "location", "video", "meeting_link", "resource_kind", "resources"]}),
         ("Hosts", {"fields": ["host_mode", "co_hosts", "required_subject"]}),
         (
             "Rules (blank follows the coach's settings)",

@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import CoachProfile, Role, Subject, User
 from availability.models import Resource
-from bookings.models import HostMode, SessionType
+from bookings.models import HostMode, SessionType, VideoProvider
 from bookings.services.session_types import SESSION_TYPE_FIELDS
+from bookings.video import default_video, rooms_enabled
 
 USUAL, OWN = "usual", "own"
 
@@ -106,11 +107,22 @@ class SessionTypeForm(forms.ModelForm):
     location = forms.CharField(
         label=_("Address"), required=False, max_length=200, help_text=_("For sessions in person.")
     )
+    video = forms.ChoiceField(
+        label=_("Video call"),
+        required=False,
+        widget=forms.RadioSelect,
+        help_text=_(
+            "For online and hybrid sessions. A private room: each session gets its own unguessable link on the "
+            "site's video server, so no client ever lands in another's session. A fixed link: every session of "
+            "this type uses the link below (one room for all your clients). Only the session's client(s), its "
+            "hosts and staff see it, once booked."
+        ),
+    )
     meeting_link = forms.URLField(
-        label=_("Meeting link"),
+        label=_("Your fixed link"),
         required=False,
         assume_scheme="https",
-        help_text=_("For online sessions: shown to clients once booked."),
+        help_text=_("With “My own fixed link”: your personal video room, e.g. https://zoom.us/j/…"),
     )
     resource_kind = forms.ChoiceField(
         label=_("Room or equipment"),
@@ -286,6 +298,14 @@ class SessionTypeForm(forms.ModelForm):
             self.initial["reminders_mode"] = USUAL if own is None else OWN
             self.initial["reminders"] = own or []
         self.fields["kind"].help_text = _("A one-on-one is booked in your free times; you publish group sessions.")
+        # A private room per session only on a site with a video server (a type that has it keeps it shown).
+        self.fields["video"].choices = [
+            (value, label)
+            for value, label in VideoProvider.choices
+            if value != VideoProvider.ROOMS or rooms_enabled() or self.instance.video == VideoProvider.ROOMS
+        ]
+        if not self.is_bound and self.instance.pk is None:
+            self.initial["video"] = default_video(modality=self.instance.modality or "online")
         for name, setting in FOLLOWS.items():
             field = self.fields[name]
             field.widget.attrs["min"] = 0
@@ -320,6 +340,8 @@ class SessionTypeForm(forms.ModelForm):
         """The cleaned values, as the session-type service takes them."""
         data = {name: self.cleaned_data[name] for name in FORM_FIELDS}
         data["resource_kind"] = data["resource_kind"] or ""
+        # Not chosen: a new type's default (its link, else a room when online), a stored one's as it is.
+        data["video"] = data["video"] or None
         data["host_mode"] = data["host_mode"] or HostMode.SINGLE
         # "Just me" keeps no co-hosts, whatever stays ticked below it.
         data["co_hosts"] = [] if data["host_mode"] == HostMode.SINGLE else list(self.cleaned_data["co_hosts"])

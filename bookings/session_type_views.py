@@ -20,6 +20,7 @@ from accounts.models import CoachProfile, Role
 from bookings import selectors, services
 from bookings.models import HostMode, SessionType
 from bookings.session_type_forms import LIST_FIELDS, SessionTypeForm, minutes_label
+from bookings.video import default_video
 from config.errors import DomainError
 
 
@@ -70,6 +71,8 @@ def _preview_type(form: SessionTypeForm, profile: CoachProfile, base: SessionTyp
         if name not in ("reminders", *LIST_FIELDS) and hasattr(preview, name):
             setattr(preview, name, value)
     preview.host_mode = preview.host_mode or HostMode.SINGLE
+    if not preview.video:  # not chosen: what saving would give it
+        preview.video = base.video if base else default_video(modality=preview.modality or "online")
     # An unsaved type can't hold its lists: the preview reads them from here.
     cleaned = getattr(form, "cleaned_data", {})
     preview.preview_co_hosts = [] if preview.host_mode == HostMode.SINGLE else list(cleaned.get("co_hosts") or [])

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from bookings import certificates
+from bookings import certificates, video
 from bookings.models import BOOKED_STATUSES, Booking, BookingStatus, Session, SessionKind, SessionMaterial
 from bookings.services import workshops
 from bookings.services.common import is_manager
@@ -80,6 +80,7 @@ def session_page(request: HttpRequest, session_id: int) -> HttpResponse:
         "bookings/workshop_session.html",
         {
             "session": session,
+            "meeting_link": video.session_link_for_host(session, request.user),
             "form": form,
             "materials": session.materials.all(),
             "participants": participants,

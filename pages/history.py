@@ -82,6 +82,7 @@ from bookings.models import (
     SessionType,
 )
 from bookings.pricing import quote
+from bookings.video import new_meeting_link
 from config import sql
 from config.money import to_minor
 from payments.models import Backend, Payment, PaymentKind, PaymentStatus, Refund, RefundStatus
@@ -926,7 +927,7 @@ class _History:
                     0,
                     s.room.pk if s.room else None,
                     s.status,
-                    s.session_type.meeting_link,
+                    new_meeting_link(s.session_type),
                     s.session_type.location or (s.room.location if s.room else ""),
                     s.confirm_by,
                     s.confirmed_at,

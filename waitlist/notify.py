@@ -24,12 +24,13 @@ def _extra(offer) -> dict:
     if offer.session_id:
         session = offer.session
         session_type, coach, start = session.session_type, session.coach, session.start
-        place = session.location or session.meeting_link or "Online"
+        # Not the video link: it is the session's people's, and this person has no seat yet.
+        place = session.location or "Online"
         again = reverse("book_seat", args=[session.pk])
     else:
         session_type, start = offer.session_type, offer.start
         coach = session_type.coach
-        place = session_type.location or session_type.meeting_link or "Online"
+        place = session_type.location or "Online"
         again = reverse("book_type", args=[coach.pk, session_type.pk])
     return {
         "session_title": session_type.title,

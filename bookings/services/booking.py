@@ -37,6 +37,7 @@ from bookings.services.hosts import HostPlan, check_offered, claim_hosts, plan_h
 from bookings.services.ledger import _allocate, _pick_resource
 from bookings.services.payment import held_status, hold_deadline, payment_needed
 from bookings.throttle import open_requests_limit
+from bookings.video import new_meeting_link
 from config import sql
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, clean_text
@@ -120,7 +121,7 @@ def book_slot(
                     capacity=1,
                     seats_taken=1,
                     resource=resource,
-                    meeting_link=session_type.meeting_link,
+                    meeting_link=new_meeting_link(session_type),
                     location=session_type.location or (resource.location if resource else ""),
                 )
             )

@@ -43,6 +43,7 @@ from bookings.services.common import (
 from bookings.services.hosts import HostPlan, check_offered, claim_hosts, plan_hosts
 from bookings.services.ledger import _allocate, _free_seat, _pick_resource, _release
 from bookings.services.payment import _lapse
+from bookings.video import new_meeting_link
 from config.errors import DomainError
 from config.inputs import LONG_TEXT, clean_text
 
@@ -222,7 +223,9 @@ def _move(
                 capacity=1,
                 seats_taken=1,
                 resource=resource,
-                meeting_link=old_session.meeting_link,
+                # The booking keeps its room (its people have the link already); one that had
+                # none gets what its type gives now.
+                meeting_link=old_session.meeting_link or new_meeting_link(session_type),
                 location=session_type.location or (resource.location if resource else old_session.location),
             )
             kind = AllocationKind.REQUEST if new_status == BookingStatus.REQUESTED else AllocationKind.SESSION

@@ -46,6 +46,7 @@ from bookings.services.enrollment import check_enrollment
 from bookings.services.hosts import plan_hosts
 from bookings.services.ledger import _allocate, _pick_resource, _release
 from bookings.services.payment import hold_deadline, payment_needed
+from bookings.video import new_meeting_link
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, clean_text
 
@@ -109,7 +110,7 @@ def publish_session(
                 end=end,
                 capacity=capacity,
                 resource=resource,
-                meeting_link=session_type.meeting_link,
+                meeting_link=new_meeting_link(session_type),
                 location=session_type.location or (resource.location if resource else ""),
                 confirm_by=confirmation_deadline(session_type, start, now),
             )

@@ -82,6 +82,7 @@ from bookings.services.requests import (
     suggest_alternatives,
 )
 from bookings.throttle import open_requests_limit
+from bookings.video import new_meeting_link
 from config import sql
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, clean_text
@@ -709,7 +710,7 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
                 capacity=1,
                 seats_taken=1,
                 resource=resource,
-                meeting_link=session_type.meeting_link,
+                meeting_link=new_meeting_link(session_type),
                 location=session_type.location or (resource.location if resource else ""),
             )
         )

@@ -26,9 +26,10 @@ from django.utils.translation import ngettext
 
 from accounts.models import CoachProfile, Role, Subject, User
 from availability.models import Resource, ResourceKind
-from bookings.models import HostMode, SessionKind, SessionType, validate_reminder_minutes
+from bookings.models import HostMode, SessionKind, SessionType, VideoProvider, validate_reminder_minutes
 from bookings.selectors import names_text
 from bookings.services.common import _lock_users, is_manager
+from bookings.video import default_video, rooms_enabled
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, SHORT_TEXT, check_text, no_negative_zero
 
@@ -43,6 +44,7 @@ SESSION_TYPE_FIELDS = (
     "currency",
     "modality",
     "location",
+    "video",
     "meeting_link",
     "resource_kind",
     "approval",
@@ -269,6 +271,26 @@ def _reminders(session_type: SessionType) -> None:
         session_type.reminder_minutes = sorted(set(minutes), reverse=True)
 
 
+def _video(session_type: SessionType, *, before: SessionType | None) -> None:
+    """The video choice: a room per session only on a site with a meeting server (a type
+    that has it already keeps it when the server goes, its sessions then without a link);
+    a fixed link needs the link. The link is kept only with a fixed link, so no other
+    choice leaves one behind that a session could fall back to."""
+    if session_type.video not in VideoProvider.values:
+        raise _refuse("video", _("Choose a video room for each session, your own fixed link, or none."))
+    if isinstance(session_type.meeting_link, str):
+        session_type.meeting_link = session_type.meeting_link.strip()
+    keeps_rooms = before is not None and before.video == VideoProvider.ROOMS
+    if session_type.video == VideoProvider.ROOMS and not rooms_enabled() and not keeps_rooms:
+        raise _refuse(
+            "video", _("This site has no video server for private rooms: give your own fixed link, or choose none.")
+        )
+    if session_type.video == VideoProvider.FIXED and not session_type.meeting_link:
+        raise _refuse("meeting_link", _("Give the link of your video room, or choose another video option."))
+    if session_type.video != VideoProvider.FIXED:
+        session_type.meeting_link = ""
+
+
 def _label(name: str) -> str:
     return str(SessionType._meta.get_field(name).verbose_name)
 
@@ -330,6 +352,7 @@ def check_session_type(
     _workshop(session_type)
     _price_and_currency(session_type)
     _reminders(session_type)
+    _video(session_type, before=before)
     _model_rules(session_type)
     stored_hosts, stored_resources = _stored(before if before is not None else session_type)
     _hosts(
@@ -569,7 +592,11 @@ def create_session_type(*, actor: User, coach: User, **fields: Any) -> SessionTy
     against are read as they are now), and writes one row. Without ``capacity``, a
     one-on-one gets its one seat and a group type is refused."""
     session_type = SessionType(coach=coach, capacity=None)  # not the model's default of 1
+    video = fields.pop("video", None)
     related = _apply(session_type, fields)
+    session_type.video = video or default_video(
+        modality=session_type.modality, meeting_link=session_type.meeting_link or ""
+    )
     check_session_type(session_type, actor=actor, **related)
     with transaction.atomic():
         _lock_users(coach)  # a reorder or another new type of this coach waits: positions stay distinct
@@ -632,6 +659,8 @@ def duplicate_session_type(*, actor: User, session_type: SessionType) -> Session
     fields["resources"] = list(session_type.resources.all())
     if isinstance(fields["reminder_minutes"], list):
         fields["reminder_minutes"] = list(fields["reminder_minutes"])
+    if fields["video"] == VideoProvider.ROOMS and not rooms_enabled():
+        fields["video"] = VideoProvider.NONE  # the site's video server is gone: the copy has none
     copy = create_session_type(actor=actor, coach=session_type.coach, **fields)
     order = list(
         SessionType.objects.filter(coach=session_type.coach).order_by("position", "pk").values_list("pk", flat=True)
@@ -662,6 +691,10 @@ def update_session_type(*, session_type: SessionType, actor: User, **fields: Any
         changed = SessionType.objects.select_related("coach").get(pk=before.pk)
         if new_coach is not None:
             changed.coach = new_coach
+        if fields.get("video", "") is None:  # not chosen: as it is
+            del fields["video"]
+        if fields.get("meeting_link") and "video" not in fields:
+            fields["video"] = VideoProvider.FIXED  # a link given is the link to use
         related = _apply(changed, fields)
         check_session_type(changed, actor=actor, before=before, **related)
         changed.save()

@@ -20,6 +20,9 @@ class SessionTypeFactory(factory.django.DjangoModelFactory):
     kind = SessionKind.ONE_ON_ONE
     duration_minutes = 60
     capacity = 1
+    # A type given a meeting link uses it for every session (as the service decides).
+    video = factory.LazyAttribute(lambda st: "fixed" if st.meeting_link else "none")
+    meeting_link = ""
 
 
 class GroupTypeFactory(SessionTypeFactory):

@@ -74,7 +74,7 @@ def together(ana, ben, room=None, *, kind: str = "one_on_one", capacity: int | N
         co_hosts=[ben],
         resource_kind="room" if room else "",
         resources=[room] if room else [],
-        **fields,
+        **{"video": "none", **fields},  # met in the room: no video link beside it
     )
 
 

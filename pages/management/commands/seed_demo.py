@@ -48,6 +48,7 @@ from bookings.models import (
 )
 from bookings.services import series as series_services
 from bookings.services import workshops as workshop_services
+from bookings.video import default_video
 from pages.history import history_exists, make_history
 from waitlist import services as waitlist_services
 
@@ -552,7 +553,9 @@ class DemoCalendar:
                     "price": Decimal(spec.price),
                     "currency": currency,
                     "modality": Modality.ONLINE,
-                    "meeting_link": f"https://meet.demo.booking.test/{coach.pk}-{spec.key}",
+                    # A private video room for each session on the site's video server.
+                    "video": default_video(modality=Modality.ONLINE),
+                    "meeting_link": "",
                     # A client may still cancel a consultation late; it is marked as such.
                     "allow_late_cancellation": spec.key == "consultation",
                     # A series of consultations paid up front costs 10 % less.
