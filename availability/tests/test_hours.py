@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+import time_machine
 
 from accounts.tests.factories import CoachFactory
 from availability import hours, services
@@ -13,6 +14,13 @@ from availability import hours, services
 pytestmark = pytest.mark.django_db
 
 PARIS_WED = dt.date(2026, 12, 2)  # a Wednesday; Paris is UTC+1 in December
+
+
+@pytest.fixture(autouse=True)
+def before_that_wednesday():
+    """The days the tests change are ahead: the clock stands on the Monday before."""
+    with time_machine.travel(dt.datetime(2026, 11, 30, 9, tzinfo=dt.UTC), tick=False):
+        yield
 
 
 def at(hour: int, minute: int = 0, day: dt.date = PARIS_WED) -> dt.datetime:
