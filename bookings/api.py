@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 from pydantic import ConfigDict
@@ -27,9 +28,10 @@ from accounts.access import can_book_for
 from accounts.models import Role, User
 from accounts.selectors import coaches_visible_to
 from availability.api import viewer
-from bookings import payment_methods, selectors, services
+from bookings import payment_methods, selectors, services, suggestions
 from bookings.models import Booking, BookingStatus, Session, SessionKind, SessionType
 from bookings.services.payment import payments_enabled
+from bookings.video import meeting_link_for
 from config import money
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, MAX_OFFSET, Input, Instant, NotBlank, optional, schema_requires
@@ -42,6 +44,11 @@ ModalityValue = Literal["online", "in_person", "hybrid"]
 ApprovalValue = Literal["coach", "always", "never"]
 ResourceKind = Literal["", "room", "equipment", "online"]
 HostModeValue = Literal["single", "all", "any"]
+VideoValue = Literal["none", "rooms", "fixed"]
+VIDEO_HELP = (
+    "rooms: a private room on the site's video server for each session (only when the site has one); "
+    "fixed: meeting_link, for every session; none: no link."
+)
 
 
 def zone_of(user: User | None) -> ZoneInfo:
@@ -83,7 +90,8 @@ class SessionTypeOut(Schema):
     currency: str
     modality: str
     location: str
-    meeting_link: str
+    video: str = Field(description=VIDEO_HELP)
+    meeting_link: str = Field(description="The fixed link (video: fixed); shown only to the type's hosts and staff.")
     resource_kind: str
     approval: str
     buffer_before_minutes: int | None
@@ -123,14 +131,21 @@ def with_type_lists(types: QuerySet[SessionType]) -> QuerySet[SessionType]:
     return types.prefetch_related("co_hosts", "resources")
 
 
-def session_type_out(st: SessionType) -> SessionTypeOut:
+def session_type_out(st: SessionType, viewer: User | None = None) -> SessionTypeOut:
+    """The type as ``viewer`` sees it: its fixed link only for its coach, co-hosts and staff
+    (the link is the sessions' door; clients get it with their booking)."""
+    co_hosts = sorted(user.pk for user in st.co_hosts.all())
+    fields = {name: getattr(st, name) for name in TYPE_FIELDS}
+    hosting = viewer is not None and (viewer.is_staff_member or viewer.pk == st.coach_id or viewer.pk in co_hosts)
+    if not hosting:
+        fields["meeting_link"] = ""
     return SessionTypeOut(
         id=st.pk,
         coach=st.coach_id,
         required_subject=st.required_subject_id,
-        co_hosts=sorted(user.pk for user in st.co_hosts.all()),
+        co_hosts=co_hosts,
         resources=sorted(resource.pk for resource in st.resources.all()),
-        **{name: getattr(st, name) for name in TYPE_FIELDS},
+        **fields,
     )
 
 
@@ -144,6 +159,9 @@ class SessionTypeIn(Input):
     currency: str = Field("EUR", pattern=r"^[A-Za-z]{3}$", description="ISO 4217 code, e.g. EUR.")
     modality: ModalityValue = "online"
     location: str = Field("", max_length=200)
+    video: VideoValue | None = Field(
+        None, description=VIDEO_HELP + " Default: fixed when meeting_link is given, else rooms for online and hybrid."
+    )
     meeting_link: str = Field("", max_length=200)
     resource_kind: ResourceKind = ""
     approval: ApprovalValue = "coach"
@@ -211,6 +229,7 @@ class SessionTypePatch(Input):
     currency: str = optional(pattern=r"^[A-Za-z]{3}$")
     modality: ModalityValue = optional()
     location: str = optional(max_length=200)
+    video: VideoValue = optional(description=VIDEO_HELP)
     meeting_link: str = optional(max_length=200)
     resource_kind: ResourceKind = optional()
     approval: ApprovalValue = optional()
@@ -248,16 +267,18 @@ def list_session_types(request: HttpRequest, coach: int | None = None) -> list[S
     if coach is None:
         if user is None or user.role != Role.COACH:
             raise DomainError("Give coach=ID.", code="coach_required")
-        return [session_type_out(st) for st in with_type_lists(selectors.session_types_of(user, active_only=False))]
+        return [
+            session_type_out(st, user) for st in with_type_lists(selectors.session_types_of(user, active_only=False))
+        ]
     found = get_object_or_404(coaches_seen_by(user), pk=coach)
-    return [session_type_out(st) for st in with_type_lists(selectors.session_types_of(found))]
+    return [session_type_out(st, user) for st in with_type_lists(selectors.session_types_of(found))]
 
 
 @router.post("/session-types", response={201: SessionTypeOut}, summary="Create one of your session types")
 def create_session_type(request: HttpRequest, payload: SessionTypeIn) -> Status:
     coach = request.auth
     st = services.create_session_type(actor=coach, coach=coach, **payload.dict())
-    return Status(201, session_type_out(st))
+    return Status(201, session_type_out(st, coach))
 
 
 @router.patch("/session-types/{type_id}", response=SessionTypeOut, summary="Change one of your session types")
@@ -268,7 +289,7 @@ def patch_session_type(request: HttpRequest, type_id: int, payload: SessionTypeP
     types = SessionType.objects.select_related("coach")
     st = get_object_or_404(types if user.is_staff_member else types.filter(coach=user), pk=type_id)
     st = services.update_session_type(session_type=st, actor=user, **payload.dict(exclude_unset=True))
-    return session_type_out(st)
+    return session_type_out(st, user)
 
 
 # ---------------------------------------------------------------------------------------
@@ -424,6 +445,10 @@ class BookingOut(Schema):
     rescheduled_from: str | None = Field(description="The previous start, when the booking was moved.")
     hosts: list[HostOut] = Field(description="Who hosts the session: its coach first, then any co-hosts.")
     room: RoomOut | None = Field(description="The room reserved for the session, or null.")
+    meeting_link: str = Field(
+        description="Where the session meets online: its own video room or the coach's link. Given to its hosts and "
+        "staff, and to the client's side once the booking is firm or confirmed; empty otherwise."
+    )
     price_note: str = Field(description="How the price was reached (early bird, discounts, a code).")
     deposit: Decimal = Field(description="Paid at booking when more than 0; the rest is due by balance_due_at.")
     balance_due_at: str | None
@@ -458,7 +483,9 @@ def payment_due(booking: Booking, zone: ZoneInfo, base_url: str | None = None) -
     }
 
 
-def booking_out(booking: Booking, zone: ZoneInfo, base_url: str | None = None) -> dict:
+def booking_out(booking: Booking, zone: ZoneInfo, base_url: str | None = None, *, viewer: User | None = None) -> dict:
+    """The booking as ``viewer`` (who may see it) sees it: the video link only when they may
+    join (``bookings.video``)."""
     session = booking.session
     return {
         "id": booking.pk,
@@ -493,6 +520,7 @@ def booking_out(booking: Booking, zone: ZoneInfo, base_url: str | None = None) -
         "room": {"id": session.resource.pk, "name": session.resource.name, "location": session.resource.location}
         if session.resource_id
         else None,
+        "meeting_link": meeting_link_for(booking, viewer),
         "price_note": booking.price_note,
         "deposit": booking.deposit,
         "balance_due_at": local(booking.balance_due_at, zone),
@@ -500,9 +528,11 @@ def booking_out(booking: Booking, zone: ZoneInfo, base_url: str | None = None) -
     }
 
 
-def booking_detail(booking: Booking, zone: ZoneInfo, base_url: str | None = None) -> dict:
+def booking_detail(
+    booking: Booking, zone: ZoneInfo, base_url: str | None = None, *, viewer: User | None = None
+) -> dict:
     return {
-        **booking_out(booking, zone, base_url),
+        **booking_out(booking, zone, base_url, viewer=viewer),
         "history": [
             {
                 "action": event.action,
@@ -519,7 +549,7 @@ def booking_detail(booking: Booking, zone: ZoneInfo, base_url: str | None = None
 
 def fresh(user: User, booking: Booking, base_url: str | None = None) -> dict:
     """The booking as the caller may see it after a change, with its history."""
-    return booking_detail(selectors.get_booking_for(user, booking.pk), zone_of(user), base_url)
+    return booking_detail(selectors.get_booking_for(user, booking.pk), zone_of(user), base_url, viewer=user)
 
 
 def site_of(request: HttpRequest) -> str:
@@ -568,18 +598,49 @@ def create_booking(request: HttpRequest, payload: BookIn) -> Status:
     st = SessionType.objects.filter(pk=payload.session_type, coach=coach).first()
     if st is None:
         raise DomainError("This coach has no session type with that id.", code="unknown_session_type")
-    booking = book_paying(
-        services.book_slot,
-        payload.pay_with,
-        client=client_for(actor, payload.client, coach=coach),
-        session_type=st,
-        start=payload.start,
-        booked_by=actor,
-        notes=payload.notes,
-        reminders=payload.reminders,
-        promo_code=payload.promo_code,
-    )
+    client = client_for(actor, payload.client, coach=coach)
+    try:
+        booking = book_paying(
+            services.book_slot,
+            payload.pay_with,
+            client=client,
+            session_type=st,
+            start=payload.start,
+            booked_by=actor,
+            notes=payload.notes,
+            reminders=payload.reminders,
+            promo_code=payload.promo_code,
+        )
+    except DomainError as exc:
+        if exc.code in SUGGEST_ON and not st.is_group:
+            exc.extra["suggestions"] = suggestions_out(actor, coach, st, client, payload.start)
+        raise
     return Status(201, fresh(actor, booking, site_of(request)))
+
+
+# Refusals of a time that another time may cure: the 409 (or 400) lists free ones instead.
+SUGGEST_ON = frozenset({"slot_taken", "outside_availability", "limit_reached", "too_soon", "beyond_window"})
+
+
+def suggestions_out(
+    actor: User, coach: User, session_type: SessionType, client: User, start: dt.datetime
+) -> list[dict[str, str]]:
+    """Free times to offer instead of ``start`` (``bookings.suggestions``), in the actor's
+    zone: ``{"start", "end", "kind": "nearest"|"pattern", "reason"}``."""
+    zone = zone_of(actor)
+    found = suggestions.suggested_times(
+        coach=coach,
+        session_type=session_type,
+        client=client,
+        anchor=start,
+        zone=zone,
+        nearest_text=gettext("Closest to the time you chose"),
+        viewer=actor,
+    )
+    return [
+        {"start": local(item.start, zone), "end": local(item.end, zone), "kind": item.kind, "reason": item.reason}
+        for item in found
+    ]
 
 
 class SeatIn(Input):
@@ -629,14 +690,14 @@ def list_bookings(request: HttpRequest, query: Query[BookingsQuery]) -> list[dic
     bookings = bookings.select_related("rescheduled_from").prefetch_related("session__co_hosts")
     bookings = bookings.order_by("session__start", "pk")
     zone, site = zone_of(user), site_of(request)
-    return [booking_out(b, zone, site) for b in bookings[query.offset : query.offset + query.limit]]
+    return [booking_out(b, zone, site, viewer=user) for b in bookings[query.offset : query.offset + query.limit]]
 
 
 @router.get("/bookings/{booking_id}", response=BookingDetailOut, by_alias=True, summary="A booking and its history")
 def get_booking(request: HttpRequest, booking_id: str) -> dict:
     """By id, or by reference (``BK-2026-000123``)."""
     user = request.auth
-    return booking_detail(selectors.get_booking_for(user, booking_id), zone_of(user), site_of(request))
+    return booking_detail(selectors.get_booking_for(user, booking_id), zone_of(user), site_of(request), viewer=user)
 
 
 class ReasonIn(Input):

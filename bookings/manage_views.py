@@ -41,7 +41,7 @@ from availability import hours
 from availability.models import Allocation, AllocationKind
 from availability.rules import rules_for
 from availability.selectors import LONGEST_ALLOCATION
-from bookings import live, selectors, series_coach, services
+from bookings import live, selectors, series_coach, services, suggestions, video
 from bookings.manage_forms import (
     LOCAL_INPUT_FORMAT,
     AcceptAlternativeForm,
@@ -185,6 +185,91 @@ def booking_permissions(user: User, booking: Booking, *, now: dt.datetime) -> di
     }
 
 
+@dataclass(frozen=True)
+class SuggestField:
+    """One "Suggest other times" box pair: its number, the date and the HH:MM it starts
+    with (the coach's zone) and, when it comes from a suggestion, why."""
+
+    index: int
+    date: str = ""
+    time: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class RebookTime:
+    """A free time offered on a declined request's page, linking into the wizard."""
+
+    start: dt.datetime
+    reason: str
+    url: str
+
+
+def suggest_fields(
+    user: User, booking: Booking, *, now: dt.datetime, posted: QueryDict | None = None
+) -> list[SuggestField]:
+    """The coach's "Suggest other times" boxes: what was just posted (a refused form shows
+    it again), else the best few suggested times for this client (``bookings.suggestions``:
+    their usual times and the free times nearest the request), which the coach may change."""
+    count = services.MAX_ALTERNATIVES
+    if posted is not None:
+        return [
+            SuggestField(index=i, date=posted.get(f"alt_{i}_date", ""), time=posted.get(f"alt_{i}_time", ""))
+            for i in range(1, count + 1)
+        ]
+    session = booking.session
+    if session.session_type.is_group:  # a seat's other times are other sessions, not free slots
+        return [SuggestField(index=i) for i in range(1, count + 1)]
+    zone = ZoneInfo(session.coach.timezone)
+    found = suggestions.suggested_times(
+        coach=session.coach,
+        session_type=session.session_type,
+        client=booking.client,
+        anchor=session.start,
+        zone=zone,
+        nearest_text=gettext("Closest to the requested time"),
+        viewer=user,
+        now=now,
+        limit=suggestions.PREFILL_COUNT,
+    )
+    fields = [
+        SuggestField(
+            index=i,
+            date=f"{item.start.astimezone(zone):%Y-%m-%d}",
+            time=f"{item.start.astimezone(zone):%H:%M}",
+            reason=item.reason,
+        )
+        for i, item in enumerate(found, start=1)
+    ]
+    return fields + [SuggestField(index=i) for i in range(len(fields) + 1, count + 1)]
+
+
+def rebook_times(user: User, booking: Booking, *, zone: ZoneInfo, now: dt.datetime) -> list[RebookTime]:
+    """For a declined one-on-one request, free times to book instead (the client's usual
+    times and those nearest the declined one), each a link into the wizard with that time
+    chosen; none when the type is no longer offered or the coach no longer visible."""
+    session = booking.session
+    session_type, coach = session.session_type, session.coach
+    if session_type.is_group or not session_type.is_active:
+        return []
+    if not account_selectors.coaches_visible_to(user).filter(pk=coach.pk).exists():
+        return []
+    found = suggestions.suggested_times(
+        coach=coach,
+        session_type=session_type,
+        client=booking.client,
+        anchor=session.start,
+        zone=zone,
+        nearest_text=gettext("Closest to the time you asked for"),
+        viewer=user,
+        now=now,
+    )
+    return [
+        RebookTime(start=item.start, reason=item.reason, url=suggestions.wizard_url(session_type, item.start, zone))
+        for item in found
+    ]
+
+
 def _detail_context(request: HttpRequest, booking: Booking, **extra: object) -> dict:
     now = timezone.now()
     session = booking.session
@@ -204,10 +289,29 @@ def _detail_context(request: HttpRequest, booking: Booking, **extra: object) -> 
         "hosts_text": selectors.names_text([host.display_name for host in hosts]),
         "co_hosting": request.user.pk != session.coach_id and request.user.pk in {host.pk for host in hosts},
         "room": selectors.session_room_text(session),
+        # The session's video link only for its people (bookings.video); a request or a
+        # booking awaiting payment is told it comes once booked.
+        "meeting_link": video.meeting_link_for(booking, request.user),
+        "meeting_link_later": bool(video.session_link(session)) and booking.status in video.WAITING_FOR_LINK,
         "decided_by": decided_by(events) if hosts_side else "",
         "alternatives": suggested_times(booking),
         "coach_zone": coach_zone,
         "alternative_slots": range(1, services.MAX_ALTERNATIVES + 1),
+        "suggest_fields": (
+            suggest_fields(
+                request.user,
+                booking,
+                now=now,
+                posted=extra.get("posted") if extra.get("action") == "suggest" else None,
+            )
+            if can["suggest"]
+            else []
+        ),
+        "rebook_times": (
+            rebook_times(request.user, booking, zone=ZoneInfo(request.viewer_timezone), now=now)
+            if can["client_side"] and booking.status == BookingStatus.DECLINED
+            else []
+        ),
         "back_url": reverse("dashboard"),
         **workshop_context(request.user, booking, now=now),
         **extra,
@@ -227,6 +331,23 @@ def _booking_by_reference(user: User, reference: str) -> Booking:
 def booking_detail(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _booking_by_reference(request.user, reference)
     return render(request, "bookings/detail.html", _detail_context(request, booking))
+
+
+@login_required
+@require_GET
+def suggest_fields_fragment(request: HttpRequest, reference: str) -> HttpResponse:
+    """The "Suggest times" boxes of a request in the coach's queue, filled with the best
+    few suggested times: fetched (htmx) when the coach opens that form, so the queue itself
+    runs no slot search per request. Without JavaScript the boxes start empty."""
+    booking = _booking_by_reference(request.user, reference)
+    if not services.is_manager(request.user, booking.session.coach):
+        return HttpResponse(gettext("Only the coach or back-office staff can do that."), status=403)
+    fields = (
+        suggest_fields(request.user, booking, now=timezone.now())
+        if booking.status == BookingStatus.REQUESTED
+        else [SuggestField(index=i) for i in range(1, services.MAX_ALTERNATIVES + 1)]
+    )
+    return render(request, "bookings/manage/_suggest_fields.html", {"req": booking, "suggest_fields": fields})
 
 
 # ---------------------------------------------------------------------------------------

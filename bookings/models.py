@@ -45,6 +45,14 @@ def validate_reminder_minutes(value) -> None:
         raise ValidationError("Each reminder must be between 5 minutes and 14 days before the session.")
 
 
+class VideoProvider(models.TextChoices):
+    """Where an online session meets (``SessionType.video``)."""
+
+    NONE = "none", _("No video link")
+    ROOMS = "rooms", _("A private video room for each session")
+    FIXED = "fixed", _("My own fixed link")
+
+
 class HostMode(models.TextChoices):
     SINGLE = "single", _("The coach alone")
     ALL = "all", _("The coach and every co-host together")
@@ -78,7 +86,19 @@ class SessionType(models.Model):
     currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217 code, e.g. EUR, USD, INR.")
     modality = models.CharField(max_length=16, choices=Modality.choices, default=Modality.ONLINE)
     location = models.CharField(max_length=200, blank=True, help_text="Address, for sessions in person.")
-    meeting_link = models.URLField(blank=True, help_text="Video call link, for online sessions.")
+    video = models.CharField(
+        _("video call"),
+        max_length=8,
+        choices=VideoProvider.choices,
+        default=VideoProvider.NONE,
+        help_text=_(
+            "A private room on the site's video server for each session, your own fixed link (every session of "
+            "this type uses it), or none. Only the session's people see it."
+        ),
+    )
+    meeting_link = models.URLField(
+        blank=True, help_text=_("Your own video call link, used by every session of this type (video: fixed link).")
+    )
     resource_kind = models.CharField(
         "required resource",
         max_length=16,
@@ -273,7 +293,9 @@ class Session(models.Model):
         help_text="Hosts beside the coach, each allocated for the session's time.",
     )
     status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
-    meeting_link = models.URLField(blank=True)
+    # Its own video room (or its type's fixed link), set when it is created and kept when
+    # the booking moves; shown only to the session's people (``bookings.video``).
+    meeting_link = models.URLField(blank=True, max_length=300)
     location = models.CharField(max_length=200, blank=True)
     # A workshop with a minimum number of participants: when it is confirmed or called off
     # (its type's deadline when published), and when it was confirmed.

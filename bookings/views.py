@@ -55,7 +55,7 @@ from accounts.selectors import (
 from availability.rules import rules_for
 from availability.selectors import MAX_RANGE_DAYS, allowed_resources, free_slots, tag_rules_for
 from availability.slots import Slot
-from bookings import idempotency, payment_methods, selectors, services
+from bookings import idempotency, payment_methods, selectors, services, suggestions
 from bookings.forms import BookingForm
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Session, SessionType
 from bookings.pricing import PromoRefused, Quote, find_promo, quote
@@ -425,6 +425,23 @@ def _picker_context(
                 coach, session_type, first=month_last + ONE_DAY, last=last_day, zone=zone, now=now, client=client
             )
 
+    other_times = _other_times(
+        state,
+        day_slots=day_slots,
+        slot_unavailable=slot_unavailable,
+        coach=coach,
+        session_type=session_type,
+        client=client,
+        viewer=request.user if request.user.is_authenticated else None,
+        zone=zone,
+        now=now,
+        last_day=last_day,
+        loaded=(max(month_first, today), min(month_last, last_day), slots),
+        tag_rules=tag_rules,
+        moving=moving,
+        link=link,
+    )
+
     weeks = [
         [
             None
@@ -494,8 +511,79 @@ def _picker_context(
         "slot_unavailable_text": SLOT_UNAVAILABLE,
         "next_free_day": next_free_day,
         "next_free_day_url": link(date=next_free_day.isoformat()) if next_free_day else None,
+        "other_times": other_times,
         "page_url": request.get_full_path(),
     }
+
+
+@dataclass(frozen=True)
+class OtherTime:
+    """A suggested time on the time step: one click selects it, like a time of the day."""
+
+    start: dt.datetime  # in the viewer's zone
+    end: dt.datetime
+    reason: str
+    kind: str  # suggest.NEAREST or suggest.PATTERN
+    url: str
+    instant: str
+
+
+def _other_times(
+    state: WizardState,
+    *,
+    day_slots: list[Slot],
+    slot_unavailable: bool,
+    coach: User,
+    session_type: SessionType,
+    client: User | None,
+    viewer: User | None,
+    zone: ZoneInfo,
+    now: dt.datetime,
+    last_day: dt.date,
+    loaded: tuple[dt.date, dt.date, list[Slot]],
+    tag_rules: list,
+    moving: Booking | None,
+    link,
+) -> list[OtherTime]:
+    """The "Other times" when the chosen time is gone (anchored on it) or the chosen day has no
+    free time (anchored on its midday): the client's usual times and the nearest free ones
+    (``bookings.suggestions``). Nothing is read when neither happened; otherwise the
+    month's slots serve when they cover the window, and the history is one query."""
+    if state.date is None:
+        return []
+    if slot_unavailable and state.start is not None:
+        anchor, nearest_text = state.start, gettext("Closest to the time you chose")
+    elif not day_slots:
+        anchor = dt.datetime.combine(state.date, dt.time(12), tzinfo=zone).astimezone(dt.UTC)
+        nearest_text = gettext("Closest to the day you chose")
+    else:
+        return []
+    found = suggestions.suggested_times(
+        coach=coach,
+        session_type=session_type,
+        client=client,
+        anchor=anchor,
+        zone=zone,
+        nearest_text=nearest_text,
+        viewer=viewer,
+        now=now,
+        last_day=last_day,
+        loaded=loaded,
+        tag_rules=tag_rules,
+        ignore_session_id=moving.session_id if moving is not None else None,
+        exclude=[moving.session.start] if moving is not None else [],  # not the time it has
+    )
+    return [
+        OtherTime(
+            start=item.start.astimezone(zone),
+            end=item.end.astimezone(zone),
+            reason=item.reason,
+            kind=item.kind,
+            url=link(date=item.start.astimezone(zone).date().isoformat(), start=_instant_param(item.start)),
+            instant=_instant_param(item.start),
+        )
+        for item in found
+    ]
 
 
 # ---------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from django.utils.html import linebreaks
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_noop as N_
 
-from bookings import selectors
+from bookings import selectors, video
 from notifications.models import Channel, Kind, MessageTemplate
 
 logger = logging.getLogger(__name__)
@@ -52,6 +52,7 @@ VARIABLES: dict[str, str] = {
     "reference": "The booking reference, e.g. BK-2026-000042.",
     "status": "The booking's status, e.g. “Confirmed”.",
     "place": "Where: the room and its address, the address, the meeting link, or “Online”.",
+    "meeting_link": "The session's video link, for its hosts and staff, and for the client once booked (else empty).",
     "booking_url": "The booking's page.",
     "reason": "The reason given for a decline or a cancellation (may be empty).",
     "question": "The coach's question (more information requested).",
@@ -91,12 +92,16 @@ VARIABLES: dict[str, str] = {
     "series_to": "Series messages: the last date, e.g. “27 Apr 2027”.",
     "series_when": "Series messages: “Tuesdays 18:00 (Europe/Paris), from 9 Mar to 27 Apr 2027”.",
     "series_dates": "Series messages: every date, compact, e.g. “Mar 9, 16, 23, 30 · Apr 6, 13”.",
+    "endpoint_url": "Webhooks: the address of the webhook that was disabled.",
+    "webhooks_url": "Webhooks: the page where the person's webhooks are listed.",
 }
 
 # Built-in wording: a subject (the email subject and the in-app title), the email text,
 # the SMS (short, whole on its own) and the in-app text (under its title, so it doesn't
 # say the title again).
-_DETAILS = "{{ session_title }} with {{ hosts }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}"
+# Where, and the video link when the place is an address (a hybrid session).
+_PLACE = "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
+_DETAILS = "{{ session_title }} with {{ hosts }}\n{{ when }}\n" + _PLACE + "\nReference: {{ reference }}"
 _CLIENT_SIDE = "{{ session_title }} with {{ hosts }}"
 BUILTIN: dict[str, dict[str, str]] = {
     Kind.BOOKING_CREATED: {
@@ -132,7 +137,9 @@ BUILTIN: dict[str, dict[str, str]] = {
     Kind.DECLINED: {
         "subject": "Declined: " + _CLIENT_SIDE,
         "text": "Hello {{ recipient_name }},\n\n{{ coach_name }} can't take this session."
-        "{% if reason %}\nReason: {{ reason }}{% endif %}\n\n" + _DETAILS,
+        "{% if reason %}\nReason: {{ reason }}{% endif %}\n\n"
+        + _DETAILS
+        + N_("\n\nOther free times, your usual ones among them, are on the booking's page: {{ booking_url }}"),
         "short": "Declined: {{ session_title }}, {{ when }}.{% if reason %} Reason: {{ reason }}{% endif %} "
         "{{ reference }}",
         "in_app": "{{ when }}.{% if reason %} Reason: {{ reason }}{% endif %}\n{{ reference }}",
@@ -176,7 +183,7 @@ BUILTIN: dict[str, dict[str, str]] = {
     Kind.SESSION_REMINDER: {
         "subject": "Reminder: {{ session_title }} {{ lead }}",
         "text": "Hello {{ recipient_name }},\n\nYour session starts {{ lead }}.\n\n"
-        "{{ session_title }} with {{ other_party }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}",
+        "{{ session_title }} with {{ other_party }}\n{{ when }}\n" + _PLACE + "\nReference: {{ reference }}",
         "short": "Reminder: {{ session_title }} {{ lead }}, {{ when }}. {{ place }}",
         "in_app": "{{ when }} · {{ place }}\n{{ reference }}",
     },
@@ -346,6 +353,21 @@ BUILTIN: dict[str, dict[str, str]] = {
         "in_app": N_(
             "An event in your calendar overlaps {{ session_title }} with {{ client_name }}, {{ when }}. The booking "
             "still stands: move it or the event.\n{{ reference }}"
+        ),
+    },
+    Kind.WEBHOOK_DISABLED: {
+        "subject": N_("Your webhook was disabled: {{ endpoint_url }}"),
+        "text": N_(
+            "Hello {{ recipient_name }},\n\nDeliveries to your webhook {{ endpoint_url }} failed for a day, so it "
+            "was disabled and nothing more is sent to it.\n\nThe last answer: {{ reason }}\n\nFix the receiver, "
+            "then enable the webhook and send the failed deliveries again: {{ webhooks_url }}"
+        ),
+        "short": N_(
+            "Your webhook {{ endpoint_url }} was disabled: its deliveries failed for a day. {{ webhooks_url }}"
+        ),
+        "in_app": N_(
+            "Deliveries to {{ endpoint_url }} failed for a day; nothing more is sent to it. Last answer: "
+            "{{ reason }}\n{{ webhooks_url }}"
         ),
     },
     Kind.WAITLIST_EXPIRED: {
@@ -646,9 +668,11 @@ def booking_context(booking, recipient, **extra) -> dict:
     session_type = session.session_type
     hosts = selectors.hosts_of(session)
     room = selectors.session_room_text(session)
-    place = room or session.location or session.meeting_link or session_type.location or session_type.meeting_link
     booking_url = absolute(reverse("booking_detail", args=[booking.reference]))
     hosting = recipient.pk in {host.pk for host in hosts}
+    # The session's video link only for its people: its hosts and staff, the client once booked.
+    meeting_link = video.link_given(booking, hosting=hosting or recipient.is_staff_member)
+    place = room or session.location or meeting_link or session_type.location
     audience = "coach" if hosting else ("staff" if recipient.role == "staff" else "client")
     hosts_words = selectors.names_text([host.display_name for host in hosts])
     context = {
@@ -668,6 +692,7 @@ def booking_context(booking, recipient, **extra) -> dict:
         "reference": booking.reference,
         "status": booking.get_status_display(),
         "place": place or "Online",
+        "meeting_link": meeting_link,
         "booking_url": booking_url,
         "reason": booking.cancellation_reason or booking.decline_reason,
         "question": booking.info_request,
@@ -834,6 +859,7 @@ def sample_context() -> dict:
         "reference": "BK-2026-000042",
         "status": "Confirmed",
         "place": "https://meet.example.com/nora",
+        "meeting_link": "https://meet.example.com/nora",
         "booking_url": absolute("/bookings/BK-2026-000042/"),
         "reason": "I'm away that week.",
         "question": "Which role are you aiming for?",
@@ -864,5 +890,7 @@ def sample_context() -> dict:
         "material": "Slides of the morning",
         "position": "2",
         "waitlist_url": absolute("/waitlist/"),
+        "endpoint_url": "https://hooks.example.com/booking",
+        "webhooks_url": absolute("/webhooks/"),
         **{name: "" for name in SERIES_VARIABLES},
     }
