@@ -49,6 +49,9 @@ SCHEDULE_MIGRATIONS = (
     "payments.migrations.0002_credit_expiry_schedule",
     "payments.migrations.0006_send_pending_schedule",
     "payments.migrations.0008_balance_reminder_schedule",
+    "webhooks.migrations.0002_send_schedule_and_staff_permissions",
+    "calendar_sync.migrations.0002_sync_schedule",
+    "calendar_sync.migrations.0004_write_back_schedule",
 )
 
 

@@ -16,6 +16,8 @@ class CalendarConnectionAdmin(admin.ModelAdmin):
         "coach",
         "kind",
         "masked_url",
+        "username",
+        "private_details",
         "created_at",
         "last_attempt_at",
         "last_synced_at",

@@ -1,7 +1,9 @@
 """A coach's own calendars, read for busy times.
 
-A ``CalendarConnection`` is one calendar a coach connected: today a calendar's address
-(ICS, ``webcal://`` — Google's, Apple's or Outlook's secret address). Each sync replaces
+A ``CalendarConnection`` is one calendar a coach connected: a calendar's address (ICS,
+``webcal://`` — Google's, Apple's or Outlook's secret address), or a CalDAV account
+(iCloud, Fastmail, Nextcloud, Google's CalDAV…) whose chosen calendars are read and into
+one of which the coach's bookings may be written (``WrittenEvent``). Each sync replaces
 the busy times read from it, which live in the scheduling ledger as ``Allocation`` rows of
 kind ``external`` (``availability.models``), so the slot engine and the booking services
 see them like any other busy time. What the events say (titles, places, people) is never
@@ -18,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 class ConnectionKind(models.TextChoices):
     ICS = "ics", _("Calendar address (ICS)")
+    CALDAV = "caldav", _("CalDAV account")
 
 
 class CalendarConnection(models.Model):
@@ -27,7 +30,22 @@ class CalendarConnection(models.Model):
     kind = models.CharField(_("kind"), max_length=16, choices=ConnectionKind.choices, default=ConnectionKind.ICS)
     name = models.CharField(_("name"), max_length=80)
     # A secret address: whoever has it reads the calendar. Shown to its coach only, masked.
+    # For a CalDAV account, the server's address.
     url = models.URLField(_("address"), max_length=2000)
+    # A CalDAV account's user name and password (an app password), the password encrypted
+    # (``config.crypto``); never shown again once given.
+    username = models.CharField(_("user name"), max_length=200, blank=True)
+    password_encrypted = models.TextField(blank=True)
+    # The account's calendars as last discovered: [{"url", "name", "read"}]; the busy times
+    # come from those with "read" on.
+    calendars = models.JSONField(default=list, blank=True)
+    # The calendar of the account the coach's bookings are written into ("" = none).
+    write_url = models.URLField(_("write bookings into"), max_length=2000, blank=True)
+    private_details = models.BooleanField(
+        _("hide the details"),
+        default=False,
+        help_text=_("Bookings written into your calendar say only “Busy”: no client name, no link, no notes."),
+    )
     all_day_busy = models.BooleanField(
         _("all-day events make me busy"),
         default=True,
@@ -72,3 +90,34 @@ class CalendarConnection(models.Model):
         path = parts.path
         shown = path if len(path) <= 16 else f"{path[:12]}…{path[-4:]}"
         return f"{parts.scheme}://{parts.hostname or ''}{shown}"
+
+
+class WrittenEvent(models.Model):
+    """A booking (a one-on-one) or a session (a group session or workshop) of the coach's as
+    an event in their CalDAV calendar. The booking event stream marks it ``pending``; the
+    writer then makes the calendar say what the database says now (written, moved, or
+    deleted), so events handled twice or out of order write the same thing."""
+
+    connection = models.ForeignKey(CalendarConnection, on_delete=models.CASCADE, related_name="written")
+    # booking-<id>@<site host> or session-<id>@<site host>: the UID of the feeds and
+    # invitations, which the reading side recognises and never reads back as busy.
+    uid = models.CharField(max_length=255)
+    booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    session = models.ForeignKey("bookings.Session", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Where the event is on the server (its URL) once written, and what was written (sha256).
+    href = models.CharField(max_length=2000, blank=True)
+    digest = models.CharField(max_length=64, blank=True)
+    pending = models.BooleanField(default=True)
+    # Bumped at each marking: a write finishes the row only if nobody marked it meanwhile.
+    version = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    written_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["connection", "uid"], name="written_event_once")]
+        indexes = [models.Index(fields=["pending", "next_attempt_at"], name="written_event_due")]
+
+    def __str__(self) -> str:
+        return self.uid

@@ -27,9 +27,9 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from availability.models import Allocation, AllocationKind
 from bookings.models import ACTIVE_STATUSES, Booking
-from calendar_sync import ics
+from calendar_sync import dav, ics, writer
 from calendar_sync.models import CalendarConnection, ConnectionKind
-from config import outbound
+from config import crypto, outbound
 from notifications import services as notify
 from notifications.models import Kind
 
@@ -82,8 +82,67 @@ def set_options(
     return sync(connection, now=now)
 
 
+def connect_caldav(
+    coach: User,
+    *,
+    name: str,
+    url: str,
+    username: str,
+    password: str,
+    write: bool = True,
+    private: bool = False,
+    all_day_busy: bool = True,
+    free_busy: bool = False,
+    now: dt.datetime | None = None,
+) -> CalendarConnection:
+    """A new CalDAV account of ``coach``'s: its calendars found (``dav.DavError`` in plain
+    words when the account can't be reached or has none), every one read for busy times,
+    the first written into when ``write``; read at once, the bookings ahead written."""
+    with dav.Account(url, username, password) as conversation:
+        found = conversation.calendars()
+    if not found:
+        raise dav.DavError(_("The account has no calendar of events."))
+    connection = CalendarConnection.objects.create(
+        coach=coach,
+        kind=ConnectionKind.CALDAV,
+        name=name,
+        url=url,
+        username=username,
+        password_encrypted=crypto.encrypt(password),
+        calendars=[{"url": item.url, "name": item.name, "read": True} for item in found],
+        write_url=found[0].url if write else "",
+        private_details=private,
+        all_day_busy=all_day_busy,
+        free_events_busy=free_busy,
+    )
+    sync(connection, now=now)
+    if connection.write_url:
+        writer.backfill(connection, now=now)
+        transaction.on_commit(writer.write_soon)
+    connection.refresh_from_db()
+    return connection
+
+
+def set_caldav_calendars(connection: CalendarConnection, *, read: list[str], write_url: str, private: bool) -> None:
+    """Choose which of the account's calendars make the coach busy, which one the bookings
+    are written into ("" for none) and whether their details are hidden; what was written
+    is moved, rewritten or deleted accordingly, and the busy times read again."""
+    known = {item["url"] for item in connection.calendars}
+    if write_url and write_url not in known:
+        raise ValueError("not a calendar of this account")
+    calendars = [{**item, "read": item["url"] in read} for item in connection.calendars]
+    rewrite = write_url != connection.write_url or private != connection.private_details
+    _record(connection, calendars=calendars, write_url=write_url, private_details=private, digest="", busy_until=None)
+    if rewrite:
+        writer.backfill(connection)
+        transaction.on_commit(writer.write_soon)
+
+
 def disconnect(connection: CalendarConnection) -> None:
-    """Forget the calendar and every busy time read from it."""
+    """Forget the calendar and every busy time read from it; the bookings written into a
+    CalDAV calendar are deleted from it first (as far as its server lets us now)."""
+    if connection.kind == ConnectionKind.CALDAV:
+        writer.forget(connection)
     connection.delete()
 
 
@@ -121,12 +180,12 @@ def _failed(connection: CalendarConnection, message: str, now: dt.datetime) -> O
     return Outcome(ok=False, changed=False, events=connection.events, message=message)
 
 
-def sync(connection: CalendarConnection, *, now: dt.datetime | None = None) -> Outcome:
-    """Read the connection's calendar now; see the module's docstring."""
-    now = now or timezone.now()
-    start, end = now - BEHIND, now + AHEAD
+def _fetch_ics(
+    connection: CalendarConnection, *, now: dt.datetime, fresh_enough: bool
+) -> tuple[bytes, str, str] | Outcome:
+    """The calendar at the connection's address, its ETag and Last-Modified; or the
+    outcome when there is nothing to read (unchanged, or failed)."""
     headers = {"Accept": "text/calendar, */*;q=0.5", "User-Agent": "Booking calendar sync"}
-    fresh_enough = connection.busy_until is not None and connection.busy_until >= end - REEXPAND
     if fresh_enough and connection.etag:
         headers["If-None-Match"] = connection.etag
     if fresh_enough and connection.last_modified:
@@ -150,7 +209,36 @@ def sync(connection: CalendarConnection, *, now: dt.datetime | None = None) -> O
         return Outcome(ok=True, changed=False, events=connection.events)
     if answer.status != 200:
         return _failed(connection, _status_words(answer.status), now)
-    digest = hashlib.sha256(answer.body).hexdigest()
+    return answer.body, answer.headers.get("ETag", "")[:200], answer.headers.get("Last-Modified", "")[:100]
+
+
+def read_urls(connection: CalendarConnection) -> list[str]:
+    """The calendars of a CalDAV account whose events make the coach busy."""
+    return [item["url"] for item in connection.calendars if item.get("read", True)]
+
+
+def _fetch_caldav(connection: CalendarConnection, *, start: dt.datetime, end: dt.datetime) -> bytes:
+    with dav.open_account(connection) as conversation:
+        return conversation.events(read_urls(connection), start=start, end=end)
+
+
+def sync(connection: CalendarConnection, *, now: dt.datetime | None = None) -> Outcome:
+    """Read the connection's calendar now; see the module's docstring."""
+    now = now or timezone.now()
+    start, end = now - BEHIND, now + AHEAD
+    fresh_enough = connection.busy_until is not None and connection.busy_until >= end - REEXPAND
+    etag = last_modified = ""
+    if connection.kind == ConnectionKind.CALDAV:
+        try:
+            body = _fetch_caldav(connection, start=start, end=end)
+        except dav.DavError as error:
+            return _failed(connection, error.message, now)
+    else:
+        fetched = _fetch_ics(connection, now=now, fresh_enough=fresh_enough)
+        if isinstance(fetched, Outcome):
+            return fetched
+        body, etag, last_modified = fetched
+    digest = hashlib.sha256(body).hexdigest()
     if fresh_enough and digest == connection.digest:
         # The same calendar as last time (a server that doesn't say so with a 304).
         _record(connection, last_attempt_at=now, last_synced_at=now, last_error="", failures=0)
@@ -158,7 +246,7 @@ def sync(connection: CalendarConnection, *, now: dt.datetime | None = None) -> O
     zone = ZoneInfo(connection.coach.timezone or "UTC")
     try:
         busy = ics.busy_times(
-            answer.body,
+            body,
             zone=zone,
             start=start,
             end=end,
@@ -180,8 +268,8 @@ def sync(connection: CalendarConnection, *, now: dt.datetime | None = None) -> O
             last_synced_at=now,
             last_error="",
             failures=0,
-            etag=answer.headers.get("ETag", "")[:200],
-            last_modified=answer.headers.get("Last-Modified", "")[:100],
+            etag=etag,
+            last_modified=last_modified,
             digest=digest,
             busy_until=end,
             events=len(spans),

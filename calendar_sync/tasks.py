@@ -18,3 +18,10 @@ def sync_due() -> int:
             log.info("calendar %s not read: %s", connection.pk, outcome.message)
         done += 1
     return done
+
+
+def write_pending() -> int:
+    """Write the coaches' bookings waiting to go into their CalDAV calendars."""
+    from calendar_sync import writer
+
+    return writer.write_pending()

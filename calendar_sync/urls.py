@@ -6,4 +6,5 @@ urlpatterns = [
     path("coach/calendars/", views.connections, name="calendar_connections"),
     path("coach/calendars/<int:pk>/sync/", views.sync_now, name="calendar_sync_now"),
     path("coach/calendars/<int:pk>/remove/", views.remove, name="calendar_remove"),
+    path("coach/calendars/<int:pk>/calendars/", views.calendars, name="calendar_choose"),
 ]

@@ -18,17 +18,36 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import role_required
 from accounts.models import Role
-from calendar_sync import services
-from calendar_sync.forms import ConnectForm
-from calendar_sync.models import CalendarConnection
+from calendar_sync import dav, services, writer
+from calendar_sync.forms import CalDavForm, CalendarsForm, ConnectForm
+from calendar_sync.models import CalendarConnection, ConnectionKind
 
 
 @role_required(Role.COACH)
 @require_http_methods(["GET", "POST"])
 def connections(request: HttpRequest) -> HttpResponse:
     coach = request.user
-    form = ConnectForm(request.POST or None, coach=coach)
-    if request.method == "POST" and form.is_valid():
+    account = request.method == "POST" and "dav-username" in request.POST
+    form = ConnectForm(request.POST if request.method == "POST" and not account else None, coach=coach)
+    dav_form = CalDavForm(request.POST if account else None, coach=coach, prefix="dav")
+    if dav_form.is_bound and dav_form.is_valid():
+        data = dav_form.cleaned_data
+        try:
+            connection = services.connect_caldav(
+                coach,
+                name=data["name"],
+                url=data["url"],
+                username=data["username"],
+                password=data["password"],
+                write=data["write"],
+                private=data["private"],
+            )
+        except dav.DavError as error:
+            dav_form.add_error(None, error.message)
+        else:
+            _say(request, connection, connected=True)
+            return redirect("calendar_connections")
+    if form.is_bound and form.is_valid():
         connection = services.connect(
             coach,
             name=form.cleaned_data["name"],
@@ -43,11 +62,12 @@ def connections(request: HttpRequest) -> HttpResponse:
         "calendar_sync/connections.html",
         {
             "form": form,
+            "dav_form": dav_form,
             "connections": [_with_ages(c) for c in CalendarConnection.objects.filter(coach=coach)],
             "clashes": services.clashes(coach),
             "sync_minutes": settings.CALENDAR_SYNC_MINUTES,
         },
-        status=400 if form.errors else 200,
+        status=400 if form.errors or dav_form.errors else 200,
     )
 
 
@@ -61,6 +81,12 @@ def _ago(instant) -> str:
 
 def _with_ages(connection: CalendarConnection) -> CalendarConnection:
     connection.read_ago = _ago(connection.last_synced_at)
+    if connection.kind == ConnectionKind.CALDAV:
+        connection.calendars_form = CalendarsForm(connection=connection, prefix=f"c{connection.pk}")
+        connection.write_name = next(
+            (item["name"] for item in connection.calendars if item["url"] == connection.write_url), ""
+        )
+        connection.waiting, connection.write_error = writer.write_errors(connection)
     return connection
 
 
@@ -101,4 +127,24 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request, _("“%(name)s” is no longer connected; its busy times are gone.") % {"name": connection.name}
     )
+    return redirect("calendar_connections")
+
+
+@role_required(Role.COACH)
+@require_POST
+def calendars(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(CalendarConnection, pk=pk, coach=request.user, kind=ConnectionKind.CALDAV)
+    form = CalendarsForm(request.POST, connection=connection, prefix=f"c{connection.pk}")
+    if not form.is_valid():
+        messages.error(request, _("Those choices could not be saved: choose among the account's calendars."))
+        return redirect("calendar_connections")
+    services.set_caldav_calendars(
+        connection,
+        read=form.cleaned_data["read"],
+        write_url=form.cleaned_data["write_url"],
+        private=form.cleaned_data["private"],
+    )
+    services.sync(connection)
+    connection.refresh_from_db()
+    _say(request, connection)
     return redirect("calendar_connections")

@@ -39,10 +39,11 @@ from django.db.models import Count, DateTimeField, Exists, F, Max, OuterRef, Q, 
 from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress
 
 from accounts.models import GuardianLink, Role, User
-from bookings import selectors
+from bookings import selectors, video
 from bookings.models import (
     ACTIVE_STATUSES,
     Booking,
@@ -55,7 +56,7 @@ from bookings.models import (
 from notifications.vtimezone import vtimezone
 
 PRODID = "-//Session booking//Calendar 1.0//EN"
-FEED_FORMAT = "3"  # part of every feed's ETag: change it when the feed's layout changes
+FEED_FORMAT = "4"  # part of every feed's ETag: change it when the feed's layout changes
 CANCELLED_KEPT = dt.timedelta(days=30)
 PAST_KEPT = dt.timedelta(days=90)
 REFRESH = "PT30M"
@@ -194,6 +195,8 @@ class SessionFacts:
 
     @property
     def link(self) -> str:
+        # A type's link is only ever its fixed one (``bookings.video``): the fallback of a
+        # session made before it had a link of its own.
         return self.meeting_link or self.type_meeting_link
 
     @property
@@ -393,6 +396,14 @@ def _hosts_line(session: SessionFacts) -> str:
     return f"Hosts: {session.hosts_text}"
 
 
+def _shows_link(facts: BookingFacts, viewer: User) -> bool:
+    """Whether ``viewer``'s event carries the session's video link: its hosts and staff
+    while it is on, the client's side once the booking is firm or confirmed."""
+    session = facts.session
+    hosting = viewer.pk in session.host_ids or viewer.is_staff_member
+    return video.may_join(booking_status=facts.status, session_status=session.status, hosting=hosting)
+
+
 def _description(facts: BookingFacts, viewer: User, url: str) -> str:
     session = facts.session
     lines = [f"Booking {facts.reference} · {STATUS_LABELS.get(facts.status, facts.status)}"]
@@ -402,7 +413,7 @@ def _description(facts: BookingFacts, viewer: User, url: str) -> str:
         lines.append(f"Coach: {session.coach_name}")
     if viewer.pk != facts.client_id:
         lines.append(f"Client: {facts.client_name}")
-    if session.link and facts.status not in ENDED:
+    if session.link and _shows_link(facts, viewer):
         lines.append(f"Video call: {session.link}")
     if facts.status == BookingStatus.DECLINED and facts.decline_reason:
         lines.append(f"Reason: {facts.decline_reason}")
@@ -426,7 +437,7 @@ def booking_event_data(
         end=session.end.astimezone(zone),
         summary=_summary(facts, viewer),
         description=_description(facts, viewer, url),
-        location=session.place(with_link=facts.status not in ENDED),
+        location=session.place(with_link=_shows_link(facts, viewer)),
         url=url,
         status=STATUS_FOR.get(facts.status, "CONFIRMED"),
         sequence=facts.sequence,
@@ -630,6 +641,24 @@ def series_bookings(ids) -> list[Booking]:
         .prefetch_related("session__co_hosts")
         .order_by("session__start", "pk")
     )
+
+
+def calendar_copy(booking: Booking, *, host: User, private: bool = False) -> bytes:
+    """The event a host's own calendar holds for this booking, to write into it (CalDAV):
+    the one of their feed (a group session's event for a group session), in their zone,
+    without ORGANIZER and ATTENDEE — a calendar server would mail invitations to the
+    people named — and, when ``private``, saying only that the time is booked."""
+    data = _viewer_event_data(booking, host)
+    data.organizer = Party("", "")
+    data.attendees = []
+    if private:
+        data.summary = gettext("Busy (booking)")
+        data.description = gettext("Details: %(url)s") % {"url": data.url}
+        data.location = ""
+    event = to_component(data)
+    del event["organizer"]
+    head, rest = _calendar(None).to_ical().split(b"END:VCALENDAR", 1)
+    return head + _vtimezone([data]).encode() + event.to_ical() + b"END:VCALENDAR" + rest
 
 
 def booking_ics(booking: Booking, *, viewer: User) -> bytes:

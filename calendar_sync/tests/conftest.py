@@ -10,3 +10,14 @@ def calendars(settings):
     fake = FakeCalendars()
     yield fake
     fake.stop()
+
+
+@pytest.fixture
+def radicale(settings):
+    """A real CalDAV server (Radicale) on 127.0.0.1, with one user."""
+    from calendar_sync.tests.radicale_server import Radicale
+
+    settings.OUTBOUND_ALLOW_PRIVATE = True
+    server = Radicale()
+    yield server
+    server.stop()

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "payments",
     "waitlist",
     "calendar_sync",
+    "webhooks",
     "reports",
     "pages",
 ]
@@ -243,12 +244,39 @@ ANALYTICS_RETENTION_DAYS = env_int("ANALYTICS_RETENTION_DAYS", 400, minimum=1)
 CALENDAR_SYNC_MINUTES = env_int("CALENDAR_SYNC_MINUTES", 5, minimum=1)
 CALENDAR_FETCH_TIMEOUT_SECONDS = env_int("CALENDAR_FETCH_TIMEOUT_SECONDS", 20, minimum=1)
 CALENDAR_MAX_BYTES = env_int("CALENDAR_MAX_MB", 5, minimum=1) * 1_000_000
+# A CalDAV server's answer may take this long (each request of a sync).
+CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 20, minimum=1)
+# Fernet keys for the secrets the product keeps (config/crypto.py): the first encrypts.
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in env_str("FIELD_ENCRYPTION_KEYS", "").split(",") if key.strip()]
 # Addresses users give (calendars) may point into private networks only when this is on:
 # a server must never be made to fetch its own internal services.
 OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)
+# Outgoing webhooks: each try must be answered within this many seconds; a failed delivery
+# is tried again after each of these waits (minutes; about a day in all), then its endpoint
+# is disabled. Finished deliveries are kept in the log this many days.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_RETRY_SCHEDULE = env_int_list("WEBHOOK_RETRY_MINUTES", [1, 5, 30, 60, 120, 240, 480, 480])
+if any(minutes < 1 for minutes in WEBHOOK_RETRY_SCHEDULE):
+    raise ImproperlyConfigured("WEBHOOK_RETRY_MINUTES must list whole numbers of minutes, each at least 1.")
+WEBHOOK_LOG_DAYS = env_int("WEBHOOK_LOG_DAYS", 30, minimum=1)
 # Workshop materials: the largest file, and the kinds of file that may be shared.
 MATERIAL_MAX_MB = env_int("MATERIAL_MAX_MB", 20, minimum=1)
 MATERIAL_FILE_TYPES = ("pdf", "png", "jpg", "jpeg", "txt", "md", "docx", "xlsx", "pptx", "odt", "ods", "odp", "zip")
+# Video rooms (bookings/video.py): the Jitsi Meet-style server where a session type with
+# "a private video room for each session" gets an unguessable room per session
+# (<server>/<room>); empty: that choice is not offered.
+VIDEO_ROOMS_URL = env_str("VIDEO_ROOMS_URL", "https://meet.jit.si").strip().rstrip("/")
+if VIDEO_ROOMS_URL:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _video = _urlsplit(VIDEO_ROOMS_URL)
+    if _video.scheme not in ("https", "http") or not _video.hostname or _video.query or _video.fragment:
+        raise ImproperlyConfigured(
+            f"VIDEO_ROOMS_URL={VIDEO_ROOMS_URL!r} must be the meeting server's address, e.g. https://meet.jit.si "
+            "(empty: no video rooms)."
+        )
+    if len(VIDEO_ROOMS_URL) > 200:
+        raise ImproperlyConfigured("VIDEO_ROOMS_URL must be at most 200 characters.")
 NOTIFICATION_METHOD = env_choice("NOTIFICATION_METHOD", "email", ("email", "sms", "both"))
 ENABLE_PAYMENT_GATEWAY = env_bool("ENABLE_PAYMENT_GATEWAY", False)
 # Payments (issue 16, payments.gateways): "local" (the test gateway) or "stripe". A payment
