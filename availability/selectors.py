@@ -20,6 +20,7 @@ from accounts.models import ClientTag, ClientTagging, CoachProfile, Role, User
 from availability import slots as engine
 from availability.models import (
     Allocation,
+    AllocationKind,
     AvailabilityWindow,
     DateOverride,
     OverrideWindow,
@@ -456,6 +457,26 @@ def _host_slots(
         now=now,
         session_type_id=session_type_id,
     )
+
+
+def outside_busy(coach: User, *, start: dt.datetime, end: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The coach's busy times read from their own calendars that touch [start, end),
+    overlapping and touching ones merged (several calendars may hold the same event), in
+    order. Only when: what the events were is never stored."""
+    spans = (
+        Allocation.objects.filter(
+            staff=coach, kind=AllocationKind.EXTERNAL, is_active=True, start__lt=end, end__gt=start
+        )
+        .order_by("start", "end")
+        .values_list("start", "end")
+    )
+    merged: list[tuple[dt.datetime, dt.datetime]] = []
+    for begins, ends in spans:
+        if merged and begins <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], ends))
+        else:
+            merged.append((begins, ends))
+    return merged
 
 
 def days_away(coach: User, *, first_day: dt.date, last_day: dt.date) -> list[tuple[dt.date, dt.date, str]]:

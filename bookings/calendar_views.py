@@ -38,9 +38,10 @@ ONE_DAY = dt.timedelta(days=1)
 
 @dataclass(frozen=True)
 class Entry:
-    """One thing on the calendar: a booking, a group session, or a day away."""
+    """One thing on the calendar: a booking, a group session, a day away, or a time the
+    coach's own calendar makes them busy."""
 
-    kind: str  # "booking", "request", "group", "away"
+    kind: str  # "booking", "request", "group", "away", "busy"
     title: str
     who: str
     status: str  # the words a person reads ("Request", "Confirmed", …)
@@ -51,6 +52,7 @@ class Entry:
     done: bool = False  # completed, a no-show, or in the past
     attendees: tuple[tuple[str, str], ...] = ()  # (name, booking url) of a group's people
     hosts: str = ""  # "with Ana and Ben": the session's other hosts, when it has several
+    all_day: bool = False  # a busy time that fills the whole day
 
 
 @dataclass
@@ -154,6 +156,8 @@ def _entries_by_day(
         while day <= min(last_away, last):
             by_day.setdefault(day, []).append(away)
             day += ONE_DAY
+    for begins, ends in availability_selectors.outside_busy(coach, start=start, end=end):
+        _add_busy(by_day, begins, ends, zone=zone, viewer_zone=viewer_zone, now=now, first=first, last=last)
     for session in selectors.coach_calendar_sessions(coach, start=start, end=end):
         day = session.start.astimezone(zone).date()
         hosts = selectors.other_hosts_text(session, coach)
@@ -166,7 +170,45 @@ def _entries_by_day(
                 by_day.setdefault(day, []).append(
                     _booking_entry(session, booking, zone=zone, viewer_zone=viewer_zone, now=now, hosts=hosts)
                 )
+    for entries in by_day.values():
+        entries.sort(key=lambda entry: (entry.kind != "away", entry.start or start))
     return by_day
+
+
+def _add_busy(
+    by_day: dict[dt.date, list[Entry]],
+    begins: dt.datetime,
+    ends: dt.datetime,
+    *,
+    zone: ZoneInfo,
+    viewer_zone: ZoneInfo | None,
+    now: dt.datetime,
+    first: dt.date,
+    last: dt.date,
+) -> None:
+    """A busy time from the coach's own calendars, a piece on each day it touches."""
+    day = begins.astimezone(zone).date()
+    while day <= last:
+        day_start, day_end = selectors.local_day_bounds(day, zone)
+        if day_start >= ends:
+            break
+        piece_start, piece_end = max(begins, day_start), min(ends, day_end)
+        if day >= first and piece_start < piece_end:
+            by_day.setdefault(day, []).append(
+                Entry(
+                    kind="busy",
+                    title=gettext("Busy (own calendar)"),
+                    who="",
+                    status=gettext("Busy"),
+                    url=None,
+                    start=piece_start.astimezone(zone),
+                    end=piece_end.astimezone(zone),
+                    viewer_time=_viewer_time(piece_start, zone, viewer_zone),
+                    done=piece_end <= now,
+                    all_day=piece_start == day_start and piece_end == day_end,
+                )
+            )
+        day += ONE_DAY
 
 
 def _week_start(day: dt.date) -> dt.date:
@@ -293,6 +335,7 @@ def _render(request: HttpRequest, view: str, anchor: dt.date | None, notice: str
             "days": days,
             "agenda_days": [d for d in in_range if d.entries],
             "counts": counts,
+            "busy_shown": any(e.kind == "busy" for d in in_range for e in d.entries),
             "coach_zone": zone.key,
             "zone_differs": differs,
             "zone_gap": _zone_gap(zone, viewer_zone, now) if differs else "",

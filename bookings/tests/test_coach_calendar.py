@@ -265,3 +265,26 @@ def test_the_coach_finds_the_calendar_from_the_nav_and_the_dashboard(coach) -> N
     assert f'href="{reverse("coach_calendar")}" class="nav-link' in html
     assert 'data-testid="open-calendar"' in html
     assert f'href="{reverse("coach_calendar")}"' in body(signed_in(StaffFactory()).get(reverse("staff_dashboard")))
+
+
+def test_busy_times_from_the_coachs_own_calendars_show_merged_and_in_order(coach, week) -> None:
+    from availability.models import Allocation, AllocationKind
+
+    def busy(start, end):
+        Allocation.objects.create(
+            staff=coach, kind=AllocationKind.EXTERNAL, start=start, end=end, blocked_start=start, blocked_end=end
+        )
+
+    # Two calendars hold overlapping events on Thursday morning; Friday is busy all day (Paris).
+    busy(dt.datetime(2026, 3, 5, 7, tzinfo=UTC), dt.datetime(2026, 3, 5, 8, 30, tzinfo=UTC))
+    busy(dt.datetime(2026, 3, 5, 8, tzinfo=UTC), dt.datetime(2026, 3, 5, 8, 45, tzinfo=UTC))
+    busy(dt.datetime(2026, 3, 5, 23, tzinfo=UTC), dt.datetime(2026, 3, 6, 23, tzinfo=UTC))
+    html = body(signed_in(coach).get(reverse("coach_calendar")))
+    thursday = day_cell(html, "2026-03-05")
+    assert thursday.count('data-kind="busy"') == 1 and "08:00–09:45" in thursday
+    assert thursday.index("08:00–09:45") < thursday.index("10:00–11:00")
+    friday = day_cell(html, "2026-03-06")
+    assert 'data-kind="busy"' in friday and "All day" in friday
+    assert "Busy (own calendar)" in html
+    # Counted as nothing: not a booking, a request or a group session.
+    assert "1 booking" in html and "1 request" in html
