@@ -26,7 +26,7 @@ from availability import suggest
 from availability.rules import TagRuleView, rules_for
 from availability.selectors import free_slots, tag_rules_for
 from availability.slots import Slot
-from bookings.models import Booking, BookingStatus, SessionType
+from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, SessionType
 
 # Sessions that show a client's habit: held or done, not cancelled, declined or missed.
 HISTORY_STATUSES = (BookingStatus.COMPLETED, BookingStatus.CONFIRMED, BookingStatus.FIRM_BOOKED)
@@ -57,6 +57,24 @@ def client_history(client: User | None, coach: User, *, limit: int = HISTORY_LIM
         .order_by("-session__start")
         .values_list("session__start", flat=True)[:limit]
     )
+
+
+def _without_clients_own(slots: Sequence[Slot], client: User | None, *, ignore_session_id: int | None) -> list[Slot]:
+    """The slots that don't overlap a session the client already has (booked, requested or
+    held; one query): a suggestion they could not take is no suggestion."""
+    if client is None or client.pk is None or not slots:
+        return list(slots)
+    taken = list(
+        Booking.objects.filter(
+            client=client,
+            status__in=ACTIVE_STATUSES,
+            session__start__lt=max(slot.end for slot in slots),
+            session__end__gt=min(slot.start for slot in slots),
+        )
+        .exclude(session_id=ignore_session_id)
+        .values_list("session__start", "session__end")
+    )
+    return [slot for slot in slots if not any(start < slot.end and slot.start < end for start, end in taken)]
 
 
 def window(anchor: dt.datetime, *, zone: ZoneInfo, today: dt.date, last_day: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -138,6 +156,7 @@ def suggested_times(
             tag_rules=tag_rules,
             ignore_session_id=ignore_session_id,
         )
+    slots = _without_clients_own(slots, client, ignore_session_id=ignore_session_id)
     if not slots:
         return []
     client_zone = ZoneInfo(client.timezone) if client is not None and client.pk is not None else zone

@@ -156,6 +156,19 @@ def test_next_tuesday_at_18_is_first_across_the_clock_change(regular, consult, c
     assert len(found) == 5
 
 
+def test_a_time_the_client_already_has_elsewhere_is_not_suggested(regular, consult, coach, frozen) -> None:
+    # Sofia has another coach's session next Tuesday at 18:00: her usual time is taken.
+    elsewhere = SessionTypeFactory(coach=open_coach(timezone="Europe/Paris", hours=(9, 20)), duration_minutes=60)
+    services.book_slot(client=regular, session_type=elsewhere, start=NEXT_TUESDAY)
+    found = suggestions.suggested_times(
+        coach=coach, session_type=consult, client=regular, anchor=WANTED, zone=PARIS, nearest_text="Closest"
+    )
+    taken_until = NEXT_TUESDAY + dt.timedelta(hours=1)
+    assert all(item.end <= NEXT_TUESDAY or item.start >= taken_until for item in found)
+    # Her habit still leads: the nearest Tuesday evening time she is free.
+    assert found[0].kind == "pattern" and found[0].start.astimezone(PARIS).weekday() == 1
+
+
 def test_a_suggestion_is_always_free_busy_closed_and_beyond_the_window_are_not(regular, consult, coach) -> None:
     profile = coach.coach_profile
     profile.booking_window_days = 9  # to Wednesday 8 April, 08:00 in Paris
