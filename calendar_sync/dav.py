@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import caldav
 import icalendar
@@ -20,22 +19,14 @@ from caldav.lib import error as dav_errors
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from calendar_sync.providers.base import Found, ProviderError
 from config import crypto, outbound
 
-
-class DavError(Exception):
-    """What went wrong with the account, in plain words."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+__all__ = ["Account", "DavError", "Found", "open_account"]
 
 
-@dataclass(frozen=True)
-class Found:
-    url: str
-    name: str
+class DavError(ProviderError):
+    """What went wrong with the CalDAV account, in plain words."""
 
 
 def _guard_redirects(response: requests.Response, *args, **kwargs) -> None:

@@ -82,10 +82,22 @@ def busy_times(
             continue
         if last is None:
             last = first + dt.timedelta(days=1) if all_day else first
-        begins, ends = _instant(first, zone), _instant(last, zone)
-        begins, ends = max(begins, start), min(ends, end)
-        while begins < ends:
-            piece = min(ends, begins + PIECE)
-            found.add(Busy(begins, piece, uid[:255]))
-            begins = piece
+        found.update(pieces(uid, _instant(first, zone), _instant(last, zone), start=start, end=end))
     return sorted(found)
+
+
+def pieces(uid: str, begins: dt.datetime, ends: dt.datetime, *, start: dt.datetime, end: dt.datetime) -> list[Busy]:
+    """The busy time [begins, ends) cut to [start, end) and into pieces of at most a day."""
+    found = []
+    begins, ends = max(begins, start), min(ends, end)
+    while begins < ends:
+        piece = min(ends, begins + PIECE)
+        found.append(Busy(begins, piece, uid[:255]))
+        begins = piece
+    return found
+
+
+def all_day(first: dt.date, last: dt.date | None, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+    """An all-day event from ``first`` to ``last`` (exclusive; the next day when none):
+    midnight to midnight of the coach's zone, in UTC."""
+    return _instant(first, zone), _instant(last or first + dt.timedelta(days=1), zone)

@@ -1,9 +1,10 @@
 """A coach's own calendars, read for busy times.
 
 A ``CalendarConnection`` is one calendar a coach connected: a calendar's address (ICS,
-``webcal://`` — Google's, Apple's or Outlook's secret address), or a CalDAV account
-(iCloud, Fastmail, Nextcloud, Google's CalDAV…) whose chosen calendars are read and into
-one of which the coach's bookings may be written (``WrittenEvent``). Each sync replaces
+``webcal://`` — Google's, Apple's or Outlook's secret address), or an account — CalDAV
+(iCloud, Fastmail, Nextcloud, Google's CalDAV…), Google Calendar or Microsoft 365 through
+their APIs (OAuth) — whose chosen calendars are read and into one of which the coach's
+bookings may be written (``WrittenEvent``). Each sync replaces
 the busy times read from it, which live in the scheduling ledger as ``Allocation`` rows of
 kind ``external`` (``availability.models``), so the slot engine and the booking services
 see them like any other busy time. What the events say (titles, places, people) is never
@@ -21,6 +22,13 @@ from django.utils.translation import gettext_lazy as _
 class ConnectionKind(models.TextChoices):
     ICS = "ics", _("Calendar address (ICS)")
     CALDAV = "caldav", _("CalDAV account")
+    GOOGLE = "google", _("Google Calendar")
+    MICROSOFT = "microsoft", _("Outlook (Microsoft 365)")
+
+
+# Connections whose calendars are chosen and written into (an account, not one address).
+ACCOUNT_KINDS = (ConnectionKind.CALDAV, ConnectionKind.GOOGLE, ConnectionKind.MICROSOFT)
+OAUTH_KINDS = (ConnectionKind.GOOGLE, ConnectionKind.MICROSOFT)
 
 
 class CalendarConnection(models.Model):
@@ -36,10 +44,15 @@ class CalendarConnection(models.Model):
     # (``config.crypto``); never shown again once given.
     username = models.CharField(_("user name"), max_length=200, blank=True)
     password_encrypted = models.TextField(blank=True)
-    # The account's calendars as last discovered: [{"url", "name", "read"}]; the busy times
-    # come from those with "read" on.
+    # A Google or Microsoft account's OAuth tokens (JSON: access and refresh token),
+    # encrypted like the password, and when the access token runs out.
+    token_encrypted = models.TextField(blank=True)
+    token_expires_at = models.DateTimeField(null=True, blank=True)
+    # The account's calendars as last discovered: [{"url", "name", "read"}] ("url" is a
+    # Google or Microsoft calendar's id); the busy times come from those with "read" on.
     calendars = models.JSONField(default=list, blank=True)
-    # The calendar of the account the coach's bookings are written into ("" = none).
+    # The calendar of the account the coach's bookings are written into ("" = none); for
+    # Google and Microsoft the calendar's id.
     write_url = models.URLField(_("write bookings into"), max_length=2000, blank=True)
     private_details = models.BooleanField(
         _("hide the details"),
@@ -84,6 +97,11 @@ class CalendarConnection(models.Model):
         return f"{self.name} ({self.coach})"
 
     @property
+    def is_account(self) -> bool:
+        """An account (CalDAV, Google, Microsoft): calendars chosen, bookings written."""
+        return self.kind in ACCOUNT_KINDS
+
+    @property
     def masked_url(self) -> str:
         """The address with its secret part hidden: enough to recognise it."""
         parts = urlsplit(self.url)
@@ -94,7 +112,7 @@ class CalendarConnection(models.Model):
 
 class WrittenEvent(models.Model):
     """A booking (a one-on-one) or a session (a group session or workshop) of the coach's as
-    an event in their CalDAV calendar. The booking event stream marks it ``pending``; the
+    an event in their CalDAV, Google or Microsoft calendar. The booking event stream marks it ``pending``; the
     writer then makes the calendar say what the database says now (written, moved, or
     deleted), so events handled twice or out of order write the same thing."""
 
@@ -104,7 +122,8 @@ class WrittenEvent(models.Model):
     uid = models.CharField(max_length=255)
     booking = models.ForeignKey("bookings.Booking", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     session = models.ForeignKey("bookings.Session", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    # Where the event is on the server (its URL) once written, and what was written (sha256).
+    # Where the event is on the server once written (its URL; for Google and Microsoft
+    # "<calendar id>/<event id>", quoted), and what was written (sha256).
     href = models.CharField(max_length=2000, blank=True)
     digest = models.CharField(max_length=64, blank=True)
     pending = models.BooleanField(default=True)

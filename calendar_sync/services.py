@@ -27,8 +27,10 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from availability.models import Allocation, AllocationKind
 from bookings.models import ACTIVE_STATUSES, Booking
-from calendar_sync import dav, ics, writer
+from calendar_sync import dav, ics, oauth, providers, writer
 from calendar_sync.models import CalendarConnection, ConnectionKind
+from calendar_sync.providers.google import GoogleProvider
+from calendar_sync.providers.microsoft import MicrosoftProvider
 from config import crypto, outbound
 from notifications import services as notify
 from notifications.models import Kind
@@ -123,6 +125,57 @@ def connect_caldav(
     return connection
 
 
+def connect_oauth(
+    coach: User, found_app: oauth.App, tokens: oauth.Tokens, *, now: dt.datetime | None = None
+) -> CalendarConnection:
+    """A Google or Microsoft account of ``coach``'s, given the tokens of its consent
+    (``calendar_sync.oauth``): its calendars found, every one read for busy times, the main
+    one written into; read at once, the bookings ahead written. The same account connected
+    again (after its access was withdrawn) gets the new tokens and keeps its choices."""
+    kind = found_app.kind
+    opening = GoogleProvider if kind == ConnectionKind.GOOGLE else MicrosoftProvider
+    with opening(oauth.Grant(found_app, tokens)) as provider:
+        found = provider.calendars()
+        account = provider.account_name
+    if not found:
+        raise providers.ProviderError(_("The account has no calendar of events."))
+    fields = {"token_encrypted": tokens.sealed(), "token_expires_at": tokens.expires_at}
+    connection = (
+        CalendarConnection.objects.filter(coach=coach, kind=kind, username=account).first() if account else None
+    )
+    if connection is not None:
+        reading = {item["url"]: item.get("read", True) for item in connection.calendars}
+        write_url = connection.write_url if connection.write_url in {item.url for item in found} else ""
+        _record(
+            connection,
+            calendars=[{"url": item.url, "name": item.name, "read": reading.get(item.url, True)} for item in found],
+            write_url=write_url,
+            last_error="",
+            digest="",
+            busy_until=None,
+            is_active=True,
+            **fields,
+        )
+    else:
+        primary = next((item for item in found if item.primary), found[0])
+        connection = CalendarConnection.objects.create(
+            coach=coach,
+            kind=kind,
+            name=account or found_app.label,
+            url=found_app.api_url,
+            username=account,
+            calendars=[{"url": item.url, "name": item.name, "read": True} for item in found],
+            write_url=primary.url,
+            **fields,
+        )
+    sync(connection, now=now)
+    if connection.write_url:
+        writer.backfill(connection, now=now)
+        transaction.on_commit(writer.write_soon)
+    connection.refresh_from_db()
+    return connection
+
+
 def set_caldav_calendars(connection: CalendarConnection, *, read: list[str], write_url: str, private: bool) -> None:
     """Choose which of the account's calendars make the coach busy, which one the bookings
     are written into ("" for none) and whether their details are hidden; what was written
@@ -139,9 +192,9 @@ def set_caldav_calendars(connection: CalendarConnection, *, read: list[str], wri
 
 
 def disconnect(connection: CalendarConnection) -> None:
-    """Forget the calendar and every busy time read from it; the bookings written into a
-    CalDAV calendar are deleted from it first (as far as its server lets us now)."""
-    if connection.kind == ConnectionKind.CALDAV:
+    """Forget the calendar and every busy time read from it; the bookings written into an
+    account's calendar are deleted from it first (as far as its server lets us now)."""
+    if connection.is_account:
         writer.forget(connection)
     connection.delete()
 
@@ -213,13 +266,28 @@ def _fetch_ics(
 
 
 def read_urls(connection: CalendarConnection) -> list[str]:
-    """The calendars of a CalDAV account whose events make the coach busy."""
+    """The calendars of an account whose events make the coach busy."""
     return [item["url"] for item in connection.calendars if item.get("read", True)]
 
 
-def _fetch_caldav(connection: CalendarConnection, *, start: dt.datetime, end: dt.datetime) -> bytes:
-    with dav.open_account(connection) as conversation:
-        return conversation.events(read_urls(connection), start=start, end=end)
+def _read_account(
+    connection: CalendarConnection, *, start: dt.datetime, end: dt.datetime, zone: ZoneInfo
+) -> list[ics.Busy]:
+    with providers.open_for(connection) as provider:
+        return provider.busy(
+            read_urls(connection),
+            start=start,
+            end=end,
+            zone=zone,
+            all_day_busy=connection.all_day_busy,
+            free_busy=connection.free_events_busy,
+            ours=_ours,
+        )
+
+
+def _digest(busy: list[ics.Busy]) -> str:
+    text = "\n".join(f"{item.start.isoformat()} {item.end.isoformat()}" for item in sorted(set(busy)))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def sync(connection: CalendarConnection, *, now: dt.datetime | None = None) -> Outcome:
@@ -227,35 +295,41 @@ def sync(connection: CalendarConnection, *, now: dt.datetime | None = None) -> O
     now = now or timezone.now()
     start, end = now - BEHIND, now + AHEAD
     fresh_enough = connection.busy_until is not None and connection.busy_until >= end - REEXPAND
+    zone = ZoneInfo(connection.coach.timezone or "UTC")
     etag = last_modified = ""
-    if connection.kind == ConnectionKind.CALDAV:
+    if connection.is_account:
+        # An account (CalDAV, Google, Microsoft) is asked for the events of the chosen
+        # calendars; what they give is compared by its busy times.
         try:
-            body = _fetch_caldav(connection, start=start, end=end)
-        except dav.DavError as error:
+            busy = _read_account(connection, start=start, end=end, zone=zone)
+        except providers.ProviderError as error:
             return _failed(connection, error.message, now)
+        digest = _digest(busy)
+        if fresh_enough and digest == connection.digest:
+            _record(connection, last_attempt_at=now, last_synced_at=now, last_error="", failures=0)
+            return Outcome(ok=True, changed=False, events=connection.events)
     else:
         fetched = _fetch_ics(connection, now=now, fresh_enough=fresh_enough)
         if isinstance(fetched, Outcome):
             return fetched
         body, etag, last_modified = fetched
-    digest = hashlib.sha256(body).hexdigest()
-    if fresh_enough and digest == connection.digest:
-        # The same calendar as last time (a server that doesn't say so with a 304).
-        _record(connection, last_attempt_at=now, last_synced_at=now, last_error="", failures=0)
-        return Outcome(ok=True, changed=False, events=connection.events)
-    zone = ZoneInfo(connection.coach.timezone or "UTC")
-    try:
-        busy = ics.busy_times(
-            body,
-            zone=zone,
-            start=start,
-            end=end,
-            all_day_busy=connection.all_day_busy,
-            free_busy=connection.free_events_busy,
-            ours=_ours,
-        )
-    except ics.FeedError as error:
-        return _failed(connection, str(error), now)
+        digest = hashlib.sha256(body).hexdigest()
+        if fresh_enough and digest == connection.digest:
+            # The same calendar as last time (a server that doesn't say so with a 304).
+            _record(connection, last_attempt_at=now, last_synced_at=now, last_error="", failures=0)
+            return Outcome(ok=True, changed=False, events=connection.events)
+        try:
+            busy = ics.busy_times(
+                body,
+                zone=zone,
+                start=start,
+                end=end,
+                all_day_busy=connection.all_day_busy,
+                free_busy=connection.free_events_busy,
+                ours=_ours,
+            )
+        except ics.FeedError as error:
+            return _failed(connection, str(error), now)
     with transaction.atomic():
         locked = CalendarConnection.objects.select_for_update().filter(pk=connection.pk).first()
         if locked is None:  # disconnected meanwhile

@@ -21,7 +21,8 @@ def sync_due() -> int:
 
 
 def write_pending() -> int:
-    """Write the coaches' bookings waiting to go into their CalDAV calendars."""
+    """Write the coaches' bookings waiting to go into their own calendars (CalDAV, Google,
+    Microsoft)."""
     from calendar_sync import writer
 
     return writer.write_pending()

@@ -8,7 +8,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.timesince import timesince
@@ -18,9 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import role_required
 from accounts.models import Role
-from calendar_sync import dav, services, writer
-from calendar_sync.forms import CalDavForm, CalendarsForm, ConnectForm
-from calendar_sync.models import CalendarConnection, ConnectionKind
+from calendar_sync import dav, oauth, providers, services, writer
+from calendar_sync.forms import MAX_CONNECTIONS, CalDavForm, CalendarsForm, ConnectForm
+from calendar_sync.models import ACCOUNT_KINDS, CalendarConnection
 
 
 @role_required(Role.COACH)
@@ -66,6 +66,7 @@ def connections(request: HttpRequest) -> HttpResponse:
             "connections": [_with_ages(c) for c in CalendarConnection.objects.filter(coach=coach)],
             "clashes": services.clashes(coach),
             "sync_minutes": settings.CALENDAR_SYNC_MINUTES,
+            "oauth_apps": oauth.apps(),
         },
         status=400 if form.errors or dav_form.errors else 200,
     )
@@ -81,7 +82,7 @@ def _ago(instant) -> str:
 
 def _with_ages(connection: CalendarConnection) -> CalendarConnection:
     connection.read_ago = _ago(connection.last_synced_at)
-    if connection.kind == ConnectionKind.CALDAV:
+    if connection.is_account:
         connection.calendars_form = CalendarsForm(connection=connection, prefix=f"c{connection.pk}")
         connection.write_name = next(
             (item["name"] for item in connection.calendars if item["url"] == connection.write_url), ""
@@ -133,7 +134,7 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
 @role_required(Role.COACH)
 @require_POST
 def calendars(request: HttpRequest, pk: int) -> HttpResponse:
-    connection = get_object_or_404(CalendarConnection, pk=pk, coach=request.user, kind=ConnectionKind.CALDAV)
+    connection = get_object_or_404(CalendarConnection, pk=pk, coach=request.user, kind__in=ACCOUNT_KINDS)
     form = CalendarsForm(request.POST, connection=connection, prefix=f"c{connection.pk}")
     if not form.is_valid():
         messages.error(request, _("Those choices could not be saved: choose among the account's calendars."))
@@ -147,4 +148,46 @@ def calendars(request: HttpRequest, pk: int) -> HttpResponse:
     services.sync(connection)
     connection.refresh_from_db()
     _say(request, connection)
+    return redirect("calendar_connections")
+
+
+def _oauth_app(provider: str) -> oauth.App:
+    found = oauth.app(provider)
+    if found is None:  # not offered by this site
+        raise Http404
+    return found
+
+
+@role_required(Role.COACH)
+@require_http_methods(["GET"])
+def oauth_start(request: HttpRequest, provider: str) -> HttpResponse:
+    """Off to the provider's consent page (its answer comes back to ``oauth_callback``)."""
+    found = _oauth_app(provider)
+    if CalendarConnection.objects.filter(coach=request.user).count() >= MAX_CONNECTIONS:
+        messages.error(
+            request, _("You can connect up to %(count)s calendars; remove one first.") % {"count": MAX_CONNECTIONS}
+        )
+        return redirect("calendar_connections")
+    return redirect(oauth.begin(request.session, found))
+
+
+@role_required(Role.COACH)
+@require_http_methods(["GET"])
+def oauth_callback(request: HttpRequest, provider: str) -> HttpResponse:
+    """The provider's answer: the code exchanged for tokens (when the state is the one this
+    session started), the account's calendars found and connected."""
+    found = _oauth_app(provider)
+    try:
+        tokens = oauth.finish(
+            request.session,
+            found,
+            state=request.GET.get("state", ""),
+            code=request.GET.get("code", ""),
+            error=request.GET.get("error", ""),
+        )
+        connection = services.connect_oauth(request.user, found, tokens)
+    except providers.ProviderError as error:
+        messages.error(request, error.message)
+        return redirect("calendar_connections")
+    _say(request, connection, connected=True)
     return redirect("calendar_connections")

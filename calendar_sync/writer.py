@@ -1,10 +1,11 @@
-"""The coach's bookings written into their own CalDAV calendar and kept in step.
+"""The coach's bookings written into their own calendar (a CalDAV, Google or Microsoft
+account, through ``calendar_sync.providers``) and kept in step.
 
 The booking event stream's consumer (``on_booking_events``) only marks, per host and
 booking (or group session), a ``WrittenEvent`` as pending and bumps its ``version``; the
 writer (``write_pending``, a django-q2 task right after the relay's commit and every
 minute) then makes the calendar say what the database says *now*: the event written or
-moved (PUT), or deleted when the booking was cancelled or declined, the session cancelled,
+moved (written again), or deleted when the booking was cancelled or declined, the session cancelled,
 or the coach stopped writing. So events handed over twice or out of order write the same
 thing, and a writer that dies leaves the row pending for the next. A row is marked done
 only if nobody marked it pending again meanwhile (its version is unchanged).
@@ -26,9 +27,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from bookings.models import ACTIVE_STATUSES, Booking, BookingEvent, BookingStatus, Session, SessionStatus
-from calendar_sync import dav
-from calendar_sync.models import CalendarConnection, ConnectionKind, WrittenEvent
+from calendar_sync import providers
+from calendar_sync.models import ACCOUNT_KINDS, CalendarConnection, WrittenEvent
 from notifications import calendar as ical
+from notifications.calendar import EventData
 
 KEPT = (*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 BATCH = 200
@@ -36,7 +38,7 @@ MAX_WAIT = dt.timedelta(hours=1)
 
 
 def writing(connections):
-    return connections.filter(kind=ConnectionKind.CALDAV, is_active=True).exclude(write_url="")
+    return connections.filter(kind__in=ACCOUNT_KINDS, is_active=True).exclude(write_url="")
 
 
 def _target(booking: Booking) -> tuple[str, dict]:
@@ -111,7 +113,7 @@ def backfill(connection: CalendarConnection, *, now: dt.datetime | None = None) 
     return count
 
 
-def _document(item: WrittenEvent, connection: CalendarConnection) -> bytes | None:
+def _document(item: WrittenEvent, connection: CalendarConnection) -> EventData | None:
     """What the coach's calendar should hold for this row now, or None (nothing)."""
     if not connection.is_active or not connection.write_url:
         return None
@@ -127,7 +129,7 @@ def _document(item: WrittenEvent, connection: CalendarConnection) -> bytes | Non
         )
         if seat is None:
             return None
-        return ical.calendar_copy(seat, host=connection.coach, private=connection.private_details)
+        return ical.calendar_copy_data(seat, host=connection.coach, private=connection.private_details)
     booking = (
         Booking.objects.filter(pk=item.booking_id)
         .select_related("session__session_type", "session__coach", "client")
@@ -135,29 +137,29 @@ def _document(item: WrittenEvent, connection: CalendarConnection) -> bytes | Non
     )
     if booking is None or booking.status not in KEPT or booking.session.status == SessionStatus.CANCELLED:
         return None
-    return ical.calendar_copy(booking, host=connection.coach, private=connection.private_details)
+    return ical.calendar_copy_data(booking, host=connection.coach, private=connection.private_details)
 
 
 def _wait(attempts: int) -> dt.timedelta:
     return min(dt.timedelta(minutes=5 ** max(attempts - 1, 0)), MAX_WAIT)
 
 
-def _write_one(conversation: dav.Account, item: WrittenEvent, connection: CalendarConnection, now) -> None:
+def _write_one(conversation: providers.Provider, item: WrittenEvent, connection: CalendarConnection, now) -> None:
     version = item.version
-    document = _document(item, connection)
+    data = _document(item, connection)
     href = item.href
-    if document is None:
+    if data is None:
         if href:
             conversation.delete(href)
         fields = {"href": "", "digest": "", "written_at": now}
     else:
-        digest = hashlib.sha256(document).hexdigest()
-        if href and not href.startswith(connection.write_url):
+        digest = hashlib.sha256(conversation.render(data)).hexdigest()
+        if href and not conversation.holds(connection.write_url, href):
             # Written into another calendar of the account before: moved to the chosen one.
             conversation.delete(href)
             href = ""
         if not (href and digest == item.digest):
-            href = conversation.put(connection.write_url, document, href=href)
+            href = conversation.put(connection.write_url, data, href=href)
         fields = {"href": href[:2000], "digest": digest, "written_at": now}
     done = WrittenEvent.objects.filter(pk=item.pk, version=version).update(
         pending=False, attempts=0, last_error="", next_attempt_at=None, **fields
@@ -182,8 +184,8 @@ def write_pending(*, now: dt.datetime | None = None) -> int:
     for items in by_connection.values():
         connection = items[0].connection
         try:
-            conversation = dav.open_account(connection)
-        except dav.DavError as error:
+            conversation = providers.open_for(connection)
+        except providers.ProviderError as error:
             _postpone(items, error.message, now)
             continue
         with conversation:
@@ -191,7 +193,7 @@ def write_pending(*, now: dt.datetime | None = None) -> int:
                 try:
                     _write_one(conversation, item, connection, now)
                     written += 1
-                except dav.DavError as error:
+                except providers.ProviderError as error:
                     _postpone([item], error.message, now)
     return written
 
@@ -212,11 +214,11 @@ def forget(connection: CalendarConnection) -> int:
         return 0
     deleted = 0
     try:
-        with dav.open_account(connection) as conversation:
+        with providers.open_for(connection) as conversation:
             for href in hrefs:
                 conversation.delete(href)
                 deleted += 1
-    except dav.DavError:
+    except providers.ProviderError:
         pass
     return deleted
 

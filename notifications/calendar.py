@@ -643,11 +643,12 @@ def series_bookings(ids) -> list[Booking]:
     )
 
 
-def calendar_copy(booking: Booking, *, host: User, private: bool = False) -> bytes:
-    """The event a host's own calendar holds for this booking, to write into it (CalDAV):
-    the one of their feed (a group session's event for a group session), in their zone,
-    without ORGANIZER and ATTENDEE — a calendar server would mail invitations to the
-    people named — and, when ``private``, saying only that the time is booked."""
+def calendar_copy_data(booking: Booking, *, host: User, private: bool = False) -> EventData:
+    """The event a host's own calendar holds for this booking, to write into it (CalDAV,
+    Google's or Microsoft's API): the one of their feed (a group session's event for a
+    group session), in their zone, without organizer and attendees — a calendar server
+    would mail invitations to the people named — and, when ``private``, saying only that
+    the time is booked."""
     data = _viewer_event_data(booking, host)
     data.organizer = Party("", "")
     data.attendees = []
@@ -655,6 +656,16 @@ def calendar_copy(booking: Booking, *, host: User, private: bool = False) -> byt
         data.summary = gettext("Busy (booking)")
         data.description = gettext("Details: %(url)s") % {"url": data.url}
         data.location = ""
+    return data
+
+
+def calendar_copy(booking: Booking, *, host: User, private: bool = False) -> bytes:
+    """``calendar_copy_data`` as an iCalendar document (a VCALENDAR for CalDAV)."""
+    return calendar_copy_document(calendar_copy_data(booking, host=host, private=private))
+
+
+def calendar_copy_document(data: EventData) -> bytes:
+    """A ``calendar_copy_data`` event as a VCALENDAR with its VTIMEZONE, no ORGANIZER."""
     event = to_component(data)
     del event["organizer"]
     head, rest = _calendar(None).to_ical().split(b"END:VCALENDAR", 1)

@@ -244,8 +244,27 @@ ANALYTICS_RETENTION_DAYS = env_int("ANALYTICS_RETENTION_DAYS", 400, minimum=1)
 CALENDAR_SYNC_MINUTES = env_int("CALENDAR_SYNC_MINUTES", 5, minimum=1)
 CALENDAR_FETCH_TIMEOUT_SECONDS = env_int("CALENDAR_FETCH_TIMEOUT_SECONDS", 20, minimum=1)
 CALENDAR_MAX_BYTES = env_int("CALENDAR_MAX_MB", 5, minimum=1) * 1_000_000
-# A CalDAV server's answer may take this long (each request of a sync).
+# A calendar account's server (CalDAV, Google's and Microsoft's APIs and their OAuth token
+# endpoints) may take this long to answer each request.
 CALDAV_TIMEOUT_SECONDS = env_int("CALDAV_TIMEOUT_SECONDS", 20, minimum=1)
+# Google Calendar and Microsoft 365 / Outlook through their own APIs (OAuth): each shows its
+# "Connect" button only when its app's credentials are set. The endpoints are settings so a
+# test (or a sovereign cloud) can name others; users never choose them.
+GOOGLE_CLIENT_ID = env_str("GOOGLE_CLIENT_ID", "")
+GOOGLE_CLIENT_SECRET = env_str("GOOGLE_CLIENT_SECRET", "")
+GOOGLE_OAUTH_AUTHORIZE_URL = env_str("GOOGLE_OAUTH_AUTHORIZE_URL", "https://accounts.google.com/o/oauth2/v2/auth")
+GOOGLE_OAUTH_TOKEN_URL = env_str("GOOGLE_OAUTH_TOKEN_URL", "https://oauth2.googleapis.com/token")
+GOOGLE_API_URL = env_str("GOOGLE_API_URL", "https://www.googleapis.com/calendar/v3").rstrip("/")
+MICROSOFT_CLIENT_ID = env_str("MICROSOFT_CLIENT_ID", "")
+MICROSOFT_CLIENT_SECRET = env_str("MICROSOFT_CLIENT_SECRET", "")
+MICROSOFT_TENANT = env_str("MICROSOFT_TENANT", "common")
+MICROSOFT_OAUTH_AUTHORIZE_URL = env_str(
+    "MICROSOFT_OAUTH_AUTHORIZE_URL", f"https://login.microsoftonline.com/{MICROSOFT_TENANT}/oauth2/v2.0/authorize"
+)
+MICROSOFT_OAUTH_TOKEN_URL = env_str(
+    "MICROSOFT_OAUTH_TOKEN_URL", f"https://login.microsoftonline.com/{MICROSOFT_TENANT}/oauth2/v2.0/token"
+)
+MICROSOFT_API_URL = env_str("MICROSOFT_API_URL", "https://graph.microsoft.com/v1.0").rstrip("/")
 # Fernet keys for the secrets the product keeps (config/crypto.py): the first encrypts.
 FIELD_ENCRYPTION_KEYS = [key.strip() for key in env_str("FIELD_ENCRYPTION_KEYS", "").split(",") if key.strip()]
 # Addresses users give (calendars) may point into private networks only when this is on:
