@@ -28,11 +28,21 @@ PORT ?= 8000
 DEBUG ?= false
 RUN_URL = http://127.0.0.1:$(PORT)
 ## Payments are on, through the local test gateway (its card page; no keys, no money).
-RUN_ENV = ENABLE_PAYMENT_GATEWAY=true PAYMENT_BACKEND=local SITE_URL=$(RUN_URL)
-run: migrate
+## The secrets the demo keeps (calendar passwords and tokens) are encrypted under a key of
+## its own, made once in $(LOCAL_KEYS) (git-ignored; FIELD_ENCRYPTION_KEYS, when set, wins).
+LOCAL_KEYS ?= .local/field-encryption.key
+RUN_ENV = ENABLE_PAYMENT_GATEWAY=true PAYMENT_BACKEND=local SITE_URL=$(RUN_URL) \
+	FIELD_ENCRYPTION_KEYS="$${FIELD_ENCRYPTION_KEYS:-$$(cat $(LOCAL_KEYS))}"
+run: migrate $(LOCAL_KEYS)
 	$(RUN_ENV) $(BIN)/python manage.py seed_demo
 	@echo "Starting the web server ($(RUN_URL)) and the worker; Ctrl-C stops both."
 	$(RUN_ENV) DEBUG=$(DEBUG) STATIC_FROM_SOURCE=true PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile.dev -p $(PORT)
+
+$(LOCAL_KEYS): | $(STAMP)
+	@mkdir -p $(@D)
+	@umask 077 && $(BIN)/python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" > $@.new
+	@mv $@.new $@
+	@echo "Made this machine's encryption key in $@ (keep it: what the demo stored encrypted can't be read without it)."
 
 ## make test — lint, migration check and the whole suite (honours DATABASE_URL)
 test: install lint

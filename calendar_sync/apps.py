@@ -11,3 +11,9 @@ class CalendarSyncConfig(AppConfig):
         from calendar_sync.writer import on_booking_events
 
         relay.register("calendar_sync", on_booking_events)
+        # A CalDAV account's password and an OAuth account's tokens are ``crypto.encrypt``
+        # output in plain text columns: key rotation re-encrypts them too.
+        from config import crypto
+
+        crypto.register_encrypted_column("calendar_sync.CalendarConnection", "password_encrypted")
+        crypto.register_encrypted_column("calendar_sync.CalendarConnection", "token_encrypted")

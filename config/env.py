@@ -7,6 +7,7 @@ so a typo in a deployment shows up at start-up instead of as odd behaviour later
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -67,6 +68,30 @@ def env_int_list(name: str, default: list[int]) -> list[int]:
         raise ImproperlyConfigured(
             f"{name}={os.environ.get(name)!r} is not a comma-separated list of integers."
         ) from None
+
+
+def env_fernet_keys(name: str) -> list[str]:
+    """Fernet keys (``Fernet.generate_key()``), in order, separated by commas (spaces and
+    line breaks are tolerated: no key contains one); none set is an empty list. A key that
+    isn't one — cut short, pasted with a quote, made some other way — stops start-up with
+    its position named; the key itself is never repeated in the message."""
+    from cryptography.fernet import Fernet
+
+    keys = [key for key in re.split(r"[\s,]+", os.environ.get(name, "")) if key]
+    for position, key in enumerate(keys, start=1):
+        try:
+            # Fernet itself skips characters outside base64 (quotes, say): the key must be
+            # exactly as generated, so that what is backed up is what is in use.
+            if not re.fullmatch(r"[A-Za-z0-9_-]{43}=", key):
+                raise ValueError
+            Fernet(key)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: key {position} of {len(keys)} is not a Fernet key (44 characters of URL-safe "
+                'base64 encoding 32 bytes). Make one with: python -c "from cryptography.fernet import '
+                'Fernet; print(Fernet.generate_key().decode())"'
+            ) from None
+    return keys
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -269,7 +270,13 @@ def test_production_settings_pass_the_deploy_check():
     secret_key = secrets.token_urlsafe(45)
     assert len(secret_key) == 60
 
-    result = run_deploy_check({"SECRET_KEY": secret_key, "ALLOWED_HOSTS": "booking.example.com"})
+    result = run_deploy_check(
+        {
+            "SECRET_KEY": secret_key,
+            "ALLOWED_HOSTS": "booking.example.com",
+            "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        }
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues (0 silenced)." in result.stdout

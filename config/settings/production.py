@@ -10,6 +10,15 @@ if not ALLOWED_HOSTS:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names in production.")
+# Without keys of its own the site would encrypt under a key derived from SECRET_KEY, and
+# changing SECRET_KEY would then make every stored secret unreadable.
+if not FIELD_ENCRYPTION_KEYS:  # noqa: F405
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEYS must be set in production (one or more Fernet keys, comma-separated; "
+        'make one with: python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())").'
+    )
 if ENABLE_PAYMENT_GATEWAY and PAYMENT_BACKEND == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):  # noqa: F405
     from django.core.exceptions import ImproperlyConfigured
 

@@ -11,6 +11,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+# Two keys, as after a rotation began: the first encrypts, both decrypt. Test-only keys.
+FIELD_ENCRYPTION_KEYS = [
+    "z3LxB3RUJvCLvmpghK2XW-S6sgHsRHORjIOPvafQ3JI=",
+    "FEJ9dDpeLAkgTXPtrnp7d9N8tk0R7RyWdw-7otoRc-4=",
+]
 NOTIFICATION_SEND_AT_ONCE = True  # tasks run inline: a booking's emails are in the outbox at once
 # The relay runs inline after every commit (tasks are synchronous), once, without watching.
 RELAY_WAKE_SECONDS = 0

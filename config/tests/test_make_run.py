@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -45,6 +46,26 @@ def test_make_run_takes_port_and_prints_that_address() -> None:
     assert "SITE_URL=http://127.0.0.1:8100" in commands
     assert "Starting the web server (http://127.0.0.1:8100)" in commands
     assert "8000" not in commands
+
+
+def test_make_run_encrypts_under_a_key_of_the_machines_own(tmp_path) -> None:
+    commands = make_dry_run()
+    keys = 'FIELD_ENCRYPTION_KEYS="${FIELD_ENCRYPTION_KEYS:-$(cat .local/field-encryption.key)}"'
+    assert f"{keys} .venv/bin/python manage.py seed_demo" in commands
+    assert f"{keys} DEBUG=false" in commands  # the web server and the worker
+    ignored = subprocess.run(["git", "check-ignore", "-q", ".local/field-encryption.key"], cwd=PROJECT_DIR)
+    assert ignored.returncode == 0
+
+    # The key is made once, readable by its owner only, and kept.
+    key_file = tmp_path / "local" / "field-encryption.key"
+    make_key = ["make", "--no-print-directory", "-o", ".venv/.installed", f"LOCAL_KEYS={key_file}", str(key_file)]
+    made = subprocess.run(make_key, cwd=PROJECT_DIR, capture_output=True, text=True, check=True)
+    key = key_file.read_text().strip()
+    Fernet(key)
+    assert f"Made this machine's encryption key in {key_file}" in made.stdout and key not in made.stdout
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    subprocess.run(make_key, cwd=PROJECT_DIR, capture_output=True, check=True)
+    assert key_file.read_text().strip() == key
 
 
 def test_procfile_dev_serves_on_the_port_honcho_gives() -> None:

@@ -141,6 +141,7 @@ def production_policies(extra_env: dict[str, str]) -> dict[str, str]:
         "HOME": os.environ.get("HOME", "/tmp"),
         "SECRET_KEY": "x" * 60,
         "ALLOWED_HOSTS": "booking.example.com",
+        "FIELD_ENCRYPTION_KEYS": "a2tra2tra2tra2tra2tra2tra2tra2tra2tra2tra2s=",
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         **extra_env,
     }
