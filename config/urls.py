@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("waitlist.urls")),
     path("", include("calendar_sync.urls")),
     path("", include("webhooks.urls")),
+    path("", include("intake.urls")),
     path("", include("reports.urls")),
     # Before allauth's own: confirming one's email signs the person in (accounts.views).
     re_path(r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", account_views.confirm_email, name="account_confirm_email"),

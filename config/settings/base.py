@@ -12,6 +12,7 @@ from config.env import (
     email_from_url,
     env_bool,
     env_choice,
+    env_fernet_keys,
     env_int,
     env_int_list,
     env_list,
@@ -48,6 +49,7 @@ INSTALLED_APPS = [
     "waitlist",
     "calendar_sync",
     "webhooks",
+    "intake",
     "reports",
     "pages",
 ]
@@ -265,8 +267,9 @@ MICROSOFT_OAUTH_TOKEN_URL = env_str(
     "MICROSOFT_OAUTH_TOKEN_URL", f"https://login.microsoftonline.com/{MICROSOFT_TENANT}/oauth2/v2.0/token"
 )
 MICROSOFT_API_URL = env_str("MICROSOFT_API_URL", "https://graph.microsoft.com/v1.0").rstrip("/")
-# Fernet keys for the secrets the product keeps (config/crypto.py): the first encrypts.
-FIELD_ENCRYPTION_KEYS = [key.strip() for key in env_str("FIELD_ENCRYPTION_KEYS", "").split(",") if key.strip()]
+# Fernet keys for the secrets the product keeps (config/crypto.py): the first encrypts,
+# every one decrypts; each is checked here, so a malformed one stops start-up.
+FIELD_ENCRYPTION_KEYS = env_fernet_keys("FIELD_ENCRYPTION_KEYS")
 # Addresses users give (calendars) may point into private networks only when this is on:
 # a server must never be made to fetch its own internal services.
 OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)

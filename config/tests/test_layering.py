@@ -50,6 +50,7 @@ LAYERS = [
     "waitlist",
     "calendar_sync",
     "webhooks",
+    "intake",
     "reports",
     "pages",
 ]
