@@ -126,7 +126,10 @@ def test_the_author_reads_their_notes_on_the_booking_page_the_client_page_and_th
     listing = logged_in(coach).get(reverse("coach_notes"))
     assert listing.status_code == 200
     assert SECRET in text_of(listing) and GENERAL in text_of(listing)
-    assert 'data-testid="nav-notes"' in text_of(listing)
+    # Found under Clients (marked in the menu), from the Clients page and the dashboard.
+    assert 'class="nav-link active" data-testid="nav-clients"' in text_of(listing)
+    assert 'data-testid="nav-notes"' in text_of(logged_in(coach).get(reverse("connections")))
+    assert 'data-testid="dashboard-notes"' in text_of(logged_in(coach).get(reverse("dashboard"), follow=True))
 
 
 def test_the_author_adds_edits_and_deletes_a_note_through_the_pages(world):
@@ -271,7 +274,7 @@ def test_the_notes_pages_are_404_to_other_roles(world, who):
     http = logged_in(world[who])
     assert http.get(reverse("coach_notes")).status_code == 404
     assert http.get(reverse("client_notes", args=[world["client"].pk])).status_code == 404
-    assert 'data-testid="nav-notes"' not in text_of(http.get(reverse("dashboard"), follow=True))
+    assert 'data-testid="nav-notes"' not in text_of(http.get(reverse("connections"), follow=True))
 
 
 @pytest.mark.parametrize("who", ["client", "staff", "admin", "other_coach"])
