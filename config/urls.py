@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("webhooks.urls")),
     path("", include("intake.urls")),
     path("", include("reports.urls")),
+    path("", include("pages.urls")),
     # Before allauth's own: confirming one's email signs the person in (accounts.views).
     re_path(r"^accounts/confirm-email/(?P<key>[-:\w]+)/$", account_views.confirm_email, name="account_confirm_email"),
     path("accounts/", include("allauth.urls")),

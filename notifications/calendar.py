@@ -677,6 +677,21 @@ def booking_ics(booking: Booking, *, viewer: User) -> bytes:
     return _with_event(_calendar("PUBLISH"), _viewer_event_data(booking, viewer))
 
 
+def bookings_ics(ids, *, viewer: User, name: str | None = None) -> bytes:
+    """The bookings ``ids`` as one ``.ics`` file to download (``METHOD:PUBLISH``): each
+    booking's own event as ``viewer`` sees it, in their zone with one VTIMEZONE for them
+    all, soonest first — every one, whatever its age (a feed keeps recent ones only). Read
+    in a fixed number of queries (``series_bookings``)."""
+    calendar = _calendar("PUBLISH", name=name)
+    events = [booking_event_data(booking, viewer=viewer) for booking in series_bookings(ids)]
+    if not events:
+        return calendar.to_ical()
+    for data in events:
+        calendar.add_component(to_component(data))
+    head, rest = calendar.to_ical().split(b"BEGIN:VEVENT\r\n", 1)
+    return head + _vtimezone(events).encode() + b"BEGIN:VEVENT\r\n" + rest
+
+
 # ---------------------------------------------------------------------------------------
 # Feeds
 # ---------------------------------------------------------------------------------------

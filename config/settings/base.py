@@ -270,6 +270,9 @@ MICROSOFT_API_URL = env_str("MICROSOFT_API_URL", "https://graph.microsoft.com/v1
 # Fernet keys for the secrets the product keeps (config/crypto.py): the first encrypts,
 # every one decrypts; each is checked here, so a malformed one stops start-up.
 FIELD_ENCRYPTION_KEYS = env_fernet_keys("FIELD_ENCRYPTION_KEYS")
+# The personal data download (/account/my-data/) holds the coach's private notes about the
+# person only when this is on: some laws give clients a right to their records, others not.
+PRIVACY_EXPORT_COACH_NOTES = env_bool("PRIVACY_EXPORT_COACH_NOTES", False)
 # Addresses users give (calendars) may point into private networks only when this is on:
 # a server must never be made to fetch its own internal services.
 OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)

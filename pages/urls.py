@@ -1,0 +1,7 @@
+from django.urls import path
+
+from pages import views
+
+urlpatterns = [
+    path("account/my-data/", views.my_data, name="my_data"),
+]
