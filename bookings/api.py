@@ -28,7 +28,7 @@ from accounts.access import can_book_for
 from accounts.models import Role, User
 from accounts.selectors import coaches_visible_to
 from availability.api import viewer
-from bookings import payment_methods, selectors, services, suggestions
+from bookings import gates, payment_methods, selectors, services, suggestions
 from bookings.models import Booking, BookingStatus, Session, SessionKind, SessionType
 from bookings.services.payment import payments_enabled
 from bookings.video import meeting_link_for
@@ -570,6 +570,41 @@ def book_paying(service, pay_with: str | None, **kwargs) -> Booking:
     return service(**kwargs)
 
 
+ACCEPT_CONSENTS_FIELD = Field(
+    default_factory=list,
+    max_length=50,
+    description="The ids of the consent documents' versions you accept with this booking, as listed by a "
+    "409 consent_required refusal.",
+)
+
+
+def consents_due(actor: User, client: User, coach: User, accepted: list[int]) -> list[gates.Item]:
+    """What ``client`` has to accept before booking with ``coach`` (``bookings.gates``): the
+    items, all listed in ``accept_consents``, to record once booked. Any missing: 409
+    ``consent_required`` listing every one (its ``id``, title, version and text)."""
+    if not gates.asks(actor):
+        return []
+    items = gates.pending(client, coach)
+    if any(item.ident not in accepted for item in items):
+        raise DomainError(
+            gettext("Read and accept these documents before booking: send their ids in accept_consents."),
+            code="consent_required",
+            status=409,
+            extra={
+                "consents": [
+                    {"id": item.ident, "title": item.title, "version": item.version, "text": item.body}
+                    for item in items
+                ]
+            },
+        )
+    return items
+
+
+def record_consents(request: HttpRequest, client: User, items: list[gates.Item], booking: Booking) -> None:
+    if items:
+        gates.accept(client, items, by=request.auth, address=gates.address_of(request), booking=booking)
+
+
 def client_for(actor: User, client_id: int | None, *, coach: User | None = None) -> User:
     """Who the booking is for: the caller, or someone they may book for with ``coach`` (else 404)."""
     if client_id is None or client_id == actor.pk:
@@ -589,6 +624,7 @@ class BookIn(Input):
     reminders: bool = True
     promo_code: str = PROMO_FIELD
     pay_with: PayWith | None = PAY_WITH_FIELD
+    accept_consents: list[int] = ACCEPT_CONSENTS_FIELD
 
 
 @router.post("/bookings", response={201: BookingOut}, summary="Book a one-on-one session")
@@ -599,6 +635,7 @@ def create_booking(request: HttpRequest, payload: BookIn) -> Status:
     if st is None:
         raise DomainError("This coach has no session type with that id.", code="unknown_session_type")
     client = client_for(actor, payload.client, coach=coach)
+    consents = consents_due(actor, client, coach, payload.accept_consents)
     try:
         booking = book_paying(
             services.book_slot,
@@ -615,6 +652,7 @@ def create_booking(request: HttpRequest, payload: BookIn) -> Status:
         if exc.code in SUGGEST_ON and not st.is_group:
             exc.extra["suggestions"] = suggestions_out(actor, coach, st, client, payload.start)
         raise
+    record_consents(request, client, consents, booking)
     return Status(201, fresh(actor, booking, site_of(request)))
 
 
@@ -649,6 +687,7 @@ class SeatIn(Input):
     reminders: bool = True
     promo_code: str = PROMO_FIELD
     pay_with: PayWith | None = PAY_WITH_FIELD
+    accept_consents: list[int] = ACCEPT_CONSENTS_FIELD
 
 
 @router.post("/sessions/{session_id}/bookings", response={201: BookingOut}, summary="Take a seat in a session")
@@ -660,16 +699,19 @@ def take_seat(request: HttpRequest, session_id: int, payload: SeatIn | None = No
         pk=session_id,
         session_type__kind__in=[SessionKind.GROUP, SessionKind.WORKSHOP],
     )
+    client = client_for(actor, payload.client, coach=session.coach)
+    consents = consents_due(actor, client, session.coach, payload.accept_consents)
     booking = book_paying(
         services.take_seat,
         payload.pay_with,
-        client=client_for(actor, payload.client, coach=session.coach),
+        client=client,
         session=session,
         booked_by=actor,
         notes=payload.notes,
         reminders=payload.reminders,
         promo_code=payload.promo_code,
     )
+    record_consents(request, client, consents, booking)
     return Status(201, fresh(actor, booking, site_of(request)))
 
 

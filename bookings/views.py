@@ -55,7 +55,7 @@ from accounts.selectors import (
 from availability.rules import rules_for
 from availability.selectors import MAX_RANGE_DAYS, allowed_resources, free_slots, tag_rules_for
 from availability.slots import Slot
-from bookings import idempotency, payment_methods, selectors, services, suggestions
+from bookings import gates, idempotency, payment_methods, selectors, services, suggestions
 from bookings.forms import BookingForm
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Session, SessionType
 from bookings.pricing import PromoRefused, Quote, find_promo, quote
@@ -76,6 +76,7 @@ SESSION_FULL = "This session is full."
 ALREADY_BOOKED = _lazy("This booking was already made.")
 ALREADY_MOVED = _lazy("This booking was already moved.")
 STILL_BOOKING = _lazy("Your booking is still being made: it appears on your dashboard in a moment.")
+CONSENT_MISSING = _lazy("To book, read and accept each document below: tick its box.")
 NOT_A_CLIENT = (
     "Sessions are booked from a client account. As a coach or staff member you can look "
     "around here, but not book a session for yourself."
@@ -759,6 +760,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     status = 200
 
     refusal: dict = {}
+    consents = _consents(request, who, form, coach)
 
     tag_rules = tag_rules_for(people[0] if user.is_authenticated else None, coach)
     if request.method == "GET":
@@ -770,6 +772,8 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         error, status = changed, 409
     elif form.is_valid() and request.POST.get("apply_promo"):
         pass  # "Apply": the quote again with the code, nothing booked
+    elif form.is_valid() and gates.missing(consents, request.POST.getlist("accept")):
+        error, status = CONSENT_MISSING, 400
     elif form.is_valid():
         submission = idempotency.claim_form_submission(
             request=request, scope=f"{request.path}?start={_instant_param(start)}"
@@ -798,6 +802,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             logger.exception("Booking failed: type %s, start %s, by user %s", session_type.pk, start, user.pk)
             error = BOOKING_FAILED
         else:
+            _record_consents(request, form.client(), consents, booking)
             submission.done(booking.reference)
             return _after_booking(booking)
         finally:
@@ -841,6 +846,8 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             "why_request": why_request,
             "room_hint": _room_hint(session_type),
             "form": form,
+            "consents": consents,
+            "consents_ticked": request.POST.getlist("accept"),
             "error": error,
             "may_book": may_book,
             "picked": who.picked,
@@ -920,6 +927,22 @@ def _book(service, pay_with: str, **kwargs: object) -> Booking:
     if pay_with:
         return payment_methods.book_with(pay_with, service, **kwargs)
     return service(**kwargs)
+
+
+def _consents(request: HttpRequest, who: WhoFor, form: BookingForm, coach: User) -> list[gates.Item]:
+    """What the person booked for has yet to accept before booking with ``coach`` (the
+    consent documents, ``bookings.gates``) — asked of a client booking for themself or a
+    dependent, not of staff or a coach booking for a client."""
+    if not who.may_book or who.picked is not None or not gates.asks(request.user):
+        return []
+    client = form.client() if form.is_bound and form.is_valid() else who.people[0]
+    return gates.pending(client, coach)
+
+
+def _record_consents(request: HttpRequest, client: User, consents: list[gates.Item], booking: Booking) -> None:
+    """The documents ticked on the confirm step, accepted once the booking is made."""
+    if consents:
+        gates.accept(client, consents, by=request.user, address=gates.address_of(request), booking=booking)
 
 
 def _after_booking(booking: Booking) -> HttpResponseRedirect:
@@ -1055,6 +1078,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
     error: str | None = None
     status = 200
     refusal: dict = {}
+    consents = _consents(request, who, form, coach)
     if request.method == "POST":
         if not may_book:
             error, status = NOT_A_CLIENT, 403
@@ -1062,6 +1086,8 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
             error, status = changed, 409
         elif form.is_valid() and request.POST.get("apply_promo"):
             pass  # "Apply": the quote again with the code, nothing booked
+        elif form.is_valid() and gates.missing(consents, request.POST.getlist("accept")):
+            error, status = CONSENT_MISSING, 400
         elif form.is_valid():
             submission = idempotency.claim_form_submission(request=request, scope=request.path)
             if submission.repeated:
@@ -1087,6 +1113,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
                 logger.exception("Seat booking failed: session %s, by user %s", session.pk, user.pk)
                 error = BOOKING_FAILED
             else:
+                _record_consents(request, form.client(), consents, booking)
                 submission.done(booking.reference)
                 return _after_booking(booking)
             finally:
@@ -1119,6 +1146,8 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
             "session_type": session_type,
             "session": session,
             "form": form,
+            "consents": consents,
+            "consents_ticked": request.POST.getlist("accept"),
             "error": error,
             "may_book": may_book,
             "held_reference": held,

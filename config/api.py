@@ -61,6 +61,7 @@ ERROR_CODES: tuple[str, ...] = (
     "closure_end_before_start",
     "closure_overlap",
     "coach_required",
+    "consent_required",
     "date_in_past",
     "dependent_not_client",
     "dependent_not_found",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from intake.models import NOTE_MAX_LENGTH
+from intake.models import CONSENT_BODY_MAX_LENGTH, NOTE_MAX_LENGTH, ConsentKind
 
 
 class NoteForm(forms.Form):
@@ -20,3 +20,26 @@ class NoteForm(forms.Form):
 
 class SearchForm(forms.Form):
     q = forms.CharField(label=_("Search your notes"), required=False, max_length=200, strip=True)
+
+
+class ConsentDocumentForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ConsentKind.choices)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    body = forms.CharField(
+        label=_("Text"),
+        max_length=CONSENT_BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        error_messages={"required": _("Write the document's text.")},
+    )
+    required_before_booking = forms.BooleanField(
+        label=_("Clients accept it before booking"), required=False, initial=True
+    )
+
+
+class ConsentVersionForm(forms.Form):
+    body = forms.CharField(
+        label=_("Text of the new version"),
+        max_length=CONSENT_BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 12}),
+        error_messages={"required": _("Write the document's text.")},
+    )

@@ -671,6 +671,7 @@ def test_the_type_steps_stay_within_a_fixed_query_budget(coach, consult, ny_clie
     with django_assert_max_num_queries(11):
         assert http.get(day_url).status_code == 200
     # One more than before: the rules of the client's tags (the window's firm-booking flag
-    # comes with the availability read when the booking would otherwise be firm).
-    with django_assert_max_num_queries(12):
+    # comes with the availability read when the booking would otherwise be firm); and one
+    # more for the consent documents the client has yet to accept (bookings.gates).
+    with django_assert_max_num_queries(13):
         assert http.get(confirm).status_code == 200
