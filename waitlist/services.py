@@ -99,7 +99,7 @@ def join(*, actor: User, client: User, session: Session, now: dt.datetime | None
         raise NotAllowed(_("You can't join the waitlist for this person."))
     try:
         with transaction.atomic():
-            User.objects.select_for_update().filter(pk=client.pk).first()
+            User.objects.select_for_update(no_key=True).filter(pk=client.pk).first()
             locked = booking_services.lock_session(session.pk)
             refusal = _refusal(locked, client, now=now)
             if refusal is not None:
@@ -142,8 +142,16 @@ def leave(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None) 
     _require_client_side(actor, entry)
     with transaction.atomic():
         # The offer's row before the entry's, as accept, decline and expiry lock them.
-        offer = WaitlistOffer.objects.select_for_update().filter(entry_id=entry.pk, status=OfferStatus.PENDING).first()
-        entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("session").get(pk=entry.pk)
+        offer = (
+            WaitlistOffer.objects.select_for_update(no_key=True)
+            .filter(entry_id=entry.pk, status=OfferStatus.PENDING)
+            .first()
+        )
+        entry = (
+            WaitlistEntry.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("session")
+            .get(pk=entry.pk)
+        )
         if not entry.is_open:
             raise BookingRefused(_("This waitlist entry is already closed."), code="invalid_transition")
         _end(entry, EntryStatus.LEFT, reason=_("Left the waitlist."), now=now)
@@ -201,7 +209,7 @@ def offer_seats_in(session_ids, *, now: dt.datetime | None = None) -> list[Waitl
     made: list[WaitlistOffer] = []
     with transaction.atomic():
         sessions = list(
-            Session.objects.select_for_update()
+            Session.objects.select_for_update(no_key=True, of=("self",))  # not the coach's row: see _lock_booking
             .select_related("session_type", "coach")
             .filter(pk__in=sorted(set(session_ids)))
             .order_by("pk")
@@ -297,12 +305,14 @@ def close_waitlist(session: Session, *, now: dt.datetime) -> int:
     reason = (
         _("The session was called off.") if session.status == SessionStatus.CANCELLED else _("The session has begun.")
     )
-    for offer in WaitlistOffer.objects.select_for_update().filter(session=session, status=OfferStatus.PENDING):
+    for offer in WaitlistOffer.objects.select_for_update(no_key=True).filter(
+        session=session, status=OfferStatus.PENDING
+    ):
         offer.status = OfferStatus.WITHDRAWN
         offer.answered_at = now
         offer.save(update_fields=["status", "answered_at"])
         booking_services.release_held_seat(session)
-    for entry in WaitlistEntry.objects.select_for_update().filter(session=session, status__in=OPEN_STATUSES):
+    for entry in WaitlistEntry.objects.select_for_update(no_key=True).filter(session=session, status__in=OPEN_STATUSES):
         _end(entry, EntryStatus.CLOSED, reason=reason, now=now)
         closed += 1
     return closed
@@ -310,7 +320,7 @@ def close_waitlist(session: Session, *, now: dt.datetime) -> int:
 
 def _lock_offer(offer: WaitlistOffer) -> WaitlistOffer:
     return (
-        WaitlistOffer.objects.select_for_update(of=("self",))
+        WaitlistOffer.objects.select_for_update(no_key=True, of=("self",))
         .select_related("entry__client", "session__session_type", "session__coach", "session_type__coach")
         .get(pk=offer.pk)
     )
@@ -328,7 +338,11 @@ def accept(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None)
             raise BookingRefused(_("You already accepted this seat."), code="invalid_transition")
         if offer.status != OfferStatus.PENDING or offer.expires_at <= now:
             raise BookingRefused(_("This offer has expired."), code="offer_expired")
-        entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("client").get(pk=offer.entry_id)
+        entry = (
+            WaitlistEntry.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("client")
+            .get(pk=offer.entry_id)
+        )
         if offer.hold_id:
             booking = times.accept(actor=actor, offer=offer, entry=entry, now=now)
         else:
@@ -353,7 +367,7 @@ def decline(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None
         offer = _lock_offer(offer)
         if offer.status != OfferStatus.PENDING:
             raise BookingRefused(_("This offer is no longer open."), code="invalid_transition")
-        entry = WaitlistEntry.objects.select_for_update().get(pk=offer.entry_id)
+        entry = WaitlistEntry.objects.select_for_update(no_key=True).get(pk=offer.entry_id)
         if offer.hold_id:
             # One time declined: the client keeps waiting for others (never offered it again).
             entry.status = EntryStatus.WAITING
@@ -375,9 +389,13 @@ def expire_offers(*, now: dt.datetime | None = None, limit: int = 200) -> int:
     sessions: set[int] = set()
     with transaction.atomic():
         due = WaitlistOffer.objects.filter(status=OfferStatus.PENDING, expires_at__lte=now).order_by("expires_at")
-        due = due.select_for_update(skip_locked=True) if _skip_locked() else due.select_for_update()
+        due = (
+            due.select_for_update(no_key=True, skip_locked=True)
+            if _skip_locked()
+            else due.select_for_update(no_key=True)
+        )
         for offer in due[:limit]:
-            entry = WaitlistEntry.objects.select_for_update().get(pk=offer.entry_id)
+            entry = WaitlistEntry.objects.select_for_update(no_key=True).get(pk=offer.entry_id)
             _close_offer(offer, OfferStatus.EXPIRED, now=now)
             _end(entry, EntryStatus.MISSED, reason=_("The offer expired unanswered."), now=now)
             notify.offer_expired(offer)
@@ -432,7 +450,11 @@ def move(
     with transaction.atomic():
         if entry.session_id:
             booking_services.lock_session(entry.session_id)
-        entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("session").get(pk=entry.pk)
+        entry = (
+            WaitlistEntry.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("session")
+            .get(pk=entry.pk)
+        )
         if entry.status != EntryStatus.WAITING:
             raise BookingRefused(_("Only someone still waiting can be moved."), code="invalid_transition")
         ranked = queue_of(entry, now=now)

@@ -197,7 +197,9 @@ def offer_time(session_type: SessionType, start: dt.datetime, *, now: dt.datetim
 
 
 def _others_of(offer: WaitlistOffer):
-    return WaitlistOffer.objects.select_for_update().filter(hold_id=offer.hold_id, status=OfferStatus.PENDING)
+    return WaitlistOffer.objects.select_for_update(no_key=True).filter(
+        hold_id=offer.hold_id, status=OfferStatus.PENDING
+    )
 
 
 def after_closing(offer: WaitlistOffer, *, now: dt.datetime) -> None:
@@ -214,7 +216,7 @@ def accept(*, actor: User, offer: WaitlistOffer, entry: WaitlistEntry, now: dt.d
     """In the caller's transaction, the offer and entry locked: the held time becomes the
     client's booking (by the usual rules: firm or a request, paid if priced); the other
     offers of that time are taken, and their people keep waiting."""
-    hold = Allocation.objects.select_for_update().get(pk=offer.hold_id)
+    hold = Allocation.objects.select_for_update(no_key=True).get(pk=offer.hold_id)
     booking = book_slot(
         client=entry.client, session_type=offer.session_type, start=offer.start, booked_by=actor, held=hold, now=now
     )

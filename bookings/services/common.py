@@ -198,8 +198,11 @@ def _integrity_as_taken(exc: IntegrityError) -> BookingRefused:
 
 
 def _lock_booking(booking: Booking) -> Booking:
+    """The booking's row and its session's, locked (not the coach's or the type's: a row
+    that only points at a user takes a key-share lock on it, and a FOR UPDATE there would
+    make the two wait on each other)."""
     return (
-        Booking.objects.select_for_update()
+        Booking.objects.select_for_update(no_key=True, of=("self", "session"))
         .select_related("session", "session__coach", "session__session_type")
         .get(pk=booking.pk)
     )
@@ -212,7 +215,7 @@ def _work_through(due: QuerySet[Booking], handle: Callable[[Booking], None], *, 
     done = 0
     for _i in range(limit):
         with transaction.atomic():
-            booking = due.select_for_update(skip_locked=True).first()
+            booking = due.select_for_update(no_key=True, skip_locked=True).first()
             if booking is None:
                 break
             handle(booking)

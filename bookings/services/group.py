@@ -167,7 +167,7 @@ def take_seat(
     try:
         with transaction.atomic():
             _lock_users(client)
-            locked = Session.objects.select_for_update().get(pk=session.pk)
+            locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
             if locked.status != SessionStatus.SCHEDULED:
                 raise BookingRefused("This session is no longer taking bookings.", code="full")
             if locked.start <= now:
@@ -245,7 +245,7 @@ def release_held_seat(session: Session) -> None:
 
 def lock_session(session_id: int) -> Session:
     """The session's row, locked for the rest of the caller's transaction."""
-    return Session.objects.select_for_update().select_related("session_type").get(pk=session_id)
+    return Session.objects.select_for_update(no_key=True).select_related("session_type").get(pk=session_id)
 
 
 def cancel_session(*, session: Session, actor: User, reason: str, now: dt.datetime | None = None) -> Session:
@@ -263,10 +263,12 @@ def call_off(*, session: Session, actor: User | None, reason: str, now: dt.datet
     """Cancel the session and every active booking in it (``actor`` None: the system, e.g.
     a workshop below its minimum at its deadline). The checks are the caller's."""
     with transaction.atomic():
-        locked = Session.objects.select_for_update().get(pk=session.pk)
+        locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
         if locked.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
             raise DomainError("This session is already over or cancelled.", code="invalid_transition", status=409)
-        for booking in Booking.objects.select_for_update().filter(session=locked, status__in=ACTIVE_STATUSES):
+        for booking in Booking.objects.select_for_update(no_key=True).filter(
+            session=locked, status__in=ACTIVE_STATUSES
+        ):
             _set_cancelled(booking, actor=actor, reason=reason, now=now, late=False)
         locked.status = SessionStatus.CANCELLED
         locked.seats_taken = 0

@@ -39,7 +39,7 @@ def _pick_resource(
             code="slot_taken",
         )
     locked = set(
-        Resource.objects.select_for_update()
+        Resource.objects.select_for_update(no_key=True)
         .filter(pk__in=[resource.pk for resource in candidates], is_active=True)
         .order_by("pk")
         .values_list("pk", flat=True)

@@ -45,7 +45,7 @@ def mark_started(*, session: Session, actor: User, now: dt.datetime | None = Non
     now = _now(now)
     _require_manager(actor, session)
     with transaction.atomic():
-        locked = Session.objects.select_for_update().get(pk=session.pk)
+        locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
         if locked.status != SessionStatus.SCHEDULED:
             raise DomainError(gettext("Only a scheduled session can start."), code="invalid_transition", status=409)
         if now < locked.start - START_EARLY:
@@ -66,7 +66,7 @@ def mark_started(*, session: Session, actor: User, now: dt.datetime | None = Non
 
 def _finish_session(session: Session, *, actor: User | None, now: dt.datetime, action: str) -> None:
     for booking in (
-        Booking.objects.select_for_update()
+        Booking.objects.select_for_update(no_key=True)
         .select_related("session__session_type")
         .filter(session=session, status__in=ACTIVE_STATUSES)
     ):
@@ -100,7 +100,7 @@ def mark_completed(*, session: Session, actor: User, now: dt.datetime | None = N
     now = _now(now)
     _require_manager(actor, session)
     with transaction.atomic():
-        locked = Session.objects.select_for_update().get(pk=session.pk)
+        locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
         if locked.status not in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS):
             raise DomainError("This session is already over or cancelled.", code="invalid_transition", status=409)
         if now < locked.start:
@@ -137,7 +137,7 @@ def complete_past_sessions(*, now: dt.datetime | None = None, limit: int = 500) 
     for _ in range(limit):
         with transaction.atomic():
             session = (
-                Session.objects.select_for_update(skip_locked=True)
+                Session.objects.select_for_update(no_key=True, skip_locked=True)
                 .filter(status__in=[SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS], end__lte=now)
                 .order_by("end")
                 .first()

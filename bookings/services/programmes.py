@@ -126,7 +126,7 @@ def update_programme(*, actor: User, programme: Programme, **fields: Any) -> Pro
     already made keep their dates; a new allowance counts for them at once."""
     _require_may_write(actor, programme.coach)
     with transaction.atomic():
-        programme = Programme.objects.select_for_update().get(pk=programme.pk)
+        programme = Programme.objects.select_for_update(no_key=True).get(pk=programme.pk)
         types = _clean(programme, fields)
         programme.save()
         if types is not None:

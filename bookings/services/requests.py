@@ -264,7 +264,9 @@ def expire_requests(*, now: dt.datetime | None = None, limit: int = 200) -> int:
         together = [booking]
         if booking.series_id is not None:
             together += list(
-                due.filter(series_id=booking.series_id).exclude(pk=booking.pk).select_for_update(skip_locked=True)
+                due.filter(series_id=booking.series_id)
+                .exclude(pk=booking.pk)
+                .select_for_update(no_key=True, skip_locked=True)
             )
         with series_batch(booking.series_id, len(together)) if booking.series_id else nullcontext():
             for each in together:

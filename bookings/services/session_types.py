@@ -683,7 +683,7 @@ def update_session_type(*, session_type: SessionType, actor: User, **fields: Any
     written."""
     new_coach = fields.pop("coach", None)
     with transaction.atomic():
-        before = SessionType.objects.select_for_update().filter(pk=session_type.pk).first()
+        before = SessionType.objects.select_for_update(no_key=True).filter(pk=session_type.pk).first()
         if before is None:
             raise DomainError(_("This session type no longer exists."), code="not_found", status=404)
         coach_ids = {before.coach_id} | ({new_coach.pk} if new_coach is not None else set())

@@ -46,7 +46,7 @@ PARTICIPANT_STATUSES = (*BOOKED_STATUSES, BookingStatus.COMPLETED)
 
 
 def _participants(session: Session, statuses=BOOKED_STATUSES):
-    return Booking.objects.select_for_update().filter(session=session, status__in=statuses).order_by("pk")
+    return Booking.objects.select_for_update(no_key=True).filter(session=session, status__in=statuses).order_by("pk")
 
 
 def booked_count(session: Session) -> int:
@@ -60,7 +60,7 @@ def confirm(*, session: Session, actor: User | None, now: dt.datetime | None = N
     if actor is not None:
         _require_manager(actor, session)
     with transaction.atomic():
-        locked = Session.objects.select_for_update().select_related("session_type").get(pk=session.pk)
+        locked = Session.objects.select_for_update(no_key=True).select_related("session_type").get(pk=session.pk)
         if locked.session_type.kind != SessionKind.WORKSHOP:
             raise DomainError(_("Only workshops are confirmed."), code="invalid")
         if locked.status != SessionStatus.SCHEDULED or locked.start <= now:
