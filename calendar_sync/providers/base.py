@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -85,3 +85,15 @@ class Provider(abc.ABC):
     def holds(self, calendar_id: str, href: str) -> bool:
         """Whether the event at ``href`` is in that calendar."""
         return href.startswith(calendar_id)
+
+
+def gather(items: Iterable[dict], read: Callable[[dict], list[ics.Busy]], *, unreadable: str) -> list[ics.Busy]:
+    """The busy times of an API's events (``read`` turns one into its pieces), in order,
+    each counted once; an event that can't be read fails the read with ``unreadable``."""
+    found: set[ics.Busy] = set()
+    for item in items:
+        try:
+            found.update(read(item))
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise ProviderError(unreadable) from error
+    return sorted(found)

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from calendar_sync import ics, oauth
-from calendar_sync.providers.base import Found, Provider, ProviderError
+from calendar_sync.providers.base import Found, Provider, ProviderError, gather
 from calendar_sync.providers.http import ApiClient
 from notifications.calendar import EventData
 
@@ -94,7 +94,6 @@ class GoogleProvider(Provider):
         free_busy: bool,
         ours: Callable[[str], bool],
     ) -> list[ics.Busy]:
-        found: set[ics.Busy] = set()
         params = {
             "singleEvents": "true",
             "timeMin": _stamp(start),
@@ -102,23 +101,18 @@ class GoogleProvider(Provider):
             "maxResults": "2500",
             "showDeleted": "false",
         }
-        for calendar_id in calendar_ids:
-            for item in self._pages(f"/calendars/{quote(calendar_id, safe='')}/events", params):
-                try:
-                    found.update(
-                        self._busy(
-                            item,
-                            start=start,
-                            end=end,
-                            zone=zone,
-                            all_day_busy=all_day_busy,
-                            free_busy=free_busy,
-                            ours=ours,
-                        )
-                    )
-                except (KeyError, TypeError, ValueError, AttributeError) as error:
-                    raise ProviderError(_("Google gave an event that could not be read.")) from error
-        return sorted(found)
+        items = (
+            item
+            for calendar_id in calendar_ids
+            for item in self._pages(f"/calendars/{quote(calendar_id, safe='')}/events", params)
+        )
+        return gather(
+            items,
+            lambda item: self._busy(
+                item, start=start, end=end, zone=zone, all_day_busy=all_day_busy, free_busy=free_busy, ours=ours
+            ),
+            unreadable=_("Google gave an event that could not be read."),
+        )
 
     @staticmethod
     def _busy(item: dict, *, start, end, zone, all_day_busy, free_busy, ours) -> list[ics.Busy]:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from django.utils.translation import gettext as _
 
 from calendar_sync import ics, oauth
-from calendar_sync.providers.base import Found, Provider, ProviderError
+from calendar_sync.providers.base import Found, Provider, ProviderError, gather
 from calendar_sync.providers.http import ApiClient
 from notifications.calendar import EventData
 
@@ -100,7 +100,6 @@ class MicrosoftProvider(Provider):
         free_busy: bool,
         ours: Callable[[str], bool],
     ) -> list[ics.Busy]:
-        found: set[ics.Busy] = set()
         params = {
             "startDateTime": start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "endDateTime": end.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -108,24 +107,18 @@ class MicrosoftProvider(Provider):
             "$select": "id,iCalUId,start,end,isAllDay,isCancelled,showAs,responseStatus",
             "$expand": f"singleValueExtendedProperties($filter=id eq '{OURS}')",
         }
-        for calendar_id in calendar_ids:
-            path = f"/me/calendars/{quote(calendar_id, safe='')}/calendarView"
-            for item in self._pages(path, params, UTC_TIMES):
-                try:
-                    found.update(
-                        self._busy(
-                            item,
-                            start=start,
-                            end=end,
-                            zone=zone,
-                            all_day_busy=all_day_busy,
-                            free_busy=free_busy,
-                            ours=ours,
-                        )
-                    )
-                except (KeyError, TypeError, ValueError, AttributeError) as error:
-                    raise ProviderError(_("Microsoft gave an event that could not be read.")) from error
-        return sorted(found)
+        items = (
+            item
+            for calendar_id in calendar_ids
+            for item in self._pages(f"/me/calendars/{quote(calendar_id, safe='')}/calendarView", params, UTC_TIMES)
+        )
+        return gather(
+            items,
+            lambda item: self._busy(
+                item, start=start, end=end, zone=zone, all_day_busy=all_day_busy, free_busy=free_busy, ours=ours
+            ),
+            unreadable=_("Microsoft gave an event that could not be read."),
+        )
 
     @staticmethod
     def _busy(item: dict, *, start, end, zone, all_day_busy, free_busy, ours) -> list[ics.Busy]:
