@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-browser lint format bench install migrate clean
+.PHONY: run test test-browser lint format bench install migrate clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,11 @@ format: install
 	$(BIN)/ruff format .
 
 ## make bench — every benchmark in bench/, each printing its figures and the machine's baseline
+## make messages — bring every French catalogue in line with the code and compile it
+## (then translate what `manage.py translations check` lists)
+messages: install
+	$(BIN)/python manage.py translations update
+
 bench: install
 	@for script in bench/*.py; do case $$script in */common.py|*/__init__.py) continue;; esac; \
 		echo "== $$script"; $(BIN)/python $$script || exit 1; done
