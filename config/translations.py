@@ -131,7 +131,13 @@ def _extract_from(path: Path) -> Iterator[tuple[int, object, list[str], str | No
     from django.utils.translation.template import templatize
 
     text = path.read_text(encoding="utf-8")
-    source = text if path.suffix == ".py" else templatize(text, origin=str(path))
+    if path.suffix == ".py":
+        source = text
+    else:
+        # templatize keeps the template's indentation, which Python's tokenizer refuses when a
+        # line dedents to a level no earlier line had (an HTML attribute continued on the next
+        # line); its lines hold only filler and one-line calls, so they lose nothing unindented.
+        source = "\n".join(line.lstrip() for line in templatize(text, origin=str(path)).split("\n"))
     yield from extract(
         "python",
         io.BytesIO(source.encode("utf-8")),
@@ -352,11 +358,13 @@ UNTRANSLATED_WORDS = {
     "webhooks",
     "webhook",
     "outlook",
+    "post",
     "htmx",
 }
 TEXT_ATTRIBUTES = {"title", "placeholder", "aria-label", "alt", "label", "aria-description"}
 LETTERS = re.compile(r"[^\W\d_]+")
 CSS_CLASS = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)+")
+FILE_NAME = re.compile(r"[\w-]+\.[a-z]{2,4}", re.IGNORECASE)
 HOLE = "\x01"
 
 
@@ -390,7 +398,7 @@ def _template_text(source: str) -> str:
 
 def _needs_translation(text: str) -> bool:
     clean = text.replace(HOLE, " ").strip()
-    if CSS_CLASS.fullmatch(clean):
+    if CSS_CLASS.fullmatch(clean) or FILE_NAME.fullmatch(clean):
         return False
     words = [w.lower() for w in LETTERS.findall(clean)]
     return any(w not in UNTRANSLATED_WORDS for w in words)
@@ -414,9 +422,7 @@ class _Finder(HTMLParser):
             if value is None:
                 continue
             wanted = name in TEXT_ATTRIBUTES or (
-                name == "value"
-                and tag in {"input", "button"}
-                and (attributes.get("type") or "") in {"submit", "button", "reset"}
+                name == "value" and tag == "input" and (attributes.get("type") or "") in {"submit", "button", "reset"}
             )
             if wanted and _needs_translation(value):
                 self.found.append((self.getpos()[0], f"{name}={_shown(value)!r}"))
