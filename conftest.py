@@ -9,6 +9,17 @@ from accounts.tests.factories import AdminFactory, ClientFactory, CoachFactory, 
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """A request in French leaves French active in the test's thread (Django's
+    LocaleMiddleware activates a language per request and leaves it): the next test
+    starts in the site's default, as a new request would."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_message_templates():
     """Staff's message templates are kept per process; a test starts without another
     test's (rolled-back) ones."""

@@ -43,6 +43,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
+from accounts.language import in_language_of
+from accounts.language import supported as supported_language
+
 KNOWN_DEVICE_COOKIE = "known_device"
 KNOWN_DEVICE_SALT = "accounts.adapter.known-device"
 KNOWN_DEVICE_MAX_ACCOUNTS = 10  # a family or shared computer
@@ -141,6 +144,13 @@ class AccountAdapter(DefaultAccountAdapter):
         wording and layout are templates/account/email/."""
         site = SimpleNamespace(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc)
         context = {"site_name": settings.SITE_NAME, "site_url": settings.SITE_URL, **context, "current_site": site}
+        # In the account holder's own language when they chose one; else the page's (the
+        # person asking is at the browser).
+        user = context.get("user")
+        if supported_language(getattr(user, "language", "")):
+            with in_language_of(user):
+                super().send_mail(template_prefix, email, context)
+            return
         super().send_mail(template_prefix, email, context)
 
     def post_login(self, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> HttpResponse:

@@ -78,7 +78,7 @@ class CoachProfileInline(admin.StackedInline):
     fieldsets = [
         (None, {"fields": ["headline", "bio"]}),
         (
-            "Booking rules",
+            gettext_lazy("Booking rules"),
             {
                 "fields": [
                     ("allow_firm_booking", "firm_booking_threshold_hours"),
@@ -104,9 +104,9 @@ class UserAdmin(BaseUserAdmin):
     readonly_fields = ["date_joined", "last_login"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        ("Profile", {"fields": ["name", "role", "timezone", "phone"]}),
-        ("Access", {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
-        ("Dates", {"fields": ["last_login", "date_joined"]}),
+        (gettext_lazy("Profile"), {"fields": ["name", "role", "timezone", "phone", "language"]}),
+        (gettext_lazy("Access"), {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]}),
+        (gettext_lazy("Dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [
         (None, {"classes": ["wide"], "fields": ["email", "name", "role", "timezone", "password1", "password2"]}),
@@ -244,13 +244,13 @@ class ConnectionAdmin(admin.ModelAdmin):
                 done += 1
             except DomainError as error:
                 self.message_user(request, f"{connection}: {error.message}", messages.ERROR)
-        self.message_user(request, f"{done} request(s) answered.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d request(s) answered.") % {"count": done}, messages.SUCCESS)
 
-    @admin.action(description="Accept the selected pending requests", permissions=["change"])
+    @admin.action(description=gettext_lazy("Accept the selected pending requests"), permissions=["change"])
     def accept(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         self._respond(request, queryset, True)
 
-    @admin.action(description="Decline the selected pending requests", permissions=["change"])
+    @admin.action(description=gettext_lazy("Decline the selected pending requests"), permissions=["change"])
     def decline(self, request: HttpRequest, queryset: QuerySet[Connection]) -> None:
         self._respond(request, queryset, False)
 
@@ -283,11 +283,11 @@ class ApiTokenAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tokens are created by their owner, who alone sees the secret
 
-    @admin.action(description="Revoke the selected tokens", permissions=["delete"])
+    @admin.action(description=gettext_lazy("Revoke the selected tokens"), permissions=["delete"])
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
             services.revoke_api_token(token=token, actor=token.user)
-        self.message_user(request, f"{queryset.count()} token(s) revoked.", messages.SUCCESS)
+        self.message_user(request, _("%(count)d token(s) revoked.") % {"count": queryset.count()}, messages.SUCCESS)
 
 
 @admin.register(Subject)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.middleware import TZ_COOKIE
+from config.js_text import js_text
 
 
 def viewer(request: HttpRequest) -> dict[str, Any]:
@@ -23,4 +24,6 @@ def viewer(request: HttpRequest) -> dict[str, Any]:
         "viewer_timezone_unknown": unknown,
         # Payments on: the menus show the payments pages.
         "payments_enabled": settings.ENABLE_PAYMENT_GATEWAY,
+        # The scripts' words in the page's language (a callable: made only where a page uses it).
+        "js_text": js_text,
     }

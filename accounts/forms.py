@@ -14,6 +14,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from accounts.language import supported as supported_language
 from accounts.models import CoachProfile, Subject, User
 from accounts.services import COACH_SETTING_FIELDS, SERIES_SETTING_FIELDS
 from accounts.validators import normalize_phone, timezone_groups, utc_offset_label, validate_timezone, zone_city
@@ -73,7 +74,7 @@ class TimezoneField(forms.CharField):
     widget = TimezoneSelect
 
     def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("label", "Time zone")
+        kwargs.setdefault("label", _("Time zone"))
         kwargs.setdefault("max_length", 64)
         super().__init__(**kwargs)
 
@@ -90,9 +91,10 @@ class TimezoneField(forms.CharField):
 
 class PhoneField(forms.CharField):
     def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", _("Phone"))
         kwargs.setdefault("required", False)
         kwargs.setdefault("max_length", 32)
-        kwargs.setdefault("help_text", "Optional. International format, e.g. +33 6 12 34 56 78.")
+        kwargs.setdefault("help_text", _("Optional. International format, e.g. +33 6 12 34 56 78."))
         kwargs.setdefault("widget", forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}))
         super().__init__(**kwargs)
 
@@ -105,11 +107,13 @@ class SignupForm(forms.Form):
     """Extra sign-up fields for allauth; the time zone is pre-filled from the browser."""
 
     name = forms.CharField(
-        label="Full name", max_length=150, widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True})
+        label=_("Full name"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "name", "autofocus": True}),
     )
     timezone = TimezoneField(
         initial="UTC",
-        help_text="Filled in from your browser; all times are shown in this zone.",
+        help_text=_("Filled in from your browser; all times are shown in this zone."),
         widget=TimezoneSelect(attrs={"data-browser-timezone": "true"}),
     )
 
@@ -118,13 +122,30 @@ class SignupForm(forms.Form):
     def signup(self, request: HttpRequest, user: User) -> None:
         user.name = self.cleaned_data["name"].strip()
         user.timezone = self.cleaned_data["timezone"]
-        user.save(update_fields=["name", "timezone"])
+        fields = ["name", "timezone"]
+        # Signing up in another language than the default keeps it for the emails and SMS
+        # sent while no browser is there to ask (the profile can go back to the browser's).
+        language = get_language()
+        if supported_language(language) and language != settings.LANGUAGE_CODE:
+            user.language = language
+            fields.append("language")
+        user.save(update_fields=fields)
 
 
 class ProfileForm(forms.Form):
-    name = forms.CharField(label="Full name", max_length=150)
+    name = forms.CharField(label=_("Full name"), max_length=150)
     timezone = TimezoneField()
     phone = PhoneField()
+    language = forms.ChoiceField(
+        label=_("Language"),
+        required=False,
+        help_text=_("Pages, emails, SMS and reminders are in this language."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Each language named in itself ("Français"), after the browser's.
+        self.fields["language"].choices = [("", _("Your browser's language")), *settings.LANGUAGES]
 
 
 # The coach's price settings, shown with the booking rules.
@@ -160,6 +181,8 @@ class CoachSettingsForm(forms.ModelForm):
         fields = list(dict.fromkeys([*COACH_SETTING_FIELDS, *PRICE_SETTING_FIELDS, *SERIES_SETTING_FIELDS]))
         # The cap the service applies, so the page counts down to it.
         widgets = {"bio": forms.Textarea(attrs={"rows": 4, "maxlength": LONG_TEXT})}
+        # The model's fields that name no verbose name of their own (their label is the field's name).
+        labels = {"headline": _("Headline"), "bio": _("Bio"), "allow_firm_booking": _("Allow firm booking")}
 
     def __init__(self, *args: Any, with_prices: bool = False, with_series: bool = False, **kwargs: Any) -> None:
         """``with_prices``: the price settings too; ``with_series``: the recurring series'
@@ -196,7 +219,7 @@ class CoachSettingsForm(forms.ModelForm):
         data = super().clean()
         per_day, per_week = data.get("max_sessions_per_day"), data.get("max_sessions_per_week")
         if per_day and per_week and per_week < per_day:
-            self.add_error("max_sessions_per_week", "The weekly limit cannot be lower than the daily limit.")
+            self.add_error("max_sessions_per_week", _("The weekly limit cannot be lower than the daily limit."))
         return data
 
 
@@ -224,9 +247,9 @@ class SubjectsForm(forms.Form):
 
 
 class ConnectionRequestForm(forms.Form):
-    coach = forms.ModelChoiceField(queryset=User.objects.none(), empty_label="Choose a coach")
+    coach = forms.ModelChoiceField(queryset=User.objects.none(), label=_("Coach"), empty_label=_("Choose a coach"))
     message = forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label="Note to the coach"
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}), label=_("Note to the coach")
     )
 
     def __init__(self, *args: Any, coaches: Any = None, **kwargs: Any) -> None:
@@ -236,9 +259,9 @@ class ConnectionRequestForm(forms.Form):
 
 
 class DependentForm(forms.Form):
-    email = forms.EmailField(label="Their account's email")
-    relationship = forms.CharField(max_length=40, required=False, help_text="e.g. parent")
+    email = forms.EmailField(label=_("Their account's email"))
+    relationship = forms.CharField(label=_("Relationship"), max_length=40, required=False, help_text=_("e.g. parent"))
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(max_length=80, label="Token name", help_text="e.g. “Calendar script”.")
+    name = forms.CharField(max_length=80, label=_("Token name"), help_text=_("e.g. “Calendar script”."))

@@ -7,15 +7,21 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_phone, validate_timezone
 
 
+def language_choices() -> list[tuple[str, str]]:
+    """The site's languages (``LANGUAGES``), each named in itself ("Français")."""
+    return list(settings.LANGUAGES)
+
+
 class Role(models.TextChoices):
-    CLIENT = "client", "Client"
-    COACH = "coach", "Coach"
-    STAFF = "staff", "Staff"
+    CLIENT = "client", pgettext_lazy("role", "Client")
+    COACH = "coach", pgettext_lazy("role", "Coach")
+    STAFF = "staff", pgettext_lazy("role", "Staff")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -49,21 +55,30 @@ class User(AbstractUser):
     username = None
     first_name = None
     last_name = None
-    email = models.EmailField("email address", unique=True)
-    name = models.CharField("full name", max_length=150, blank=True)
+    email = models.EmailField(_("email address"), unique=True)
+    name = models.CharField(_("full name"), max_length=150, blank=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True)
     timezone = models.CharField(
-        "time zone",
+        _("time zone"),
         max_length=64,
         default="UTC",
         validators=[validate_timezone],
-        help_text="Times are shown to this person in this IANA zone.",
+        help_text=_("Times are shown to this person in this IANA zone."),
     )
     phone = models.CharField(
         max_length=20,
         blank=True,
         validators=[validate_phone],
-        help_text="Optional, in international format (E.164), for SMS reminders.",
+        help_text=_("Optional, in international format (E.164), for SMS reminders."),
+    )
+    # Pages, emails, SMS and reminders speak to this person in it; blank: the browser's.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        default="",
+        choices=language_choices,
+        help_text=_("Pages and messages are in this language; empty: the browser's language."),
     )
 
     USERNAME_FIELD = "email"
@@ -159,82 +174,84 @@ def default_cancellation_notice_hours() -> int:
 
 
 class CalendarVisibility(models.TextChoices):
-    PUBLIC = "public", "Everyone"
-    CONNECTED = "connected", "Connected clients"
-    PRIVATE = "private", "Nobody (staff book for you)"
+    PUBLIC = "public", _("Everyone")
+    CONNECTED = "connected", _("Connected clients")
+    PRIVATE = "private", _("Nobody (staff book for you)")
 
 
 class CoachProfile(models.Model):
     """A coach's public details and booking rules (seed 001, section 1.2)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="coach_profile")
-    headline = models.CharField(max_length=120, blank=True, help_text="One line under the name, e.g. “Career coach”.")
+    headline = models.CharField(
+        max_length=120, blank=True, help_text=_("One line under the name, e.g. “Career coach”.")
+    )
     bio = models.TextField(blank=True)
     allow_firm_booking = models.BooleanField(
         default=default_allow_firm_booking,
-        help_text="Clients may book without waiting for approval when the rules below allow it.",
+        help_text=_("Clients may book without waiting for approval when the rules below allow it."),
     )
     firm_booking_threshold_hours = models.PositiveIntegerField(
-        "firm booking threshold (hours)",
+        _("firm booking threshold (hours)"),
         default=default_firm_booking_threshold_hours,
         validators=[MaxValueValidator(24 * 60)],
-        help_text="A booking that starts sooner than this becomes a request.",
+        help_text=_("A booking that starts sooner than this becomes a request."),
     )
     buffer_before_minutes = models.PositiveIntegerField(
-        "buffer before (minutes)",
+        _("buffer before (minutes)"),
         default=default_buffer_before_minutes,
         validators=[MaxValueValidator(240)],
-        help_text="Free time kept before each session.",
+        help_text=_("Free time kept before each session."),
     )
     buffer_after_minutes = models.PositiveIntegerField(
-        "buffer after (minutes)",
+        _("buffer after (minutes)"),
         default=default_buffer_after_minutes,
         validators=[MaxValueValidator(240)],
-        help_text="Free time kept after each session.",
+        help_text=_("Free time kept after each session."),
     )
     max_sessions_per_day = models.PositiveIntegerField(
-        "most sessions a day",
+        _("most sessions a day"),
         default=default_max_sessions_per_day,
         validators=[MinValueValidator(1), MaxValueValidator(48)],
     )
     max_sessions_per_week = models.PositiveIntegerField(
-        "most sessions a week",
+        _("most sessions a week"),
         default=default_max_sessions_per_week,
         validators=[MinValueValidator(1), MaxValueValidator(200)],
     )
     calendar_visibility = models.CharField(
-        "who sees your calendar",
+        _("who sees your calendar"),
         max_length=16,
         choices=CalendarVisibility.choices,
         default=default_calendar_visibility,
     )
     require_approval_unconnected = models.BooleanField(
-        "require approval for unconnected clients",
+        _("require approval for unconnected clients"),
         default=default_require_approval_unconnected,
     )
     minimum_notice_hours = models.PositiveIntegerField(
-        "minimum notice (hours)",
+        _("minimum notice (hours)"),
         default=default_minimum_notice_hours,
         validators=[MaxValueValidator(24 * 30)],
-        help_text="Clients cannot book a slot that starts sooner than this.",
+        help_text=_("Clients cannot book a slot that starts sooner than this."),
     )
     booking_window_days = models.PositiveIntegerField(
-        "booking window (days)",
+        _("booking window (days)"),
         default=default_booking_window_days,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
-        help_text="How far ahead clients can book.",
+        help_text=_("How far ahead clients can book."),
     )
     slot_step_minutes = models.PositiveIntegerField(
-        "time between start times (minutes)",
+        _("time between start times (minutes)"),
         default=default_slot_step_minutes,
         validators=[MinValueValidator(5), MaxValueValidator(240)],
-        help_text="Offered start times are this many minutes apart.",
+        help_text=_("Offered start times are this many minutes apart."),
     )
     cancellation_notice_hours = models.PositiveIntegerField(
-        "cancellation notice (hours)",
+        _("cancellation notice (hours)"),
         default=default_cancellation_notice_hours,
         validators=[MaxValueValidator(24 * 30)],
-        help_text="Clients can cancel free of charge up to this many hours before the start.",
+        help_text=_("Clients can cancel free of charge up to this many hours before the start."),
     )
     connected_discount_percent = models.PositiveSmallIntegerField(
         _("discount for connected clients (%)"),
@@ -277,7 +294,7 @@ class CoachProfile(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Coach profile of {self.user}"
+        return gettext("Coach profile of %(user)s") % {"user": self.user}
 
 
 class Subject(models.Model):
@@ -360,9 +377,9 @@ class ClientTagging(models.Model):
 
 
 class ConnectionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    DECLINED = "declined", "Declined"
+    PENDING = "pending", pgettext_lazy("connection", "Pending")
+    ACCEPTED = "accepted", pgettext_lazy("connection", "Accepted")
+    DECLINED = "declined", pgettext_lazy("connection", "Declined")
 
 
 class Connection(models.Model):
@@ -373,7 +390,7 @@ class Connection(models.Model):
     status = models.CharField(
         max_length=16, choices=ConnectionStatus.choices, default=ConnectionStatus.PENDING, db_index=True
     )
-    message = models.TextField(blank=True, help_text="The client's note to the coach.")
+    message = models.TextField(blank=True, help_text=_("The client's note to the coach."))
     requested_at = models.DateTimeField(auto_now_add=True)
     responded_at = models.DateTimeField(null=True, blank=True)
 
@@ -393,7 +410,7 @@ class GuardianLink(models.Model):
 
     guardian = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="dependent_links")
     dependent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="guardian_links")
-    relationship = models.CharField(max_length=40, blank=True, help_text="e.g. parent, legal guardian")
+    relationship = models.CharField(max_length=40, blank=True, help_text=_("e.g. parent, legal guardian"))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -404,7 +421,10 @@ class GuardianLink(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.guardian} is guardian of {self.dependent}"
+        return gettext("%(guardian)s is guardian of %(dependent)s") % {
+            "guardian": self.guardian,
+            "dependent": self.dependent,
+        }
 
 
 TOKEN_PREFIX = "bk_"
@@ -421,14 +441,14 @@ class ApiToken(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=80)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
-    hint = models.CharField(max_length=12, editable=False, help_text="The first characters, to recognise it.")
+    hint = models.CharField(max_length=12, editable=False, help_text=_("The first characters, to recognise it."))
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
-        verbose_name = "API token"
+        verbose_name = _("API token")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.hint}…)"

@@ -96,8 +96,10 @@ def normalize_phone(value: str) -> str:
     raw = value.strip()
     if not raw.startswith("+"):
         raise ValidationError(
-            "Enter the phone number in international format, starting with + and the country code "
-            "(for example +33 6 12 34 56 78).",
+            _(
+                "Enter the phone number in international format, starting with + and the country code "
+                "(for example +33 6 12 34 56 78)."
+            ),
             code="invalid_phone",
         )
     try:
@@ -105,7 +107,9 @@ def normalize_phone(value: str) -> str:
     except phonenumbers.NumberParseException:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
-        raise ValidationError("“%(value)s” is not a valid phone number.", code="invalid_phone", params={"value": raw})
+        raise ValidationError(
+            _("“%(value)s” is not a valid phone number."), code="invalid_phone", params={"value": raw}
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -113,4 +117,4 @@ def validate_phone(value: str) -> None:
     if value:
         normalize_phone(value)
         if normalize_phone(value) != value:
-            raise ValidationError("Store phone numbers in E.164 form, e.g. +33612345678.", code="invalid_phone")
+            raise ValidationError(_("Store phone numbers in E.164 form, e.g. +33612345678."), code="invalid_phone")

@@ -13,7 +13,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from accounts import selectors, services, subjects
@@ -26,6 +29,7 @@ from accounts.forms import (
     ProfileForm,
     SubjectsForm,
 )
+from accounts.language import remember_choice, supported
 from accounts.models import CoachProfile, Connection, ConnectionStatus, Role, User
 from config.errors import DomainError, NotAllowed
 
@@ -84,24 +88,53 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     user = request.user
-    form = ProfileForm(
-        request.POST or None, initial={"name": user.name, "timezone": user.timezone, "phone": user.phone}
-    )
+    form = ProfileForm(request.POST or None, initial=_profile_initial(user))
     if request.method == "POST" and form.is_valid():
+        # Left out of the form (a script's post): the language stays as it is.
+        language = form.cleaned_data["language"] if "language" in request.POST else None
         services.update_profile(
             user=user,
             name=form.cleaned_data["name"],
             timezone_name=form.cleaned_data["timezone"],
             phone=form.cleaned_data["phone"],
+            language=language,
         )
-        messages.success(request, "Your profile is saved.")
-        return redirect("profile")
+        if language:  # the message in the language just chosen
+            translation.activate(language)
+        messages.success(request, gettext("Your profile is saved."))
+        response = redirect("profile")
+        if language is not None:
+            remember_choice(response, language)
+        return response
     return _render_profile(request, form=form)
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The footer's language switch: the visitor's browser keeps the choice (a cookie) and a
+    signed-in person's profile saves it; back to the page it was made on (``next``, else
+    the referring page, on this site only). Works without JavaScript."""
+    code = request.POST.get("language", "")
+    back = request.POST.get("next") or request.headers.get("referer") or ""
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("home")
+    response = redirect(back)
+    if not supported(code):
+        messages.error(request, gettext("Choose one of the languages offered."))
+        return response
+    if request.user.is_authenticated:
+        services.set_language(user=request.user, language=code)
+    remember_choice(response, code)
+    return response
+
+
+def _profile_initial(user: User) -> dict[str, str]:
+    return {"name": user.name, "timezone": user.timezone, "phone": user.phone, "language": user.language}
 
 
 def _render_profile(request: HttpRequest, **context: object) -> HttpResponse:
     user = request.user
-    context.setdefault("form", ProfileForm(initial={"name": user.name, "timezone": user.timezone, "phone": user.phone}))
+    context.setdefault("form", ProfileForm(initial=_profile_initial(user)))
     context.setdefault("token_form", ApiTokenForm())
     context.setdefault("dependent_form", DependentForm())
     context["tokens"] = user.api_tokens.all()
@@ -119,7 +152,10 @@ def token_create(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render_profile(request, token_form=form)
     token, raw = services.create_api_token(user=request.user, name=form.cleaned_data["name"])
-    messages.success(request, f"Token “{token.name}” created. Copy it now: it will not be shown again.")
+    messages.success(
+        request,
+        gettext("Token “%(name)s” created. Copy it now: it will not be shown again.") % {"name": token.name},
+    )
     return _render_profile(request, new_token=raw)
 
 
@@ -128,7 +164,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     token = get_token_for(request.user, pk)
     services.revoke_api_token(token=token, actor=request.user)
-    messages.success(request, f"Token “{token.name}” revoked.")
+    messages.success(request, gettext("Token “%(name)s” revoked.") % {"name": token.name})
     return redirect("profile")
 
 
@@ -146,7 +182,11 @@ def dependent_add(request: HttpRequest) -> HttpResponse:
         except DomainError as error:
             form.add_error("email", error.message)
         else:
-            messages.success(request, f"{link.dependent} is now linked to your account; you can book for them.")
+            messages.success(
+                request,
+                gettext("%(person)s is now linked to your account; you can book for them.")
+                % {"person": link.dependent},
+            )
             return redirect("profile")
     return _render_profile(request, dependent_form=form)
 
@@ -166,7 +206,7 @@ def coach_settings(request: HttpRequest) -> HttpResponse:
             except DomainError:
                 pass
             else:
-                messages.success(request, "Your booking settings are saved.")
+                messages.success(request, gettext("Your booking settings are saved."))
                 return redirect("coach_settings")
         return render(request, "accounts/coach_settings.html", context, status=400)
     return render(request, "accounts/coach_settings.html", context)
@@ -226,10 +266,10 @@ def connections(request: HttpRequest) -> HttpResponse:
             except DomainError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, f"Request sent to {form.cleaned_data['coach']}.")
+                messages.success(request, gettext("Request sent to %(coach)s.") % {"coach": form.cleaned_data["coach"]})
                 return redirect("connections")
     elif request.method == "POST":
-        raise PermissionDenied("Only clients can ask to connect with a coach.")
+        raise PermissionDenied(gettext("Only clients can ask to connect with a coach."))
     as_coach = list(selectors.connections_of_coach(user)) if user.is_coach else []
     if as_coach:
         _with_tags(user, as_coach)
@@ -268,8 +308,11 @@ def connection_respond(request: HttpRequest, pk: int, decision: str) -> HttpResp
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        verb = "accepted" if decision == "accept" else "declined"
-        messages.success(request, f"You {verb} {connection.client}'s request.")
+        if decision == "accept":
+            message = gettext("You accepted %(client)s's request.")
+        else:
+            message = gettext("You declined %(client)s's request.")
+        messages.success(request, message % {"client": connection.client})
     next_url = request.POST.get("next", "")
     if next_url and url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         return redirect(next_url)

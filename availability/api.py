@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from accounts import services as account_services
@@ -26,7 +27,7 @@ def viewer(request: HttpRequest) -> User | None:
     if header.lower().startswith("bearer "):
         user = authenticate_token(header[7:].strip())
         if user is None:
-            raise DomainError("The token is not valid.", code="unauthenticated", status=401)
+            raise DomainError(_("The token is not valid."), code="unauthenticated", status=401)
         return user
     return request.user if request.user.is_authenticated else None
 
@@ -34,7 +35,7 @@ def viewer(request: HttpRequest) -> User | None:
 def require_coach(request: HttpRequest) -> User:
     user = request.auth
     if user.role != Role.COACH:
-        raise NotAllowed("Only coaches have availability and booking settings.", code="not_a_coach")
+        raise NotAllowed(_("Only coaches have availability and booking settings."), code="not_a_coach")
     return user
 
 

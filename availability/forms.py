@@ -11,8 +11,11 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.functional import lazy
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from availability import services
 from availability.models import Weekday
@@ -20,8 +23,8 @@ from config.errors import DomainError
 
 WEEKDAY_NAMES = dict(Weekday.choices)
 
-TIME_INVALID = "Enter a time as HH:MM, for example 09:30."
-DATE_INVALID = "Enter a date as YYYY-MM-DD, for example 2026-12-24."
+TIME_INVALID = _lazy("Enter a time as HH:MM, for example 09:30.")
+DATE_INVALID = _lazy("Enter a date as YYYY-MM-DD, for example 2026-12-24.")
 
 
 # A 24-hour time as the site shows times everywhere. A text box, not <input type=time>: the
@@ -29,7 +32,7 @@ DATE_INVALID = "Enter a date as YYYY-MM-DD, for example 2026-12-24."
 TIME_ATTRS = {
     "inputmode": "numeric",
     "pattern": "([01]?[0-9]|2[0-3]):[0-5][0-9]",
-    "placeholder": "HH:MM",
+    "placeholder": _lazy("HH:MM"),
     "maxlength": "5",
     "size": "5",
     "autocomplete": "off",
@@ -51,22 +54,34 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
-def time_field(label: str, *, required: bool = True) -> forms.TimeField:
+# The label in lower case, when it is shown (in the language of the moment).
+_lowered = lazy(lambda label: str(label).lower(), str)
+
+
+def time_field(label: str, *, required: bool = True, required_message: str | None = None) -> forms.TimeField:
+    """``required_message``: the whole sentence, best given in full (a translation can't
+    always fit a label into one sentence); else one is made of the label."""
     return forms.TimeField(
         label=label,
         required=required,
         input_formats=["%H:%M", "%H:%M:%S"],
         widget=TimeInput(),
-        error_messages={"invalid": TIME_INVALID, "required": f"Enter the {label.lower()} time."},
+        error_messages={
+            "invalid": TIME_INVALID,
+            "required": required_message or format_lazy(_lazy("Enter the {label} time."), label=_lowered(label)),
+        },
     )
 
 
-def date_field(label: str) -> forms.DateField:
+def date_field(label: str, *, required_message: str | None = None) -> forms.DateField:
     return forms.DateField(
         label=label,
         input_formats=["%Y-%m-%d"],
         widget=DateInput(),
-        error_messages={"invalid": DATE_INVALID, "required": f"Enter the {label.lower()}."},
+        error_messages={
+            "invalid": DATE_INVALID,
+            "required": required_message or format_lazy(_lazy("Enter the {label}."), label=_lowered(label)),
+        },
     )
 
 
@@ -147,8 +162,8 @@ class WindowForm(forms.Form):
     clients may book firm in it. A post without ``options`` (the week's quick form, the
     hours alone) keeps what the window had, or gives a new one the defaults."""
 
-    start = time_field("Start")
-    end = time_field("End")
+    start = time_field(_lazy("Start"), required_message=_lazy("Enter the start time."))
+    end = time_field(_lazy("End"), required_message=_lazy("Enter the end time."))
     options = forms.CharField(widget=forms.HiddenInput, required=False, initial="1")
     repeats = forms.ChoiceField(
         label=_lazy("Repeats"), required=False, error_messages={"required": _lazy("Choose how the window repeats.")}
@@ -254,16 +269,19 @@ class DayOverrideForm(forms.Form):
     DEFAULT_ROWS = 3
     MAX_ROWS = 8
 
-    date = date_field("Date")
+    date = date_field(_lazy("Date"), required_message=_lazy("Enter the date."))
     kind = forms.ChoiceField(
-        label="On this day",
-        choices=((DAY_OFF, "Day off"), (CUSTOM, "Custom hours")),
+        label=_lazy("On this day"),
+        choices=((DAY_OFF, _lazy("Day off")), (CUSTOM, _lazy("Custom hours"))),
         initial=DAY_OFF,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose “Day off” or “Custom hours”."},
+        error_messages={"required": _lazy("Choose “Day off” or “Custom hours”.")},
     )
     reason = forms.CharField(
-        label="Reason", max_length=120, required=False, help_text="For you, e.g. “Conference” or “Half day”."
+        label=_lazy("Reason"),
+        max_length=120,
+        required=False,
+        help_text=_lazy("For you, e.g. “Conference” or “Half day”."),
     )
 
     ERROR_FIELDS = {"date_in_past": "date"}  # overlaps and reversed windows sit under the windows
@@ -276,8 +294,8 @@ class DayOverrideForm(forms.Form):
             rows = max(posted, 1)
         self.rows = max(1, min(rows, self.MAX_ROWS))
         for i in range(1, self.rows + 1):
-            self.fields[f"start_{i}"] = time_field("From", required=False)
-            self.fields[f"end_{i}"] = time_field("To", required=False)
+            self.fields[f"start_{i}"] = time_field(_lazy("From"), required=False)
+            self.fields[f"end_{i}"] = time_field(_lazy("To"), required=False)
 
     def window_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
         return [(self[f"start_{i}"], self[f"end_{i}"]) for i in range(1, self.rows + 1)]
@@ -292,13 +310,13 @@ class DayOverrideForm(forms.Form):
                 if f"start_{i}" in self.errors or f"end_{i}" in self.errors:
                     continue
                 if start and not end:
-                    self.add_error(f"end_{i}", "Enter the end time too.")
+                    self.add_error(f"end_{i}", _("Enter the end time too."))
                 elif end and not start:
-                    self.add_error(f"start_{i}", "Enter the start time too.")
+                    self.add_error(f"start_{i}", _("Enter the start time too."))
                 elif start and end:
                     windows.append((start, end))
             if not windows and not any(name in self.errors for name in row_names):
-                self.add_error("start_1", "Enter at least one window, or choose “Day off”.")
+                self.add_error("start_1", _("Enter at least one window, or choose “Day off”."))
         else:
             # A day off ignores the rows, even ones left half-typed before switching.
             for name in row_names:
@@ -308,9 +326,11 @@ class DayOverrideForm(forms.Form):
 
 
 class TimeOffForm(forms.Form):
-    start_date = date_field("First day off")
-    end_date = date_field("Last day off")
-    reason = forms.CharField(label="Reason", max_length=120, required=False, help_text="e.g. “Summer holiday”.")
+    start_date = date_field(_lazy("First day off"), required_message=_lazy("Enter the first day off."))
+    end_date = date_field(_lazy("Last day off"), required_message=_lazy("Enter the last day off."))
+    reason = forms.CharField(
+        label=_lazy("Reason"), max_length=120, required=False, help_text=_lazy("e.g. “Summer holiday”.")
+    )
 
     ERROR_FIELDS = {"time_off_end_before_start": "end_date", "date_in_past": "start_date"}
 
@@ -322,11 +342,18 @@ class PreviewForm(forms.Form):
     DEFAULT = 60
 
     duration = forms.TypedChoiceField(
-        label="Session length",
-        choices=[(minutes, f"{minutes} minutes") for minutes in DURATIONS],
+        label=_lazy("Session length"),
+        choices=[(minutes, str(minutes)) for minutes in DURATIONS],
         coerce=int,
         initial=DEFAULT,
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["duration"].choices = [
+            (minutes, ngettext("%(minutes)d minute", "%(minutes)d minutes", minutes) % {"minutes": minutes})
+            for minutes in self.DURATIONS
+        ]
 
     @classmethod
     def duration_from(cls, query: QueryDict) -> int:

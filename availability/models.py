@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from recurrence.fields import RecurrenceField
 
@@ -18,13 +19,13 @@ from accounts.validators import validate_timezone
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class AvailabilityWindow(models.Model):
@@ -37,12 +38,12 @@ class AvailabilityWindow(models.Model):
         null=True,
         blank=True,
         validators=[MaxValueValidator(6)],
-        help_text="Leave empty when a recurrence rule decides the days.",
+        help_text=_("Leave empty when a recurrence rule decides the days."),
     )
     recurrence = RecurrenceField(
-        null=True, blank=True, help_text="Optional rule (e.g. every other Monday) used instead of the weekday."
+        null=True, blank=True, help_text=_("Optional rule (e.g. every other Monday) used instead of the weekday.")
     )
-    start = models.TimeField(help_text="Local time in the coach's zone.")
+    start = models.TimeField(help_text=_("Local time in the coach's zone."))
     end = models.TimeField()
     valid_from = models.DateField(null=True, blank=True)
     valid_until = models.DateField(null=True, blank=True)
@@ -50,7 +51,7 @@ class AvailabilityWindow(models.Model):
         "bookings.SessionType",
         blank=True,
         related_name="availability_windows",
-        help_text="Leave empty to offer every session type in this window.",
+        help_text=_("Leave empty to offer every session type in this window."),
     )
     allow_firm_booking = models.BooleanField(
         _("firm booking allowed"),
@@ -76,7 +77,7 @@ class AvailabilityWindow(models.Model):
         ]
 
     def __str__(self) -> str:
-        day = self.get_weekday_display() if self.weekday is not None else "By rule"
+        day = self.get_weekday_display() if self.weekday is not None else gettext("By rule")
         return f"{day} {self.start:%H:%M}–{self.end:%H:%M}"
 
 
@@ -93,7 +94,7 @@ class DateOverride(models.Model):
         constraints = [models.UniqueConstraint(fields=["coach", "date"], name="unique_override_per_day")]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} ({self.reason or 'override'})"
+        return f"{self.date:%Y-%m-%d} ({self.reason or gettext('override')})"
 
     @property
     def is_day_off(self) -> bool:
@@ -124,20 +125,20 @@ class TimeOff(models.Model):
 
     class Meta:
         ordering = ["coach", "start_date"]
-        verbose_name_plural = "time off"
+        verbose_name_plural = _("time off")
         indexes = [models.Index(fields=["coach", "end_date"], name="time_off_coach_end")]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=F("start_date")), name="time_off_end_not_before_start")
         ]
 
     def __str__(self) -> str:
-        return f"{self.start_date:%Y-%m-%d} → {self.end_date:%Y-%m-%d} ({self.reason or 'time off'})"
+        return f"{self.start_date:%Y-%m-%d} → {self.end_date:%Y-%m-%d} ({self.reason or gettext('time off')})"
 
 
 class ResourceKind(models.TextChoices):
-    ROOM = "room", "Room"
-    EQUIPMENT = "equipment", "Equipment"
-    ONLINE = "online", "Online room"
+    ROOM = "room", _("Room")
+    EQUIPMENT = "equipment", _("Equipment")
+    ONLINE = "online", _("Online room")
 
 
 class Resource(models.Model):
@@ -213,7 +214,7 @@ class ResourceClosure(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.start_date:%Y-%m-%d} → {self.end_date:%Y-%m-%d} ({self.reason or 'closed'})"
+        return f"{self.start_date:%Y-%m-%d} → {self.end_date:%Y-%m-%d} ({self.reason or gettext('closed')})"
 
 
 class TagRule(models.Model):
@@ -278,18 +279,18 @@ class TagRule(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.tag} · {self.session_type or _('every type')}"
+        return f"{self.tag} · {self.session_type or gettext('every type')}"
 
 
 class AllocationKind(models.TextChoices):
-    SESSION = "session", "Session"
-    REQUEST = "request", "Request holding a slot"
-    BLOCK = "block", "Blocked time"
-    HOLD = "hold", "Held for a waitlist offer"
+    SESSION = "session", _("Session")
+    REQUEST = "request", _("Request holding a slot")
+    BLOCK = "block", _("Blocked time")
+    HOLD = "hold", _("Held for a waitlist offer")
     # An event of the coach's own calendar (``calendar_sync``): busy, never a session. These
     # may overlap each other and the coach's sessions (the database's exclusion constraint
     # leaves them out); the services and the slot engine treat them as any busy time.
-    EXTERNAL = "external", "Busy in the coach's own calendar"
+    EXTERNAL = "external", _("Busy in the coach's own calendar")
 
 
 class Allocation(models.Model):

@@ -13,15 +13,16 @@ from typing import Protocol
 
 from django.db import models
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import CoachProfile
 from availability import slots as engine
 
 
 class ApprovalPolicy(models.TextChoices):
-    COACH = "coach", "Follow the coach's rules"
-    ALWAYS = "always", "Every booking is a request"
-    NEVER = "never", "Never needs approval"
+    COACH = "coach", gettext_lazy("Follow the coach's rules")
+    ALWAYS = "always", gettext_lazy("Every booking is a request")
+    NEVER = "never", gettext_lazy("Never needs approval")
 
 
 class SessionTypeRules(Protocol):

@@ -30,6 +30,7 @@ import recurrence
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext as _
 from recurrence import exceptions as recurrence_errors
 
@@ -106,27 +107,33 @@ def check_windows(windows: Sequence[tuple[dt.time, dt.time]], *, day_label: str)
     for start, end in windows:
         if end <= start:
             raise DomainError(
-                f"{day_label}: the window {_label(start, end)} ends before it starts.", code="window_end_before_start"
+                _("%(day)s: the window %(window)s ends before it starts.")
+                % {"day": day_label, "window": _label(start, end)},
+                code="window_end_before_start",
             )
     ordered = sorted(windows)
     for (a_start, a_end), (b_start, b_end) in pairwise(ordered):
         if b_start < a_end:
             raise DomainError(
-                f"{day_label}: {_label(a_start, a_end)} overlaps {_label(b_start, b_end)}.", code="windows_overlap"
+                _("%(day)s: %(first)s overlaps %(second)s.")
+                % {"day": day_label, "first": _label(a_start, a_end), "second": _label(b_start, b_end)},
+                code="windows_overlap",
             )
 
 
 def _require_coach(coach: User, actor: User) -> None:
     if not coach.is_coach:
-        raise DomainError("Only coaches have availability.", code="not_a_coach")
+        raise DomainError(_("Only coaches have availability."), code="not_a_coach")
     if actor.pk != coach.pk and not actor.is_staff_member:
-        raise NotAllowed("You can only change your own availability.")
+        raise NotAllowed(_("You can only change your own availability."))
 
 
 def _check_weekday(weekday: int, *, field: str = "") -> None:
     if weekday not in WEEKDAY_NAMES:
         raise DomainError(
-            f"Weekday {weekday} does not exist (0 is Monday, 6 is Sunday).", code="bad_weekday", field=field
+            _("Weekday %(weekday)s does not exist (0 is Monday, 6 is Sunday).") % {"weekday": weekday},
+            code="bad_weekday",
+            field=field,
         )
 
 
@@ -309,7 +316,8 @@ def clean_window(
         _check_weekday(spec.weekday, field=f"{field_prefix}weekday")
     if spec.end <= spec.start:
         raise DomainError(
-            f"{window_label(spec)}: the window {_label(spec.start, spec.end)} ends before it starts.",
+            _("%(day)s: the window %(window)s ends before it starts.")
+            % {"day": window_label(spec), "window": _label(spec.start, spec.end)},
             code="window_end_before_start",
             field=f"{field_prefix}end",
         )
@@ -553,8 +561,8 @@ def set_override(
     _require_coach(coach, actor)
     today = today or timezone.localdate(timezone=coach_zone(coach))
     if date < today:
-        raise DomainError(f"{date:%d %b %Y} is in the past.", code="date_in_past")
-    check_windows(windows, day_label=f"{date:%a %d %b}")
+        raise DomainError(_("%(date)s is in the past.") % {"date": format_date(date, "d M Y")}, code="date_in_past")
+    check_windows(windows, day_label=format_date(date, "D d M"))
     with transaction.atomic():
         override, _created = DateOverride.objects.update_or_create(
             coach=coach, date=date, defaults={"reason": clean_text(reason, SHORT_TEXT, field="reason")[:120]}
@@ -575,9 +583,11 @@ def add_time_off(
     _require_coach(coach, actor)
     today = today or timezone.localdate(timezone=coach_zone(coach))
     if end_date < start_date:
-        raise DomainError("The time off ends before it starts.", code="time_off_end_before_start")
+        raise DomainError(_("The time off ends before it starts."), code="time_off_end_before_start")
     if start_date < today:
-        raise DomainError(f"{start_date:%d %b %Y} is in the past.", code="date_in_past")
+        raise DomainError(
+            _("%(date)s is in the past.") % {"date": format_date(start_date, "d M Y")}, code="date_in_past"
+        )
     return TimeOff.objects.create(
         coach=coach,
         start_date=start_date,
@@ -609,13 +619,17 @@ def _clean_overrides(
     kept: list[OverrideSpec] = []
     for override in overrides:
         if override.date in seen:
-            raise DomainError(f"{override.date:%Y-%m-%d} is listed twice.", code="duplicate_override")
+            raise DomainError(
+                _("%(date)s is listed twice.") % {"date": f"{override.date:%Y-%m-%d}"}, code="duplicate_override"
+            )
         seen.add(override.date)
         clean = OverrideSpec(override.date, tuple(sorted(override.windows)), override.reason[:120])
         if override.date < today:
             past = stored.get(override.date)
             if past is None or _override_state(past) != (clean.reason, clean.windows):
-                raise DomainError(f"{override.date:%Y-%m-%d} is in the past.", code="date_in_past")
+                raise DomainError(
+                    _("%(date)s is in the past.") % {"date": f"{override.date:%Y-%m-%d}"}, code="date_in_past"
+                )
             continue
         check_windows(clean.windows, day_label=f"{override.date:%Y-%m-%d}")
         kept.append(clean)

@@ -31,7 +31,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -56,7 +58,7 @@ from config.errors import DomainError
 
 TEMPLATE = "availability/editor.html"
 DAY_NAMES = dict(Weekday.choices)
-DAY_ABBRS = dict(enumerate(calendar.day_abbr))
+DAY_ABBRS = WEEKDAYS_ABBR  # Monday is 0, as in Weekday
 ONE_DAY = dt.timedelta(days=1)
 PREVIEW_DAYS = 14
 MONTHS_AHEAD = 24  # how far the calendar goes
@@ -217,12 +219,14 @@ def _parse_state(query: QueryDict, *, today: dt.date) -> EditorState:
     if raw_day:
         day = _parse_date(raw_day)
         if day is None:
-            notices.append("That date could not be read. Pick a day in the calendar.")
+            notices.append(_("That date could not be read. Pick a day in the calendar."))
         elif day < today:
-            notices.append(f"{date_format(day, 'l j F Y')} is in the past; pick today or a later day.")
+            notices.append(
+                _("%(day)s is in the past; pick today or a later day.") % {"day": date_format(day, "l j F Y")}
+            )
             day = None
         elif day >= last_month:
-            notices.append("That day is too far ahead for the calendar.")
+            notices.append(_("That day is too far ahead for the calendar."))
             day = None
 
     raw_month = (query.get("month") or "").strip()
@@ -232,7 +236,7 @@ def _parse_state(query: QueryDict, *, today: dt.date) -> EditorState:
     elif raw_month:
         parsed = _parse_month(raw_month)
         if parsed is None:
-            notices.append("That month could not be read; showing this month.")
+            notices.append(_("That month could not be read; showing this month."))
         elif first_month <= parsed <= last_month:
             month = parsed
 
@@ -544,7 +548,7 @@ def _calendar_context(
     return {
         "month": month,
         "month_param": month.strftime("%Y-%m"),
-        "weekday_abbrs": [calendar.day_abbr[i] for i in range(7)],
+        "weekday_abbrs": [WEEKDAYS_ABBR[i] for i in range(7)],
         "weeks": weeks,
         "prev_month": prev_month,
         "next_month": next_month,
@@ -601,27 +605,31 @@ def _preview_context(profile: CoachProfile, *, duration: int, now: dt.datetime |
         midnight = local_midnight(day.date, zone)
         override = override_on.get(day.date)
         if any(item.start <= midnight < item.end for item in time_off):
-            day.note = "Time off"
+            day.note = _("Time off")
         elif override is not None and not override.windows:
-            day.note = "Day off"
+            day.note = _("Day off")
         elif day.times:
-            day.note = "Own hours" if override is not None else ""
+            day.note = _("Own hours") if override is not None else ""
         elif override is None and not covers(day.date, open_to_all=False):
-            day.note = "No hours set"
+            day.note = _("No hours set")
         elif override is None and not covers(day.date, open_to_all=True):
             day.note = _("Hours only for some session types")
         else:
-            day.note = "Nothing free (booked, too soon, or at your limits)"
+            day.note = _("Nothing free (booked, too soon, or at your limits)")
     # Nothing starts after the booking window closes: one row stands for those days.
     shown = [day for day in days.values() if day.date <= last_bookable]
     if last_bookable < last:
         later = max(last_bookable + ONE_DAY, today)
-        plural = "s" if profile.booking_window_days != 1 else ""
         shown.append(
             PreviewDay(
                 date=later,
                 last_date=last if last > later else None,
-                note=f"Not bookable yet: clients book up to {profile.booking_window_days} day{plural} ahead.",
+                note=ngettext(
+                    "Not bookable yet: clients book up to %(days)d day ahead.",
+                    "Not bookable yet: clients book up to %(days)d days ahead.",
+                    profile.booking_window_days,
+                )
+                % {"days": profile.booking_window_days},
             )
         )
     return {
@@ -821,7 +829,7 @@ def editor(request: HttpRequest) -> HttpResponse:
 
 def _weekday_or_404(weekday: int) -> int:
     if weekday not in DAY_NAMES:
-        raise Http404("No such weekday")
+        raise Http404(_("No such weekday"))
     return weekday
 
 
@@ -924,7 +932,7 @@ def window_delete(request: HttpRequest, pk: int) -> HttpResponse:
     label = _window_name(services.WindowSpec.of(window))
     outside = _outside_now(profile)
     services.delete_window(window=window, actor=request.user)
-    return _done(request, profile, WEEK, f"Removed {label}.", outside_before=outside)
+    return _done(request, profile, WEEK, _("Removed %(window)s.") % {"window": label}, outside_before=outside)
 
 
 @role_required(Role.COACH)
@@ -934,7 +942,7 @@ def day_clear(request: HttpRequest, weekday: int) -> HttpResponse:
     weekday = _weekday_or_404(weekday)
     outside = _outside_now(profile)
     services.set_day_windows(coach=profile.user, actor=request.user, weekday=weekday, windows=[])
-    message = f"Cleared {DAY_NAMES[weekday]}: no weekly hours that day."
+    message = _("Cleared %(day)s: no weekly hours that day.") % {"day": DAY_NAMES[weekday]}
     return _done(request, profile, WEEK, message, outside_before=outside)
 
 
@@ -944,7 +952,7 @@ def copy_monday(request: HttpRequest) -> HttpResponse:
     profile = _coach_profile(request)
     outside = _outside_now(profile)
     services.copy_day_to_weekdays(coach=profile.user, actor=request.user, source_weekday=Weekday.MONDAY)
-    return _done(request, profile, WEEK, "Tuesday to Friday now have Monday's hours.", outside_before=outside)
+    return _done(request, profile, WEEK, _("Tuesday to Friday now have Monday's hours."), outside_before=outside)
 
 
 @role_required(Role.COACH)
@@ -953,7 +961,7 @@ def default_pattern(request: HttpRequest) -> HttpResponse:
     profile = _coach_profile(request)
     outside = _outside_now(profile)
     services.apply_default_pattern(coach=profile.user, actor=request.user)
-    message = "Applied the default pattern: Monday to Friday, 09:00–12:00 and 13:00–17:00."
+    message = _("Applied the default pattern: Monday to Friday, 09:00–12:00 and 13:00–17:00.")
     return _done(request, profile, WEEK, message, outside_before=outside)
 
 
@@ -979,9 +987,9 @@ def override_save(request: HttpRequest) -> HttpResponse:
         else:
             if windows:
                 hours = ", ".join(f"{start:%H:%M}–{end:%H:%M}" for start, end in sorted(windows))
-                message = f"{_day_label(day)} now has its own hours: {hours}."
+                message = _("%(day)s now has its own hours: %(hours)s.") % {"day": _day_label(day), "hours": hours}
             else:
-                message = f"{_day_label(day)} is now a day off."
+                message = _("%(day)s is now a day off.") % {"day": _day_label(day)}
             return _done(request, profile, CALENDAR, message, month=_month_start(day), outside_before=outside)
     # The calendar shows the posted day's month (a past day: the month the form came from).
     day = form.cleaned_data.get("date")
@@ -1002,7 +1010,7 @@ def override_delete(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         profile,
         CALENDAR,
-        f"{_day_label(day)} follows your weekly hours again.",
+        _("%(day)s follows your weekly hours again.") % {"day": _day_label(day)},
         month=_posted_month(request, profile),
     )
 
@@ -1030,7 +1038,7 @@ def time_off_add(request: HttpRequest) -> HttpResponse:
                 request,
                 profile,
                 CALENDAR,
-                f"Time off added: {_time_off_label(item)}.",
+                _("Time off added: %(time_off)s.") % {"time_off": _time_off_label(item)},
                 month=_posted_month(request, profile),
                 outside_before=outside,
             )
@@ -1044,14 +1052,20 @@ def time_off_delete(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(TimeOff, pk=pk, coach=profile.user)
     label = _time_off_label(item)
     services.remove_time_off(time_off=item, actor=request.user)
-    return _done(request, profile, CALENDAR, f"Time off removed: {label}.", month=_posted_month(request, profile))
+    return _done(
+        request,
+        profile,
+        CALENDAR,
+        _("Time off removed: %(time_off)s.") % {"time_off": label},
+        month=_posted_month(request, profile),
+    )
 
 
 def _time_off_label(item: TimeOff) -> str:
     span = (
         _day_label(item.start_date)
         if item.start_date == item.end_date
-        else f"{_day_label(item.start_date)} to {_day_label(item.end_date)}"
+        else _("%(first)s to %(last)s") % {"first": _day_label(item.start_date), "last": _day_label(item.end_date)}
     )
     return f"{span} ({item.reason})" if item.reason else span
 
@@ -1075,5 +1089,5 @@ def settings_save(request: HttpRequest) -> HttpResponse:
             profile.refresh_from_db()
             form.add_error(None, error.message)
         else:
-            return _done(request, profile, SETTINGS, "Your booking settings are saved.")
+            return _done(request, profile, SETTINGS, _("Your booking settings are saved."))
     return _failed(request, profile, SETTINGS, _posted_state(request, profile), settings_form=form)

@@ -191,9 +191,9 @@ class SessionTypeAdmin(admin.ModelAdmin):
     filter_horizontal = ["co_hosts", "resources"]
     fieldsets = [
         (None, {"fields": ["coach", "title", "description", "kind", "is_active"]}),
-        ("Length, seats and price", {"fields": [("duration_minutes", "capacity"), ("price", "currency")]}),
+        (_("Length, seats and price"), {"fields": [("duration_minutes", "capacity"), ("price", "currency")]}),
         (
-            "Early bird, deposit and enrollment (group sessions and workshops)",
+            _("Early bird, deposit and enrollment (group sessions and workshops)"),
             {
                 "fields": [
                     ("early_bird_price", "early_bird_days"),
@@ -202,10 +202,10 @@ class SessionTypeAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Where", {"fields": ["modality", "location", "video", "meeting_link", "resource_kind", "resources"]}),
-        ("Hosts", {"fields": ["host_mode", "co_hosts", "required_subject"]}),
+        (_("Where"), {"fields": ["modality", "location", "video", "meeting_link", "resource_kind", "resources"]}),
+        (_("Hosts"), {"fields": ["host_mode", "co_hosts", "required_subject"]}),
         (
-            "Rules (blank follows the coach's settings)",
+            _("Rules (blank follows the coach's settings)"),
             {
                 "fields": [
                     "approval",
@@ -217,15 +217,15 @@ class SessionTypeAdmin(admin.ModelAdmin):
                 ]
             },
         ),
-        ("Recurring series (one-on-one)", {"fields": ["series_discount_percent"]}),
+        (_("Recurring series (one-on-one)"), {"fields": ["series_discount_percent"]}),
         (_("Waitlist (group sessions and workshops)"), {"fields": ["max_waitlist_size", "show_participants"]}),
         (_("Workshops"), {"fields": ["min_participants", "confirm_hours_before", "certificate"]}),
-        ("Dates", {"fields": ["created_at", "updated_at"]}),
+        (_("Dates"), {"fields": ["created_at", "updated_at"]}),
     ]
 
-    @admin.display(description="price", ordering="price")
+    @admin.display(description=_("price"), ordering="price")
     def price_display(self, obj: SessionType) -> str:
-        return "Free" if obj.is_free else f"{obj.price} {obj.currency}"
+        return _("Free") if obj.is_free else f"{obj.price} {obj.currency}"
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -286,24 +286,24 @@ class ReadOnlyInline(admin.TabularInline):
 class SessionBookingInline(ReadOnlyInline):
     model = Booking
     fk_name = "session"
-    verbose_name_plural = "bookings"
+    verbose_name_plural = _("bookings")
     fields = ["booking", "client", "booked_by", "status", "made"]
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Booking]:
         return super().get_queryset(request).select_related("client", "booked_by").order_by("created_at")
 
-    @admin.display(description="reference")
+    @admin.display(description=_("reference"))
     def booking(self, obj: Booking) -> str:
         return change_link(obj, obj.reference)
 
-    @admin.display(description="made")
+    @admin.display(description=_("made"))
     def made(self, obj: Booking) -> str:
         return local(obj.created_at)
 
 
 class KindFilter(admin.SimpleListFilter):
-    title = "kind"
+    title = _("kind")
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
@@ -316,8 +316,8 @@ class KindFilter(admin.SimpleListFilter):
 class ReasonActionForm(ActionForm):
     reason = forms.CharField(
         required=False,
-        label="Reason",
-        widget=forms.TextInput(attrs={"placeholder": "Reason (to cancel or decline)", "size": 40}),
+        label=_("Reason"),
+        widget=forms.TextInput(attrs={"placeholder": _("Reason (to cancel or decline)"), "size": 40}),
     )
 
 
@@ -334,23 +334,30 @@ class ServiceActions:
     def action_rows(self, queryset: QuerySet) -> QuerySet:
         return queryset
 
-    def _apply(self, request: HttpRequest, queryset: QuerySet, verb: str, change) -> None:
+    def _apply(self, request: HttpRequest, queryset: QuerySet, done_message: str, change) -> None:
+        """``done_message``: the success line, with ``%(count)d`` for the rows changed."""
         done = 0
         for obj in self.action_rows(queryset):
             try:
                 change(obj)
             except DomainError as error:
-                self.message_user(request, f"{self.row_label(obj)}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("%(row)s: %(error)s") % {"row": self.row_label(obj), "error": error.message},
+                    messages.ERROR,
+                )
             else:
                 done += 1
         if done:
-            self.message_user(request, f"{done} {self.done_noun} {verb}.", messages.SUCCESS)
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
 
-    def _apply_with_reason(self, request: HttpRequest, queryset: QuerySet, verb: str, *, missing: str, change) -> None:
+    def _apply_with_reason(
+        self, request: HttpRequest, queryset: QuerySet, done_message: str, *, missing: str, change
+    ) -> None:
         """Like ``_apply`` for services that need a reason: ``change(obj, reason)``."""
         reason = self._reason(request, missing=missing)
         if reason is not None:
-            self._apply(request, queryset, verb, lambda obj: change(obj, reason))
+            self._apply(request, queryset, done_message, lambda obj: change(obj, reason))
 
     def _reason(self, request: HttpRequest, *, missing: str = "") -> str | None:
         """The reason typed beside the action; None (and the ``missing`` message) when one
@@ -421,15 +428,15 @@ class SessionAdmin(ServiceActions, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # one-on-ones are made by booking them; group sessions by publishing them
 
-    @admin.display(description="start", ordering="start")
+    @admin.display(description=_("start"), ordering="start")
     def start_local(self, obj: Session) -> str:
         return local(obj.start)
 
-    @admin.display(description="kind", ordering="session_type__kind")
+    @admin.display(description=_("kind"), ordering="session_type__kind")
     def kind(self, obj: Session) -> str:
         return obj.session_type.get_kind_display()
 
-    @admin.display(description="seats")
+    @admin.display(description=_("seats"))
     def seats(self, obj: Session) -> str:
         return f"{obj.seats_taken}/{obj.capacity}"
 
@@ -439,13 +446,13 @@ class SessionAdmin(ServiceActions, admin.ModelAdmin):
     def action_rows(self, queryset: QuerySet[Session]) -> QuerySet[Session]:
         return queryset.select_related("session_type", "coach")
 
-    @admin.action(description="Cancel sessions and every booking in them — give a reason", permissions=["change"])
+    @admin.action(description=_("Cancel sessions and every booking in them — give a reason"), permissions=["change"])
     def cancel_sessions(self, request: HttpRequest, queryset: QuerySet[Session]) -> None:
         self._apply_with_reason(
             request,
             queryset,
-            "cancelled",
-            missing="Write a reason for calling the session off; the attendees will read it.",
+            _("%(count)d session(s) cancelled."),
+            missing=_("Write a reason for calling the session off; the attendees will read it."),
             change=lambda session, reason: services.cancel_session(session=session, actor=request.user, reason=reason),
         )
 
@@ -457,7 +464,7 @@ class SessionAdmin(ServiceActions, admin.ModelAdmin):
 
 class BookingEventInline(ReadOnlyInline):
     model = BookingEvent
-    verbose_name_plural = "history"
+    verbose_name_plural = _("history")
     fields = ["when", "action", "from_status", "to_status", "actor", "note"]
     readonly_fields = fields
     ordering = ["created_at", "pk"]
@@ -465,7 +472,7 @@ class BookingEventInline(ReadOnlyInline):
     def get_queryset(self, request: HttpRequest) -> QuerySet[BookingEvent]:
         return super().get_queryset(request).select_related("actor")
 
-    @admin.display(description="when")
+    @admin.display(description=_("when"))
     def when(self, obj: BookingEvent) -> str:
         return local(obj.created_at)
 
@@ -512,10 +519,10 @@ class BookingAdmin(ServiceActions, admin.ModelAdmin):
     actions = ["cancel_by_staff", "approve_requests", "decline_requests", "mark_no_show", "export_csv"]
     fieldsets = [
         (None, {"fields": ["reference", "status", "session", "client", "booked_by", "created_at", "updated_at"]}),
-        ("Notes", {"fields": ["client_notes", "coach_notes", "info_request", "info_response"]}),
-        ("Request", {"fields": ["expires_at", "confirmed_at", "suggested_alternatives", "decline_reason"]}),
+        (_("Notes"), {"fields": ["client_notes", "coach_notes", "info_request", "info_response"]}),
+        (_("Request"), {"fields": ["expires_at", "confirmed_at", "suggested_alternatives", "decline_reason"]}),
         (
-            "Cancellation and changes",
+            _("Cancellation and changes"),
             {
                 "fields": [
                     "cancelled_at",
@@ -526,7 +533,10 @@ class BookingAdmin(ServiceActions, admin.ModelAdmin):
                 ]
             },
         ),
-        ("Price, reminders and rating", {"fields": ["price", "currency", "reminders_enabled", "rating", "feedback"]}),
+        (
+            _("Price, reminders and rating"),
+            {"fields": ["price", "currency", "reminders_enabled", "rating", "feedback"]},
+        ),
     ]
     # Every status and ledger field changes only through an action below (a service).
     readonly_fields = LEDGER_FIELDS
@@ -534,19 +544,19 @@ class BookingAdmin(ServiceActions, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # bookings are made through the booking services (the wizard, the API)
 
-    @admin.display(description="coach", ordering="session__coach__name")
+    @admin.display(description=_("coach"), ordering="session__coach__name")
     def coach(self, obj: Booking) -> User:
         return obj.session.coach
 
-    @admin.display(description="session type", ordering="session__session_type__title")
+    @admin.display(description=_("session type"), ordering="session__session_type__title")
     def session_type(self, obj: Booking) -> str:
         return obj.session.session_type.title
 
-    @admin.display(description="start", ordering="session__start")
+    @admin.display(description=_("start"), ordering="session__start")
     def start(self, obj: Booking) -> str:
         return local(obj.session.start)
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: Booking) -> str:
         return local(obj.created_at)
 
@@ -558,41 +568,41 @@ class BookingAdmin(ServiceActions, admin.ModelAdmin):
     def action_rows(self, queryset: QuerySet[Booking]) -> QuerySet[Booking]:
         return queryset.select_related("session", "session__coach", "session__session_type", "client")
 
-    @admin.action(description="Cancel (by staff) — give a reason", permissions=["change"])
+    @admin.action(description=_("Cancel (by staff) — give a reason"), permissions=["change"])
     def cancel_by_staff(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._apply_with_reason(
             request,
             queryset,
-            "cancelled",
-            missing="Write a reason for the cancellation; the client will read it.",
+            _("%(count)d booking(s) cancelled."),
+            missing=_("Write a reason for the cancellation; the client will read it."),
             change=lambda booking, reason: services.cancel(booking=booking, actor=request.user, reason=reason),
         )
 
-    @admin.action(description="Approve requests", permissions=["change"])
+    @admin.action(description=_("Approve requests"), permissions=["change"])
     def approve_requests(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._apply(
             request,
             queryset,
-            "approved",
+            _("%(count)d booking(s) approved."),
             lambda booking: services.approve(booking=booking, actor=request.user, note=self._reason(request)),
         )
 
-    @admin.action(description="Decline requests — give a reason", permissions=["change"])
+    @admin.action(description=_("Decline requests — give a reason"), permissions=["change"])
     def decline_requests(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._apply_with_reason(
             request,
             queryset,
-            "declined",
-            missing="Write a reason for declining; the client will read it.",
+            _("%(count)d booking(s) declined."),
+            missing=_("Write a reason for declining; the client will read it."),
             change=lambda booking, reason: services.decline(booking=booking, actor=request.user, reason=reason),
         )
 
-    @admin.action(description="Mark no-show", permissions=["change"])
+    @admin.action(description=_("Mark no-show"), permissions=["change"])
     def mark_no_show(self, request: HttpRequest, queryset: QuerySet[Booking]) -> None:
         self._apply(
             request,
             queryset,
-            "marked as no-shows",
+            _("%(count)d booking(s) marked as no-shows."),
             lambda booking: services.mark_no_show(booking=booking, actor=request.user),
         )
 
@@ -639,7 +649,7 @@ class BookingEventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
 
-    @admin.display(description="when", ordering="created_at")
+    @admin.display(description=_("when"), ordering="created_at")
     def when(self, obj: BookingEvent) -> str:
         return local(obj.created_at)
 
@@ -673,11 +683,11 @@ class RelayRetryAdmin(admin.ModelAdmin):
 
 
 class OpenPlanFilter(admin.SimpleListFilter):
-    title = "state"
+    title = _("state")
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("open", "To be scheduled"), ("closed", "Booked or dropped")]
+        return [("open", _("To be scheduled")), ("closed", _("Booked or dropped"))]
 
     def queryset(self, request, queryset):
         if self.value() == "open":
@@ -698,7 +708,7 @@ class PlannedSessionAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # clients (or their guardians) record a plan with “Schedule later”
 
-    @admin.display(description="coach", ordering="session_type__coach__name")
+    @admin.display(description=_("coach"), ordering="session_type__coach__name")
     def coach(self, obj: PlannedSession) -> User:
         return obj.session_type.coach
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -69,7 +69,7 @@ def coaches_seen_by(user: User | None) -> QuerySet[User]:
 
 def require_coach_or_staff(user: User) -> User:
     if user.role != Role.COACH and not user.is_staff_member:
-        raise NotAllowed("Only coaches and back-office staff can do that.", code="not_a_coach")
+        raise NotAllowed(gettext("Only coaches and back-office staff can do that."), code="not_a_coach")
     return user
 
 
@@ -266,7 +266,7 @@ def list_session_types(request: HttpRequest, coach: int | None = None) -> list[S
     user = viewer(request)
     if coach is None:
         if user is None or user.role != Role.COACH:
-            raise DomainError("Give coach=ID.", code="coach_required")
+            raise DomainError(gettext("Give coach=ID."), code="coach_required")
         return [
             session_type_out(st, user) for st in with_type_lists(selectors.session_types_of(user, active_only=False))
         ]
@@ -605,6 +605,38 @@ def record_consents(request: HttpRequest, client: User, items: list[gates.Item],
         gates.accept(client, items, by=request.auth, address=gates.address_of(request), booking=booking)
 
 
+INTAKE_ANSWERS_FIELD = Field(
+    default_factory=dict,
+    description="Answers to the intake forms the session type asks ({question id: value}), as listed by a 409 "
+    "intake_required refusal: text, a choice's text, a list of choices, a date (YYYY-MM-DD), true/false, a number "
+    "from 1 to 10, or the id POST /intake/files gave for a file.",
+)
+
+
+def intake_due(actor: User, client: User, session_type: SessionType, answers: dict) -> list[gates.Asked]:
+    """The intake forms ``client`` answers before booking ``session_type`` (``bookings.gates``),
+    checked against ``answers``. Any missing or refused: 409 ``intake_required`` listing every
+    form's questions, and ``errors`` ({question id: message}) for the answers refused."""
+    items = gates.asked(client, session_type, booker=actor, answers=answers)
+    if any(not item.ready for item in items):
+        raise DomainError(
+            gettext("Answer the intake questions before booking: send them in intake_answers."),
+            code="intake_required",
+            status=409,
+            extra={
+                "forms": [{"id": item.ident, "title": item.title, "questions": list(item.questions)} for item in items],
+                "errors": {str(key): message for item in items for key, message in item.errors},
+            },
+        )
+    return items
+
+
+def submit_intake(request: HttpRequest, client: User, items: list[gates.Asked], booking: Booking) -> None:
+    """The checked answers submitted with the booking, right after it is made."""
+    if items:
+        gates.attach(client, items, booking=booking, by=request.auth)
+
+
 def client_for(actor: User, client_id: int | None, *, coach: User | None = None) -> User:
     """Who the booking is for: the caller, or someone they may book for with ``coach`` (else 404)."""
     if client_id is None or client_id == actor.pk:
@@ -625,6 +657,7 @@ class BookIn(Input):
     promo_code: str = PROMO_FIELD
     pay_with: PayWith | None = PAY_WITH_FIELD
     accept_consents: list[int] = ACCEPT_CONSENTS_FIELD
+    intake_answers: dict[str, Any] = INTAKE_ANSWERS_FIELD
 
 
 @router.post("/bookings", response={201: BookingOut}, summary="Book a one-on-one session")
@@ -633,9 +666,10 @@ def create_booking(request: HttpRequest, payload: BookIn) -> Status:
     coach = get_object_or_404(User.objects.select_related("coach_profile"), pk=payload.coach, role=Role.COACH)
     st = SessionType.objects.filter(pk=payload.session_type, coach=coach).first()
     if st is None:
-        raise DomainError("This coach has no session type with that id.", code="unknown_session_type")
+        raise DomainError(gettext("This coach has no session type with that id."), code="unknown_session_type")
     client = client_for(actor, payload.client, coach=coach)
     consents = consents_due(actor, client, coach, payload.accept_consents)
+    intake = intake_due(actor, client, st, payload.intake_answers)
     try:
         booking = book_paying(
             services.book_slot,
@@ -653,6 +687,7 @@ def create_booking(request: HttpRequest, payload: BookIn) -> Status:
             exc.extra["suggestions"] = suggestions_out(actor, coach, st, client, payload.start)
         raise
     record_consents(request, client, consents, booking)
+    submit_intake(request, client, intake, booking)
     return Status(201, fresh(actor, booking, site_of(request)))
 
 
@@ -688,6 +723,7 @@ class SeatIn(Input):
     promo_code: str = PROMO_FIELD
     pay_with: PayWith | None = PAY_WITH_FIELD
     accept_consents: list[int] = ACCEPT_CONSENTS_FIELD
+    intake_answers: dict[str, Any] = INTAKE_ANSWERS_FIELD
 
 
 @router.post("/sessions/{session_id}/bookings", response={201: BookingOut}, summary="Take a seat in a session")
@@ -701,6 +737,7 @@ def take_seat(request: HttpRequest, session_id: int, payload: SeatIn | None = No
     )
     client = client_for(actor, payload.client, coach=session.coach)
     consents = consents_due(actor, client, session.coach, payload.accept_consents)
+    intake = intake_due(actor, client, session.session_type, payload.intake_answers)
     booking = book_paying(
         services.take_seat,
         payload.pay_with,
@@ -712,6 +749,7 @@ def take_seat(request: HttpRequest, session_id: int, payload: SeatIn | None = No
         promo_code=payload.promo_code,
     )
     record_consents(request, client, consents, booking)
+    submit_intake(request, client, intake, booking)
     return Status(201, fresh(actor, booking, site_of(request)))
 
 

@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
@@ -94,7 +95,7 @@ def _viewer_time(start: dt.datetime, zone: ZoneInfo, viewer_zone: ZoneInfo | Non
     if viewer_zone is None:
         return ""
     local = start.astimezone(viewer_zone)
-    return f"{local:%H:%M}" if local.date() == start.astimezone(zone).date() else f"{local:%a %H:%M}"
+    return f"{local:%H:%M}" if local.date() == start.astimezone(zone).date() else date_format(local, "D H:i")
 
 
 def _booking_entry(
@@ -283,11 +284,11 @@ def _render(request: HttpRequest, view: str, anchor: dt.date | None, notice: str
         prev_anchor, next_anchor = first - dt.timedelta(days=7), first + dt.timedelta(days=7)
         this_anchor = _week_start(today)
         title = (
-            f"{first:%-d} – {last:%-d %B %Y}"
+            f"{first.day} – {date_format(last, 'j F Y')}"
             if first.month == last.month
-            else f"{first:%-d %b} – {last:%-d %b %Y}"
+            else f"{date_format(first, 'j M')} – {date_format(last, 'j M Y')}"
             if first.year == last.year
-            else f"{first:%-d %b %Y} – {last:%-d %b %Y}"
+            else f"{date_format(first, 'j M Y')} – {date_format(last, 'j M Y')}"
         )
     else:
         first = anchor.replace(day=1)
@@ -295,7 +296,7 @@ def _render(request: HttpRequest, view: str, anchor: dt.date | None, notice: str
         grid_first, grid_last = _week_start(first), _week_start(last) + dt.timedelta(days=6)
         prev_anchor, next_anchor = _add_months(first, -1), _add_months(first, 1)
         this_anchor = today.replace(day=1)
-        title = f"{first:%B %Y}"
+        title = date_format(first, "F Y")
     viewer_zone = ZoneInfo(request.viewer_timezone)
     differs = viewer_zone.key != zone.key
     by_day = _entries_by_day(

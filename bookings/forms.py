@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.models import User
@@ -15,16 +16,16 @@ class BookingForm(forms.Form):
     """Notes to the coach, reminders, and for guardians whom the session is for.
 
     ``people`` lists who the viewer may book for, themself first; with only themself the
-    "Book for" choice is left out and the booking is theirs."""
+    _lazy("Book for") choice is left out and the booking is theirs."""
 
-    book_for = forms.TypedChoiceField(label="Book for", coerce=int, required=False)
+    book_for = forms.TypedChoiceField(label=_lazy("Book for"), coerce=int, required=False)
     notes = forms.CharField(
-        label="Notes to the coach",
+        label=_lazy("Notes to the coach"),
         required=False,
         max_length=NOTES_MAX,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Anything the coach should know beforehand"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _lazy("Anything the coach should know beforehand")}),
     )
-    reminders = forms.BooleanField(label="Send me reminders before the session", required=False, initial=True)
+    reminders = forms.BooleanField(label=_lazy("Send me reminders before the session"), required=False, initial=True)
     # Shown only for a priced type with payments on (the confirm step's quote).
     promo_code = forms.CharField(label=_lazy("Promotion code"), required=False, max_length=PROMO_MAX)
 
@@ -32,7 +33,7 @@ class BookingForm(forms.Form):
         """``without_self``: the viewer already holds a seat, so only their dependents
         (``people`` after the first) are offered."""
         super().__init__(*args, **kwargs)
-        self_label = "Myself"
+        self_label = gettext("Myself")
         if without_self and len(people) > 1:
             people, self_label = people[1:], None
         self.people = {person.pk: person for person in people}

@@ -87,3 +87,65 @@ def address_of(request: HttpRequest) -> str | None:
         return get_ip(request)
     except (PermissionDenied, ImproperlyConfigured):
         return request.META.get("REMOTE_ADDR") or None
+
+
+# ---------------------------------------------------------------------------------------
+# Questions asked before booking (intake forms), registered the same way
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A form the person booked for answers before this booking.
+
+    ``ready``: answered and checked, waiting for the booking (a complete draft of the wizard,
+    or the API's ``intake_answers``, checked); else the wizard sends the client to ``url``
+    (its Questions step) and the API refuses with 409 ``intake_required`` listing
+    ``questions`` and, for answers sent but refused, ``errors`` ({question id: message})."""
+
+    asker: str
+    ident: int  # the asker's own id: a form
+    title: str
+    ready: bool
+    url: str = ""
+    questions: tuple = ()
+    errors: tuple = ()  # ((question id, message), …)
+    answers: tuple = ()  # the API's checked answers ((question id, value), …)
+
+
+class Asker(Protocol):
+    name: str
+
+    def asked(
+        self, client: User, session_type, *, booker: User, answers: dict | None = None, next_url: str = ""
+    ) -> list[Asked]: ...
+
+    def attach(self, client: User, items: list[Asked], *, booking: Booking, by: User) -> None: ...
+
+
+_askers: dict[str, Asker] = {}
+
+
+def register_asker(asker: Asker) -> None:
+    _askers[asker.name] = asker
+
+
+def asked(client: User, session_type, *, booker: User, answers: dict | None = None, next_url: str = "") -> list[Asked]:
+    """The forms ``client`` answers before booking ``session_type`` (none when ``booker`` is
+    not asked, see ``asks``). ``answers``: the API's, checked against them; ``next_url``:
+    where the wizard's Questions step goes back to."""
+    if not asks(booker):
+        return []
+    return [
+        item
+        for asker in _askers.values()
+        for item in asker.asked(client, session_type, booker=booker, answers=answers, next_url=next_url)
+    ]
+
+
+def attach(client: User, items: list[Asked], *, booking: Booking, by: User) -> None:
+    """Submit the answers with ``booking``, once it is made."""
+    for name, asker in _askers.items():
+        own = [item for item in items if item.asker == name]
+        if own:
+            asker.attach(client, own, booking=booking, by=by)

@@ -36,13 +36,16 @@ def local_to_utc(value: str, zone: ZoneInfo) -> dt.datetime:
         try:
             naive = dt.datetime.strptime(value.strip(), LOCAL_INPUT_FORMAT + ":%S")
         except ValueError as exc:
-            raise ValidationError("Enter a date and time (24-hour), like 2026-12-01 09:30.") from exc
+            raise ValidationError(gettext("Enter a date and time (24-hour), like 2026-12-01 09:30.")) from exc
     if not FIRST_DAY <= naive.date() <= LAST_DAY:
-        raise ValidationError("Choose a date between 1900 and 2999.")
+        raise ValidationError(gettext("Choose a date between 1900 and 2999."))
     aware = naive.replace(tzinfo=zone)
     back = aware.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None)
     if back != naive:
-        raise ValidationError(f"{naive:%d %b %Y %H:%M} doesn't exist in {zone.key}: the clocks change then.")
+        raise ValidationError(
+            gettext("%(when)s doesn't exist in %(zone)s: the clocks change then.")
+            % {"when": date_format(naive, "d M Y H:i"), "zone": zone.key}
+        )
     return aware.astimezone(dt.UTC)
 
 
@@ -86,11 +89,13 @@ class ReasonForm(forms.Form):
 
 
 class QuestionForm(forms.Form):
-    question = forms.CharField(max_length=2000, error_messages={"required": "Write your question to the client."})
+    question = forms.CharField(
+        max_length=2000, error_messages={"required": gettext_lazy("Write your question to the client.")}
+    )
 
 
 class AnswerForm(forms.Form):
-    answer = forms.CharField(max_length=2000, error_messages={"required": "Write your answer."})
+    answer = forms.CharField(max_length=2000, error_messages={"required": gettext_lazy("Write your answer.")})
 
 
 class NoteForm(forms.Form):
@@ -98,26 +103,29 @@ class NoteForm(forms.Form):
 
 
 class AcceptAlternativeForm(forms.Form):
-    start = forms.CharField(error_messages={"required": "Choose one of the suggested times."})
+    start = forms.CharField(error_messages={"required": gettext_lazy("Choose one of the suggested times.")})
 
     def clean_start(self) -> dt.datetime:
         try:
             value = dt.datetime.fromisoformat(self.cleaned_data["start"])
         except ValueError as exc:
-            raise ValidationError("Choose one of the suggested times.") from exc
+            raise ValidationError(gettext("Choose one of the suggested times.")) from exc
         if value.tzinfo is None:
-            raise ValidationError("Choose one of the suggested times.")
+            raise ValidationError(gettext("Choose one of the suggested times."))
         try:
             return value.astimezone(dt.UTC)
         except OverflowError as exc:  # the first day of the calendar with a positive offset
-            raise ValidationError("Choose one of the suggested times.") from exc
+            raise ValidationError(gettext("Choose one of the suggested times.")) from exc
 
 
 class RateForm(forms.Form):
     rating = forms.TypedChoiceField(
         choices=[(n, str(n)) for n in range(1, 6)],
         coerce=int,
-        error_messages={"required": "Give a rating from 1 to 5.", "invalid_choice": "Give a rating from 1 to 5."},
+        error_messages={
+            "required": gettext_lazy("Give a rating from 1 to 5."),
+            "invalid_choice": gettext_lazy("Give a rating from 1 to 5."),
+        },
     )
     feedback = forms.CharField(required=False, max_length=2000)
 
@@ -145,7 +153,7 @@ class SuggestForm(forms.Form):
             except ValidationError as error:
                 self.add_error(f"alt_{index}", error)
         if not times and not self.errors:
-            raise ValidationError("Suggest at least one time.")
+            raise ValidationError(gettext("Suggest at least one time."))
         cleaned["alternatives"] = times
         return cleaned
 
@@ -155,12 +163,15 @@ class PublishSessionForm(forms.Form):
 
     session_type = forms.ModelChoiceField(
         queryset=SessionType.objects.none(),
-        label="Session type",
+        label=gettext_lazy("Session type"),
         empty_label=None,
-        error_messages={"required": "Choose a session type.", "invalid_choice": "Choose one of your group types."},
+        error_messages={
+            "required": gettext_lazy("Choose a session type."),
+            "invalid_choice": gettext_lazy("Choose one of your group types."),
+        },
     )
-    start = forms.CharField(label="Starts", max_length=32, widget=LocalDateTimeInput())
-    capacity = forms.IntegerField(label="Seats", required=False)
+    start = forms.CharField(label=gettext_lazy("Starts"), max_length=32, widget=LocalDateTimeInput())
+    capacity = forms.IntegerField(label=gettext_lazy("Seats"), required=False)
     # The start the coach confirmed outside their hours (``YYYY-MM-DDTHH:MM``, their zone):
     # another start asks again.
     confirm_outside = forms.CharField(required=False, max_length=32, widget=forms.HiddenInput)
@@ -175,14 +186,14 @@ class PublishSessionForm(forms.Form):
         self.fields["session_type"].queryset = SessionType.objects.filter(
             coach=coach, is_active=True, kind__in=["group", "workshop"]
         ).order_by("title")
-        self.fields["start"].help_text = f"In {coach.timezone}."
+        self.fields["start"].help_text = gettext("In %(zone)s.") % {"zone": coach.timezone}
 
     def clean_start(self) -> dt.datetime:
         start = local_to_utc(self.cleaned_data["start"], self.zone)
         if start <= self.now:
             raise ValidationError(
                 gettext("%(when)s has already passed: choose a later time.")
-                % {"when": f"{start.astimezone(self.zone):%a %d %b %Y, %H:%M}"}
+                % {"when": date_format(start.astimezone(self.zone), "D d M Y, H:i")}
             )
         return start
 
@@ -203,17 +214,21 @@ class StaffFilterForm(forms.Form):
     """The staff overview's filters; a bad value is dropped, never an error page."""
 
     coach = forms.ModelChoiceField(
-        queryset=User.objects.filter(role=Role.COACH).order_by("name"), required=False, empty_label="All coaches"
+        queryset=User.objects.filter(role=Role.COACH).order_by("name"),
+        required=False,
+        empty_label=gettext_lazy("All coaches"),
     )
-    status = forms.ChoiceField(choices=[("", "Any status"), *BookingStatus.choices], required=False)
-    date_from = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
+    status = forms.ChoiceField(choices=[("", gettext_lazy("Any status")), *BookingStatus.choices], required=False)
+    date_from = forms.DateField(
+        required=False, label=gettext_lazy("From"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(required=False, label=gettext_lazy("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def _in_range(self, name: str) -> dt.date | None:
         # The calendar's far ends would overflow when turned into instants in a zone.
         value = self.cleaned_data.get(name)
         if value is not None and not FIRST_DAY <= value <= LAST_DAY:
-            raise ValidationError("Choose a date between 1900 and 2999.")
+            raise ValidationError(gettext("Choose a date between 1900 and 2999."))
         return value
 
     def clean_date_from(self) -> dt.date | None:

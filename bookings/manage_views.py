@@ -30,8 +30,9 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext, gettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as account_selectors
@@ -72,39 +73,39 @@ AGENDA_DAYS = 7
 ROSTER_LIMIT = 12
 
 ACTION_LABELS = {
-    "booked": "Booked",
-    "requested": "Requested",
-    "seat_taken": "Took a seat",
-    "approved": "Approved",
-    "declined": "Declined",
-    "alternatives_suggested": "Suggested other times",
-    "alternative_accepted": "Accepted a suggested time",
-    "alternatives_declined": "Declined the suggested times",
-    "information_requested": "Asked for more information",
-    "information_given": "Answered the coach's question",
-    "expired": "Expired without an answer",
-    "cancelled": "Cancelled",
-    "rescheduled": "Rescheduled",
-    "completed": "Completed",
-    "completed_automatically": "Completed",
-    "no_show": "Marked as a no-show",
+    "booked": pgettext_lazy("booking history", "Booked"),
+    "requested": gettext_lazy("Requested"),
+    "seat_taken": gettext_lazy("Took a seat"),
+    "approved": gettext_lazy("Approved"),
+    "declined": gettext_lazy("Declined"),
+    "alternatives_suggested": gettext_lazy("Suggested other times"),
+    "alternative_accepted": gettext_lazy("Accepted a suggested time"),
+    "alternatives_declined": gettext_lazy("Declined the suggested times"),
+    "information_requested": gettext_lazy("Asked for more information"),
+    "information_given": gettext_lazy("Answered the coach's question"),
+    "expired": gettext_lazy("Expired without an answer"),
+    "cancelled": gettext_lazy("Cancelled"),
+    "rescheduled": gettext_lazy("Rescheduled"),
+    "completed": gettext_lazy("Completed"),
+    "completed_automatically": gettext_lazy("Completed"),
+    "no_show": gettext_lazy("Marked as a no-show"),
     "workshop_confirmed": gettext_lazy("Workshop confirmed"),
     "material_added": gettext_lazy("Material shared"),
     "rated": gettext_lazy("Rated the session"),
 }
 
 SUCCESS_MESSAGES = {
-    "cancel": "The session is cancelled.",
-    "approve": "Request approved: the session is confirmed.",
-    "decline": "Request declined.",
-    "suggest": "Your suggested times were sent to the client.",
-    "ask": "Your question was sent to the client.",
-    "answer": "Your answer was sent to the coach.",
-    "accept-alternative": "You took the suggested time: the session is confirmed.",
-    "decline-alternatives": "You declined the suggested times; the request is withdrawn.",
-    "rate": "Thank you for your rating.",
-    "no-show": "Marked as a no-show.",
-    "cancel-offer": "The session is cancelled; the client has your other times and a link to book one.",
+    "cancel": gettext_lazy("The session is cancelled."),
+    "approve": gettext_lazy("Request approved: the session is confirmed."),
+    "decline": gettext_lazy("Request declined."),
+    "suggest": gettext_lazy("Your suggested times were sent to the client."),
+    "ask": gettext_lazy("Your question was sent to the client."),
+    "answer": gettext_lazy("Your answer was sent to the coach."),
+    "accept-alternative": gettext_lazy("You took the suggested time: the session is confirmed."),
+    "decline-alternatives": gettext_lazy("You declined the suggested times; the request is withdrawn."),
+    "rate": gettext_lazy("Thank you for your rating."),
+    "no-show": gettext_lazy("Marked as a no-show."),
+    "cancel-offer": gettext_lazy("The session is cancelled; the client has your other times and a link to book one."),
 }
 
 
@@ -130,11 +131,11 @@ def history_rows(booking: Booking, events: list[BookingEvent] | None = None) -> 
     return [
         HistoryRow(
             when=event.created_at,
-            who=event.actor.display_name if event.actor else "System",
+            who=event.actor.display_name if event.actor else gettext("System"),
             action=ACTION_LABELS.get(event.action, event.action.replace("_", " ").capitalize()),
             from_status=labels.get(event.from_status, ""),
             to_status=labels.get(event.to_status, event.to_status),
-            note=event.note,
+            note=gettext(event.note) if event.note else "",
             late=bool(event.data.get("late")) if isinstance(event.data, dict) else False,
         )
         for event in events
@@ -146,7 +147,8 @@ def decided_by(events: list[BookingEvent]) -> str:
     it ("Firm because VIP"); empty when it recorded none."""
     data = events[0].data if events else None
     value = data.get("decided_by") if isinstance(data, dict) else None
-    return value.strip() if isinstance(value, str) else ""
+    # Recorded in the language of whoever booked; a fixed sentence is shown in the viewer's.
+    return gettext(value.strip()) if isinstance(value, str) and value.strip() else ""
 
 
 def suggested_times(booking: Booking) -> list[tuple[str, dt.datetime]]:
@@ -358,7 +360,7 @@ def suggest_fields_fragment(request: HttpRequest, reference: str) -> HttpRespons
 def _form_error(form) -> DomainError:
     """A form's errors as one refusal the page shows (400)."""
     texts = [str(error) for errors in form.errors.values() for error in errors]
-    return DomainError(" ".join(texts) or "Check the form and try again.", code="invalid")
+    return DomainError(" ".join(texts) or gettext("Check the form and try again."), code="invalid")
 
 
 def _valid(form):
@@ -369,7 +371,7 @@ def _valid(form):
 
 def _require_manager(user: User, booking: Booking) -> None:
     if not services.is_manager(user, booking.session.coach):
-        raise NotAllowed("Only the coach or back-office staff can do that.")
+        raise NotAllowed(gettext("Only the coach or back-office staff can do that."))
 
 
 # ---------------------------------------------------------------------------------------
@@ -382,7 +384,7 @@ CONFIRM_FIELD = "confirm_outside"
 
 
 def _local(instant: dt.datetime, zone: ZoneInfo) -> str:
-    return f"{instant.astimezone(zone):%a %d %b, %H:%M}"
+    return date_format(instant.astimezone(zone), "D d M, H:i")
 
 
 def _outside_hours_question(coach: User, times: list[dt.datetime], length: dt.timedelta, type_id: int) -> None:
@@ -435,7 +437,7 @@ def _clash_question(
         ]
         if people and not clash.session.session_type.is_group:
             what = gettext("%(title)s with %(client)s") % {"title": what, "client": ", ".join(people)}
-    span = f"{clash.start.astimezone(zone):%a %d %b, %H:%M}–{clash.end.astimezone(zone):%H:%M}"
+    span = f"{date_format(clash.start.astimezone(zone), 'D d M, H:i')}–{clash.end.astimezone(zone):%H:%M}"
     if clash.start < end and start < clash.end:
         text = gettext("%(when)s clashes with %(what)s (%(span)s).")
     else:
@@ -477,13 +479,13 @@ def _ask(user: User, booking: Booking, data: QueryDict) -> Booking:
 
 def _answer(user: User, booking: Booking, data: QueryDict) -> Booking:
     if not services.can_act_for_client(user, booking):
-        raise NotAllowed("Only the client (or who booked for them) can do that.")
+        raise NotAllowed(gettext("Only the client (or who booked for them) can do that."))
     return services.answer_information(booking=booking, actor=user, answer=_valid(AnswerForm(data))["answer"])
 
 
 def _accept_alternative(user: User, booking: Booking, data: QueryDict) -> Booking:
     if not services.can_act_for_client(user, booking):
-        raise NotAllowed("Only the client (or who booked for them) can do that.")
+        raise NotAllowed(gettext("Only the client (or who booked for them) can do that."))
     return services.accept_alternative(booking=booking, actor=user, start=_valid(AcceptAlternativeForm(data))["start"])
 
 
@@ -493,7 +495,7 @@ def _decline_alternatives(user: User, booking: Booking, data: QueryDict) -> Book
 
 def _rate(user: User, booking: Booking, data: QueryDict) -> Booking:
     if not services.can_act_for_client(user, booking):
-        raise NotAllowed("Only the client (or who booked for them) can do that.")
+        raise NotAllowed(gettext("Only the client (or who booked for them) can do that."))
     cleaned = _valid(RateForm(data))
     return services.rate(booking=booking, actor=user, rating=cleaned["rating"], feedback=cleaned["feedback"])
 
@@ -519,7 +521,7 @@ def _cancel_offering_times(user: User, booking: Booking, data: QueryDict) -> Boo
     link = settings.SITE_URL + reverse("book_type", args=[coach.pk, booking.session.session_type_id])
     offered = gettext("Other times I can offer (%(zone)s): %(times)s. Book one here: %(link)s") % {
         "zone": coach.timezone,
-        "times": "; ".join(f"{start.astimezone(zone):%a %d %b %Y, %H:%M}" for start in sorted(times)),
+        "times": "; ".join(date_format(start.astimezone(zone), "D d M Y, H:i") for start in sorted(times)),
         "link": link,
     }
     return services.cancel(booking=booking, actor=user, reason=f"{reason}\n\n{offered}")
@@ -672,7 +674,7 @@ def plan_drop(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("client_dashboard")
     if request.htmx:
         return HttpResponse("")
-    messages.success(request, f"{plan.session_type.title} removed from your list.")
+    messages.success(request, gettext("%(title)s removed from your list.") % {"title": plan.session_type.title})
     return redirect("client_dashboard")
 
 
@@ -795,7 +797,10 @@ def session_publish(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, refusal.message)
         else:
             local = timezone.localtime(session.start)
-            text = f"{session.session_type.title} published for {local:%a %d %b, %H:%M}."
+            text = gettext("%(title)s published for %(when)s.") % {
+                "title": session.session_type.title,
+                "when": date_format(local, "D d M, H:i"),
+            }
             if request.htmx:
                 fresh = PublishSessionForm(coach=request.user)
                 response = render(
@@ -849,7 +854,10 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         # A session nobody had joined changes no booking, so nothing else moves the counters.
         live.bump(session.coach_id, live.STAFF_SCOPE)
         error, status = None, 200
-    text = error or f"{session.session_type.title} on {timezone.localtime(session.start):%a %d %b, %H:%M} is cancelled."
+    text = error or gettext("%(title)s on %(when)s is cancelled.") % {
+        "title": session.session_type.title,
+        "when": date_format(timezone.localtime(session.start), "D d M, H:i"),
+    }
     if request.htmx and session.coach_id == request.user.pk:
         context = coach_live_context(request.user)
         context["live_notice"], context["live_error"] = (None, error) if error else (text, None)

@@ -16,21 +16,22 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from recurrence.fields import RecurrenceField
 
 from availability.rules import ApprovalPolicy
 
 
 class SessionKind(models.TextChoices):
-    ONE_ON_ONE = "one_on_one", "One-on-one"
-    GROUP = "group", "Group session"
-    WORKSHOP = "workshop", "Workshop"
+    ONE_ON_ONE = "one_on_one", _("One-on-one")
+    GROUP = "group", _("Group session")
+    WORKSHOP = "workshop", _("Workshop")
 
 
 class Modality(models.TextChoices):
-    ONLINE = "online", "Online"
-    IN_PERSON = "in_person", "In person"
-    HYBRID = "hybrid", "Hybrid"
+    ONLINE = "online", _("Online")
+    IN_PERSON = "in_person", _("In person")
+    HYBRID = "hybrid", _("Hybrid")
 
 
 def validate_reminder_minutes(value) -> None:
@@ -38,11 +39,11 @@ def validate_reminder_minutes(value) -> None:
     if value is None:
         return
     if not isinstance(value, list) or not all(isinstance(m, int) and not isinstance(m, bool) for m in value):
-        raise ValidationError("Give the reminders as a list of minutes, e.g. [1440, 120, 30].")
+        raise ValidationError(_("Give the reminders as a list of minutes, e.g. [1440, 120, 30]."))
     if len(value) > 6:
-        raise ValidationError("At most 6 reminders.")
+        raise ValidationError(_("At most 6 reminders."))
     if any(not 5 <= m <= 14 * 24 * 60 for m in value):
-        raise ValidationError("Each reminder must be between 5 minutes and 14 days before the session.")
+        raise ValidationError(_("Each reminder must be between 5 minutes and 14 days before the session."))
 
 
 class VideoProvider(models.TextChoices):
@@ -67,10 +68,10 @@ class SessionType(models.Model):
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=16, choices=SessionKind.choices, default=SessionKind.ONE_ON_ONE)
     duration_minutes = models.PositiveIntegerField(
-        "duration (minutes)", default=60, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
+        _("duration (minutes)"), default=60, validators=[MinValueValidator(5), MaxValueValidator(24 * 60)]
     )
     capacity = models.PositiveIntegerField(
-        default=1, validators=[MinValueValidator(1)], help_text="Seats per session; 1 for one-on-one."
+        default=1, validators=[MinValueValidator(1)], help_text=_("Seats per session; 1 for one-on-one.")
     )
     max_waitlist_size = models.PositiveIntegerField(
         _("waitlist size"),
@@ -83,9 +84,9 @@ class SessionType(models.Model):
         ),
     )
     price = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0.00"))
-    currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217 code, e.g. EUR, USD, INR.")
+    currency = models.CharField(max_length=3, default="EUR", help_text=_("ISO 4217 code, e.g. EUR, USD, INR."))
     modality = models.CharField(max_length=16, choices=Modality.choices, default=Modality.ONLINE)
-    location = models.CharField(max_length=200, blank=True, help_text="Address, for sessions in person.")
+    location = models.CharField(max_length=200, blank=True, help_text=_("Address, for sessions in person."))
     video = models.CharField(
         _("video call"),
         max_length=8,
@@ -100,11 +101,11 @@ class SessionType(models.Model):
         blank=True, help_text=_("Your own video call link, used by every session of this type (video: fixed link).")
     )
     resource_kind = models.CharField(
-        "required resource",
+        _("required resource"),
         max_length=16,
         blank=True,
-        choices=[("room", "Room"), ("equipment", "Equipment"), ("online", "Online room")],
-        help_text="A free resource of this kind is reserved with every session.",
+        choices=[("room", _("Room")), ("equipment", _("Equipment")), ("online", _("Online room"))],
+        help_text=_("A free resource of this kind is reserved with every session."),
     )
     resources = models.ManyToManyField(
         "availability.Resource",
@@ -137,7 +138,7 @@ class SessionType(models.Model):
     booking_window_days = models.PositiveIntegerField(null=True, blank=True)
     cancellation_notice_hours = models.PositiveIntegerField(null=True, blank=True)
     allow_late_cancellation = models.BooleanField(
-        default=False, help_text="Let clients cancel inside the notice period; the booking is marked late."
+        default=False, help_text=_("Let clients cancel inside the notice period; the booking is marked late.")
     )
     late_cancellation_refund_percent = models.PositiveSmallIntegerField(
         _("refund on a late cancellation (%)"),
@@ -217,15 +218,15 @@ class SessionType(models.Model):
         help_text=_("Only clients enrolled in a programme that includes this type can book it."),
     )
     reminder_minutes = models.JSONField(
-        "reminders",
+        _("reminders"),
         null=True,
         blank=True,
         validators=[validate_reminder_minutes],
-        help_text="Minutes before the session, e.g. [1440, 120, 30]; empty for the usual reminders.",
+        help_text=_("Minutes before the session, e.g. [1440, 120, 30]; empty for the usual reminders."),
     )
-    is_active = models.BooleanField("active", default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     position = models.PositiveIntegerField(
-        default=0, help_text="Where the type comes in the coach's list, lowest first (the order clients see)."
+        default=0, help_text=_("Where the type comes in the coach's list, lowest first (the order clients see).")
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -261,10 +262,10 @@ class SessionType(models.Model):
 
 
 class SessionStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    IN_PROGRESS = "in_progress", "In progress"
-    COMPLETED = "completed", "Completed"
-    CANCELLED = "cancelled", "Cancelled"
+    SCHEDULED = "scheduled", _("Scheduled")
+    IN_PROGRESS = "in_progress", _("In progress")
+    COMPLETED = "completed", _("Completed")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Session(models.Model):
@@ -290,7 +291,7 @@ class Session(models.Model):
         settings.AUTH_USER_MODEL,
         blank=True,
         related_name="co_hosted_sessions",
-        help_text="Hosts beside the coach, each allocated for the session's time.",
+        help_text=_("Hosts beside the coach, each allocated for the session's time."),
     )
     status = models.CharField(max_length=16, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
     # Its own video room (or its type's fixed link), set when it is created and kept when
@@ -339,15 +340,15 @@ class Session(models.Model):
 
 
 class BookingStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    FIRM_BOOKED = "firm_booked", "Booked"
-    CONFIRMED = "confirmed", "Confirmed"
-    DECLINED = "declined", "Declined"
-    CANCELLED = "cancelled", "Cancelled"
-    COMPLETED = "completed", "Completed"
-    NO_SHOW = "no_show", "No-show"
+    REQUESTED = "requested", pgettext_lazy("booking status", "Requested")
+    FIRM_BOOKED = "firm_booked", pgettext_lazy("booking status", "Booked")
+    CONFIRMED = "confirmed", pgettext_lazy("booking status", "Confirmed")
+    DECLINED = "declined", pgettext_lazy("booking status", "Declined")
+    CANCELLED = "cancelled", pgettext_lazy("booking status", "Cancelled")
+    COMPLETED = "completed", pgettext_lazy("booking status", "Completed")
+    NO_SHOW = "no_show", pgettext_lazy("booking status", "No-show")
     # Held while the client pays (seed 002's "pending_payment"); expires and frees its place.
-    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    AWAITING_PAYMENT = "awaiting_payment", pgettext_lazy("booking status", "Awaiting payment")
 
 
 # Statuses that hold a seat and the coach's time.
@@ -423,17 +424,17 @@ class Booking(models.Model):
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         related_name="bookings_made",
-        help_text="Client, guardian or staff.",
+        help_text=_("Client, guardian or staff."),
     )
     reference = models.CharField(max_length=40, unique=True, editable=False)
     status = models.CharField(max_length=16, choices=BookingStatus.choices, db_index=True)
-    client_notes = models.TextField("notes to the coach", blank=True)
+    client_notes = models.TextField(_("notes to the coach"), blank=True)
     coach_notes = models.TextField(blank=True)
     decline_reason = models.TextField(blank=True)
-    suggested_alternatives = models.JSONField(default=list, blank=True, help_text="ISO 8601 start times.")
-    info_request = models.TextField("question from the coach", blank=True)
-    info_response = models.TextField("client's answer", blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="A request not answered by then is declined.")
+    suggested_alternatives = models.JSONField(default=list, blank=True, help_text=_("ISO 8601 start times."))
+    info_request = models.TextField(_("question from the coach"), blank=True)
+    info_response = models.TextField(_("client's answer"), blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text=_("A request not answered by then is declined."))
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancelled_by = models.ForeignKey(
@@ -447,20 +448,20 @@ class Booking(models.Model):
     price = models.DecimalField(max_digits=9, decimal_places=2, default=Decimal("0.00"))
     currency = models.CharField(max_length=3, default="EUR")
     price_note = models.CharField(
-        max_length=200, blank=True, help_text="How the price was reached: early bird, a discount, a code."
+        max_length=200, blank=True, help_text=_("How the price was reached: early bird, a discount, a code.")
     )
     deposit = models.DecimalField(
         max_digits=9,
         decimal_places=2,
         default=Decimal("0.00"),
-        help_text="Paid at booking when the rest is due later; 0 when the whole price is paid at once.",
+        help_text=_("Paid at booking when the rest is due later; 0 when the whole price is paid at once."),
     )
-    balance_due_at = models.DateTimeField(null=True, blank=True, help_text="With a deposit: when the rest is due.")
+    balance_due_at = models.DateTimeField(null=True, blank=True, help_text=_("With a deposit: when the rest is due."))
     status_after_payment = models.CharField(
         max_length=16,
         blank=True,
         choices=BookingStatus.choices,
-        help_text="While awaiting payment: what the booking becomes once paid (booked, or a request).",
+        help_text=_("While awaiting payment: what the booking becomes once paid (booked, or a request)."),
     )
     # Indexed only where set (Meta.indexes): most bookings have neither, and a booking's
     # insert then maintains no index entry for them.
@@ -492,7 +493,7 @@ class Booking(models.Model):
     late_refund_percent = models.PositiveSmallIntegerField(
         default=0,
         validators=[MaxValueValidator(100)],
-        help_text="The type's late-cancellation refund when this booking was made: the policy it keeps.",
+        help_text=_("The type's late-cancellation refund when this booking was made: the policy it keeps."),
     )
     reminders_enabled = models.BooleanField(default=True)
     rating = models.PositiveSmallIntegerField(
@@ -549,7 +550,7 @@ class BookingEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="Empty when the system acted (an expiry, an automatic completion).",
+        help_text=_("Empty when the system acted (an expiry, an automatic completion)."),
     )
     action = models.CharField(max_length=32)
     from_status = models.CharField(max_length=16, blank=True, choices=BookingStatus.choices)
@@ -635,7 +636,7 @@ class IdempotencyRecord(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=255)
-    request_hash = models.CharField(max_length=64, help_text="SHA-256 of the method, path and body.")
+    request_hash = models.CharField(max_length=64, help_text=_("SHA-256 of the method, path and body."))
     method = models.CharField(max_length=8)
     path = models.CharField(max_length=255)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -749,7 +750,7 @@ class Enrollment(models.Model):
     )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField(null=True, blank=True)
-    ended_at = models.DateTimeField(null=True, blank=True, help_text="Set when the enrollment was ended early.")
+    ended_at = models.DateTimeField(null=True, blank=True, help_text=_("Set when the enrollment was ended early."))
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

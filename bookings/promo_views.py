@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from accounts.access import role_required
@@ -53,7 +54,7 @@ def _state(promo: PromoCode, now) -> str:
         return _("Not started")
     if promo.max_uses is not None and promo.times_used >= promo.max_uses:
         return _("Used up")
-    return _("Active")
+    return pgettext("promotion code", "Active")
 
 
 @role_required(Role.COACH, Role.STAFF)
@@ -65,7 +66,7 @@ def promo_list(request: HttpRequest) -> HttpResponse:
             "discount": _discount(promo),
             "uses": _uses(promo),
             "state": _state(promo, now),
-            "live": _state(promo, now) == _("Active"),
+            "live": _state(promo, now) == pgettext("promotion code", "Active"),
             "types": [st.title for st in promo.session_types.all()],
         }
         for promo in promos.promos_managed_by(request.user).order_by("-is_active", "code")

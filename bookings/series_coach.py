@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -88,7 +89,7 @@ class SeriesRequest:
             "%(rule)s from %(first)s, %(count)d session",
             "%(rule)s from %(first)s, %(count)d sessions",
             count,
-        ) % {"rule": series_services.describe(self.series), "first": f"{first.day} {first:%b}", "count": count}
+        ) % {"rule": series_services.describe(self.series), "first": date_format(first, "j M"), "count": count}
 
 
 def suggested_start(booking: Booking) -> dt.datetime | None:
@@ -106,9 +107,9 @@ def suggestion_text(booking: Booking, zone: ZoneInfo) -> str:
         return ""
     local = start.astimezone(zone)
     return _("%(day)ss %(time)s from %(first)s") % {
-        "day": f"{local:%A}",
+        "day": date_format(local, "l"),
         "time": f"{local:%H:%M}",
-        "first": f"{local.day} {local:%b}",
+        "first": date_format(local, "j M"),
     }
 
 
@@ -184,5 +185,5 @@ def running_series(coach: User, *, now: dt.datetime | None = None) -> list[Runni
 def decline_one_message(booking: Booking) -> str:
     zone = ZoneInfo(booking.session.coach.timezone)
     return _("Declined %(when)s only; the rest of the series still waits for your answer.") % {
-        "when": f"{booking.session.start.astimezone(zone):%a %d %b, %H:%M}"
+        "when": date_format(booking.session.start.astimezone(zone), "D d M, H:i")
     }

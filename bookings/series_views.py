@@ -29,6 +29,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -349,7 +350,7 @@ def _history(series: Series, zone: ZoneInfo) -> list[dict]:
             local = timezone.localtime(to, zone)
             text = gettext("%(who)s suggested another time for the series: %(day)ss %(time)s, from %(to)s.") % {
                 "who": who,
-                "day": f"{local:%A}",
+                "day": date_format(local, "l"),
                 "time": f"{local:%H:%M}",
                 "to": _when_text(to, zone),
             }
@@ -375,7 +376,7 @@ def _parse_iso(value) -> dt.datetime | None:
 
 def _when_text(instant: dt.datetime, zone: ZoneInfo) -> str:
     local = timezone.localtime(instant, zone)
-    return f"{local:%a} {local.day} {local:%b %Y}, {local:%H:%M}"
+    return date_format(local, "D j M Y, H:i")
 
 
 def _action_url(series: Series, action: str, booking: Booking | None = None) -> str:
@@ -454,10 +455,10 @@ def _suggestion(
         "%(coach)s suggested another time for this series: %(day)ss %(time)s (your zone, %(zone)s), from %(first)s."
     ) % {
         "coach": series.coach.display_name,
-        "day": f"{first:%A}",
+        "day": date_format(first, "l"),
         "time": f"{first:%H:%M}",
         "zone": zone.key,
-        "first": f"{first:%a} {first.day} {first:%b %Y}",
+        "first": date_format(first, "D j M Y"),
     }
     return {
         "text": text,

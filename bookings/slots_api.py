@@ -56,21 +56,23 @@ def coach_slots(request: HttpRequest, coach_id: int, query: Query[SlotsQuery]) -
         )
     zone_name = canonical_zone(zone_name) or zone_name
     if query.end < query.start:
-        raise DomainError("end is before start.", code="invalid_range")
+        raise DomainError(_("end is before start."), code="invalid_range")
     days = (query.end - query.start).days + 1
     if days > selectors.MAX_RANGE_DAYS:
         raise DomainError(
-            f"The range is {days} days; ask for at most {selectors.MAX_RANGE_DAYS}.", code="range_too_long"
+            _("The range is %(days)d days; ask for at most %(most)d.")
+            % {"days": days, "most": selectors.MAX_RANGE_DAYS},
+            code="range_too_long",
         )
     session_type = None
     if query.session_type is not None:
         if query.duration is not None:
-            raise DomainError("Give duration or session_type, not both.", code="invalid")
+            raise DomainError(_("Give duration or session_type, not both."), code="invalid")
         session_type = SessionType.objects.filter(pk=query.session_type, coach=coach, is_active=True).first()
         if session_type is None:
-            raise DomainError("This coach has no session type with that id.", code="unknown_session_type")
+            raise DomainError(_("This coach has no session type with that id."), code="unknown_session_type")
     elif query.duration is None:
-        raise DomainError("Give duration=MINUTES (or session_type=ID).", code="duration_required")
+        raise DomainError(_("Give duration=MINUTES (or session_type=ID)."), code="duration_required")
     zone = ZoneInfo(zone_name)
     slots = selectors.free_slots(
         coach=coach,

@@ -38,6 +38,8 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
@@ -72,12 +74,12 @@ logger = logging.getLogger(__name__)
 SLOT_UNAVAILABLE = services.MSG_SLOT_TAKEN  # "This time is no longer available. Select another."
 CLIENT_CONFLICT = services.MSG_CLIENT_CONFLICT  # "You have another session at this time."
 BOOKING_FAILED = services.MSG_FAILED  # "Unable to book. Please try again."
-SESSION_FULL = "This session is full."
+SESSION_FULL = _lazy("This session is full.")
 ALREADY_BOOKED = _lazy("This booking was already made.")
 ALREADY_MOVED = _lazy("This booking was already moved.")
 STILL_BOOKING = _lazy("Your booking is still being made: it appears on your dashboard in a moment.")
 CONSENT_MISSING = _lazy("To book, read and accept each document below: tick its box.")
-NOT_A_CLIENT = (
+NOT_A_CLIENT = _lazy(
     "Sessions are booked from a client account. As a coach or staff member you can look "
     "around here, but not book a session for yourself."
 )
@@ -132,15 +134,19 @@ class Step:
 
 
 STEP_LABELS = {
-    "coach": "Coach",
-    "session": "Session",
-    "day": "Day",
-    "time": "Time",
-    "date": "Date",
-    "confirm": "Confirm",
+    "coach": _lazy("Coach"),
+    "session": _lazy("Session"),
+    "day": _lazy("Day"),
+    "time": _lazy("Time"),
+    "date": _lazy("Date"),
+    "confirm": _lazy("Confirm"),
+    "questions": _lazy("Questions"),
 }
 ONE_ON_ONE_STEPS = ("coach", "session", "day", "time", "confirm")
 GROUP_STEPS = ("coach", "session", "date", "confirm")
+# With an intake form to answer (``bookings.gates.asked``), its Questions step comes before confirming.
+ONE_ON_ONE_QUESTION_STEPS = ("coach", "session", "day", "time", "questions", "confirm")
+GROUP_QUESTION_STEPS = ("coach", "session", "date", "questions", "confirm")
 RESCHEDULE_STEPS = ("day", "time", "confirm")
 
 
@@ -235,7 +241,7 @@ def book_coach(request: HttpRequest, coach_id: int) -> HttpResponse:
         chosen = next((st for st in types if str(st.pk) == raw_type), None)
         if chosen is not None:
             return redirect(_type_url(chosen, **carried))
-        notices.append("That session type isn't offered; choose one below.")
+        notices.append(gettext("That session type isn't offered; choose one below."))
     elif len(types) == 1 and not request.GET.get("all"):
         return redirect(_type_url(types[0], **carried))
     return render(
@@ -501,7 +507,7 @@ def _picker_context(
         "next_month_url": link(month=next_month.strftime("%Y-%m")) if next_month else None,
         "prev_month": prev_month,
         "next_month": next_month,
-        "weekday_names": [calendar.day_abbr[i] for i in range(7)],
+        "weekday_names": [str(WEEKDAYS_ABBR[i]) for i in range(7)],
         "weeks": weeks,
         "today": today,
         "last_day": last_day,
@@ -755,6 +761,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     who = _who_for(request, coach)
     may_book, people = who.may_book, who.people
     form = BookingForm(request.POST if request.method == "POST" else None, people=people)
+    _initial_for(request, form, who)
     _label_reminders(form, who)
     error: str | None = None
     status = 200
@@ -763,9 +770,13 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     consents = _consents(request, who, form, coach)
 
     tag_rules = tag_rules_for(people[0] if user.is_authenticated else None, coach)
+    intake: list[gates.Asked] = []
     if request.method == "GET":
         if not _free_at(coach, session_type, start, zone, tag_rules=tag_rules):
             return _back_to_times(type_url, start, raw, zone)
+        intake = _intake(request, who, _wanted(request, who), session_type)
+        if unanswered := _unanswered(intake):
+            return redirect_303_to(unanswered)
     elif not may_book:
         error, status = NOT_A_CLIENT, 403
     elif changed := _picked_changed(request, who):
@@ -774,6 +785,8 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         pass  # "Apply": the quote again with the code, nothing booked
     elif form.is_valid() and gates.missing(consents, request.POST.getlist("accept")):
         error, status = CONSENT_MISSING, 400
+    elif form.is_valid() and (unanswered := _unanswered(intake := _intake(request, who, form.client(), session_type))):
+        return redirect_303_to(unanswered)  # the answers first: nothing is booked without them
     elif form.is_valid():
         submission = idempotency.claim_form_submission(
             request=request, scope=f"{request.path}?start={_instant_param(start)}"
@@ -803,6 +816,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             error = BOOKING_FAILED
         else:
             _record_consents(request, form.client(), consents, booking)
+            _submit_intake(request, form.client(), intake, booking)
             submission.done(booking.reference)
             return _after_booking(booking)
         finally:
@@ -855,13 +869,14 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             "submit_token": idempotency.new_form_token(),
             "back_url": back_url,
             "steps": _steps(
-                ONE_ON_ONE_STEPS,
+                ONE_ON_ONE_QUESTION_STEPS if intake else ONE_ON_ONE_STEPS,
                 "confirm",
                 {
                     "coach": reverse("book_coach_list"),
                     "session": _coach_url(coach),
                     "day": type_url,
                     "time": back_url,
+                    "questions": intake[0].url if intake else "",
                 },
             ),
         },
@@ -943,6 +958,48 @@ def _record_consents(request: HttpRequest, client: User, consents: list[gates.It
     """The documents ticked on the confirm step, accepted once the booking is made."""
     if consents:
         gates.accept(client, consents, by=request.user, address=gates.address_of(request), booking=booking)
+
+
+def _wanted(request: HttpRequest, who: WhoFor) -> User:
+    """Whom the confirm step is for before its form is sent: ``?for=`` (one of the people
+    the viewer books for, as the Questions step passes it back), else the first of them."""
+    raw = request.GET.get("for") or ""
+    if raw.isdigit() and len(raw) < 12:
+        for person in who.people:
+            if person.pk == int(raw):
+                return person
+    return who.people[0]
+
+
+def _initial_for(request: HttpRequest, form: BookingForm, who: WhoFor) -> None:
+    if "book_for" in form.fields and not form.is_bound:
+        form.fields["book_for"].initial = _wanted(request, who).pk
+
+
+def _intake(request: HttpRequest, who: WhoFor, client: User, session_type: SessionType) -> list[gates.Asked]:
+    """The intake forms ``client`` answers before this booking (``bookings.gates``) — asked
+    of a client booking for themself or a dependent, like the consents. Their Questions
+    step comes back here, to this step for this person."""
+    if not who.may_book or who.picked is not None or not request.user.is_authenticated:
+        return []
+    query = request.GET.copy()
+    query["for"] = str(client.pk)
+    return gates.asked(client, session_type, booker=request.user, next_url=f"{request.path}?{query.urlencode()}")
+
+
+def _unanswered(intake: list[gates.Asked]) -> str:
+    """The Questions step of the first form not yet answered, or ""."""
+    return next((item.url for item in intake if not item.ready), "")
+
+
+def redirect_303_to(url: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(url, status=303)
+
+
+def _submit_intake(request: HttpRequest, client: User, intake: list[gates.Asked], booking: Booking) -> None:
+    """The answers submitted with the booking, right after it is made (as consents are)."""
+    if intake:
+        gates.attach(client, intake, booking=booking, by=request.user)
 
 
 def _after_booking(booking: Booking) -> HttpResponseRedirect:
@@ -1074,11 +1131,17 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
     form = BookingForm(
         request.POST if request.method == "POST" else None, people=people, without_self=bool(held) and not who.picked
     )
+    _initial_for(request, form, who)
     _label_reminders(form, who)
     error: str | None = None
     status = 200
     refusal: dict = {}
     consents = _consents(request, who, form, coach)
+    intake: list[gates.Asked] = []
+    if request.method == "GET" and may_book and not held:
+        intake = _intake(request, who, _wanted(request, who), session_type)
+        if unanswered := _unanswered(intake):
+            return redirect_303_to(unanswered)
     if request.method == "POST":
         if not may_book:
             error, status = NOT_A_CLIENT, 403
@@ -1088,6 +1151,10 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
             pass  # "Apply": the quote again with the code, nothing booked
         elif form.is_valid() and gates.missing(consents, request.POST.getlist("accept")):
             error, status = CONSENT_MISSING, 400
+        elif form.is_valid() and (
+            unanswered := _unanswered(intake := _intake(request, who, form.client(), session_type))
+        ):
+            return redirect_303_to(unanswered)  # the answers first: nothing is booked without them
         elif form.is_valid():
             submission = idempotency.claim_form_submission(request=request, scope=request.path)
             if submission.repeated:
@@ -1114,6 +1181,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
                 error = BOOKING_FAILED
             else:
                 _record_consents(request, form.client(), consents, booking)
+                _submit_intake(request, form.client(), intake, booking)
                 submission.done(booking.reference)
                 return _after_booking(booking)
             finally:
@@ -1158,9 +1226,14 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
             "submit_token": idempotency.new_form_token(),
             "back_url": list_url,
             "steps": _steps(
-                GROUP_STEPS,
+                GROUP_QUESTION_STEPS if intake else GROUP_STEPS,
                 "confirm",
-                {"coach": reverse("book_coach_list"), "session": _coach_url(coach), "date": list_url},
+                {
+                    "coach": reverse("book_coach_list"),
+                    "session": _coach_url(coach),
+                    "date": list_url,
+                    "questions": intake[0].url if intake else "",
+                },
             ),
         },
         status=status,
@@ -1230,7 +1303,9 @@ def book_later(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespons
         )
         return HttpResponseRedirect(type_url, status=303)
     messages.success(
-        request, f"Saved: {session_type.title} with {coach.display_name} is on your dashboard to schedule later."
+        request,
+        gettext("Saved: %(title)s with %(coach)s is on your dashboard to schedule later.")
+        % {"title": session_type.title, "coach": coach.display_name},
     )
     return redirect_303("dashboard")
 
@@ -1250,9 +1325,9 @@ def _movable_booking(request: HttpRequest, reference: str) -> Booking:
 
 def _why_not_movable(booking: Booking) -> str | None:
     if booking.session.session_type.is_group:
-        return "A seat in a group session can't be moved: cancel it and take a seat in another session."
+        return gettext("A seat in a group session can't be moved: cancel it and take a seat in another session.")
     if not booking.is_active:
-        return "This booking is no longer active, so it can't be moved."
+        return gettext("This booking is no longer active, so it can't be moved.")
     return None
 
 
@@ -1322,15 +1397,23 @@ def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
             error, status = exc.message, exc.status
         except Exception:
             logger.exception("Reschedule failed: booking %s, start %s, by user %s", booking.pk, start, request.user.pk)
-            error = "Unable to move the booking. Please try again."
+            error = gettext("Unable to move the booking. Please try again.")
         else:
             submission.done(moved.reference)
             when = timezone.localtime(moved.session.start, zone)
-            text = f"{when:%A} {when.day} {when:%B} at {when:%H:%M} ({zone.key})"
+            text = gettext("%(day)s at %(time)s (%(zone)s)") % {
+                "day": date_format(when, "l j F"),
+                "time": date_format(when, "H:i"),
+                "zone": zone.key,
+            }
             if moved.status == BookingStatus.REQUESTED:
-                messages.success(request, f"Change requested: {coach.display_name} confirms the new time, {text}.")
+                messages.success(
+                    request,
+                    gettext("Change requested: %(coach)s confirms the new time, %(when)s.")
+                    % {"coach": coach.display_name, "when": text},
+                )
             else:
-                messages.success(request, f"Moved to {text}.")
+                messages.success(request, gettext("Moved to %(when)s.") % {"when": text})
             return redirect_303("booking_detail", moved.reference)
         finally:
             submission.release()
@@ -1424,7 +1507,7 @@ def _duration_text(delta: dt.timedelta) -> str:
 
 def _when_text(instant: dt.datetime, zone: ZoneInfo) -> str:
     local = timezone.localtime(instant, zone)
-    return f"{local:%A} {local.day} {local:%B}, {local:%H:%M} ({zone.key})"
+    return f"{date_format(local, 'l j F, H:i')} ({zone.key})"
 
 
 @login_required
@@ -1499,7 +1582,7 @@ def cancel_confirm(request: HttpRequest, reference: str) -> HttpResponse:
 def _parse_state(query: QueryDict, *, today: dt.date, last_day: dt.date, zone: ZoneInfo) -> WizardState:
     notices: list[str] = []
     get = query.get
-    bookable = f"from {_day_label(today)} to {_day_label(last_day)}"
+    bookable = {"first": _day_label(today), "last": _day_label(last_day)}
 
     raw_start = (get("start") or "").strip()
     start = _parse_instant(raw_start) if raw_start else None
@@ -1510,10 +1593,10 @@ def _parse_state(query: QueryDict, *, today: dt.date, last_day: dt.date, zone: Z
     if raw_date:
         date = _parse_date(raw_date)
         if date is None:
-            notices.append("That date could not be read; showing today.")
+            notices.append(gettext("That date could not be read; showing today."))
             date = today
         elif not today <= date <= last_day:
-            notices.append(f"This coach takes bookings {bookable}; showing today.")
+            notices.append(gettext("This coach takes bookings from %(first)s to %(last)s; showing today.") % bookable)
             date = today
     elif start is not None:
         local_day = start.astimezone(zone).date()
@@ -1526,10 +1609,12 @@ def _parse_state(query: QueryDict, *, today: dt.date, last_day: dt.date, zone: Z
     elif raw_month:
         parsed = _parse_month(raw_month)
         if parsed is None:
-            notices.append("That month could not be read; showing this month.")
+            notices.append(gettext("That month could not be read; showing this month."))
             month = first_month
         elif not first_month <= parsed <= last_month:
-            notices.append(f"This coach takes bookings {bookable}; showing this month.")
+            notices.append(
+                gettext("This coach takes bookings from %(first)s to %(last)s; showing this month.") % bookable
+            )
             month = first_month
         else:
             month = parsed
@@ -1613,13 +1698,13 @@ def _add_months(month: dt.date, count: int) -> dt.date:
 
 def _part_of_day(local: dt.datetime) -> str:
     if local.hour < 5:
-        return "Night"
+        return gettext("Night")
     if local.hour < 12:
-        return "Morning"
+        return gettext("Morning")
     if local.hour < 17:
-        return "Afternoon"
-    return "Evening"
+        return gettext("Afternoon")
+    return gettext("Evening")
 
 
 def _day_label(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
+    return date_format(day, "j F Y")

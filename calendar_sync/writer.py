@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.language import in_language_of
 from bookings.models import ACTIVE_STATUSES, Booking, BookingEvent, BookingStatus, Session, SessionStatus
 from calendar_sync import providers
 from calendar_sync.models import ACCOUNT_KINDS, CalendarConnection, WrittenEvent
@@ -183,18 +184,26 @@ def write_pending(*, now: dt.datetime | None = None) -> int:
     written = 0
     for items in by_connection.values():
         connection = items[0].connection
-        try:
-            conversation = providers.open_for(connection)
-        except providers.ProviderError as error:
-            _postpone(items, error.message, now)
-            continue
-        with conversation:
-            for item in items:
-                try:
-                    _write_one(conversation, item, connection, now)
-                    written += 1
-                except providers.ProviderError as error:
-                    _postpone([item], error.message, now)
+        # The errors kept for the coach's page (and the events' words) in the coach's language.
+        with in_language_of(connection.coach):
+            written += _write_all(connection, items, now)
+    return written
+
+
+def _write_all(connection: CalendarConnection, items: Sequence[WrittenEvent], now: dt.datetime) -> int:
+    written = 0
+    try:
+        conversation = providers.open_for(connection)
+    except providers.ProviderError as error:
+        _postpone(items, error.message, now)
+        return 0
+    with conversation:
+        for item in items:
+            try:
+                _write_one(conversation, item, connection, now)
+                written += 1
+            except providers.ProviderError as error:
+                _postpone([item], error.message, now)
     return written
 
 

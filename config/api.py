@@ -13,11 +13,14 @@ from typing import Any, Literal
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import translation
+from django.utils.translation import gettext as _
 from ninja import Field, NinjaAPI, Schema
 from ninja.constants import NOT_SET
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
+from accounts.language import supported as supported_language
 from accounts.services import authenticate_token
 from bookings import idempotency, throttle
 from config.errors import DomainError, retry_after_headers
@@ -39,6 +42,10 @@ class TokenAuth(HttpBearer):
         user = authenticate_token(token)
         if user is not None:
             request.user = user
+            # The token's owner's own language, as on the pages (``UserLanguageMiddleware``).
+            if supported_language(user.language):
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = user.language
         return user
 
 
@@ -114,6 +121,7 @@ ERROR_CODES: tuple[str, ...] = (
     "too_many_requests",
     "too_soon",
     "unauthenticated",
+    "unknown_language",
     "unknown_session_type",
     "unknown_setting",
     "waitlist_full",
@@ -290,7 +298,7 @@ def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
     fields = []
     for error in errors:
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
-        fields.append({"field": ".".join(location), "message": str(error.get("msg", "Invalid value."))})
+        fields.append({"field": ".".join(location), "message": str(error.get("msg") or _("Invalid value."))})
     return fields
 
 
@@ -298,7 +306,7 @@ def _field_errors(errors: list[dict[str, Any]]) -> list[dict[str, str]]:
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     fields = _field_errors(exc.errors)
     summary = "; ".join(f"{f['field']}: {f['message']}" if f["field"] else f["message"] for f in fields)
-    return error_response(request, 400, "invalid", summary or "The request is not valid.", fields=fields)
+    return error_response(request, 400, "invalid", summary or _("The request is not valid."), fields=fields)
 
 
 @api.exception_handler(DjangoValidationError)
@@ -328,7 +336,7 @@ def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 @api.exception_handler(AuthenticationError)
 def on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return error_response(
-        request, 401, "unauthenticated", "Sign in, or send a valid token as “Authorization: Bearer <token>”."
+        request, 401, "unauthenticated", _("Sign in, or send a valid token as “Authorization: Bearer <token>”.")
     )
 
 
@@ -340,12 +348,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(Http404)
 def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return error_response(request, 404, "not_found", "Not found.")
+    return error_response(request, 404, "not_found", _("Not found."))
 
 
 @api.exception_handler(PermissionDenied)
 def on_permission_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-    return error_response(request, 403, "forbidden", str(exc) or "You are not allowed to do that.")
+    return error_response(request, 403, "forbidden", str(exc) or _("You are not allowed to do that."))
 
 
 api.add_router("/", "accounts.api.router")
@@ -358,6 +366,7 @@ api.add_router("/", "payments.series_api.router")
 api.add_router("/", "waitlist.api.router")
 api.add_router("/", "notifications.inbox_api.router")
 api.add_router("/", "notifications.calendar_api.router")
+api.add_router("/", "intake.api.router")
 api.add_router("/", "reports.api.router")
 
 # Every unsafe operation accepts an Idempotency-Key (bookings/idempotency.py says why all of them).

@@ -60,6 +60,20 @@ def decrypt(token: str) -> str:
         raise Unreadable("no configured key opens this value") from error
 
 
+def encrypt_bytes(data: bytes) -> str:
+    """``data`` (a file's bytes) encrypted under the first key, as an ASCII Fernet token —
+    kept in a text column that its app registers with ``register_encrypted_column``."""
+    return _fernet().encrypt(data).decode()
+
+
+def decrypt_bytes(token: str) -> bytes:
+    """The bytes of an ``encrypt_bytes`` result (``Unreadable`` when no key opens it)."""
+    try:
+        return _fernet().decrypt(token.encode())
+    except InvalidToken as error:
+        raise Unreadable("no configured key opens this value") from error
+
+
 class UnreadableText(str):
     """What an encrypted value that no configured key opens reads as (a key was removed
     too early, or the value altered): empty, marked ``unreadable`` for pages to say so,
@@ -102,12 +116,18 @@ class EncryptedTextField(models.TextField):
 # named by their app from ``AppConfig.ready``; ``EncryptedTextField`` columns are found
 # without it.
 _registered_columns: set[tuple[str, str]] = set()
+# Columns of large values (files) rotated a few rows per transaction: ("app_label.Model", field) → rows.
+_batch_limits: dict[tuple[str, str], int] = {}
 
 
-def register_encrypted_column(model: str, field_name: str) -> None:
-    """Name a plain text column that holds ``encrypt`` output (``"app_label.Model"``, field
-    name), so that key rotation re-encrypts it too. Call it from the app's ``AppConfig.ready``."""
+def register_encrypted_column(model: str, field_name: str, *, batch_size: int | None = None) -> None:
+    """Name a plain text column that holds ``encrypt`` (or ``encrypt_bytes``) output
+    (``"app_label.Model"``, field name), so that key rotation re-encrypts it too; a column of
+    large values gives a ``batch_size`` (rows per transaction) below the command's. Call it
+    from the app's ``AppConfig.ready``."""
     _registered_columns.add((model, field_name))
+    if batch_size:
+        _batch_limits[(model, field_name)] = batch_size
 
 
 def encrypted_columns(models_to_search=None) -> list[tuple[type[models.Model], models.Field]]:
@@ -171,6 +191,7 @@ def rotate_column(
     key opens is counted in ``unreadable`` and left as it is."""
     keys = _keys()
     outcome = Rotation(model=model, field=model_field)
+    batch_size = min(batch_size, _batch_limits.get((model._meta.label, model_field.name), batch_size))
     raw = Cast(model_field.name, output_field=models.TextField())
     rows = (
         model._base_manager.annotate(rotation_token=raw)

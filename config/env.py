@@ -94,6 +94,34 @@ def env_fernet_keys(name: str) -> list[str]:
     return keys
 
 
+def env_years_by_kind(name: str, defaults: dict[str, int | None]) -> dict[str, int | None]:
+    """Whole years per kind, e.g. ``notifications=1,inactive_accounts=3``, over ``defaults``
+    (kinds not named keep theirs); ``never`` (or ``0``) keeps that kind for ever (None). An
+    unknown kind, a missing ``=`` or a value that isn't a whole number stops start-up."""
+    years = dict(defaults)
+    raw = os.environ.get(name, "")
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        kind, sep, value = (piece.strip() for piece in item.partition("="))
+        if not sep or not kind:
+            raise ImproperlyConfigured(f"{name}: {item!r} must be kind=years, e.g. notifications=2.")
+        if kind not in defaults:
+            known = ", ".join(sorted(defaults))
+            raise ImproperlyConfigured(f"{name}: unknown kind {kind!r}; the kinds are {known}.")
+        if value.lower() in ("never", "0"):
+            years[kind] = None
+            continue
+        try:
+            number = int(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {kind}={value!r} is not a whole number of years (or never).") from None
+        if number < 1:
+            raise ImproperlyConfigured(f"{name}: {kind}={number} must be at least 1 year (or never).")
+        years[kind] = number
+    return years
+
+
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name, default)
     if value not in choices:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """A refusal the user should read: a stable ``code`` for programs, a ``message`` for people.
@@ -42,8 +44,8 @@ class NotAllowed(DomainError):
 
     status = 403
 
-    def __init__(self, message: str = "You are not allowed to do that.", *, code: str = "forbidden") -> None:
-        super().__init__(message, code=code)
+    def __init__(self, message: str | None = None, *, code: str = "forbidden") -> None:
+        super().__init__(_("You are not allowed to do that.") if message is None else message, code=code)
 
 
 class Throttled(DomainError):

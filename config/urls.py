@@ -1,14 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.utils.translation import gettext_lazy as _
 
 from accounts import views as account_views
 from config.api import api
 from config.health import health
 from config.views import admin_login, api_not_found, favicon
 
-admin.site.site_header = "Booking back office"
-admin.site.site_title = "Booking admin"
-admin.site.index_title = "Back office"
+admin.site.site_header = _("Booking back office")
+admin.site.site_title = _("Booking admin")
+admin.site.index_title = _("Back office")
 admin.site.login = admin_login
 
 urlpatterns = [

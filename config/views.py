@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -19,7 +20,7 @@ def _json_error(status: int, code: str, message: str) -> JsonResponse:
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if _wants_json(request):
-        return _json_error(404, "not_found", "Not found.")
+        return _json_error(404, "not_found", _("Not found."))
     return render(request, "errors/404.html", status=404)
 
 
@@ -39,11 +40,11 @@ def admin_login(request: HttpRequest, extra_context: dict | None = None) -> Http
 
 def api_not_found(request: HttpRequest) -> JsonResponse:
     """Unknown API paths answer the API's JSON 404, in development too."""
-    return _json_error(404, "not_found", f"No API endpoint at {request.path}.")
+    return _json_error(404, "not_found", _("No API endpoint at %(path)s.") % {"path": request.path})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    message = str(exception) if exception and str(exception) else "You are not allowed to do that."
+    message = str(exception) if exception and str(exception) else _("You are not allowed to do that.")
     if _wants_json(request):
         return _json_error(403, "forbidden", message)
     return render(request, "errors/403.html", {"message": message}, status=403)
@@ -51,7 +52,7 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if _wants_json(request):
-        return _json_error(500, "server_error", "Something went wrong on our side. Please try again.")
+        return _json_error(500, "server_error", _("Something went wrong on our side. Please try again."))
     return render(request, "errors/500.html", status=500)
 
 

@@ -51,3 +51,45 @@ def delete_note(*, note: CoachNote, actor: User) -> None:
     if note.coach_id != actor.pk:
         raise NotAllowed(_("Only the note's author can delete it."))
     note.delete()
+
+
+# ---------------------------------------------------------------------------------------
+# Intake answers: erasure and retention
+# ---------------------------------------------------------------------------------------
+
+
+def delete_responses_of(user: User) -> int:
+    """Delete every intake response about ``user`` (drafts too: as the client, or as the
+    dependent a guardian answered for), with their files and staff's read log of them, and
+    any file uploaded about them; the answers ``user`` gave as a guardian about someone else
+    are that person's and stay, no longer naming ``user``. Returns how many responses went.
+    Idempotent."""
+    from django.db import transaction
+
+    from intake.models import IntakeFile, IntakeResponse
+
+    with transaction.atomic():
+        responses = IntakeResponse.objects.filter(client=user)
+        count = responses.count()
+        IntakeFile.objects.filter(response__in=responses).delete()
+        responses.delete()
+        IntakeFile.objects.filter(client=user).delete()
+        IntakeResponse.objects.filter(answered_by=user).update(answered_by=None)
+    return count
+
+
+def delete_responses_before(cutoff, *, dry_run: bool = False) -> int:
+    """The retention policy: responses last changed before ``cutoff`` (and their files)."""
+    from django.db import transaction
+
+    from intake.models import IntakeFile, IntakeResponse
+
+    old = IntakeResponse.objects.filter(updated_at__lt=cutoff)
+    if dry_run:
+        return old.count()
+    with transaction.atomic():
+        count = old.count()
+        IntakeFile.objects.filter(response__in=old).delete()
+        old.delete()
+        IntakeFile.objects.filter(response__isnull=True, created_at__lt=cutoff).delete()
+    return count

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from intake import consent_views, views
+from intake import consent_views, form_views, views
 
 urlpatterns = [
     path("coach/notes/", views.coach_notes, name="coach_notes"),
@@ -11,4 +11,15 @@ urlpatterns = [
     path("coach/consents/", consent_views.consent_documents, name="consent_documents"),
     path("coach/consents/<int:pk>/", consent_views.consent_document, name="consent_document"),
     path("account/consents/", consent_views.my_consents, name="my_consents"),
+    path("coach/intake-forms/", form_views.intake_forms, name="intake_forms"),
+    path("coach/intake-forms/<int:pk>/", form_views.intake_form, name="intake_form"),
+    path(
+        "coach/intake-forms/<int:pk>/questions/<int:question_id>/",
+        form_views.intake_question,
+        name="intake_question",
+    ),
+    path("book/questions/<int:form_id>/<int:type_id>/", form_views.questions, name="intake_questions"),
+    path("account/answers/", form_views.my_answers, name="my_answers"),
+    path("intake/answers/<int:pk>/", form_views.answers_detail, name="intake_answers"),
+    path("intake/files/<int:pk>/", form_views.answer_file, name="intake_file"),
 ]

@@ -20,6 +20,8 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.text import Truncator
+from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext_lazy as _
 
 from bookings.admin import ReadOnlyInline, change_link, local
 from notifications import messages as wording
@@ -79,13 +81,13 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: MessageTemplate | None = None):
         fieldsets = [
             (None, {"fields": [("kind", "channel"), "is_active"]}),
-            ("Wording", {"fields": ["subject", "body", "html_body"]}),
+            (_("Wording"), {"fields": ["subject", "body", "html_body"]}),
         ]
         if obj is not None:
-            fieldsets.append(("Last change", {"fields": [("updated", "updated_by")]}))
+            fieldsets.append((_("Last change"), {"fields": [("updated", "updated_by")]}))
         return fieldsets
 
-    @admin.display(description="updated", ordering="updated_at")
+    @admin.display(description=_("updated"), ordering="updated_at")
     def updated(self, obj: MessageTemplate) -> str:
         return local(obj.updated_at)
 
@@ -111,9 +113,16 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         can_edit = self.has_add_permission(request) if add else self.has_change_permission(request, obj)
         context.update(
             {
-                "variables": list(wording.VARIABLES.items()),
+                "variables": [(name, gettext(text)) for name, text in wording.VARIABLES.items()],
+                # Examples of the template language, kept out of the translated sentence.
+                "syntax": {
+                    "variable": "{{ name }}",
+                    "filter": "{{ coach_name|upper }}",
+                    "condition": "{% if reason %}…{% endif %}",
+                },
                 "chosen_kind": Kind(kind).label if kind else "",
                 "chosen_channel": Channel(channel).label if channel else "",
+                "is_email": channel == Channel.EMAIL,
                 "builtin": builtin_wording(kind, channel) if kind and channel else None,
                 "start_from_builtin_url": add_url(kind, channel) if add and kind and channel and can_edit else "",
                 "preview": preview_of(template) if template is not None else None,
@@ -187,17 +196,17 @@ class DeliveryInline(ReadOnlyInline):
     fields = ["channel", "status", "attempts", "to", "provider_id", "provider_status", "sent", "error"]
     readonly_fields = fields
 
-    @admin.display(description="sent at")
+    @admin.display(description=_("sent at"))
     def sent(self, obj: Delivery) -> str:
         return local(obj.sent_at)
 
 
 class ReadFilter(admin.SimpleListFilter):
-    title = "read"
+    title = _("read")
     parameter_name = "read"
 
     def lookups(self, request, model_admin):
-        return [("no", "Unread"), ("yes", "Read")]
+        return [("no", _("Unread")), ("yes", _("Read"))]
 
     def queryset(self, request, queryset):
         if self.value() in ("yes", "no"):
@@ -216,19 +225,19 @@ class NotificationAdmin(RecordAdmin):
     readonly_fields = fields
     inlines = [DeliveryInline]
 
-    @admin.display(description="booking", ordering="booking__reference")
+    @admin.display(description=_("booking"), ordering="booking__reference")
     def booking_reference(self, obj: Notification) -> str:
         return booking_link(obj.booking)
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: Notification) -> str:
         return local(obj.created_at)
 
-    @admin.display(description="read", ordering="read_at")
+    @admin.display(description=_("read"), ordering="read_at")
     def read(self, obj: Notification) -> str:
-        return local(obj.read_at) if obj.read_at else "Unread"
+        return local(obj.read_at) if obj.read_at else gettext("Unread")
 
-    @admin.display(description="due (planned messages)")
+    @admin.display(description=_("due (planned messages)"))
     def due(self, obj: Notification) -> str:
         return local(obj.due_at)
 
@@ -276,43 +285,43 @@ class DeliveryAdmin(RecordAdmin):
     ]
     readonly_fields = fields
 
-    @admin.display(description="recipient", ordering="notification__recipient__email")
+    @admin.display(description=_("recipient"), ordering="notification__recipient__email")
     def recipient(self, obj: Delivery):
         return obj.notification.recipient
 
-    @admin.display(description="kind", ordering="notification__kind")
+    @admin.display(description=_("kind"), ordering="notification__kind")
     def kind(self, obj: Delivery) -> str:
         return obj.notification.get_kind_display()
 
-    @admin.display(description="message")
+    @admin.display(description=_("message"))
     def message(self, obj: Delivery) -> str:
         return change_link(obj.notification)
 
-    @admin.display(description="booking")
+    @admin.display(description=_("booking"))
     def booking_reference(self, obj: Delivery) -> str:
         return booking_link(obj.notification.booking)
 
-    @admin.display(description="created", ordering="created_at")
+    @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: Delivery) -> str:
         return local(obj.created_at)
 
-    @admin.display(description="sent at", ordering="sent_at")
+    @admin.display(description=_("sent at"), ordering="sent_at")
     def sent(self, obj: Delivery) -> str:
         return local(obj.sent_at)
 
-    @admin.display(description="claimed by a worker")
+    @admin.display(description=_("claimed by a worker"))
     def claimed(self, obj: Delivery) -> str:
         return f"{local(obj.claimed_at)} ({obj.claimed_by})" if obj.claimed_at and obj.claimed_by else "—"
 
-    @admin.display(description="provider call started")
+    @admin.display(description=_("provider call started"))
     def call_started(self, obj: Delivery) -> str:
         return local(obj.call_started_at) if obj.call_started_at else "—"
 
-    @admin.display(description="next attempt")
+    @admin.display(description=_("next attempt"))
     def next_attempt(self, obj: Delivery) -> str:
         return local(obj.next_attempt_at) if obj.status == DeliveryStatus.QUEUED else "—"
 
-    @admin.display(description="error")
+    @admin.display(description=_("error"))
     def error_snippet(self, obj: Delivery) -> str:
         if not obj.error:
             return ""
@@ -322,7 +331,7 @@ class DeliveryAdmin(RecordAdmin):
         # Back-office staff who follow the deliveries may send a stuck one again.
         return self.has_view_permission(request)
 
-    @admin.action(description="Send again now (failed, queued or skipped)", permissions=["resend"])
+    @admin.action(description=_("Send again now (failed, queued or skipped)"), permissions=["resend"])
     def send_again(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
         chosen = list(queryset.values_list("pk", "channel", "status"))
         refused = [(pk, channel, status) for pk, channel, status in chosen if status not in RESENDABLE]
@@ -334,22 +343,33 @@ class DeliveryAdmin(RecordAdmin):
         )
         if requeued:
             self.message_user(
-                request, f"{requeued} delivery(ies) queued again; they go out within a minute.", messages.SUCCESS
+                request,
+                gettext("%(count)d delivery(ies) queued again; they go out within a minute.") % {"count": requeued},
+                messages.SUCCESS,
             )
         sent = sum(status == DeliveryStatus.SENT for _, _, status in refused)
         if sent:
             self.message_user(
                 request,
-                f"{sent} delivery(ies) already sent, left alone: sending again would give the person the "
-                "message twice.",
+                gettext(
+                    "%(count)d delivery(ies) already sent, left alone: sending again would give the person the "
+                    "message twice."
+                )
+                % {"count": sent},
                 messages.WARNING,
             )
         sending = len(refused) - sent + (len(wanted) - requeued)
         if sending:
-            self.message_user(request, f"{sending} delivery(ies) being sent right now, left alone.", messages.WARNING)
+            self.message_user(
+                request,
+                gettext("%(count)d delivery(ies) being sent right now, left alone.") % {"count": sending},
+                messages.WARNING,
+            )
         if in_app:
             self.message_user(
-                request, f"{len(in_app)} in-app message(s) left alone: they are shown at once.", messages.WARNING
+                request,
+                gettext("%(count)d in-app message(s) left alone: they are shown at once.") % {"count": len(in_app)},
+                messages.WARNING,
             )
 
 
@@ -369,29 +389,29 @@ class ReminderAdmin(RecordAdmin):
     fields = ["booking_reference", "recipient", "kind", "due", "window", "status", "handled", "notification_link"]
     readonly_fields = fields
 
-    @admin.display(description="booking", ordering="booking__reference")
+    @admin.display(description=_("booking"), ordering="booking__reference")
     def booking_reference(self, obj: Reminder) -> str:
         return booking_link(obj.booking)
 
-    @admin.display(description="due at", ordering="due_at")
+    @admin.display(description=_("due at"), ordering="due_at")
     def due(self, obj: Reminder) -> str:
         return local(obj.due_at)
 
-    @admin.display(description="handled at", ordering="handled_at")
+    @admin.display(description=_("handled at"), ordering="handled_at")
     def handled(self, obj: Reminder) -> str:
         return local(obj.handled_at)
 
-    @admin.display(description="notification")
+    @admin.display(description=_("notification"))
     def notification_link(self, obj: Reminder) -> str:
         return change_link(obj.notification) if obj.notification_id else "—"
 
 
 def _minutes(value: int) -> str:
     if value % (24 * 60) == 0:
-        return f"{value // (24 * 60)} d"
+        return pgettext("days, short", "%(count)d d") % {"count": value // (24 * 60)}
     if value % 60 == 0:
-        return f"{value // 60} h"
-    return f"{value} min"
+        return pgettext("hours, short", "%(count)d h") % {"count": value // 60}
+    return pgettext("minutes, short", "%(count)d min") % {"count": value}
 
 
 @admin.register(NotificationSettings)
@@ -402,28 +422,31 @@ class NotificationSettingsAdmin(RecordAdmin):
     fields = ["user", "channel_choices", "reminders", "updated"]
     readonly_fields = fields
 
-    @admin.display(description="channels per kind")
+    @admin.display(description=_("channels per kind"))
     def channel_choices(self, obj: NotificationSettings) -> str:
         if not obj.channels:
-            return "The defaults"
+            return gettext("The defaults")
         labels = dict(Channel.choices)
         kinds = dict(Kind.choices)
         parts = []
         for kind, channels in sorted(obj.channels.items()):
-            chosen = ", ".join(labels.get(channel, channel) for channel in channels) or "nothing"
-            parts.append(f"{kinds.get(kind, kind)}: {chosen}")
+            chosen = ", ".join(str(labels.get(channel, channel)) for channel in channels) or gettext("nothing")
+            parts.append(gettext("%(kind)s: %(channels)s") % {"kind": kinds.get(kind, kind), "channels": chosen})
         return "; ".join(parts)
 
-    @admin.display(description="reminders")
+    @admin.display(description=_("reminders"))
     def reminders(self, obj: NotificationSettings) -> str:
         if obj.reminder_minutes is None:
-            return "The defaults"
+            return gettext("The defaults")
         if not obj.reminder_minutes:
-            return "None"
+            return pgettext("no reminders", "None")
         if not all(isinstance(value, int) for value in obj.reminder_minutes):
             return str(obj.reminder_minutes)
-        return ", ".join(f"{_minutes(value)} before" for value in sorted(obj.reminder_minutes, reverse=True))
+        return ", ".join(
+            gettext("%(span)s before") % {"span": _minutes(value)}
+            for value in sorted(obj.reminder_minutes, reverse=True)
+        )
 
-    @admin.display(description="updated", ordering="updated_at")
+    @admin.display(description=_("updated"), ordering="updated_at")
     def updated(self, obj: NotificationSettings) -> str:
         return local(obj.updated_at)

@@ -17,6 +17,8 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.template import Context, Engine
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from notifications import messages
 from notifications.models import Channel, MessageTemplate
@@ -31,29 +33,39 @@ _PROBE = Engine(dirs=[], app_dirs=False, libraries={}, debug=False, string_if_in
 _UNKNOWN = re.compile(f"{_MARK}([^{_MARK}]*){_MARK}")
 
 # (field, how errors name it, rendered with HTML escaping)
-PARTS = [("subject", "The subject", False), ("body", "The body", False), ("html_body", "The HTML body", True)]
+PARTS = [
+    ("subject", _("The subject"), False),
+    ("body", _("The body"), False),
+    ("html_body", _("The HTML body"), True),
+]
 
 
-def check_part(source: str, context: dict, *, autoescape: bool) -> str:
-    """What is wrong with one part of a template rendered with ``context`` ('' if nothing)."""
+def check_part(source: str, context: dict, *, autoescape: bool, label: str) -> str:
+    """What is wrong with one part (``label``: “The body”) of a template rendered with
+    ``context`` ('' if nothing)."""
     try:
         output = _PROBE.from_string(source).render(Context(context, autoescape=autoescape))
     except Exception as exc:  # syntax errors, unknown filters or tags, a filter failing
-        return f"doesn't render: {exc}"
+        return gettext("%(part)s doesn't render: %(error)s") % {"part": label, "error": exc}
     unknown = sorted(set(_UNKNOWN.findall(output)))
     if unknown:
         names = ", ".join(f"{{{{ {name} }}}}" for name in unknown)
-        return f"uses {names}, which {'is' if len(unknown) == 1 else 'are'} not among the variables listed."
+        return ngettext(
+            "%(part)s uses %(names)s, which is not among the variables listed.",
+            "%(part)s uses %(names)s, which are not among the variables listed.",
+            len(unknown),
+        ) % {"part": label, "names": names}
     if not output.strip():
-        return "is empty with the sample booking."
+        return gettext("%(part)s is empty with the sample booking.") % {"part": label}
     return ""
 
 
 def builtin_wording(kind: str, channel: str) -> dict[str, str]:
-    """The built-in subject and text for ``kind`` on ``channel`` (the template source)."""
+    """The built-in subject and text for ``kind`` on ``channel`` (the template source), in
+    the active language: what a recipient of that language gets."""
     return {
-        "subject": "" if channel == Channel.SMS else messages.BUILTIN[kind]["subject"],
-        "body": messages.builtin_body(kind, channel),
+        "subject": "" if channel == Channel.SMS else gettext(messages.BUILTIN[kind]["subject"]),
+        "body": gettext(messages.builtin_body(kind, channel)),
     }
 
 
@@ -149,18 +161,24 @@ class MessageTemplateForm(forms.ModelForm):
             "html_body": forms.Textarea(attrs={**SOURCE, "rows": 8}),
         }
         help_texts = {
-            "is_active": "Untick to go back to the built-in wording (this text is kept for later); deleting the "
-            "template does the same. A template that fails when a message is sent falls back to the built-in "
-            "wording too. A saved change is used for messages made from then on (by every server within "
-            "half a minute).",
-            "subject": "The email's subject, or the in-app title. SMS have none.",
-            "body": "The email's plain text, the SMS, or the in-app text. Variables are written {{ name }}; "
-            "{% if reason %}…{% endif %} shows a part only when the variable isn't empty.",
-            "html_body": "Email only, optional: the HTML inside the email's frame (variables are HTML-escaped). "
-            "When empty, it is made from the plain text.",
+            "is_active": _(
+                "Untick to go back to the built-in wording (this text is kept for later); deleting the "
+                "template does the same. A template that fails when a message is sent falls back to the built-in "
+                "wording too. A saved change is used for messages made from then on (by every server within "
+                "half a minute)."
+            ),
+            "subject": _("The email's subject, or the in-app title. SMS have none."),
+            "body": _(
+                "The email's plain text, the SMS, or the in-app text. Variables are written {{ name }}; "
+                "{% if reason %}…{% endif %} shows a part only when the variable isn't empty."
+            ),
+            "html_body": _(
+                "Email only, optional: the HTML inside the email's frame (variables are HTML-escaped). "
+                "When empty, it is made from the plain text."
+            ),
         }
         error_messages = {
-            NON_FIELD_ERRORS: {"unique_together": "There is already a template for this kind and channel."},
+            NON_FIELD_ERRORS: {"unique_together": _("There is already a template for this kind and channel.")},
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -183,23 +201,28 @@ class MessageTemplateForm(forms.ModelForm):
             return data
         self._check_duplicate(kind, channel)
         if channel == Channel.SMS and data.get("subject"):
-            self.add_error("subject", "An SMS has no subject; leave it empty.")
+            self.add_error("subject", gettext("An SMS has no subject; leave it empty."))
         elif channel != Channel.SMS and not data.get("subject") and "subject" not in self.errors:
-            what = "An email needs a subject." if channel == Channel.EMAIL else "An in-app message needs a title."
+            if channel == Channel.EMAIL:
+                what = gettext("An email needs a subject.")
+            else:
+                what = gettext("An in-app message needs a title.")
             self.add_error("subject", what)
         if channel != Channel.EMAIL and data.get("html_body"):
-            self.add_error("html_body", "Only emails have an HTML body; SMS and in-app messages are plain text.")
+            self.add_error(
+                "html_body", gettext("Only emails have an HTML body; SMS and in-app messages are plain text.")
+            )
         context = messages.sample_context()
         for field, label, autoescape in PARTS:
             if data.get(field) and field not in self.errors:
-                problem = check_part(data[field], context, autoescape=autoescape)
+                problem = check_part(data[field], context, autoescape=autoescape, label=str(label))
                 if problem:
-                    self.add_error(field, f"{label} {problem}")
+                    self.add_error(field, problem)
         if not self.errors:
             # The whole message, as it will be sent (the email's HTML frame included).
             preview = preview_of(self.template_from(data))
             if preview.error:
-                self.add_error(None, f"The template doesn't render: {preview.error}")
+                self.add_error(None, gettext("The template doesn't render: %(error)s") % {"error": preview.error})
         return data
 
     def _check_duplicate(self, kind: str, channel: str) -> None:
@@ -210,7 +233,11 @@ class MessageTemplateForm(forms.ModelForm):
         url = reverse("admin:notifications_messagetemplate_change", args=[other.pk])
         self.add_error(
             None,
-            format_html('There is already a template for “{}”: <a href="{}">change that one</a>.', other, url),
+            format_html(
+                gettext('There is already a template for “{template}”: <a href="{url}">change that one</a>.'),
+                template=other,
+                url=url,
+            ),
         )
 
     def _post_clean(self) -> None:

@@ -40,8 +40,10 @@ from django.db.models.functions import Coalesce, Greatest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from icalendar import Calendar, Event, vCalAddress
 
+from accounts.language import language_of
 from accounts.models import GuardianLink, Role, User
 from bookings import selectors, video
 from bookings.models import (
@@ -79,11 +81,12 @@ PARTSTAT_FOR = {
     BookingStatus.CANCELLED: "DECLINED",
     BookingStatus.DECLINED: "DECLINED",
 }
+# An event's title with its booking's state in front: “Request: Coaching with Ana Diaz”.
 SUMMARY_PREFIX = {
-    BookingStatus.REQUESTED: "Request: ",
-    BookingStatus.AWAITING_PAYMENT: "Awaiting payment: ",
-    BookingStatus.CANCELLED: "Cancelled: ",
-    BookingStatus.DECLINED: "Declined: ",
+    BookingStatus.REQUESTED: _("Request: %(title)s"),
+    BookingStatus.AWAITING_PAYMENT: _("Awaiting payment: %(title)s"),
+    BookingStatus.CANCELLED: _("Cancelled: %(title)s"),
+    BookingStatus.DECLINED: _("Declined: %(title)s"),
 }
 ENDED = (BookingStatus.CANCELLED, BookingStatus.DECLINED)
 # Who has a place in a group session's event: active seats, and those the session was held for.
@@ -375,25 +378,45 @@ class EventData:
     last_modified: dt.datetime
     organizer: Party
     attendees: list[Party] = field(default_factory=list)
+    # The summary without the state in front (a cancelling invitation puts its own).
+    title: str = ""
 
 
 STATUS_LABELS = dict(BookingStatus.choices)
 KIND_LABELS = dict(SessionKind.choices)
 
 
-def _summary(facts: BookingFacts, viewer: User) -> str:
+def _title(facts: BookingFacts, viewer: User) -> str:
     session = facts.session
     if viewer.pk in session.host_ids:
-        text = f"{session.title} with {facts.client_name}"
-    elif viewer.pk == facts.client_id:
-        text = f"{session.title} with {session.hosts_text}"
-    else:
-        text = f"{session.title}: {facts.client_name} with {session.hosts_text}"
-    return SUMMARY_PREFIX.get(facts.status, "") + text
+        return gettext("%(title)s with %(name)s") % {"title": session.title, "name": facts.client_name}
+    if viewer.pk == facts.client_id:
+        return gettext("%(title)s with %(name)s") % {"title": session.title, "name": session.hosts_text}
+    return gettext("%(title)s: %(client)s with %(hosts)s") % {
+        "title": session.title,
+        "client": facts.client_name,
+        "hosts": session.hosts_text,
+    }
+
+
+def _prefixed(status: str, title: str) -> str:
+    prefix = SUMMARY_PREFIX.get(status)
+    return str(prefix) % {"title": title} if prefix else title
+
+
+def _summary(facts: BookingFacts, viewer: User) -> str:
+    return _prefixed(facts.status, _title(facts, viewer))
+
+
+def _cancel(data: EventData) -> None:
+    """``data`` as a cancelling invitation shows it."""
+    if data.status != "CANCELLED":  # not already cancelled or declined
+        data.summary = _prefixed(BookingStatus.CANCELLED, data.title or data.summary)
+    data.status = "CANCELLED"
 
 
 def _hosts_line(session: SessionFacts) -> str:
-    return f"Hosts: {session.hosts_text}"
+    return gettext("Hosts: %(hosts)s") % {"hosts": session.hosts_text}
 
 
 def _shows_link(facts: BookingFacts, viewer: User) -> bool:
@@ -406,20 +429,23 @@ def _shows_link(facts: BookingFacts, viewer: User) -> bool:
 
 def _description(facts: BookingFacts, viewer: User, url: str) -> str:
     session = facts.session
-    lines = [f"Booking {facts.reference} · {STATUS_LABELS.get(facts.status, facts.status)}"]
+    lines = [
+        gettext("Booking %(reference)s · %(status)s")
+        % {"reference": facts.reference, "status": STATUS_LABELS.get(facts.status, facts.status)}
+    ]
     if session.co_hosts:
         lines.append(_hosts_line(session))
     elif viewer.pk != session.coach_id:
-        lines.append(f"Coach: {session.coach_name}")
+        lines.append(gettext("Coach: %(name)s") % {"name": session.coach_name})
     if viewer.pk != facts.client_id:
-        lines.append(f"Client: {facts.client_name}")
+        lines.append(gettext("Client: %(name)s") % {"name": facts.client_name})
     if session.link and _shows_link(facts, viewer):
-        lines.append(f"Video call: {session.link}")
+        lines.append(gettext("Video call: %(link)s") % {"link": session.link})
     if facts.status == BookingStatus.DECLINED and facts.decline_reason:
-        lines.append(f"Reason: {facts.decline_reason}")
+        lines.append(gettext("Reason: %(reason)s") % {"reason": facts.decline_reason})
     if facts.status == BookingStatus.CANCELLED and facts.cancellation_reason:
-        lines.append(f"Reason: {facts.cancellation_reason}")
-    lines.append(f"Details and changes: {url}")
+        lines.append(gettext("Reason: %(reason)s") % {"reason": facts.cancellation_reason})
+    lines.append(gettext("Details and changes: %(url)s") % {"url": url})
     return "\n".join(lines)
 
 
@@ -431,11 +457,13 @@ def booking_event_data(
     session = facts.session
     zone = zone or zone_of(viewer)
     url = url or _booking_url_maker()(facts.reference)
+    title = _title(facts, viewer)
     return EventData(
         uid=booking_uid(facts),
         start=session.start.astimezone(zone),
         end=session.end.astimezone(zone),
-        summary=_summary(facts, viewer),
+        summary=_prefixed(facts.status, title),
+        title=title,
         description=_description(facts, viewer, url),
         location=session.place(with_link=_shows_link(facts, viewer)),
         url=url,
@@ -472,14 +500,17 @@ def session_event_data(
     cancelled = session.status == SessionStatus.CANCELLED
     seated = [seat for seat in seats if seat.status in SEATED]
     kind = KIND_LABELS.get(session.kind, session.kind)
-    lines = [f"{kind} · {len(seated)} of {session.capacity} seats taken"]
+    lines = [
+        gettext("%(kind)s · %(taken)d of %(capacity)d seats taken")
+        % {"kind": kind, "taken": len(seated), "capacity": session.capacity}
+    ]
     if session.co_hosts:
         lines.append(_hosts_line(session))
     lines += [f"{seat.client_name} ({seat.reference})" for seat in seated]
     if session.link and not cancelled:
-        lines.append(f"Video call: {session.link}")
+        lines.append(gettext("Video call: %(link)s") % {"link": session.link})
     url = _site_url() + reverse("dashboard")
-    lines.append(f"Your sessions: {url}")
+    lines.append(gettext("Your sessions: %(url)s") % {"url": url})
     stamps = [session.updated_at, *(seat.changed_at for seat in seats)]
     # Every change of every seat, plus the session's own cancellation: only ever rises.
     sequence = sum(seat.event_count for seat in seats) + (1 if cancelled else 0)
@@ -487,7 +518,8 @@ def session_event_data(
         uid=session_uid(session),
         start=session.start.astimezone(zone),
         end=session.end.astimezone(zone),
-        summary=("Cancelled: " if cancelled else "") + session.title,
+        summary=_prefixed(BookingStatus.CANCELLED, session.title) if cancelled else session.title,
+        title=session.title,
         description="\n".join(lines),
         location=session.place(with_link=not cancelled),
         url=url,
@@ -606,9 +638,7 @@ def invitation(booking: Booking, *, recipient: User, cancel: bool = False) -> by
     method = invitation_method(booking, recipient=recipient, cancel=cancel)
     data = _viewer_event_data(booking, recipient)
     if method == "CANCEL":
-        data.status = "CANCELLED"
-        if not data.summary.startswith(("Cancelled: ", "Declined: ")):
-            data.summary = "Cancelled: " + data.summary.removeprefix("Request: ")
+        _cancel(data)
     return _with_event(_calendar(method), data, stamp=timezone.now())
 
 
@@ -623,9 +653,7 @@ def series_invitation(bookings: list[Booking], *, recipient: User, cancel: bool 
     for booking in bookings:
         data = _viewer_event_data(booking, recipient)
         if method == "CANCEL":
-            data.status = "CANCELLED"
-            if not data.summary.startswith(("Cancelled: ", "Declined: ")):
-                data.summary = "Cancelled: " + data.summary.removeprefix("Request: ")
+            _cancel(data)
         events.append(data)
         calendar.add_component(to_component(data, stamp=stamp))
     head, rest = calendar.to_ical().split(b"BEGIN:VEVENT\r\n", 1)
@@ -828,7 +856,7 @@ def feed_events(user: User, *, now: dt.datetime | None = None) -> list[EventData
 
 
 def feed_name(user: User) -> str:
-    return f"Sessions · {user.display_name}"
+    return gettext("Sessions · %(name)s") % {"name": user.display_name}
 
 
 def feed_for(user: User, *, now: dt.datetime | None = None) -> bytes:
@@ -887,7 +915,9 @@ def feed_version(user: User, *, now: dt.datetime | None = None) -> tuple[str, dt
         )
     stamps = [fact for fact in facts if isinstance(fact, dt.datetime)]
     last_modified = max([day, *stamps]).astimezone(UTC).replace(microsecond=0)
-    basis = repr((FEED_FORMAT, day.date(), user.pk, user.role, user.timezone, user.name, _site_url(), facts))
+    basis = repr(
+        (FEED_FORMAT, day.date(), user.pk, user.role, user.timezone, user.name, language_of(user), _site_url(), facts)
+    )
     etag = '"' + hashlib.sha256(basis.encode()).hexdigest()[:32] + '"'
     return etag, last_modified
 

@@ -12,20 +12,24 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.language import in_language_of
 from bookings import selectors
 from notifications import calendar, feeds
 
 REFERENCE_SHAPE = re.compile(r"BK-\d{4}-\d{1,12}")
 FEED_CACHE_CONTROL = "private, max-age=300"
-ROTATED_MESSAGE = "Your calendar address was changed. Update it in your calendar app."
+ROTATED_MESSAGE = gettext_noop("Your calendar address was changed. Update it in your calendar app.")
 ICS_TYPE = "text/calendar; charset=utf-8"
 
 
 def _no_feed() -> HttpResponse:
     # One answer for every address that isn't a live feed: wrong, malformed or rotated.
-    response = HttpResponse("No calendar at this address.\n", status=404, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(
+        gettext("No calendar at this address.") + "\n", status=404, content_type="text/plain; charset=utf-8"
+    )
     response["Cache-Control"] = "no-store"
     return response
 
@@ -41,7 +45,8 @@ def feed(request: HttpRequest, secret: str) -> HttpResponse:
     timestamp = int(last_modified.timestamp())
     response = get_conditional_response(request, etag=etag, last_modified=timestamp)
     if response is None:
-        response = HttpResponse(calendar.feed_for(user), content_type=ICS_TYPE)
+        with in_language_of(user):  # the owner's language, whoever's app asks
+            response = HttpResponse(calendar.feed_for(user), content_type=ICS_TYPE)
         response["Content-Disposition"] = 'inline; filename="calendar.ics"'
     response["ETag"] = etag
     response["Last-Modified"] = http_date(timestamp)
@@ -54,7 +59,7 @@ def feed(request: HttpRequest, secret: str) -> HttpResponse:
 @require_POST
 def rotate(request: HttpRequest) -> HttpResponse:
     feeds.rotate_feed(request.user)
-    messages.success(request, ROTATED_MESSAGE)
+    messages.success(request, gettext(ROTATED_MESSAGE))
     return redirect(reverse("profile") + "#calendar-feed")
 
 
@@ -63,7 +68,7 @@ def rotate(request: HttpRequest) -> HttpResponse:
 def booking_download(request: HttpRequest, reference: str) -> HttpResponse:
     """One booking as an ``.ics`` file, for whoever may see the booking (404 otherwise)."""
     if not REFERENCE_SHAPE.fullmatch(reference):
-        raise Http404("No such booking.")
+        raise Http404(gettext("No such booking."))
     booking = selectors.get_booking_for(request.user, reference)
     response = HttpResponse(calendar.booking_ics(booking, viewer=request.user), content_type=ICS_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{booking.reference}.ics"'

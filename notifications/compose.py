@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from accounts.language import in_language_of
 from accounts.models import User
 from notifications import messages, preferences
 from notifications.models import Channel, Delivery, DeliveryStatus, Notification
@@ -41,11 +42,14 @@ def build(
     made = []
     for item in wanted:
         person, kind = item.person, item.kind
+        if not person.is_active:
+            continue  # an inactive account (switched off, or erased) is told nothing
         channels = preferences.channels_for(person, kind, choices.get(person.pk), as_staff=item.as_staff)
         if not channels:
             continue
-        context = messages.booking_context(item.booking, person, **item.extra)
-        words = messages.render(kind, Channel.IN_APP, context, custom=custom.get((kind, Channel.IN_APP)))
+        with in_language_of(person):  # the in-app text in the recipient's language
+            context = messages.booking_context(item.booking, person, **item.extra)
+            words = messages.render(kind, Channel.IN_APP, context, custom=custom.get((kind, Channel.IN_APP)))
         note = Notification(
             recipient=person,
             kind=kind,

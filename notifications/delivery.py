@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from accounts.language import in_language_of
 from notifications import messages
 from notifications.models import Channel, Delivery, DeliveryStatus, Kind
 
@@ -204,7 +205,13 @@ def _context(item: Delivery) -> dict:
 
 
 def email_message(item: Delivery, custom: dict | None = None) -> EmailMultiAlternatives:
-    """The email of a delivery: text, HTML, and for bookings changes an .ics invitation."""
+    """The email of a delivery: text, HTML, and for bookings changes an .ics invitation —
+    all in the recipient's language."""
+    with in_language_of(item.notification.recipient):
+        return _email_message(item, custom)
+
+
+def _email_message(item: Delivery, custom: dict | None = None) -> EmailMultiAlternatives:
     note = item.notification
     person = note.recipient
     if not person.email:
@@ -278,7 +285,8 @@ def _prepare_sms(item: Delivery, custom: dict) -> Callable[[], tuple[str, str]]:
     person = note.recipient
     if not has_sms_number(person):
         raise Skip("No usable phone number.")
-    words = messages.render(note.kind, Channel.SMS, _context(item), custom=custom.get((note.kind, Channel.SMS)))
+    with in_language_of(person):
+        words = messages.render(note.kind, Channel.SMS, _context(item), custom=custom.get((note.kind, Channel.SMS)))
     callback = status_callback_url()
 
     def call() -> tuple[str, str]:

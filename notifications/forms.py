@@ -7,46 +7,48 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext, ngettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from notifications import preferences
-from notifications.messages import lead_text
+from notifications.messages import span_text
 from notifications.models import Kind, NotificationSettings
 
 USUAL, OWN = "usual", "own"
 
 # One line per kind: when it is sent. A coach sees both the coach's and the client's kinds,
 # staff the ones they monitor, so some lines depend on who reads them.
-_WHEN: dict[str, dict[str, str]] = {
+_WHEN: dict[str, dict[str, Promise | str]] = {
     Kind.BOOKING_CREATED: {
-        Role.CLIENT: "When a session you book goes through, or your request is sent.",
-        Role.COACH: "When a client books one of your sessions, or you book one yourself.",
-        Role.STAFF: "When anyone books a session.",
+        Role.CLIENT: _("When a session you book goes through, or your request is sent."),
+        Role.COACH: _("When a client books one of your sessions, or you book one yourself."),
+        Role.STAFF: _("When anyone books a session."),
     },
-    Kind.REQUEST_RECEIVED: {"": "When a client asks for a time that needs your approval."},
+    Kind.REQUEST_RECEIVED: {"": _("When a client asks for a time that needs your approval.")},
     Kind.CONFIRMED: {
-        Role.CLIENT: "When a coach approves your request.",
-        Role.COACH: "When a client accepts a time you suggested, or a coach approves your request.",
+        Role.CLIENT: _("When a coach approves your request."),
+        Role.COACH: _("When a client accepts a time you suggested, or a coach approves your request."),
     },
-    Kind.DECLINED: {"": "When a coach declines your request, or it expires unanswered."},
-    Kind.ALTERNATIVES_SUGGESTED: {"": "When a coach suggests other times for your request."},
-    Kind.INFORMATION_REQUESTED: {"": "When a coach asks you for more details before approving."},
-    Kind.INFORMATION_GIVEN: {"": "When a client answers your question about their request."},
+    Kind.DECLINED: {"": _("When a coach declines your request, or it expires unanswered.")},
+    Kind.ALTERNATIVES_SUGGESTED: {"": _("When a coach suggests other times for your request.")},
+    Kind.INFORMATION_REQUESTED: {"": _("When a coach asks you for more details before approving.")},
+    Kind.INFORMATION_GIVEN: {"": _("When a client answers your question about their request.")},
     Kind.CANCELLED: {
-        Role.CLIENT: "When the other side cancels a booking.",
-        Role.COACH: "When the other side cancels a booking.",
-        Role.STAFF: "When a booking is cancelled, by anyone.",
+        Role.CLIENT: _("When the other side cancels a booking."),
+        Role.COACH: _("When the other side cancels a booking."),
+        Role.STAFF: _("When a booking is cancelled, by anyone."),
     },
     Kind.RESCHEDULED: {
-        Role.CLIENT: "When a booking moves to another time.",
-        Role.COACH: "When a booking moves to another time.",
-        Role.STAFF: "When a booking moves to another time, by anyone.",
+        Role.CLIENT: _("When a booking moves to another time."),
+        Role.COACH: _("When a booking moves to another time."),
+        Role.STAFF: _("When a booking moves to another time, by anyone."),
     },
-    Kind.SESSION_REMINDER: {"": "Before each session, at the times you pick below."},
-    Kind.CANCELLATION_WINDOW: {"": "{hours} hours before free cancellation of a booking ends."},
-    Kind.SESSION_LIMIT_WARNING: {"": "When a day or week is one session away from your limit, or at it."},
-    Kind.FEEDBACK_REQUEST: {"": "After a session, asking how it went."},
+    Kind.SESSION_REMINDER: {"": _("Before each session, at the times you pick below.")},
+    Kind.CANCELLATION_WINDOW: {"": ""},  # ``when_sent`` says it, with the number of hours
+    Kind.SESSION_LIMIT_WARNING: {"": _("When a day or week is one session away from your limit, or at it.")},
+    Kind.FEEDBACK_REQUEST: {"": _("After a session, asking how it went.")},
     Kind.PAYMENT_RECEIVED: {"": _("A receipt when a booking, a package of credits or a programme is paid.")},
     Kind.PAYMENT_FAILED: {"": _("When a payment for a booking does not go through, with a link to try again.")},
     Kind.PAYMENT_EXPIRED: {"": _("When the time to pay for a booking ran out and its place was released.")},
@@ -59,6 +61,9 @@ _WHEN: dict[str, dict[str, str]] = {
     Kind.MATERIAL_AVAILABLE: {"": _("When the coach shares material for a group session or workshop you booked.")},
     Kind.CALENDAR_CLASH: {"": _("When an event of a calendar you connected overlaps a session already booked.")},
     Kind.WEBHOOK_DISABLED: {"": _("When a webhook you added is disabled because its deliveries kept failing.")},
+    Kind.INTAKE_ANSWERS: {
+        "": _("When a client sends their answers to one of your intake forms (a link, never the answers).")
+    },
 }
 
 
@@ -69,9 +74,15 @@ def _role(user: User) -> str:
 
 
 def when_sent(user: User, kind: str) -> str:
+    if kind == Kind.CANCELLATION_WINDOW:
+        hours = settings.NOTIFICATION_CANCELLATION_WARNING_HOURS
+        return ngettext(
+            "%(hours)d hour before free cancellation of a booking ends.",
+            "%(hours)d hours before free cancellation of a booking ends.",
+            hours,
+        ) % {"hours": hours}
     lines = _WHEN.get(kind, {})
-    text = lines.get(_role(user)) or lines.get("") or lines.get(Role.CLIENT, "")
-    return text.format(hours=settings.NOTIFICATION_CANCELLATION_WARNING_HOURS)
+    return str(lines.get(_role(user)) or lines.get("") or lines.get(Role.CLIENT, ""))
 
 
 def is_staff_side(user: User, kind: str) -> bool:
@@ -79,12 +90,17 @@ def is_staff_side(user: User, kind: str) -> bool:
     return _role(user) == Role.STAFF and kind in preferences.KINDS_BY_ROLE[Role.STAFF]
 
 
-def lead_label(minutes: int) -> str:
-    """1440 → “24 hours before”; the settings page's own wording when it has one."""
-    for value, label in preferences.REMINDER_CHOICES:
+def span_label(minutes: int) -> str:
+    """1440 → “24 hours”; the settings page's own wording when it has one."""
+    for value, span in preferences.REMINDER_CHOICES:
         if value == minutes:
-            return label
-    return f"{lead_text(dt.timedelta(minutes=minutes)).removeprefix('in ')} before"
+            return str(span)
+    return span_text(dt.timedelta(minutes=minutes))
+
+
+def lead_label(minutes: int) -> str:
+    """1440 → “24 hours before”."""
+    return gettext("%(span)s before") % {"span": span_label(minutes)}
 
 
 def usual_minutes() -> list[int]:
@@ -92,11 +108,14 @@ def usual_minutes() -> list[int]:
 
 
 def usual_text() -> str:
-    labels = [lead_label(m).removesuffix(" before") for m in usual_minutes()]
+    labels = [span_label(m) for m in usual_minutes()]
     if not labels:
-        return "none"
-    joined = labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} and {labels[-1]}"
-    return f"{joined} before"
+        return pgettext("no reminders", "none")
+    if len(labels) == 1:
+        joined = labels[0]
+    else:
+        joined = gettext("%(spans)s and %(last)s") % {"spans": ", ".join(labels[:-1]), "last": labels[-1]}
+    return gettext("%(span)s before") % {"span": joined}
 
 
 class ChannelsField(forms.Field):
@@ -123,19 +142,19 @@ class NotificationSettingsForm(forms.Form):
     (the usual ones, or their own) and their own lead times."""
 
     reminders_mode = forms.ChoiceField(
-        choices=[(USUAL, "The usual reminders"), (OWN, "My own")],
+        choices=[(USUAL, _("The usual reminders")), (OWN, _("My own"))],
         widget=forms.RadioSelect,
         error_messages={
-            "required": "Choose the usual reminders or your own.",
-            "invalid_choice": "Choose the usual reminders or your own.",
+            "required": _("Choose the usual reminders or your own."),
+            "invalid_choice": _("Choose the usual reminders or your own."),
         },
     )
     reminders = forms.MultipleChoiceField(
         required=False,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
-            "invalid_choice": "Pick reminder times from the list.",
-            "invalid_list": "Pick reminder times from the list.",
+            "invalid_choice": _("Pick reminder times from the list."),
+            "invalid_list": _("Pick reminder times from the list."),
         },
     )
 

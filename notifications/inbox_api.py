@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext
 from ninja import Field, Query, Router, Schema
 
 from config.inputs import MAX_OFFSET, Input
@@ -61,5 +62,5 @@ def list_notifications(request: HttpRequest, query: Query[PageQuery]) -> Notific
 @router.post("/notifications/{notification_id}/read", response=NotificationOut, summary="Mark one read")
 def read_notification(request: HttpRequest, notification_id: int) -> NotificationOut:
     if notification_id > 2**62 or not services.mark_read(user=request.auth, notification_id=notification_id):
-        raise Http404("No such notification.")
+        raise Http404(gettext("No such notification."))
     return notification_out(Notification.objects.select_related("booking").get(pk=notification_id))

@@ -21,11 +21,12 @@ from django.conf import settings
 from django.template import Context, Engine, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import dateformat
 from django.utils.html import linebreaks
-from django.utils.translation import gettext, ngettext
-from django.utils.translation import gettext_noop as N_
+from django.utils.translation import gettext, gettext_noop, ngettext, ngettext_lazy, pgettext
 
 from bookings import selectors, video
+from config.dates import format_when
 from notifications.models import Channel, Kind, MessageTemplate
 
 logger = logging.getLogger(__name__)
@@ -34,189 +35,266 @@ logger = logging.getLogger(__name__)
 # libraries to load beyond Django's built-in tags and filters.
 ENGINE = Engine(dirs=[], app_dirs=False, libraries={}, debug=False)
 
-# The variables every template may use, with what they hold (listed in the admin).
+# The variables every template may use, with what they hold (listed in the admin,
+# translated there).
 VARIABLES: dict[str, str] = {
-    "recipient_name": "The name of the person the message goes to.",
-    "audience": "Who reads it: client, coach or staff.",
-    "other_party": "The coach's name for a client, the client's name for a coach or staff.",
-    "client_name": "The client's name.",
-    "coach_name": "The coach's name (the host who answers requests).",
-    "hosts": "Everyone who hosts the session: “Ana Diaz and Ben Ito” (the coach alone when only one).",
-    "co_host": "“yes” when the message goes to a co-host (who hosts, but doesn't answer requests), else empty.",
-    "room": "The room reserved for the session and where it is, e.g. “Room 2, 12 rue X” (may be empty).",
-    "session_title": "The session type, e.g. “Consultation”.",
-    "when": "Day, date and start time in the recipient's time zone, with the zone.",
-    "time_range": "Start and end time, e.g. “10:00–11:00”.",
-    "timezone": "The recipient's time zone, e.g. Europe/Paris.",
-    "duration": "The length, e.g. “60 minutes”.",
-    "reference": "The booking reference, e.g. BK-2026-000042.",
-    "status": "The booking's status, e.g. “Confirmed”.",
-    "place": "Where: the room and its address, the address, the meeting link, or “Online”.",
-    "meeting_link": "The session's video link, for its hosts and staff, and for the client once booked (else empty).",
-    "booking_url": "The booking's page.",
-    "reason": "The reason given for a decline or a cancellation (may be empty).",
-    "question": "The coach's question (more information requested).",
-    "answer": "The client's answer (information given).",
-    "previous_when": "The time before a reschedule (may be empty).",
-    "alternatives": "The suggested times, one per line (may be empty).",
-    "lead": "How soon the session starts, e.g. “in 2 hours” (reminders).",
-    "cancellation_deadline": "Until when the booking can be cancelled free of charge.",
-    "limit_text": "The coach's day or week count against the limit (limit warnings).",
-    "rating_url": "Where the client rates the session (feedback request).",
-    "site_url": "The address of the site.",
-    "amount": "Payments: the amount paid, refunded or failed, e.g. “60.00 EUR”.",
-    "paid_with_credit": "Receipts: “yes” when the booking was paid with a credit, else empty.",
-    "authorised": "Receipts: “yes” when the card was only authorised (a request, charged on approval).",
-    "balance": "With a deposit: what is left to pay, e.g. “40.00 EUR” (may be empty).",
-    "balance_due": "With a deposit: when the rest is due, in the recipient's time zone (may be empty).",
-    "refund_policy": "Receipts: what comes back on a cancellation (notice, late share).",
-    "pay_url": "Where to pay (a failed payment's retry, a balance).",
-    "hold_ends": "Until when an unpaid booking's place is held (may be empty).",
-    "failure_message": "Why a payment failed, as the bank or gateway said (may be empty).",
-    "purchase": "Receipts for a purchase: “package”, “programme” or “series” (paid up front); empty for a booking.",
-    "item": "What was bought or refunded: a package or programme's name, or a series' sessions (empty for a booking).",
-    "credits_added": "Package receipts: how many credits were added.",
-    "refund_reason": "Refunds: why the money was given back (may be empty).",
-    "offer_ends": "Waitlist offers: until when the seat is held, in the recipient's time zone.",
-    "offer_url": "Waitlist offers: where to accept or decline the seat.",
-    "session_url": "Waitlist: the session's page, to join its waitlist again.",
-    "material": "Material available: the title of what the coach shared.",
-    "position": "Waitlist: the client's place in line (1 is next).",
-    "waitlist_url": "Waitlist: the client's waitlist page.",
-    "series_count": "Series messages: how many sessions the change made or touched, e.g. “8” (empty otherwise).",
-    "series_sessions": "Series messages: e.g. “8 weekly sessions” (empty otherwise).",
-    "series_kind": "Series messages: e.g. “weekly series” (empty otherwise).",
-    "series_rule": "Series messages: the days and time in the recipient's zone, e.g. “Tuesdays 18:00”.",
-    "series_previous_rule": "Series moved: the days and time before, e.g. “Tuesdays 18:00” (may be empty).",
-    "series_from": "Series messages: the first date, e.g. “9 Mar”.",
-    "series_to": "Series messages: the last date, e.g. “27 Apr 2027”.",
-    "series_when": "Series messages: “Tuesdays 18:00 (Europe/Paris), from 9 Mar to 27 Apr 2027”.",
-    "series_dates": "Series messages: every date, compact, e.g. “Mar 9, 16, 23, 30 · Apr 6, 13”.",
-    "endpoint_url": "Webhooks: the address of the webhook that was disabled.",
-    "webhooks_url": "Webhooks: the page where the person's webhooks are listed.",
+    "recipient_name": gettext_noop("The name of the person the message goes to."),
+    "audience": gettext_noop("Who reads it: client, coach or staff."),
+    "other_party": gettext_noop("The coach's name for a client, the client's name for a coach or staff."),
+    "client_name": gettext_noop("The client's name."),
+    "coach_name": gettext_noop("The coach's name (the host who answers requests)."),
+    "hosts": gettext_noop("Everyone who hosts the session: “Ana Diaz and Ben Ito” (the coach alone when only one)."),
+    "co_host": gettext_noop(
+        "“yes” when the message goes to a co-host (who hosts, but doesn't answer requests), else empty."
+    ),
+    "room": gettext_noop("The room reserved for the session and where it is, e.g. “Room 2, 12 rue X” (may be empty)."),
+    "session_title": gettext_noop("The session type, e.g. “Consultation”."),
+    "when": gettext_noop("Day, date and start time in the recipient's time zone, with the zone."),
+    "time_range": gettext_noop("Start and end time, e.g. “10:00–11:00”."),
+    "timezone": gettext_noop("The recipient's time zone, e.g. Europe/Paris."),
+    "duration": gettext_noop("The length, e.g. “60 minutes”."),
+    "reference": gettext_noop("The booking reference, e.g. BK-2026-000042."),
+    "status": gettext_noop("The booking's status, e.g. “Confirmed”."),
+    "requested": gettext_noop("“yes” while the booking is a request waiting for the coach, else empty."),
+    "place": gettext_noop("Where: the room and its address, the address, the meeting link, or “Online”."),
+    "meeting_link": gettext_noop(
+        "The session's video link, for its hosts and staff, and for the client once booked (else empty)."
+    ),
+    "booking_url": gettext_noop("The booking's page."),
+    "reason": gettext_noop("The reason given for a decline or a cancellation (may be empty)."),
+    "question": gettext_noop("The coach's question (more information requested)."),
+    "answer": gettext_noop("The client's answer (information given)."),
+    "previous_when": gettext_noop("The time before a reschedule (may be empty)."),
+    "alternatives": gettext_noop("The suggested times, one per line (may be empty)."),
+    "lead": gettext_noop("How soon the session starts, e.g. “in 2 hours” (reminders)."),
+    "cancellation_deadline": gettext_noop("Until when the booking can be cancelled free of charge."),
+    "limit_text": gettext_noop("The coach's day or week count against the limit (limit warnings)."),
+    "rating_url": gettext_noop("Where the client rates the session (feedback request)."),
+    "site_url": gettext_noop("The address of the site."),
+    "amount": gettext_noop("Payments: the amount paid, refunded or failed, e.g. “60.00 EUR”."),
+    "paid_with_credit": gettext_noop("Receipts: “yes” when the booking was paid with a credit, else empty."),
+    "authorised": gettext_noop("Receipts: “yes” when the card was only authorised (a request, charged on approval)."),
+    "balance": gettext_noop("With a deposit: what is left to pay, e.g. “40.00 EUR” (may be empty)."),
+    "balance_due": gettext_noop("With a deposit: when the rest is due, in the recipient's time zone (may be empty)."),
+    "refund_policy": gettext_noop("Receipts: what comes back on a cancellation (notice, late share)."),
+    "pay_url": gettext_noop("Where to pay (a failed payment's retry, a balance)."),
+    "hold_ends": gettext_noop("Until when an unpaid booking's place is held (may be empty)."),
+    "failure_message": gettext_noop("Why a payment failed, as the bank or gateway said (may be empty)."),
+    "purchase": gettext_noop(
+        "Receipts for a purchase: “package”, “programme” or “series” (paid up front); empty for a booking."
+    ),
+    "item": gettext_noop(
+        "What was bought or refunded: a package or programme's name, or a series' sessions (empty for a booking)."
+    ),
+    "credits_added": gettext_noop("Package receipts: how many credits were added."),
+    "refund_reason": gettext_noop("Refunds: why the money was given back (may be empty)."),
+    "offer_ends": gettext_noop("Waitlist offers: until when the seat is held, in the recipient's time zone."),
+    "offer_url": gettext_noop("Waitlist offers: where to accept or decline the seat."),
+    "session_url": gettext_noop("Waitlist: the session's page, to join its waitlist again."),
+    "material": gettext_noop("Material available: the title of what the coach shared."),
+    "position": gettext_noop("Waitlist: the client's place in line (1 is next)."),
+    "waitlist_url": gettext_noop("Waitlist: the client's waitlist page."),
+    "series_count": gettext_noop(
+        "Series messages: how many sessions the change made or touched, e.g. “8” (empty otherwise)."
+    ),
+    "series_sessions": gettext_noop("Series messages: e.g. “8 weekly sessions” (empty otherwise)."),
+    "series_kind": gettext_noop("Series messages: e.g. “weekly series” (empty otherwise)."),
+    "series_rule": gettext_noop("Series messages: the days and time in the recipient's zone, e.g. “Tuesdays 18:00”."),
+    "series_previous_rule": gettext_noop(
+        "Series moved: the days and time before, e.g. “Tuesdays 18:00” (may be empty)."
+    ),
+    "series_from": gettext_noop("Series messages: the first date, e.g. “9 Mar”."),
+    "series_to": gettext_noop("Series messages: the last date, e.g. “27 Apr 2027”."),
+    "series_when": gettext_noop("Series messages: “Tuesdays 18:00 (Europe/Paris), from 9 Mar to 27 Apr 2027”."),
+    "series_dates": gettext_noop("Series messages: every date, compact, e.g. “Mar 9, 16, 23, 30 · Apr 6, 13”."),
+    "endpoint_url": gettext_noop("Webhooks: the address of the webhook that was disabled."),
+    "webhooks_url": gettext_noop("Webhooks: the page where the person's webhooks are listed."),
 }
 
 # Built-in wording: a subject (the email subject and the in-app title), the email text,
 # the SMS (short, whole on its own) and the in-app text (under its title, so it doesn't
-# say the title again).
-# Where, and the video link when the place is an address (a hybrid session).
-_PLACE = "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
-_DETAILS = "{{ session_title }} with {{ hosts }}\n{{ when }}\n" + _PLACE + "\nReference: {{ reference }}"
-_CLIENT_SIDE = "{{ session_title }} with {{ hosts }}"
+# say the title again). Each is one whole string marked with ``gettext_noop`` and
+# translated when a message is rendered (``_builtin``), so the recipient's language
+# applies; the recurring lines (the session, the place with its video link, the
+# reference) are written out in each, so that every msgid is a whole message.
 BUILTIN: dict[str, dict[str, str]] = {
     Kind.BOOKING_CREATED: {
-        "subject": "{% if audience == 'staff' %}New booking: {{ client_name }} with {{ hosts }}"
-        "{% elif audience == 'coach' %}New booking: {{ session_title }} with {{ client_name }}"
-        "{% elif status == 'Requested' %}Request sent: {{ session_title }} with {{ hosts }}"
-        "{% else %}Booked: {{ session_title }} with {{ hosts }}{% endif %}",
-        "text": "Hello {{ recipient_name }},\n\n"
-        "{% if audience != 'client' %}{{ client_name }} booked a session with {{ hosts }}."
-        "{% elif status == 'Requested' %}Your request was sent. {{ coach_name }} will confirm or suggest another time."
-        "{% else %}Your session is booked.{% endif %}\n\n" + _DETAILS,
-        "short": "{% if audience == 'client' %}{% if status == 'Requested' %}Request sent{% else %}Booked{% endif %}: "
-        "{{ session_title }}{% elif audience == 'coach' %}{{ client_name }} booked {{ session_title }}"
-        "{% else %}{{ client_name }} with {{ hosts }}{% endif %}, {{ when }}. {{ reference }}",
+        "subject": gettext_noop(
+            "{% if audience == 'staff' %}New booking: {{ client_name }} with {{ hosts }}"
+            "{% elif audience == 'coach' %}New booking: {{ session_title }} with {{ client_name }}"
+            "{% elif requested %}Request sent: {{ session_title }} with {{ hosts }}"
+            "{% else %}Booked: {{ session_title }} with {{ hosts }}{% endif %}"
+        ),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\n"
+            "{% if audience != 'client' %}{{ client_name }} booked a session with {{ hosts }}."
+            "{% elif requested %}Your request was sent. {{ coach_name }} will confirm or suggest another time."
+            "{% else %}Your session is booked.{% endif %}\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n"
+            "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
+            "\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop(
+            "{% if audience == 'client' %}{% if requested %}Request sent{% else %}Booked{% endif %}: "
+            "{{ session_title }}{% elif audience == 'coach' %}{{ client_name }} booked {{ session_title }}"
+            "{% else %}{{ client_name }} with {{ hosts }}{% endif %}, {{ when }}. {{ reference }}"
+        ),
         "in_app": "{{ when }}\n{{ reference }}",
     },
     Kind.REQUEST_RECEIVED: {
-        "subject": "Booking request from {{ client_name }}: {{ session_title }}",
-        "text": "Hello {{ recipient_name }},\n\n{{ client_name }} asks for a session. {% if co_host %}{{ coach_name }} "
-        "answers it; you host it with them once it is confirmed.{% else %}Approve it, decline it or "
-        "suggest another time from your dashboard.{% endif %}\n\n{{ session_title }} with {{ client_name }}\n"
-        "{{ when }}\n{{ place }}\nReference: {{ reference }}",
-        "short": "Request from {{ client_name }}: {{ session_title }}, {{ when }}. {{ reference }}",
-        "in_app": "{{ when }}. {% if co_host %}{{ coach_name }} answers it.{% else %}Approve, decline or suggest "
-        "another time.{% endif %}\n{{ reference }}",
+        "subject": gettext_noop("Booking request from {{ client_name }}: {{ session_title }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\n{{ client_name }} asks for a session. {% if co_host %}{{ coach_name }} "
+            "answers it; you host it with them once it is confirmed.{% else %}Approve it, decline it or "
+            "suggest another time from your dashboard.{% endif %}\n\n{{ session_title }} with {{ client_name }}\n"
+            "{{ when }}\n{{ place }}\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop("Request from {{ client_name }}: {{ session_title }}, {{ when }}. {{ reference }}"),
+        "in_app": gettext_noop(
+            "{{ when }}. {% if co_host %}{{ coach_name }} answers it.{% else %}Approve, decline or suggest "
+            "another time.{% endif %}\n{{ reference }}"
+        ),
     },
     Kind.CONFIRMED: {
-        "subject": "Confirmed: {{ session_title }} with {{ other_party }}",
-        "text": "Hello {{ recipient_name }},\n\nThe session is confirmed.\n\n" + _DETAILS,
-        "short": "Confirmed: {{ session_title }}, {{ when }}. {{ reference }}",
+        "subject": gettext_noop("Confirmed: {{ session_title }} with {{ other_party }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\nThe session is confirmed.\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n"
+            "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
+            "\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop("Confirmed: {{ session_title }}, {{ when }}. {{ reference }}"),
         "in_app": "{{ when }}\n{{ reference }}",
     },
     Kind.DECLINED: {
-        "subject": "Declined: " + _CLIENT_SIDE,
-        "text": "Hello {{ recipient_name }},\n\n{{ coach_name }} can't take this session."
-        "{% if reason %}\nReason: {{ reason }}{% endif %}\n\n"
-        + _DETAILS
-        + N_("\n\nOther free times, your usual ones among them, are on the booking's page: {{ booking_url }}"),
-        "short": "Declined: {{ session_title }}, {{ when }}.{% if reason %} Reason: {{ reason }}{% endif %} "
-        "{{ reference }}",
-        "in_app": "{{ when }}.{% if reason %} Reason: {{ reason }}{% endif %}\n{{ reference }}",
+        "subject": gettext_noop("Declined: {{ session_title }} with {{ hosts }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\n{{ coach_name }} can't take this session."
+            "{% if reason %}\nReason: {{ reason }}{% endif %}\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n"
+            "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
+            "\nReference: {{ reference }}"
+            "\n\nOther free times, your usual ones among them, are on the booking's page: {{ booking_url }}"
+        ),
+        "short": gettext_noop(
+            "Declined: {{ session_title }}, {{ when }}.{% if reason %} Reason: {{ reason }}{% endif %} {{ reference }}"
+        ),
+        "in_app": gettext_noop("{{ when }}.{% if reason %} Reason: {{ reason }}{% endif %}\n{{ reference }}"),
     },
     Kind.ALTERNATIVES_SUGGESTED: {
-        "subject": "{{ coach_name }} suggested other times",
-        "text": "Hello {{ recipient_name }},\n\n{{ coach_name }} can't make {{ when }} and suggests:\n"
-        "{{ alternatives }}\n\nChoose one on the booking's page: {{ booking_url }}\n\nReference: {{ reference }}",
-        "short": "{{ coach_name }} suggested other times for {{ session_title }}. {{ reference }}",
-        "in_app": "Instead of {{ when }}: choose one of the times on the booking's page.\n{{ reference }}",
+        "subject": gettext_noop("{{ coach_name }} suggested other times"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\n{{ coach_name }} can't make {{ when }} and suggests:\n"
+            "{{ alternatives }}\n\nChoose one on the booking's page: {{ booking_url }}\n\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop("{{ coach_name }} suggested other times for {{ session_title }}. {{ reference }}"),
+        "in_app": gettext_noop(
+            "Instead of {{ when }}: choose one of the times on the booking's page.\n{{ reference }}"
+        ),
     },
     Kind.INFORMATION_REQUESTED: {
-        "subject": "{{ coach_name }} has a question about your request",
-        "text": "Hello {{ recipient_name }},\n\n{{ coach_name }} asks:\n“{{ question }}”\n\n"
-        "Answer on the booking's page: {{ booking_url }}\n\n" + _DETAILS,
-        "short": "{{ coach_name }} asks: “{{ question }}” {{ reference }}",
-        "in_app": "“{{ question }}” Answer on the booking's page.\n{{ reference }}",
+        "subject": gettext_noop("{{ coach_name }} has a question about your request"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\n{{ coach_name }} asks:\n“{{ question }}”\n\n"
+            "Answer on the booking's page: {{ booking_url }}\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n"
+            "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
+            "\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop("{{ coach_name }} asks: “{{ question }}” {{ reference }}"),
+        "in_app": gettext_noop("“{{ question }}” Answer on the booking's page.\n{{ reference }}"),
     },
     Kind.INFORMATION_GIVEN: {
-        "subject": "{{ client_name }} answered your question",
-        "text": "Hello {{ recipient_name }},\n\n{{ client_name }} answered:\n“{{ answer }}”\n\n"
-        "{{ session_title }} with {{ client_name }}\n{{ when }}\nReference: {{ reference }}",
-        "short": "{{ client_name }} answered: “{{ answer }}” {{ reference }}",
+        "subject": gettext_noop("{{ client_name }} answered your question"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\n{{ client_name }} answered:\n“{{ answer }}”\n\n"
+            "{{ session_title }} with {{ client_name }}\n{{ when }}\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop("{{ client_name }} answered: “{{ answer }}” {{ reference }}"),
         "in_app": "“{{ answer }}”\n{{ reference }}",
     },
     Kind.CANCELLED: {
-        "subject": "Cancelled: {{ session_title }} with {{ other_party }}",
-        "text": "Hello {{ recipient_name }},\n\nThis session is cancelled.{% if reason %}\nReason: {{ reason }}"
-        "{% endif %}\n\n" + _DETAILS,
-        "short": "Cancelled: {{ session_title }}, {{ when }}.{% if reason %} Reason: {{ reason }}{% endif %} "
-        "{{ reference }}",
-        "in_app": "{{ when }}.{% if reason %} Reason: {{ reason }}{% endif %}\n{{ reference }}",
+        "subject": gettext_noop("Cancelled: {{ session_title }} with {{ other_party }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\nThis session is cancelled.{% if reason %}\nReason: {{ reason }}"
+            "{% endif %}\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n"
+            "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
+            "\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop(
+            "Cancelled: {{ session_title }}, {{ when }}.{% if reason %} Reason: {{ reason }}{% endif %} {{ reference }}"
+        ),
+        "in_app": gettext_noop("{{ when }}.{% if reason %} Reason: {{ reason }}{% endif %}\n{{ reference }}"),
     },
     Kind.RESCHEDULED: {
-        "subject": "Moved: {{ session_title }} with {{ other_party }}",
-        "text": "Hello {{ recipient_name }},\n\nThis session moved{% if previous_when %} from {{ previous_when }}"
-        "{% endif %}.\n\n" + _DETAILS,
-        "short": "Moved: {{ session_title }} is now {{ when }}. {{ reference }}",
-        "in_app": "Now {{ when }}{% if previous_when %}, was {{ previous_when }}{% endif %}.\n{{ reference }}",
+        "subject": gettext_noop("Moved: {{ session_title }} with {{ other_party }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\nThis session moved{% if previous_when %} from {{ previous_when }}"
+            "{% endif %}.\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n"
+            "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
+            "\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop("Moved: {{ session_title }} is now {{ when }}. {{ reference }}"),
+        "in_app": gettext_noop(
+            "Now {{ when }}{% if previous_when %}, was {{ previous_when }}{% endif %}.\n{{ reference }}"
+        ),
     },
     Kind.SESSION_REMINDER: {
-        "subject": "Reminder: {{ session_title }} {{ lead }}",
-        "text": "Hello {{ recipient_name }},\n\nYour session starts {{ lead }}.\n\n"
-        "{{ session_title }} with {{ other_party }}\n{{ when }}\n" + _PLACE + "\nReference: {{ reference }}",
-        "short": "Reminder: {{ session_title }} {{ lead }}, {{ when }}. {{ place }}",
+        "subject": gettext_noop("Reminder: {{ session_title }} {{ lead }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\nYour session starts {{ lead }}.\n\n"
+            "{{ session_title }} with {{ other_party }}\n{{ when }}\n"
+            "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
+            "\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop("Reminder: {{ session_title }} {{ lead }}, {{ when }}. {{ place }}"),
         "in_app": "{{ when }} · {{ place }}\n{{ reference }}",
     },
     Kind.CANCELLATION_WINDOW: {
-        "subject": "Free cancellation ends {{ cancellation_deadline }}",
-        "text": "Hello {{ recipient_name }},\n\nIf you can't come, cancel or move the session before "
-        "{{ cancellation_deadline }}; later changes count as late.\n\n" + _DETAILS,
-        "short": "{{ session_title }} {{ when }}: cancel or move before {{ cancellation_deadline }}. {{ reference }}",
-        "in_app": "{{ session_title }}, {{ when }}: later changes count as late.\n{{ reference }}",
+        "subject": gettext_noop("Free cancellation ends {{ cancellation_deadline }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\nIf you can't come, cancel or move the session before "
+            "{{ cancellation_deadline }}; later changes count as late.\n\n"
+            "{{ session_title }} with {{ hosts }}\n{{ when }}\n"
+            "{{ place }}{% if meeting_link and meeting_link != place %}\nJoin online: {{ meeting_link }}{% endif %}"
+            "\nReference: {{ reference }}"
+        ),
+        "short": gettext_noop(
+            "{{ session_title }} {{ when }}: cancel or move before {{ cancellation_deadline }}. {{ reference }}"
+        ),
+        "in_app": gettext_noop("{{ session_title }}, {{ when }}: later changes count as late.\n{{ reference }}"),
     },
     Kind.SESSION_LIMIT_WARNING: {
-        "subject": "Nearly fully booked: {{ limit_text }}",
-        "text": "Hello {{ recipient_name }},\n\nYou are close to your session limit: {{ limit_text }}.\n"
-        "Change the limit in your booking settings if you want to take more.\n\nLatest: {{ session_title }} with "
-        "{{ client_name }}, {{ when }}",
-        "short": "Nearly fully booked: {{ limit_text }}.",
-        "in_app": "Latest: {{ session_title }} with {{ client_name }}, {{ when }}. "
-        "Raise the limit in your booking settings to take more.",
+        "subject": gettext_noop("Nearly fully booked: {{ limit_text }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\nYou are close to your session limit: {{ limit_text }}.\n"
+            "Change the limit in your booking settings if you want to take more.\n\nLatest: {{ session_title }} with "
+            "{{ client_name }}, {{ when }}"
+        ),
+        "short": gettext_noop("Nearly fully booked: {{ limit_text }}."),
+        "in_app": gettext_noop(
+            "Latest: {{ session_title }} with {{ client_name }}, {{ when }}. "
+            "Raise the limit in your booking settings to take more."
+        ),
     },
     Kind.FEEDBACK_REQUEST: {
-        "subject": "How was {{ session_title }} with {{ hosts }}?",
-        "text": "Hello {{ recipient_name }},\n\nThank you for your session with {{ hosts }} on {{ when }}.\n"
-        "Rate it (1–5) and leave a comment: {{ rating_url }}",
-        "short": "How was {{ session_title }} with {{ hosts }}? Rate it: {{ rating_url }}",
-        "in_app": "Rate it (1–5) and leave a comment on the booking's page.\n{{ reference }}",
+        "subject": gettext_noop("How was {{ session_title }} with {{ hosts }}?"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\nThank you for your session with {{ hosts }} on {{ when }}.\n"
+            "Rate it (1–5) and leave a comment: {{ rating_url }}"
+        ),
+        "short": gettext_noop("How was {{ session_title }} with {{ hosts }}? Rate it: {{ rating_url }}"),
+        "in_app": gettext_noop("Rate it (1–5) and leave a comment on the booking's page.\n{{ reference }}"),
     },
     Kind.PAYMENT_RECEIVED: {
-        "subject": N_(
+        "subject": gettext_noop(
             "{% if purchase %}Receipt: {{ item }}{% elif paid_with_credit %}Booked with 1 credit: {{ session_title }}"
             "{% elif authorised %}Card authorised: {{ session_title }} with {{ hosts }}"
             "{% else %}Receipt: {{ session_title }} with {{ hosts }}{% endif %}"
         ),
-        "text": N_(
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\n"
             "{% if purchase == 'package' %}Thank you for your payment of {{ amount }}: {{ credits_added }} credits "
             "were added to your account.{% elif purchase == 'programme' %}Thank you for your payment of {{ amount }}: "
@@ -228,12 +306,12 @@ BUILTIN: dict[str, dict[str, str]] = {
             "{% if purchase %}Reference: {{ reference }}{% else %}{{ session_title }} with {{ hosts }}\n{{ when }}\n"
             "{{ place }}\nReference: {{ reference }}\n\n{{ refund_policy }}{% endif %}"
         ),
-        "short": N_(
+        "short": gettext_noop(
             "{% if purchase %}Paid {{ amount }}: {{ item }}.{% elif paid_with_credit %}Paid with 1 credit: "
             "{{ session_title }}, {{ when }}.{% else %}{% if authorised %}Authorised{% else %}Paid{% endif %} "
             "{{ amount }}: {{ session_title }}, {{ when }}.{% endif %} {{ reference }}"
         ),
-        "in_app": N_(
+        "in_app": gettext_noop(
             "{% if purchase == 'package' %}{{ amount }}: {{ credits_added }} credits added."
             "{% elif purchase == 'series' %}{{ amount }}: {{ item }} paid.{% elif purchase %}"
             "{{ amount }}: you are enrolled.{% elif paid_with_credit %}Paid with 1 credit. {{ when }}"
@@ -243,142 +321,165 @@ BUILTIN: dict[str, dict[str, str]] = {
         ),
     },
     Kind.PAYMENT_FAILED: {
-        "subject": N_("Payment failed: {{ session_title }} with {{ hosts }}"),
-        "text": N_(
+        "subject": gettext_noop("Payment failed: {{ session_title }} with {{ hosts }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\nYour payment of {{ amount }} did not go through."
             "{% if failure_message %}\n{{ failure_message }}{% endif %}\n\n"
             "{% if hold_ends %}Your place is held until {{ hold_ends }}. {% endif %}Try again: {{ pay_url }}\n\n"
             "{{ session_title }} with {{ hosts }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}"
         ),
-        "short": N_(
+        "short": gettext_noop(
             "Payment failed for {{ session_title }}, {{ when }}.{% if hold_ends %} Held until {{ hold_ends }}."
             "{% endif %} Try again: {{ pay_url }}"
         ),
-        "in_app": N_(
+        "in_app": gettext_noop(
             "{% if failure_message %}{{ failure_message }} {% endif %}{% if hold_ends %}Your place is held until "
             "{{ hold_ends }}: {% endif %}try again from the booking's page.\n{{ reference }}"
         ),
     },
     Kind.PAYMENT_EXPIRED: {
-        "subject": N_("Time to pay ran out: {{ session_title }} with {{ hosts }}"),
-        "text": N_(
+        "subject": gettext_noop("Time to pay ran out: {{ session_title }} with {{ hosts }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\nThe time to pay ran out; the slot was released. "
             "Book again if you still want to come.\n\n"
             "{{ session_title }} with {{ hosts }}\n{{ when }}\nReference: {{ reference }}"
         ),
-        "short": N_("Time to pay ran out for {{ session_title }}, {{ when }}: the slot was released. {{ reference }}"),
-        "in_app": N_("The time to pay ran out; the slot was released. {{ when }}\n{{ reference }}"),
+        "short": gettext_noop(
+            "Time to pay ran out for {{ session_title }}, {{ when }}: the slot was released. {{ reference }}"
+        ),
+        "in_app": gettext_noop("The time to pay ran out; the slot was released. {{ when }}\n{{ reference }}"),
     },
     Kind.PAYMENT_REFUNDED: {
-        "subject": N_(
+        "subject": gettext_noop(
             "Refunded: {{ amount }} for {% if item %}{{ item }}{% else %}{{ session_title }} with {{ hosts }}"
             "{% endif %}"
         ),
-        "text": N_(
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\n{{ amount }} was refunded to the card you paid with; your bank may "
             "take a few days to show it.{% if refund_reason %}\n{{ refund_reason }}{% endif %}\n\n"
             "{% if item %}{{ item }}\nReference: {{ reference }}{% else %}{{ session_title }} with {{ hosts }}\n"
             "{{ when }}\nReference: {{ reference }}{% endif %}"
         ),
-        "short": N_(
+        "short": gettext_noop(
             "Refunded: {{ amount }} for {% if item %}{{ item }}{% else %}{{ session_title }}, {{ when }}{% endif %}. "
             "{{ reference }}"
         ),
-        "in_app": N_(
+        "in_app": gettext_noop(
             "{{ amount }} refunded{% if not item %} for {{ session_title }}, {{ when }}{% endif %}.\n{{ reference }}"
         ),
     },
     Kind.PAYMENT_DUE: {
-        "subject": N_("Payment due: {{ balance }} for {{ session_title }} by {{ balance_due }}"),
-        "text": N_(
+        "subject": gettext_noop("Payment due: {{ balance }} for {{ session_title }} by {{ balance_due }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\nYou paid a deposit for this session; the balance of {{ balance }} "
             "is due by {{ balance_due }}. Pay it here: {{ pay_url }}\n\n"
             "{{ session_title }} with {{ hosts }}\n{{ when }}\n{{ place }}\nReference: {{ reference }}"
         ),
-        "short": N_("{{ balance }} due by {{ balance_due }} for {{ session_title }}, {{ when }}. Pay: {{ pay_url }}"),
-        "in_app": N_("{{ balance }} due by {{ balance_due }}. {{ session_title }}, {{ when }}\n{{ reference }}"),
+        "short": gettext_noop(
+            "{{ balance }} due by {{ balance_due }} for {{ session_title }}, {{ when }}. Pay: {{ pay_url }}"
+        ),
+        "in_app": gettext_noop(
+            "{{ balance }} due by {{ balance_due }}. {{ session_title }}, {{ when }}\n{{ reference }}"
+        ),
     },
     Kind.WORKSHOP_CONFIRMED: {
-        "subject": N_("It's on: {{ session_title }}, {{ when }}"),
-        "text": N_(
+        "subject": gettext_noop("It's on: {{ session_title }}, {{ when }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\nEnough people have booked: {{ session_title }} with {{ hosts }} takes "
             "place as planned.\n\n{{ when }}\n{{ place }}\nYour booking: {{ booking_url }}\nReference: {{ reference }}"
         ),
-        "short": N_("It's on: {{ session_title }}, {{ when }}. {{ reference }}"),
-        "in_app": N_("Confirmed: it takes place as planned. {{ when }}\n{{ reference }}"),
+        "short": gettext_noop("It's on: {{ session_title }}, {{ when }}. {{ reference }}"),
+        "in_app": gettext_noop("Confirmed: it takes place as planned. {{ when }}\n{{ reference }}"),
     },
     Kind.MATERIAL_AVAILABLE: {
-        "subject": N_("Material for {{ session_title }}: {{ material }}"),
-        "text": N_(
+        "subject": gettext_noop("Material for {{ session_title }}: {{ material }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\n{{ hosts }} shared “{{ material }}” for {{ session_title }} "
             "({{ when }}). Find it on your booking's page: {{ booking_url }}#materials\n\nReference: {{ reference }}"
         ),
-        "short": N_("New material for {{ session_title }}: {{ material }}. {{ booking_url }}#materials"),
-        "in_app": N_("“{{ material }}” shared for {{ session_title }}, {{ when }}\n{{ reference }}"),
+        "short": gettext_noop("New material for {{ session_title }}: {{ material }}. {{ booking_url }}#materials"),
+        "in_app": gettext_noop("“{{ material }}” shared for {{ session_title }}, {{ when }}\n{{ reference }}"),
     },
     Kind.WAITLIST_OFFER: {
-        "subject": N_("A seat is free for you: {{ session_title }}, {{ when }}"),
-        "text": N_(
+        "subject": gettext_noop("A seat is free for you: {{ session_title }}, {{ when }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\nA seat freed in a session you wait for, and it is held for you until "
             "{{ offer_ends }}. Accept it in one click (or let the next person have it): {{ offer_url }}\n\n"
             "{{ session_title }} with {{ hosts }}\n{{ when }}\n{{ place }}"
         ),
-        "short": N_(
+        "short": gettext_noop(
             "A seat is free for you: {{ session_title }}, {{ when }}. Held until {{ offer_ends }}. "
             "Accept: {{ offer_url }}"
         ),
-        "in_app": N_("{{ session_title }}, {{ when }}. Held for you until {{ offer_ends }}: accept or decline."),
+        "in_app": gettext_noop(
+            "{{ session_title }}, {{ when }}. Held for you until {{ offer_ends }}: accept or decline."
+        ),
     },
     Kind.WAITLIST_POSITION: {
-        "subject": N_("You are number {{ position }} on the waitlist: {{ session_title }}, {{ when }}"),
-        "text": N_(
+        "subject": gettext_noop("You are number {{ position }} on the waitlist: {{ session_title }}, {{ when }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\nYou moved up: you are now number {{ position }} on the waitlist for "
             "{{ session_title }} with {{ hosts }} ({{ when }}). When a seat frees it is held for the first in line, "
             "who is told at once.\n\nYour waitlist: {{ waitlist_url }}"
         ),
-        "short": N_("You are now number {{ position }} on the waitlist for {{ session_title }}, {{ when }}."),
-        "in_app": N_("You are now number {{ position }} on the waitlist. {{ session_title }}, {{ when }}"),
+        "short": gettext_noop("You are now number {{ position }} on the waitlist for {{ session_title }}, {{ when }}."),
+        "in_app": gettext_noop("You are now number {{ position }} on the waitlist. {{ session_title }}, {{ when }}"),
     },
     Kind.CALENDAR_CLASH: {
-        "subject": N_("Your calendar now has something else at {{ when }}"),
-        "text": N_(
+        "subject": gettext_noop("Your calendar now has something else at {{ when }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\nAn event in one of your connected calendars overlaps a session "
             "already booked: {{ session_title }} with {{ client_name }}, {{ when }}.\n\nThe booking still "
             "stands. Move it, or move the event in your calendar: {{ booking_url }}"
         ),
-        "short": N_(
+        "short": gettext_noop(
             "Your calendar now has something else at {{ when }}, when {{ session_title }} with {{ client_name }} "
             "is booked."
         ),
-        "in_app": N_(
+        "in_app": gettext_noop(
             "An event in your calendar overlaps {{ session_title }} with {{ client_name }}, {{ when }}. The booking "
             "still stands: move it or the event.\n{{ reference }}"
         ),
     },
     Kind.WEBHOOK_DISABLED: {
-        "subject": N_("Your webhook was disabled: {{ endpoint_url }}"),
-        "text": N_(
+        "subject": gettext_noop("Your webhook was disabled: {{ endpoint_url }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\nDeliveries to your webhook {{ endpoint_url }} failed for a day, so it "
             "was disabled and nothing more is sent to it.\n\nThe last answer: {{ reason }}\n\nFix the receiver, "
             "then enable the webhook and send the failed deliveries again: {{ webhooks_url }}"
         ),
-        "short": N_(
+        "short": gettext_noop(
             "Your webhook {{ endpoint_url }} was disabled: its deliveries failed for a day. {{ webhooks_url }}"
         ),
-        "in_app": N_(
+        "in_app": gettext_noop(
             "Deliveries to {{ endpoint_url }} failed for a day; nothing more is sent to it. Last answer: "
             "{{ reason }}\n{{ webhooks_url }}"
         ),
     },
+    # Never the answers themselves: who sent them and a link to read them where one may.
+    Kind.INTAKE_ANSWERS: {
+        "subject": gettext_noop("New intake answers from {{ client_name }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\n{{ client_name }} sent their answers to your intake form for "
+            "{{ session_title }}, {{ when }}.\n\nRead them on the booking's page (after signing in): "
+            "{{ answers_url }}"
+        ),
+        "short": gettext_noop("New intake answers from {{ client_name }}: {{ answers_url }}"),
+        "in_app": gettext_noop(
+            "{{ client_name }} sent their intake answers for {{ session_title }}, {{ when }}.\n{{ answers_url }}"
+        ),
+    },
     Kind.WAITLIST_EXPIRED: {
-        "subject": N_("The seat held for you went to the next person: {{ session_title }}, {{ when }}"),
-        "text": N_(
+        "subject": gettext_noop("The seat held for you went to the next person: {{ session_title }}, {{ when }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\nThe seat held for you was not accepted by {{ offer_ends }}, so it was "
             "offered to the next person on the waitlist. You can join the waitlist again: {{ session_url }}\n\n"
             "{{ session_title }} with {{ hosts }}\n{{ when }}"
         ),
-        "short": N_("The seat held for you ({{ session_title }}, {{ when }}) went to the next person."),
-        "in_app": N_("Not accepted in time; the seat went to the next person. {{ session_title }}, {{ when }}"),
+        "short": gettext_noop("The seat held for you ({{ session_title }}, {{ when }}) went to the next person."),
+        "in_app": gettext_noop(
+            "Not accepted in time; the seat went to the next person. {{ session_title }}, {{ when }}"
+        ),
     },
 }
 
@@ -386,126 +487,134 @@ BUILTIN: dict[str, dict[str, str]] = {
 # A change to several sessions of a series at once (booked, requested, approved, declined,
 # cancelled or moved together) is told once, in these words, by the message of the
 # batch's first event (``services``); the series_* variables say what it covers.
-_SERIES_DETAILS = (
-    "{{ session_title }} with {{ other_party }}\n{{ series_when }}\nDates: {{ series_dates }}\n{{ place }}\n"
-    "First session: {{ reference }}"
-)
 SERIES_BUILTIN: dict[str, dict[str, str]] = {
     Kind.BOOKING_CREATED: {
-        "subject": N_(
+        "subject": gettext_noop(
             "{% if audience == 'staff' %}New series: {{ client_name }} with {{ hosts }}, {{ series_sessions }}"
             "{% elif audience == 'coach' %}New series: {{ series_sessions }} of {{ session_title }} with "
-            "{{ client_name }}{% elif status == 'Requested' %}Series requested: {{ series_sessions }} of "
+            "{{ client_name }}{% elif requested %}Series requested: {{ series_sessions }} of "
             "{{ session_title }} with {{ hosts }}{% else %}Series booked: {{ series_sessions }} of "
             "{{ session_title }} with {{ hosts }}{% endif %}"
         ),
-        "text": N_(
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\n"
             "{% if audience != 'client' %}{{ client_name }} booked a series with {{ hosts }}: {{ series_sessions }}."
-            "{% elif status == 'Requested' %}Your series request was sent: {{ series_sessions }}. {{ coach_name }} "
+            "{% elif requested %}Your series request was sent: {{ series_sessions }}. {{ coach_name }} "
             "will confirm or decline it.{% else %}Your series is booked: {{ series_sessions }}.{% endif %}\n\n"
-        )
-        + _SERIES_DETAILS,
-        "short": N_(
-            "{% if audience == 'client' %}{% if status == 'Requested' %}Series requested{% else %}Series booked"
+            "{{ session_title }} with {{ other_party }}\n{{ series_when }}\nDates: {{ series_dates }}\n{{ place }}\n"
+            "First session: {{ reference }}"
+        ),
+        "short": gettext_noop(
+            "{% if audience == 'client' %}{% if requested %}Series requested{% else %}Series booked"
             "{% endif %}: {{ series_sessions }} of {{ session_title }}{% else %}{{ client_name }} booked "
             "{{ series_sessions }} of {{ session_title }}{% endif %}, {{ series_when }}."
         ),
-        "in_app": N_("{{ series_when }}\nDates: {{ series_dates }}"),
+        "in_app": gettext_noop("{{ series_when }}\nDates: {{ series_dates }}"),
     },
     Kind.REQUEST_RECEIVED: {
-        "subject": N_("New series request from {{ client_name }}: {{ series_sessions }} of {{ session_title }}"),
-        "text": N_(
+        "subject": gettext_noop(
+            "New series request from {{ client_name }}: {{ series_sessions }} of {{ session_title }}"
+        ),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\n{{ client_name }} asks for a series: {{ series_sessions }}. "
             "{% if co_host %}{{ coach_name }} answers it; you host it with them once it is confirmed."
             "{% else %}Approve or decline the whole series at once from your dashboard.{% endif %}\n\n"
-        )
-        + _SERIES_DETAILS,
-        "short": N_(
+            "{{ session_title }} with {{ other_party }}\n{{ series_when }}\nDates: {{ series_dates }}\n{{ place }}\n"
+            "First session: {{ reference }}"
+        ),
+        "short": gettext_noop(
             "Series request from {{ client_name }}: {{ series_sessions }} of {{ session_title }}, {{ series_when }}."
         ),
-        "in_app": N_(
+        "in_app": gettext_noop(
             "{{ series_when }}. {% if co_host %}{{ coach_name }} answers it.{% else %}Approve or decline it at once."
             "{% endif %}\nDates: {{ series_dates }}"
         ),
     },
     Kind.ALTERNATIVES_SUGGESTED: {
-        "subject": N_("{{ coach_name }} suggested another time for your series: {{ series_rule }}"),
-        "text": N_(
+        "subject": gettext_noop("{{ coach_name }} suggested another time for your series: {{ series_rule }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\n{{ coach_name }} can't take the series at {{ series_previous_rule }} "
             "and suggests {{ series_rule }} instead: {{ series_sessions }}, from {{ series_from }} to {{ series_to }}."
             "\nDates: {{ series_dates }}\n\nAccept or decline it on the booking's page: {{ booking_url }}\n\n"
             "First session: {{ reference }}"
         ),
-        "short": N_(
+        "short": gettext_noop(
             "{{ coach_name }} suggested {{ series_rule }} for your series of {{ session_title }}, from "
             "{{ series_from }}. {{ reference }}"
         ),
-        "in_app": N_(
+        "in_app": gettext_noop(
             "Instead of {{ series_previous_rule }}: {{ series_when }}. Accept or decline it on the booking's page."
             "\nDates: {{ series_dates }}"
         ),
     },
     Kind.CONFIRMED: {
-        "subject": N_(
+        "subject": gettext_noop(
             "{% if audience == 'client' %}Your series is confirmed ({{ series_count }} sessions): {{ session_title }} "
             "with {{ other_party }}{% else %}Series confirmed ({{ series_count }} sessions): {{ session_title }} with "
             "{{ client_name }}{% endif %}"
         ),
-        "text": N_("Hello {{ recipient_name }},\n\nThe series is confirmed: {{ series_sessions }}.\n\n")
-        + _SERIES_DETAILS,
-        "short": N_("Series confirmed: {{ series_sessions }} of {{ session_title }}, {{ series_when }}."),
-        "in_app": N_("{{ series_when }}\nDates: {{ series_dates }}"),
+        "text": gettext_noop(
+            "Hello {{ recipient_name }},\n\nThe series is confirmed: {{ series_sessions }}.\n\n"
+            "{{ session_title }} with {{ other_party }}\n{{ series_when }}\nDates: {{ series_dates }}\n{{ place }}\n"
+            "First session: {{ reference }}"
+        ),
+        "short": gettext_noop("Series confirmed: {{ series_sessions }} of {{ session_title }}, {{ series_when }}."),
+        "in_app": gettext_noop("{{ series_when }}\nDates: {{ series_dates }}"),
     },
     Kind.DECLINED: {
-        "subject": N_("Series declined ({{ series_count }} sessions): {{ session_title }} with {{ hosts }}"),
-        "text": N_(
+        "subject": gettext_noop("Series declined ({{ series_count }} sessions): {{ session_title }} with {{ hosts }}"),
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\n{{ coach_name }} can't take this series ({{ series_sessions }})."
             "{% if reason %}\nReason: {{ reason }}{% endif %}\n\n"
-        )
-        + _SERIES_DETAILS,
-        "short": N_(
+            "{{ session_title }} with {{ other_party }}\n{{ series_when }}\nDates: {{ series_dates }}\n{{ place }}\n"
+            "First session: {{ reference }}"
+        ),
+        "short": gettext_noop(
             "Series declined: {{ series_sessions }} of {{ session_title }}.{% if reason %} Reason: {{ reason }}"
             "{% endif %}"
         ),
-        "in_app": N_("{{ series_when }}.{% if reason %} Reason: {{ reason }}{% endif %}\nDates: {{ series_dates }}"),
+        "in_app": gettext_noop(
+            "{{ series_when }}.{% if reason %} Reason: {{ reason }}{% endif %}\nDates: {{ series_dates }}"
+        ),
     },
     Kind.CANCELLED: {
-        "subject": N_(
+        "subject": gettext_noop(
             "{% if audience == 'client' %}{{ series_count }} sessions of your {{ series_kind }} were cancelled, "
             "from {{ series_from }}{% else %}{{ series_count }} sessions of {{ client_name }}'s {{ series_kind }} "
             "were cancelled, from {{ series_from }}{% endif %}"
         ),
-        "text": N_(
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\n{{ series_count }} sessions of the {{ series_kind }} are cancelled, "
             "from {{ series_from }} to {{ series_to }}.{% if reason %}\nReason: {{ reason }}{% endif %}\n\n"
-        )
-        + _SERIES_DETAILS,
-        "short": N_(
+            "{{ session_title }} with {{ other_party }}\n{{ series_when }}\nDates: {{ series_dates }}\n{{ place }}\n"
+            "First session: {{ reference }}"
+        ),
+        "short": gettext_noop(
             "Cancelled: {{ series_count }} sessions of {{ session_title }}, from {{ series_from }} to {{ series_to }}."
             "{% if reason %} Reason: {{ reason }}{% endif %}"
         ),
-        "in_app": N_(
+        "in_app": gettext_noop(
             "{{ session_title }} with {{ other_party }}.{% if reason %} Reason: {{ reason }}{% endif %}\n"
             "Dates: {{ series_dates }}"
         ),
     },
     Kind.RESCHEDULED: {
-        "subject": N_(
+        "subject": gettext_noop(
             "{% if audience == 'client' %}Your {{ series_kind }} moves to {{ series_rule }} from {{ series_from }}"
             "{% else %}{{ client_name }}'s {{ series_kind }} moves to {{ series_rule }} from {{ series_from }}"
             "{% endif %}"
         ),
-        "text": N_(
+        "text": gettext_noop(
             "Hello {{ recipient_name }},\n\n{{ series_count }} sessions of the {{ series_kind }} move"
             "{% if series_previous_rule %} from {{ series_previous_rule }}{% endif %} to {{ series_rule }} "
             "({{ timezone }}), from {{ series_from }} to {{ series_to }}.\n\n"
-        )
-        + _SERIES_DETAILS,
-        "short": N_(
+            "{{ session_title }} with {{ other_party }}\n{{ series_when }}\nDates: {{ series_dates }}\n{{ place }}\n"
+            "First session: {{ reference }}"
+        ),
+        "short": gettext_noop(
             "Moved: {{ series_count }} sessions of {{ session_title }}, now {{ series_rule }} from {{ series_from }}."
         ),
-        "in_app": N_(
+        "in_app": gettext_noop(
             "{{ series_count }} sessions{% if series_previous_rule %}, were {{ series_previous_rule }}{% endif %}"
             ".\nDates: {{ series_dates }}"
         ),
@@ -580,7 +689,7 @@ def render(kind: str, channel: str, context: dict, *, custom: MessageTemplate | 
 
 
 def _render_parts(kind: str, channel: str, context: dict, subject: str, body: str, html: str) -> Rendered:
-    subject_source = subject or BUILTIN[kind]["subject"]
+    subject_source = subject or gettext(BUILTIN[kind]["subject"])
     rendered_subject = " ".join(_render(subject_source, context, autoescape=False).split())
     text = _render(body, context, autoescape=False)
     if not text or (channel != Channel.SMS and not rendered_subject):
@@ -638,20 +747,40 @@ def forget_custom_templates(**kwargs) -> None:
 
 
 def local_when(instant: dt.datetime, zone_name: str) -> str:
+    """“Wed 2 Dec 2026, 10:00 (Europe/Paris)”, in the active language."""
     local = instant.astimezone(ZoneInfo(zone_name))
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M} ({zone_name})"
+    return f"{format_when(local, 'datetime_short')} ({zone_name})"
+
+
+def month_abbr(value: dt.date) -> str:
+    """“Dec”: a month's short name in the active language."""
+    # Translators: a Django date format for a month's short name: “M” is “Dec”; French has
+    # “N” (« déc. », « juin »).
+    return dateformat.format(value, pgettext("short month in messages", "M"))
+
+
+def span_text(delta: dt.timedelta) -> str:
+    """“24 hours”, “2 days”, “30 minutes”, “about 3 hours”: rounded to the hour from 2 hours on."""
+    minutes = max(0, round(delta.total_seconds() / 60))
+    if minutes >= 48 * 60 and minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return ngettext("%(count)d day", "%(count)d days", days) % {"count": days}
+    if minutes >= 120 or minutes == 60:
+        hours = round(minutes / 60)
+        if minutes % 60 == 0:
+            return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
+        return ngettext("about %(count)d hour", "about %(count)d hours", hours) % {"count": hours}
+    return minutes_text(minutes)
+
+
+def minutes_text(minutes: int) -> str:
+    """“60 minutes”."""
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def lead_text(delta: dt.timedelta) -> str:
     """“in 24 hours”, “in 2 days”, “in 30 minutes”; rounded to the hour from 2 hours on."""
-    minutes = max(0, round(delta.total_seconds() / 60))
-    if minutes >= 48 * 60 and minutes % (24 * 60) == 0:
-        return f"in {minutes // (24 * 60)} days"
-    if minutes >= 120:
-        return f"in {round(minutes / 60)} hours" if minutes % 60 == 0 else f"in about {round(minutes / 60)} hours"
-    if minutes == 60:
-        return "in 1 hour"
-    return "in 1 minute" if minutes == 1 else f"in {minutes} minutes"
+    return gettext("in %(span)s") % {"span": span_text(delta)}
 
 
 def absolute(path: str) -> str:
@@ -688,10 +817,11 @@ def booking_context(booking, recipient, **extra) -> dict:
         "when": local_when(session.start, zone),
         "time_range": f"{start_local:%H:%M}–{end_local:%H:%M}",
         "timezone": zone,
-        "duration": f"{round((session.end - session.start).total_seconds() / 60)} minutes",
+        "duration": minutes_text(round((session.end - session.start).total_seconds() / 60)),
         "reference": booking.reference,
         "status": booking.get_status_display(),
-        "place": place or "Online",
+        "requested": "yes" if booking.status == "requested" else "",
+        "place": place or gettext("Online"),
         "meeting_link": meeting_link,
         "booking_url": booking_url,
         "reason": booking.cancellation_reason or booking.decline_reason,
@@ -740,19 +870,33 @@ SERIES_VARIABLES = tuple(name for name in VARIABLES if name.startswith("series_"
 
 
 WEEKDAYS = (
-    N_("Mondays"),
-    N_("Tuesdays"),
-    N_("Wednesdays"),
-    N_("Thursdays"),
-    N_("Fridays"),
-    N_("Saturdays"),
-    N_("Sundays"),
+    gettext_noop("Mondays"),
+    gettext_noop("Tuesdays"),
+    gettext_noop("Wednesdays"),
+    gettext_noop("Thursdays"),
+    gettext_noop("Fridays"),
+    gettext_noop("Saturdays"),
+    gettext_noop("Sundays"),
 )
+# “8 weekly sessions” and “weekly series”, whole per frequency (an adjective agrees with
+# its noun in other languages).
 FREQUENCY_WORDS = {
-    "weekly": N_("weekly"),
-    "biweekly": N_("fortnightly"),
-    "monthly_weekday": N_("monthly"),
-    "monthly_date": N_("monthly"),
+    "weekly": (
+        ngettext_lazy("%(count)s weekly session", "%(count)s weekly sessions", "count"),
+        gettext_noop("weekly series"),
+    ),
+    "biweekly": (
+        ngettext_lazy("%(count)s fortnightly session", "%(count)s fortnightly sessions", "count"),
+        gettext_noop("fortnightly series"),
+    ),
+    "monthly_weekday": (
+        ngettext_lazy("%(count)s monthly session", "%(count)s monthly sessions", "count"),
+        gettext_noop("monthly series"),
+    ),
+    "monthly_date": (
+        ngettext_lazy("%(count)s monthly session", "%(count)s monthly sessions", "count"),
+        gettext_noop("monthly series"),
+    ),
 }
 
 
@@ -784,7 +928,7 @@ def _dates(locals_: list[dt.datetime]) -> str:
     parts = []
     for index, ((year, month), days) in enumerate(groups):
         last_of_year = index == len(groups) - 1 or groups[index + 1][0][0] != year
-        label = f"{dt.date(year, month, 1):%b}"
+        label = month_abbr(dt.date(year, month, 1))
         parts.append(f"{label} {', '.join(days)}" + (f" {year}" if last_of_year else ""))
     return " · ".join(parts)
 
@@ -798,21 +942,20 @@ def series_extra(
     zone = ZoneInfo(zone_name)
     locals_ = sorted(start.astimezone(zone) for start in starts)
     count = len(locals_)
-    word = gettext(FREQUENCY_WORDS[frequency]) if frequency in FREQUENCY_WORDS else ""
-    if word:
-        sessions = ngettext("%(count)s %(word)s session", "%(count)s %(word)s sessions", count)
-        kind = gettext("%(word)s series") % {"word": word}
+    if frequency in FREQUENCY_WORDS:
+        sessions, series_word = FREQUENCY_WORDS[frequency]
+        kind = gettext(series_word)
     else:
         sessions = ngettext("%(count)s session", "%(count)s sessions", count)
         kind = gettext("series")
     first, last = locals_[0], locals_[-1]
-    first_text = f"{first.day} {first:%b}" + (f" {first.year}" if first.year != last.year else "")
-    last_text = f"{last.day} {last:%b %Y}"
+    first_text = format_when(first, "date_short" if first.year != last.year else "date_short_no_year")
+    last_text = format_when(last, "date_short")
     rule = _rule(locals_)
     earlier = sorted(start.astimezone(zone) for start in previous or [])
     return {
         "series_count": str(count),
-        "series_sessions": sessions % {"count": count, "word": word},
+        "series_sessions": sessions % {"count": count},
         "series_kind": kind,
         "series_rule": rule,
         "series_previous_rule": _rule(earlier) if earlier else "",
@@ -858,6 +1001,7 @@ def sample_context() -> dict:
         "duration": "60 minutes",
         "reference": "BK-2026-000042",
         "status": "Confirmed",
+        "requested": "",
         "place": "https://meet.example.com/nora",
         "meeting_link": "https://meet.example.com/nora",
         "booking_url": absolute("/bookings/BK-2026-000042/"),

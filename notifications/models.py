@@ -21,19 +21,19 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    BOOKING_CREATED = "booking_created", "Booking created"
-    REQUEST_RECEIVED = "request_received", "Request received"
-    CONFIRMED = "confirmed", "Booking confirmed"
-    DECLINED = "declined", "Request declined"
-    ALTERNATIVES_SUGGESTED = "alternatives_suggested", "Other times suggested"
-    INFORMATION_REQUESTED = "information_requested", "More information requested"
-    INFORMATION_GIVEN = "information_given", "Information given"
-    CANCELLED = "cancelled", "Booking cancelled"
-    RESCHEDULED = "rescheduled", "Booking rescheduled"
-    SESSION_REMINDER = "session_reminder", "Session reminder"
-    CANCELLATION_WINDOW = "cancellation_window", "Cancellation window closing"
-    SESSION_LIMIT_WARNING = "session_limit_warning", "Session limit warning"
-    FEEDBACK_REQUEST = "feedback_request", "Feedback request"
+    BOOKING_CREATED = "booking_created", _("Booking created")
+    REQUEST_RECEIVED = "request_received", _("Request received")
+    CONFIRMED = "confirmed", _("Booking confirmed")
+    DECLINED = "declined", _("Request declined")
+    ALTERNATIVES_SUGGESTED = "alternatives_suggested", _("Other times suggested")
+    INFORMATION_REQUESTED = "information_requested", _("More information requested")
+    INFORMATION_GIVEN = "information_given", _("Information given")
+    CANCELLED = "cancelled", _("Booking cancelled")
+    RESCHEDULED = "rescheduled", _("Booking rescheduled")
+    SESSION_REMINDER = "session_reminder", _("Session reminder")
+    CANCELLATION_WINDOW = "cancellation_window", _("Cancellation window closing")
+    SESSION_LIMIT_WARNING = "session_limit_warning", _("Session limit warning")
+    FEEDBACK_REQUEST = "feedback_request", _("Feedback request")
     PAYMENT_RECEIVED = "payment_received", _("Payment received")
     PAYMENT_FAILED = "payment_failed", _("Payment failed")
     PAYMENT_EXPIRED = "payment_expired", _("Time to pay ran out")
@@ -46,20 +46,21 @@ class Kind(models.TextChoices):
     MATERIAL_AVAILABLE = "material_available", _("Material available")
     CALENDAR_CLASH = "calendar_clash", _("A booking your own calendar now contradicts")
     WEBHOOK_DISABLED = "webhook_disabled", _("A webhook of yours was disabled")
+    INTAKE_ANSWERS = "intake_answers", _("New intake answers")
 
 
 class Channel(models.TextChoices):
-    IN_APP = "in_app", "In-app"
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
+    IN_APP = "in_app", _("In-app")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
 
 
 class DeliveryStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    SKIPPED = "skipped", "Skipped"
+    QUEUED = "queued", _("Queued")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+    SKIPPED = "skipped", _("Skipped")
 
 
 class Notification(models.Model):
@@ -71,7 +72,7 @@ class Notification(models.Model):
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
-    due_at = models.DateTimeField(null=True, blank=True, help_text="For planned messages: when it was due.")
+    due_at = models.DateTimeField(null=True, blank=True, help_text=_("For planned messages: when it was due."))
     # For messages about a payment rather than a booking change: what they are once for,
     # e.g. "payment:42" (a failed payment) or "refund:7"; unique per recipient and kind.
     key = models.CharField(max_length=80, blank=True, default="")
@@ -81,7 +82,7 @@ class Notification(models.Model):
         blank=True,
         on_delete=models.CASCADE,
         related_name="+",
-        help_text="The booking change this tells of (empty for planned messages).",
+        help_text=_("The booking change this tells of (empty for planned messages)."),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
@@ -124,7 +125,7 @@ class Delivery(models.Model):
     notification = models.ForeignKey(Notification, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     status = models.CharField(max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
-    to = models.CharField("sent to", max_length=254, blank=True)
+    to = models.CharField(_("sent to"), max_length=254, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=40, blank=True)
@@ -137,7 +138,7 @@ class Delivery(models.Model):
     # provider is called — when that call started. A claim left by a worker that stopped
     # is queued again; if its call had started, the message may reach the person twice.
     claimed_at = models.DateTimeField(null=True, blank=True)
-    call_started_at = models.DateTimeField("provider call started", null=True, blank=True)
+    call_started_at = models.DateTimeField(_("provider call started"), null=True, blank=True)
     possibly_duplicated = models.BooleanField(
         _("possibly sent twice"),
         default=False,
@@ -146,7 +147,7 @@ class Delivery(models.Model):
 
     class Meta:
         ordering = ["created_at"]
-        verbose_name_plural = "deliveries"
+        verbose_name_plural = _("deliveries")
         indexes = [
             models.Index(fields=["next_attempt_at"], condition=Q(status="queued"), name="delivery_queued_due"),
             models.Index(fields=["claimed_at"], condition=Q(status="sending"), name="delivery_sending_claimed"),
@@ -160,10 +161,10 @@ class Delivery(models.Model):
 
 
 class ReminderStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    SKIPPED = "skipped", "Skipped (too late)"
-    CANCELLED = "cancelled", "Cancelled"
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    SKIPPED = "skipped", _("Skipped (too late)")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class Reminder(models.Model):
@@ -198,10 +199,10 @@ class MessageTemplate(models.Model):
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     channel = models.CharField(max_length=16, choices=Channel.choices)
-    subject = models.CharField(max_length=200, blank=True, help_text="Email subject, or the in-app title.")
-    body = models.TextField(help_text="Plain text (email, SMS) or the in-app text.")
-    html_body = models.TextField("HTML body", blank=True, help_text="Email only; built from the text when empty.")
-    is_active = models.BooleanField("in use", default=True)
+    subject = models.CharField(max_length=200, blank=True, help_text=_("Email subject, or the in-app title."))
+    body = models.TextField(help_text=_("Plain text (email, SMS) or the in-app text."))
+    html_body = models.TextField(_("HTML body"), blank=True, help_text=_("Email only; built from the text when empty."))
+    is_active = models.BooleanField(_("in use"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -228,7 +229,7 @@ class NotificationSettings(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name_plural = "notification settings"
+        verbose_name_plural = _("notification settings")
 
     def __str__(self) -> str:
         return f"Notification settings of {self.user}"

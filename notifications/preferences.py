@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.conf import settings
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from accounts.validators import normalize_phone
@@ -51,19 +53,21 @@ KINDS_BY_ROLE: dict[str, tuple[str, ...]] = {
         Kind.SESSION_LIMIT_WARNING,
         Kind.CALENDAR_CLASH,
         Kind.WEBHOOK_DISABLED,
+        Kind.INTAKE_ANSWERS,
     ),
     Role.STAFF: (Kind.BOOKING_CREATED, Kind.CANCELLED, Kind.RESCHEDULED, Kind.WEBHOOK_DISABLED),
 }
 ALL_CHANNELS = (Channel.IN_APP, Channel.EMAIL, Channel.SMS)
-# The lead times people can pick from on their settings page (minutes before).
-REMINDER_CHOICES: tuple[tuple[int, str], ...] = (
-    (7 * 24 * 60, "1 week before"),
-    (48 * 60, "2 days before"),
-    (24 * 60, "24 hours before"),
-    (120, "2 hours before"),
-    (60, "1 hour before"),
-    (30, "30 minutes before"),
-    (10, "10 minutes before"),
+# The lead times people can pick from on their settings page (minutes before), with how
+# long that is (“1 week”, shown as “1 week before”).
+REMINDER_CHOICES: tuple[tuple[int, Promise], ...] = (
+    (7 * 24 * 60, _("1 week")),
+    (48 * 60, _("2 days")),
+    (24 * 60, _("24 hours")),
+    (120, _("2 hours")),
+    (60, _("1 hour")),
+    (30, _("30 minutes")),
+    (10, _("10 minutes")),
 )
 
 

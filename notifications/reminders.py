@@ -30,6 +30,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.language import in_language_of
 from accounts.models import GuardianLink, User
 from bookings import selectors
 from bookings.models import BOOKED_STATUSES, Booking, BookingStatus
@@ -315,6 +316,12 @@ def claim_batch(*, now: dt.datetime, worker: str, batch: int) -> Dispatched:
 
 
 def _extra(reminder: Reminder) -> dict:
+    """The reminder's own words, in its recipient's language (kept for its email and SMS)."""
+    with in_language_of(reminder.recipient):
+        return _extra_words(reminder)
+
+
+def _extra_words(reminder: Reminder) -> dict:
     from notifications.messages import lead_text, local_when
 
     session = reminder.booking.session

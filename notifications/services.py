@@ -22,9 +22,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
+from accounts.language import in_language_of
 from accounts.models import GuardianLink, Role, User
 from bookings.models import BOOKED_STATUSES, BookingStatus
+from config.dates import format_when
 from notifications import messages, preferences, receipts, reminders
 from notifications.compose import Wanted, build, save
 from notifications.models import Channel, Kind, Notification
@@ -314,15 +317,16 @@ def _told_of(event, booking, people: People, *, series: SeriesBatch | None = Non
         for person in {CLIENT: clients, COACH: hosts, STAFF: staff}[side]:
             if person.pk == actor_id and action not in TOLD_TO_THE_ACTOR:
                 continue
-            extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
-            if kind == Kind.PAYMENT_RECEIVED:
-                extra.update(receipts.receipt_extra(booking, event, person))
-            if kind == Kind.MATERIAL_AVAILABLE:
-                extra["material"] = event.note
-            payload = {"action": action}
-            if series is not None:
-                extra.update(series.words_for(person, action))
-                payload["series"] = {"id": series.series_id, "bookings": series.booking_ids}
+            with in_language_of(person):  # the words made now are kept for the email and SMS
+                extra = {"previous_when": messages.local_when(previous, person.timezone)} if previous else {}
+                if kind == Kind.PAYMENT_RECEIVED:
+                    extra.update(receipts.receipt_extra(booking, event, person))
+                if kind == Kind.MATERIAL_AVAILABLE:
+                    extra["material"] = event.note
+                payload = {"action": action}
+                if series is not None:
+                    extra.update(series.words_for(person, action))
+                    payload["series"] = {"id": series.series_id, "bookings": series.booking_ids}
             wanted.append(Wanted(booking, person, kind, side == STAFF, extra, payload=payload, event=event))
     if action in ADDS_TO_THE_CALENDAR and booking.status in BOOKED_STATUSES:
         wanted += _limit_warning(booking, _load_of(event), event=event)
@@ -402,16 +406,24 @@ def _limit_warning(booking, load=None, *, event=None, host: User | None = None) 
         )
         in_week = len(starts)
         in_day = sum(day_start <= start < day_start + dt.timedelta(days=1) for start in starts)
-    label = f"{day:%a} {day.day} {day:%b}"
-    if limits.max_per_day is not None and in_day >= limits.max_per_day - 1:
-        text, key = f"{in_day} of {limits.max_per_day} sessions on {label}", day_start
-    elif limits.max_per_week is not None and in_week >= limits.max_per_week - 1:
-        text, key = (
-            f"{in_week} of {limits.max_per_week} sessions in the week of {monday:%a} {monday.day} {monday:%b}",
-            (week_start),
-        )
-    else:
-        return []
+    with in_language_of(coach):
+        label = format_when(day, "day_short_no_year")
+        if limits.max_per_day is not None and in_day >= limits.max_per_day - 1:
+            text = gettext("%(count)d of %(limit)d sessions on %(day)s") % {
+                "count": in_day,
+                "limit": limits.max_per_day,
+                "day": label,
+            }
+            key = day_start
+        elif limits.max_per_week is not None and in_week >= limits.max_per_week - 1:
+            text = gettext("%(count)d of %(limit)d sessions in the week of %(day)s") % {
+                "count": in_week,
+                "limit": limits.max_per_week,
+                "day": format_when(monday, "day_short_no_year"),
+            }
+            key = week_start
+        else:
+            return []
     return [Wanted(booking, coach, Kind.SESSION_LIMIT_WARNING, extra={"limit_text": text}, due_at=key, event=event)]
 
 
@@ -488,12 +500,13 @@ def tell_each(told: list[Told], *, now: dt.datetime | None = None) -> list[Notif
 
 
 def _keyed_note(person: User, kind: str, *, key: str, extra: dict | None, custom: dict, booking=None, due_at=None):
-    extra = {name: str(value) for name, value in (extra or {}).items() if value is not None}
-    if booking is not None:
-        context = messages.booking_context(booking, person, **extra)
-    else:
-        context = messages.person_context(person, **extra)
-    words = messages.render(kind, Channel.IN_APP, context, custom=custom.get((kind, Channel.IN_APP)))
+    with in_language_of(person):
+        extra = {name: str(value) for name, value in (extra or {}).items() if value is not None}
+        if booking is not None:
+            context = messages.booking_context(booking, person, **extra)
+        else:
+            context = messages.person_context(person, **extra)
+        words = messages.render(kind, Channel.IN_APP, context, custom=custom.get((kind, Channel.IN_APP)))
     return Notification(
         recipient=person,
         kind=kind,

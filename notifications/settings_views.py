@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from notifications import preferences, reminders
@@ -25,7 +26,7 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 preferences.save_choices(user, channels=form.channel_choices(), reminder_minutes=form.reminder_choice())
                 reminders.resync_upcoming(user)
-            messages.success(request, "Your notification settings were saved.")
+            messages.success(request, gettext("Your notification settings were saved."))
             return redirect("notification_settings")
         return _render(request, form, status=400)
     return _render(request, form)

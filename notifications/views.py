@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from notifications import services
@@ -38,7 +39,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def read(request: HttpRequest, pk: int) -> HttpResponse:
     if not services.mark_read(user=request.user, notification_id=pk):
-        raise Http404("No such notification.")
+        raise Http404(gettext("No such notification."))
     note = Notification.objects.select_related("booking").get(pk=pk)
     if request.POST.get("open") and note.booking is not None:
         return redirect("booking_detail", note.booking.reference)

@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import io
 import json
+import logging
 import zipfile
 from collections.abc import Iterable
 
@@ -30,11 +31,16 @@ from django.utils.translation import gettext
 from accounts.models import User
 from bookings.models import Booking, BookingEvent
 from bookings.selectors import co_hosting
+from config import crypto
+from intake import answers as intake_answers
+from intake.consents import records_for_client
 from intake.models import CoachNote
 from notifications.calendar import bookings_ics, zone_of
 from notifications.models import Notification, NotificationSettings
 from notifications.preferences import chosen_channels, kinds_for
 from payments.models import CreditEntry, Payment, Refund
+
+logger = logging.getLogger(__name__)
 
 BOOKING_COLUMNS = [
     "reference",
@@ -308,7 +314,44 @@ def _readme_lines() -> dict[str, str]:
         ),
         "hosted_sessions.csv": gettext("The same sessions as a spreadsheet."),
         "notes_written.json": gettext("The private notes you wrote about your clients."),
+        "intake_answers.json": gettext(
+            "Your answers to intake forms (and those you gave for the people you book for): each form, its "
+            "version, the coach, the booking and every answer."
+        ),
+        "intake_files/": gettext("The files you gave as answers, as you uploaded them."),
+        "consents.json": gettext("The documents you accepted: which version, when, from which address and by whom."),
     }
+
+
+def consents_data(user: User) -> list[dict]:
+    """The consent documents' versions the person accepted (and accepted for dependents)."""
+    return [
+        {
+            "document": record.version.document.title,
+            "kind": record.version.document.kind,
+            "version": record.version.number,
+            "about": _name(record.client),
+            "accepted_at": _iso(record.accepted_at),
+            "accepted_by": _name(record.accepted_by),
+            "address": record.ip_address,
+            "booking": record.booking.reference if record.booking_id else None,
+        }
+        for record in records_for_client(user).select_related("accepted_by", "booking")
+    ]
+
+
+def _intake_files(user: User) -> dict[str, bytes]:
+    """The person's answer files, decrypted: ``intake_files/<id>-<name>``."""
+    found = {}
+    for file in intake_answers.files_of(user):
+        try:
+            data = intake_answers.file_bytes(file)
+        except crypto.Unreadable:  # a file no configured key opens: left out, not the whole download
+            logger.warning("Intake file %s could not be read for a data download.", file.pk)
+            continue
+        safe = "".join(char if char.isalnum() or char in "._-" else "_" for char in file.name)[-120:] or "file"
+        found[f"intake_files/{file.pk}-{safe}"] = data
+    return found
 
 
 def readme(names: Iterable[str], *, now: dt.datetime) -> str:
@@ -351,7 +394,11 @@ def build_zip(user: User, *, now: dt.datetime | None = None) -> bytes:
         files["hosted_sessions.json"] = _json(hosted)
         files["hosted_sessions.csv"] = hosted_csv(hosted)
         files["notes_written.json"] = _json(notes_written(user))
-    files["README.txt"] = readme(list(files), now=now)
+    files["intake_answers.json"] = _json(intake_answers.export_of(user))
+    files["consents.json"] = _json(consents_data(user))
+    answer_files = _intake_files(user)
+    files["README.txt"] = readme([*files, *(["intake_files/"] if answer_files else [])], now=now)
+    files.update(answer_files)
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import ngettext
 
+from accounts.language import in_language_of
 from bookings.models import Booking, BookingStatus
 from config.money import display
 from notifications import messages
@@ -64,7 +65,8 @@ def payment_failed(payment: Payment):
         "pay_url": messages.absolute(reverse("payments:pay", args=[booking.reference])),
     }
     if booking.expires_at is not None:
-        extra["hold_ends"] = messages.local_when(booking.expires_at, person.timezone)
+        with in_language_of(person):
+            extra["hold_ends"] = messages.local_when(booking.expires_at, person.timezone)
     return _tell(person, Kind.PAYMENT_FAILED, key=f"payment:{payment.pk}", booking=booking, extra=extra)
 
 
@@ -76,7 +78,8 @@ def refunded(refund: Refund):
     if payment.booking_id:
         booking = _booking(payment.booking_id)
     else:
-        extra.update(item=_item(payment), reference=_reference(payment))
+        with in_language_of(payment.client):
+            extra.update(item=_item(payment), reference=_reference(payment))
     return _tell(payment.client, Kind.PAYMENT_REFUNDED, key=f"refund:{refund.pk}", booking=booking, extra=extra)
 
 
@@ -127,9 +130,11 @@ def programme_paid(payment: Payment):
 
 def series_paid(payment: Payment):
     """The receipt of a series' remaining sessions paid up front."""
+    with in_language_of(payment.client):
+        item = series_item(payment)
     extra = {
         "purchase": "series",
-        "item": series_item(payment),
+        "item": item,
         "amount": display(payment.amount_minor, payment.currency),
         "reference": _reference(payment),
     }
@@ -140,8 +145,10 @@ def balance_due(booking: Booking, *, balance_minor: int, due_at: dt.datetime, no
     """A reminder that a deposit's balance is due (once per booking and ``due_at``, the
     reminder's planned time)."""
     person = booking.client
+    with in_language_of(person):
+        words = balance_extra(booking, person)
     extra = {
-        **balance_extra(booking, person),
+        **words,
         "balance": display(balance_minor, booking.currency),
         "pay_url": messages.absolute(reverse("payments:pay_balance", args=[booking.reference])),
     }

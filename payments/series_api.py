@@ -54,7 +54,7 @@ class SeriesCheckoutOut(Schema):
 def _series(user: User, series_id: int) -> Series:
     series = Series.objects.select_related("session_type", "coach").filter(pk=series_id).first()
     if series is None or not series_services.may_see(user, series):
-        raise Http404("No such series.")
+        raise Http404(_("No such series."))
     if not payments_enabled() or not series.session_type.price:
         raise DomainError(_("This series has nothing to pay."), code="nothing_due", status=409)
     return series

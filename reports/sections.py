@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.utils import formats
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import get_language, gettext_lazy, ngettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -23,14 +23,16 @@ from config.money import display as money_display
 from config.money import to_major
 from reports import charts, figures
 
+# With a context, so that the report's row headers are this catalogue's words whatever
+# another app makes of a bare "Monday".
 WEEKDAYS = [
-    gettext_lazy("Monday"),
-    gettext_lazy("Tuesday"),
-    gettext_lazy("Wednesday"),
-    gettext_lazy("Thursday"),
-    gettext_lazy("Friday"),
-    gettext_lazy("Saturday"),
-    gettext_lazy("Sunday"),
+    pgettext_lazy("weekday", "Monday"),
+    pgettext_lazy("weekday", "Tuesday"),
+    pgettext_lazy("weekday", "Wednesday"),
+    pgettext_lazy("weekday", "Thursday"),
+    pgettext_lazy("weekday", "Friday"),
+    pgettext_lazy("weekday", "Saturday"),
+    pgettext_lazy("weekday", "Sunday"),
 ]
 # Chart colours per status (reports.css): done, coming, waiting, missed, cancelled, declined.
 STATUS_CSS = {
@@ -258,7 +260,8 @@ def _volume(inputs: Inputs) -> Section:
         [period_label(day, short) for day in days],
         series,
         title=_("Bookings per %(period)s, by status") % {"period": _period_word(filters.period)},
-        description=_("%(count)s bookings in the range.") % {"count": total.bookings},
+        description=ngettext("%(count)s booking in the range.", "%(count)s bookings in the range.", total.bookings)
+        % {"count": total.bookings},
     )
     table = Table(
         caption=_("Bookings per %(period)s") % {"period": _period_word(filters.period)},
@@ -313,7 +316,8 @@ def _cancellations(inputs: Inputs) -> Section:
         [label for label, _n in who],
         [n for _label, n in who],
         title=_("Who cancelled"),
-        description=_("%(count)s cancellations.") % {"count": total.cancelled},
+        description=ngettext("%(count)s cancellation.", "%(count)s cancellations.", total.cancelled)
+        % {"count": total.cancelled},
     )
     return Section(
         slug="cancellations",
@@ -479,7 +483,12 @@ def _conversion(inputs: Inputs) -> Section:
             ),
             Table(
                 caption=_("Waitlist offers"),
-                headers=[_("Offered"), _("Taken"), _("Declined"), _("Expired")],
+                headers=[
+                    pgettext("waitlist offers", "Offered"),
+                    pgettext("waitlist offers", "Taken"),
+                    pgettext("waitlist offers", "Declined"),
+                    pgettext("waitlist offers", "Expired"),
+                ],
                 rows=[[str(offers.offers), str(offers.accepted), str(offers.declined), str(offers.expired)]],
                 slug="waitlist",
             ),

@@ -177,7 +177,7 @@ def join(request: HttpRequest, payload: JoinIn) -> Status:
         pk=payload.session_type,
     )
     if payload.coach is not None and payload.coach != session_type.coach_id:
-        raise Http404("No such session type of this coach.")
+        raise Http404(_("No such session type of this coach."))
     client = client_for(actor, payload.client, coach=session_type.coach)
     entry = times.join(
         actor=actor,
@@ -210,7 +210,7 @@ def list_entries(request: HttpRequest, query: Query[ListQuery]) -> list[dict]:
             )
             coach, ranked = session_type.coach, services.type_queue(session_type, now=now)
         if not is_manager(user, coach):
-            raise NotAllowed("Only the coach and staff see a waitlist's queue.")
+            raise NotAllowed(_("Only the coach and staff see a waitlist's queue."))
         if ranked is None:
             ranked = services.queue(session, now=now)
         return [
@@ -234,7 +234,7 @@ def list_entries(request: HttpRequest, query: Query[ListQuery]) -> list[dict]:
 def leave(request: HttpRequest, entry_id: int) -> Status:
     entry = WaitlistEntry.objects.select_related("session__coach", "client").filter(pk=entry_id).first()
     if entry is None or not services.may_act(request.auth, entry):
-        raise Http404("No such waitlist entry.")
+        raise Http404(_("No such waitlist entry."))
     services.leave(actor=request.auth, entry=entry)
     return Status(204, None)
 
@@ -243,7 +243,7 @@ def _offer(request: HttpRequest, offer_id: int) -> WaitlistOffer:
     offer = WaitlistOffer.objects.select_related("entry__client", "session__coach").filter(pk=offer_id).first()
     user = request.auth
     if offer is None or user.pk not in (offer.entry.client_id, offer.entry.added_by_id):
-        raise Http404("No such offer.")
+        raise Http404(_("No such offer."))
     return offer
 
 

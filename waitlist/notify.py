@@ -10,7 +10,9 @@ import logging
 
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext
 
+from accounts.language import in_language_of
 from notifications import messages
 from notifications.models import Kind
 from notifications.services import Told, tell, tell_each
@@ -19,18 +21,24 @@ logger = logging.getLogger(__name__)
 
 
 def _extra(offer) -> dict:
-    """A seat's offer speaks of its session; a time's of the session type at that time."""
+    """A seat's offer speaks of its session; a time's of the session type at that time —
+    in its person's language."""
+    with in_language_of(offer.entry.client):
+        return _offer_words(offer)
+
+
+def _offer_words(offer) -> dict:
     client = offer.entry.client
     if offer.session_id:
         session = offer.session
         session_type, coach, start = session.session_type, session.coach, session.start
         # Not the video link: it is the session's people's, and this person has no seat yet.
-        place = session.location or "Online"
+        place = session.location or gettext("Online")
         again = reverse("book_seat", args=[session.pk])
     else:
         session_type, start = offer.session_type, offer.start
         coach = session_type.coach
-        place = session_type.location or "Online"
+        place = session_type.location or gettext("Online")
         again = reverse("book_type", args=[coach.pk, session_type.pk])
     return {
         "session_title": session_type.title,
@@ -79,14 +87,15 @@ def moved_up(entries: list, sessions: dict) -> None:
     for entry in entries:
         session = sessions[entry.session_id]
         client = entry.client
-        extra = {
-            "position": entry.told_position,
-            "session_title": session.session_type.title,
-            "hosts": session.coach.display_name,
-            "coach_name": session.coach.display_name,
-            "when": messages.local_when(session.start, client.timezone),
-            "waitlist_url": messages.absolute(reverse("waitlist:mine")),
-        }
+        with in_language_of(client):
+            extra = {
+                "position": entry.told_position,
+                "session_title": session.session_type.title,
+                "hosts": session.coach.display_name,
+                "coach_name": session.coach.display_name,
+                "when": messages.local_when(session.start, client.timezone),
+                "waitlist_url": messages.absolute(reverse("waitlist:mine")),
+            }
         told.append(Told(client, Kind.WAITLIST_POSITION, f"waitlist-place:{entry.pk}:{entry.told_position}", extra))
     try:
         with transaction.atomic():

@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from accounts.language import in_language_of
 from accounts.models import User
 from config import outbound
 from config.errors import DomainError
@@ -207,7 +208,9 @@ def send_due(*, now: dt.datetime | None = None, budget: float = 40.0, limit: int
         delivery = _claim_next(at)
         if delivery is None:
             break
-        attempt(delivery, now=at)
+        # What went wrong is kept in words for the owner's page: in the owner's language.
+        with in_language_of(delivery.endpoint.owner):
+            attempt(delivery, now=at)
         tried += 1
     return tried
 

@@ -24,7 +24,8 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _create(cls, model_class: type[User], *args: object, **kwargs: object) -> User:
         role = kwargs.pop("role", Role.CLIENT)
         superuser = kwargs.pop("is_superuser", False)
-        return services.create_user(
+        language = kwargs.pop("language", "")
+        user = services.create_user(
             email=kwargs.pop("email"),
             password=kwargs.pop("password", PASSWORD),
             name=kwargs.pop("name", ""),
@@ -34,6 +35,9 @@ class UserFactory(factory.django.DjangoModelFactory):
             email_verified=kwargs.pop("email_verified", True),
             is_superuser=superuser,
         )
+        if language:
+            services.set_language(user=user, language=language)
+        return user
 
 
 class ClientFactory(UserFactory):

@@ -517,7 +517,12 @@ class TestProfilePage:
 
         assert response.status_code == 200
         form = response.context["form"]
-        assert form.initial == {"name": "Chloé Client", "timezone": "Europe/Paris", "phone": "+33612345678"}
+        assert form.initial == {
+            "name": "Chloé Client",
+            "timezone": "Europe/Paris",
+            "phone": "+33612345678",
+            "language": "",
+        }
         assert '<option value="Europe/Paris" selected>' in response.content.decode()
 
     def test_post_saves_name_zone_and_phone(self, as_role, client_user):

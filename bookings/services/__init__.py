@@ -11,7 +11,7 @@ one of the stable codes below, and leaves nothing half-written.
 """
 
 from bookings.services.booking import book_slot, drop_plan, schedule_later
-from bookings.services.changes import cancel, reschedule
+from bookings.services.changes import cancel, cancel_by_system, reschedule
 from bookings.services.common import (
     MAX_ALTERNATIVES,
     MSG_CLIENT_CONFLICT,
@@ -71,6 +71,7 @@ __all__ = [
     "can_act_for_client",
     "can_start",
     "cancel",
+    "cancel_by_system",
     "cancel_session",
     "check_session_type",
     "complete_past_sessions",

@@ -70,9 +70,9 @@ def book_slot(
     start = _aware(start)
     notes = clean_text(notes, LONG_TEXT, field="notes")
     if session_type.kind != SessionKind.ONE_ON_ONE:
-        raise DomainError("Take a seat in one of this type's published sessions instead.", code="invalid")
+        raise DomainError(gettext("Take a seat in one of this type's published sessions instead."), code="invalid")
     if not session_type.is_active:
-        raise BookingRefused("This session type is no longer offered.", code="outside_availability")
+        raise BookingRefused(gettext("This session type is no longer offered."), code="outside_availability")
     coach = session_type.coach
     standing = _check_may_book(actor=actor, client=client, coach=coach, session_type=session_type)
     tag_rules = tag_rules_for(client, coach) if standing.tagged else []
@@ -214,7 +214,7 @@ def schedule_later(
     actor = booked_by or client
     _check_may_book(actor=actor, client=client, coach=session_type.coach)
     if not session_type.is_active:
-        raise BookingRefused("This session type is no longer offered.", code="outside_availability")
+        raise BookingRefused(gettext("This session type is no longer offered."), code="outside_availability")
     plan, _ = PlannedSession.objects.get_or_create(
         client=client,
         session_type=session_type,

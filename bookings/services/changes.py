@@ -67,7 +67,7 @@ def _require_movable(booking: Booking) -> None:
             code="invalid_transition",
             status=409,
         )
-    _require_status(booking, *MOVABLE_STATUSES, message="This booking is no longer active.")
+    _require_status(booking, *MOVABLE_STATUSES, message=gettext("This booking is no longer active."))
 
 
 def _late_policy(booking: Booking, rules: BookingRules, *, now: dt.datetime, verb: str) -> bool:
@@ -78,11 +78,16 @@ def _late_policy(booking: Booking, rules: BookingRules, *, now: dt.datetime, ver
         return False
     if rules.allow_late_cancellation:
         return True
-    raise BookingRefused(
-        f"Sessions can be {verb} up to {_hours(rules.cancellation_notice)} before they start. "
-        f"Contact {booking.session.coach.display_name} to change this one.",
-        code="policy_violation",
-    )
+    values = {"notice": _hours(rules.cancellation_notice), "coach": booking.session.coach.display_name}
+    if verb == "moved":
+        text = gettext(
+            "Sessions can be moved up to %(notice)s before they start. Contact %(coach)s to change this one."
+        )
+    else:
+        text = gettext(
+            "Sessions can be cancelled up to %(notice)s before they start. Contact %(coach)s to change this one."
+        )
+    raise BookingRefused(text % values, code="policy_violation")
 
 
 def cancel(*, booking: Booking, actor: User, reason: str = "", now: dt.datetime | None = None) -> Booking:
@@ -95,21 +100,40 @@ def cancel(*, booking: Booking, actor: User, reason: str = "", now: dt.datetime 
         _require_client_side(actor, booking)
     reason = clean_text(reason, LONG_TEXT, field="reason")
     if manager and actor.pk != booking.client_id and not reason:
-        raise DomainError("Tell the client why the session is cancelled.", code="reason_required")
+        raise DomainError(gettext("Tell the client why the session is cancelled."), code="reason_required")
     with transaction.atomic():
         booking = _lock_booking(booking)
-        _require_status(booking, *ACTIVE_STATUSES, message="This booking is no longer active.")
+        _require_status(booking, *ACTIVE_STATUSES, message=gettext("This booking is no longer active."))
         if booking.status == BookingStatus.AWAITING_PAYMENT:
             # Not booked yet: the hold ends, nothing was paid, a code's use comes back.
             _lapse(booking, actor=actor, reason=reason, now=now)
             return booking
         if booking.session.start <= now:
-            raise DomainError("This session has already started.", code="invalid_transition", status=409)
+            raise DomainError(gettext("This session has already started."), code="invalid_transition", status=409)
         late = False
         if not manager:
             rules = rules_for(booking.session.coach.coach_profile, booking.session.session_type)
             late = _late_policy(booking, rules, now=now, verb="cancelled")
         _set_cancelled(booking, actor=actor, reason=reason, now=now, late=late)
+        _free_seat(booking)
+    return booking
+
+
+def cancel_by_system(*, booking: Booking, reason: str, now: dt.datetime | None = None) -> Booking | None:
+    """The system cancels an active booking that is still to come (``actor`` None), e.g. when
+    its client's account is erased: the event stream tells the coach as for any cancellation.
+    Returns None when the booking is no longer active or has already started (nothing done).
+    Locks the booking's row."""
+    now = _now(now)
+    reason = clean_text(reason, LONG_TEXT, field="reason")
+    with transaction.atomic():
+        booking = _lock_booking(booking)
+        if booking.status not in ACTIVE_STATUSES or booking.session.start <= now:
+            return None
+        if booking.status == BookingStatus.AWAITING_PAYMENT:
+            _lapse(booking, actor=None, reason=reason, now=now)
+            return booking
+        _set_cancelled(booking, actor=None, reason=reason, now=now, late=False)
         _free_seat(booking)
     return booking
 
@@ -130,13 +154,13 @@ def reschedule(*, booking: Booking, actor: User, start: dt.datetime, now: dt.dat
         _require_client_side(actor, booking)
     if session_type.is_group:
         raise DomainError(
-            "A seat in a group session can't be moved; cancel it and take a seat in another session.",
+            gettext("A seat in a group session can't be moved; cancel it and take a seat in another session."),
             code="invalid_transition",
             status=409,
         )
     _require_movable(booking)
     if start == session.start:
-        raise DomainError("That is the booking's current time.", code="invalid")
+        raise DomainError(gettext("That is the booking's current time."), code="invalid")
     plan = _move_plan(booking)
     if booking.series_id is not None:
         # An occurrence of a series may be as far ahead as the series reaches.
@@ -146,7 +170,7 @@ def reschedule(*, booking: Booking, actor: User, start: dt.datetime, now: dt.dat
         plan.rules = dataclasses.replace(plan.rules, booking_window=max(plan.rules.booking_window, horizon))
     if manager:
         if start <= now:
-            raise BookingRefused("This time has already passed. Select another.", code="too_soon")
+            raise BookingRefused(gettext("This time has already passed. Select another."), code="too_soon")
         # A booked session stays as it was booked; a request the coach moves is accepted.
         status: str | Callable[[bool], str] = (
             BookingStatus.CONFIRMED if booking.status == BookingStatus.REQUESTED else booking.status

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils.translation import gettext, ngettext
 
 from accounts.access import can_book_for
 from accounts.models import CalendarVisibility, ClientTagging, Connection, ConnectionStatus, Role, User
@@ -23,7 +24,7 @@ from config.errors import DomainError, NotAllowed
 
 def _check_group_sessions_enabled(session_type: SessionType) -> None:
     if session_type.is_group and not settings.ENABLE_GROUP_SESSIONS:
-        raise BookingRefused("Group sessions and workshops are turned off.", code="policy_violation")
+        raise BookingRefused(gettext("Group sessions and workshops are turned off."), code="policy_violation")
 
 
 @dataclass(frozen=True)
@@ -64,12 +65,15 @@ def _check_may_book(*, actor: User, client: User, coach: User, session_type: Ses
     also whether they have an open plan for it)."""
     if not can_book_for(actor, client, coach=coach):
         raise NotAllowed(
-            "You can book only for yourself, someone you are the guardian of, or (as their coach) a connected client."
+            gettext(
+                "You can book only for yourself, someone you are the guardian of, "
+                "or (as their coach) a connected client."
+            )
         )
     if client.pk == coach.pk:
-        raise DomainError("You can't book a session with yourself.", code="invalid")
+        raise DomainError(gettext("You can't book a session with yourself."), code="invalid")
     if not coach.is_active or coach.role != Role.COACH:
-        raise BookingRefused("This coach is not taking bookings.", code="not_connected")
+        raise BookingRefused(gettext("This coach is not taking bookings."), code="not_connected")
     standing = _standing(client, coach, session_type)
     visibility = coach.coach_profile.calendar_visibility
     if actor.is_staff_member or actor.pk == coach.pk:  # staff, or the coach booking their own client
@@ -78,7 +82,8 @@ def _check_may_book(*, actor: User, client: User, coach: User, session_type: Ses
         visibility == CalendarVisibility.CONNECTED and not standing.connected
     ):
         raise BookingRefused(
-            f"{coach.display_name} takes bookings from connected clients only. Ask to connect first.",
+            gettext("%(coach)s takes bookings from connected clients only. Ask to connect first.")
+            % {"coach": coach.display_name},
             code="not_connected",
         )
     return standing
@@ -165,9 +170,13 @@ def _check_coach_time(
     if clashes:
         raise BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
     if rules.max_per_week is not None and in_week >= rules.max_per_week:
-        raise BookingRefused(f"{coach.display_name} is fully booked that week.", code="limit_reached")
+        raise BookingRefused(
+            gettext("%(coach)s is fully booked that week.") % {"coach": coach.display_name}, code="limit_reached"
+        )
     if rules.max_per_day is not None and in_day >= rules.max_per_day:
-        raise BookingRefused(f"{coach.display_name} is fully booked that day.", code="limit_reached")
+        raise BookingRefused(
+            gettext("%(coach)s is fully booked that day.") % {"coach": coach.display_name}, code="limit_reached"
+        )
     if client_busy and client_busy[0]:
         raise BookingRefused(MSG_CLIENT_CONFLICT, code="client_conflict")
     return CoachLoad(day, monday, in_day, in_week)
@@ -203,15 +212,22 @@ def _check_client_free(
 def _check_timing(rules: BookingRules, *, coach: User, start: dt.datetime, now: dt.datetime) -> None:
     if start < now + rules.minimum_notice:
         if start <= now:
-            raise BookingRefused("This time has already passed. Select another.", code="too_soon")
+            raise BookingRefused(gettext("This time has already passed. Select another."), code="too_soon")
         raise BookingRefused(
-            f"{coach.display_name} needs at least {_hours(rules.minimum_notice)}' notice. Select a later time.",
+            gettext("%(coach)s needs at least %(notice)s' notice. Select a later time.")
+            % {"coach": coach.display_name, "notice": _hours(rules.minimum_notice)},
             code="too_soon",
         )
     if start + rules.duration > now + rules.booking_window:
         days = rules.booking_window.days
         raise BookingRefused(
-            f"Bookings open {days} day{'s' if days != 1 else ''} ahead. Select an earlier time.", code="beyond_window"
+            ngettext(
+                "Bookings open %(count)d day ahead. Select an earlier time.",
+                "Bookings open %(count)d days ahead. Select an earlier time.",
+                days,
+            )
+            % {"count": days},
+            code="beyond_window",
         )
 
 
@@ -277,7 +293,8 @@ def _check_in_availability(coach: User, session_type: SessionType, rules: Bookin
     offered, firm = _availability_at(coach, session_type, rules, start)
     if not offered:
         raise BookingRefused(
-            f"{coach.display_name} doesn't offer {session_type.title} at this time. Select a listed time.",
+            gettext("%(coach)s doesn't offer %(title)s at this time. Select a listed time.")
+            % {"coach": coach.display_name, "title": session_type.title},
             code="outside_availability",
         )
     return firm

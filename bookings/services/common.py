@@ -11,7 +11,8 @@ from contextvars import ContextVar
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _lazy
 
 from accounts.access import can_book_for
 from accounts.models import User
@@ -30,9 +31,9 @@ REQUEST_EXPIRY = dt.timedelta(hours=24)
 MAX_ALTERNATIVES = 5
 
 # Messages people read (seed 004 where it has one).
-MSG_SLOT_TAKEN = "This time is no longer available. Select another."
-MSG_CLIENT_CONFLICT = "You have another session at this time."
-MSG_FAILED = "Unable to book. Please try again."
+MSG_SLOT_TAKEN = _lazy("This time is no longer available. Select another.")
+MSG_CLIENT_CONFLICT = _lazy("You have another session at this time.")
+MSG_FAILED = _lazy("Unable to book. Please try again.")
 
 
 # Set while one change acts on several occurrences of a series (``series_batch``).
@@ -71,19 +72,21 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def _aware(value: dt.datetime, name: str = "start") -> dt.datetime:
     if timezone.is_naive(value):
-        raise DomainError(f"The {name} time needs a UTC offset or a time zone.", code="invalid")
+        raise DomainError(
+            gettext("The %(name)s time needs a UTC offset or a time zone.") % {"name": name}, code="invalid"
+        )
     try:
         return value.astimezone(dt.UTC)
     except OverflowError:
-        raise DomainError(f"The {name} time is out of range.", code="invalid") from None
+        raise DomainError(gettext("The %(name)s time is out of range.") % {"name": name}, code="invalid") from None
 
 
 def _hours(delta: dt.timedelta) -> str:
     hours = int(delta.total_seconds() // 3600)
     if hours and delta.total_seconds() % 3600 == 0:
-        return f"{hours} hour{'s' if hours != 1 else ''}"
+        return ngettext("%(count)d hour", "%(count)d hours", hours) % {"count": hours}
     minutes = int(delta.total_seconds() // 60)
-    return f"{minutes} minutes"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def _lock_users(*users: User) -> None:
@@ -172,7 +175,7 @@ def is_manager(actor: User, coach: User) -> bool:
 def _require_manager(actor: User, booking_or_session: Booking | Session) -> None:
     session = booking_or_session.session if isinstance(booking_or_session, Booking) else booking_or_session
     if not is_manager(actor, session.coach):
-        raise NotAllowed("Only the coach or back-office staff can do that.")
+        raise NotAllowed(gettext("Only the coach or back-office staff can do that."))
 
 
 def can_act_for_client(actor: User, booking: Booking) -> bool:
@@ -183,7 +186,7 @@ def can_act_for_client(actor: User, booking: Booking) -> bool:
 
 def _require_client_side(actor: User, booking: Booking) -> None:
     if not can_act_for_client(actor, booking):
-        raise NotAllowed("Only the client (or who booked for them) can do that.")
+        raise NotAllowed(gettext("Only the client (or who booked for them) can do that."))
 
 
 def _request_deadline(start: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -193,7 +196,7 @@ def _request_deadline(start: dt.datetime, now: dt.datetime) -> dt.datetime:
 def _integrity_as_taken(exc: IntegrityError) -> BookingRefused:
     text = str(exc)
     if "booking_one_active_per_client_session" in text or ("UNIQUE" in text and "bookings_booking" in text):
-        return BookingRefused("You already have a place in this session.", code="client_conflict")
+        return BookingRefused(gettext("You already have a place in this session."), code="client_conflict")
     return BookingRefused(MSG_SLOT_TAKEN, code="slot_taken")
 
 

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from bookings.models import (
@@ -32,8 +33,8 @@ from config.errors import DomainError, NotAllowed
 # The bookings that use up a session of an allowance.
 USING_ALLOWANCE = (*ACTIVE_STATUSES, BookingStatus.COMPLETED, BookingStatus.NO_SHOW)
 
-MSG_NOT_ENROLLED = "You must be enrolled to book."  # seed 004's text
-MSG_NO_CREDITS = "Insufficient credits."  # seed 003's text
+MSG_NOT_ENROLLED = gettext_noop("You must be enrolled to book.")  # seed 004's text
+MSG_NO_CREDITS = gettext_noop("Insufficient credits.")  # seed 003's text
 
 
 def _open(now: dt.datetime) -> Q:

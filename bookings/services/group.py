@@ -67,17 +67,21 @@ def publish_session(
     start = _aware(start)
     coach = session_type.coach
     if not is_manager(actor, coach):
-        raise NotAllowed("Only the coach or back-office staff can publish this coach's sessions.")
+        raise NotAllowed(_("Only the coach or back-office staff can publish this coach's sessions."))
     if not session_type.is_group:
-        raise DomainError("One-on-one sessions are created by booking them.", code="invalid")
+        raise DomainError(_("One-on-one sessions are created by booking them."), code="invalid")
     _check_group_sessions_enabled(session_type)
     if not session_type.is_active:
-        raise DomainError("This session type is not active.", code="invalid")
+        raise DomainError(_("This session type is not active."), code="invalid")
     capacity = session_type.capacity if capacity is None else capacity
     if not 1 <= capacity <= settings.MAX_GROUP_CAPACITY:
-        raise DomainError(f"Capacity must be between 1 and {settings.MAX_GROUP_CAPACITY}.", code="invalid", status=400)
+        raise DomainError(
+            _("Capacity must be between 1 and %(max)d.") % {"max": settings.MAX_GROUP_CAPACITY},
+            code="invalid",
+            status=400,
+        )
     if start <= now:
-        raise BookingRefused("This time has already passed.", code="too_soon")
+        raise BookingRefused(_("This time has already passed."), code="too_soon")
     # A co-facilitated type is published with every host; a team's type with its coach.
     plan = plan_hosts(session_type, tag_rules=[], keep=None if session_type.host_mode == HostMode.ALL else [coach])
     rules = plan.rules
@@ -161,7 +165,7 @@ def take_seat(
     now = _now(now)
     session_type = session.session_type
     if not session_type.is_group:
-        raise DomainError("Book a one-on-one session by choosing a time.", code="invalid")
+        raise DomainError(_("Book a one-on-one session by choosing a time."), code="invalid")
     _check_group_sessions_enabled(session_type)
     standing = _check_may_book(actor=actor, client=client, coach=session.coach, session_type=session_type)
     try:
@@ -169,11 +173,11 @@ def take_seat(
             _lock_users(client)
             locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
             if locked.status != SessionStatus.SCHEDULED:
-                raise BookingRefused("This session is no longer taking bookings.", code="full")
+                raise BookingRefused(_("This session is no longer taking bookings."), code="full")
             if locked.start <= now:
-                raise BookingRefused("This session has already started.", code="too_soon")
+                raise BookingRefused(_("This session has already started."), code="too_soon")
             if Booking.objects.filter(session=locked, client=client, status__in=ACTIVE_STATUSES).exists():
-                raise BookingRefused("You already have a place in this session.", code="client_conflict")
+                raise BookingRefused(_("You already have a place in this session."), code="client_conflict")
             _check_client_free(client, start=locked.start, end=locked.end)
             if held_seat:
                 if locked.seats_held < 1:
@@ -255,7 +259,7 @@ def cancel_session(*, session: Session, actor: User, reason: str, now: dt.dateti
     _require_manager(actor, session)
     reason = clean_text(reason, LONG_TEXT, field="reason")
     if not reason:
-        raise DomainError("Give the attendees a reason.", code="reason_required")
+        raise DomainError(_("Give the attendees a reason."), code="reason_required")
     return call_off(session=session, actor=actor, reason=reason, now=now)
 
 
@@ -265,7 +269,7 @@ def call_off(*, session: Session, actor: User | None, reason: str, now: dt.datet
     with transaction.atomic():
         locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
         if locked.status in (SessionStatus.CANCELLED, SessionStatus.COMPLETED):
-            raise DomainError("This session is already over or cancelled.", code="invalid_transition", status=409)
+            raise DomainError(_("This session is already over or cancelled."), code="invalid_transition", status=409)
         for booking in Booking.objects.select_for_update(no_key=True).filter(
             session=locked, status__in=ACTIVE_STATUSES
         ):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import User
 from bookings import live
@@ -76,7 +76,7 @@ def _finish_session(session: Session, *, actor: User | None, now: dt.datetime, a
                 actor=actor,
                 status=BookingStatus.DECLINED,
                 action="expired",
-                reason="The session time passed without an answer.",
+                reason=gettext_noop("The session time passed without an answer."),
                 now=now,
             )
             continue
@@ -102,9 +102,13 @@ def mark_completed(*, session: Session, actor: User, now: dt.datetime | None = N
     with transaction.atomic():
         locked = Session.objects.select_for_update(no_key=True).get(pk=session.pk)
         if locked.status not in (SessionStatus.SCHEDULED, SessionStatus.IN_PROGRESS):
-            raise DomainError("This session is already over or cancelled.", code="invalid_transition", status=409)
+            raise DomainError(
+                gettext("This session is already over or cancelled."), code="invalid_transition", status=409
+            )
         if now < locked.start:
-            raise DomainError("A session can't be completed before it starts.", code="invalid_transition", status=409)
+            raise DomainError(
+                gettext("A session can't be completed before it starts."), code="invalid_transition", status=409
+            )
         _finish_session(locked, actor=actor, now=now, action="completed")
     locked.refresh_from_db()
     return locked
@@ -117,9 +121,9 @@ def mark_no_show(*, booking: Booking, actor: User, now: dt.datetime | None = Non
     _require_manager(actor, booking)
     with transaction.atomic():
         booking = _lock_booking(booking)
-        _require_status(booking, *BOOKED_STATUSES, message="Only a booked session can be marked as a no-show.")
+        _require_status(booking, *BOOKED_STATUSES, message=gettext("Only a booked session can be marked as a no-show."))
         if now < booking.session.start:
-            raise DomainError("The session hasn't started yet.", code="invalid_transition", status=409)
+            raise DomainError(gettext("The session hasn't started yet."), code="invalid_transition", status=409)
         from_status = booking.status
         booking.status = BookingStatus.NO_SHOW
         booking.save()
@@ -154,9 +158,11 @@ def rate(*, booking: Booking, actor: User, rating: int, feedback: str = "") -> B
     the booking's row; a ``rated`` event carries the rating to the reports."""
     _require_client_side(actor, booking)
     if booking.status != BookingStatus.COMPLETED:
-        raise DomainError("You can rate a session once it has taken place.", code="invalid_transition", status=409)
+        raise DomainError(
+            gettext("You can rate a session once it has taken place."), code="invalid_transition", status=409
+        )
     if not 1 <= rating <= 5:
-        raise DomainError("Give a rating from 1 to 5.", code="invalid")
+        raise DomainError(gettext("Give a rating from 1 to 5."), code="invalid")
     with transaction.atomic():
         booking = _lock_booking(booking)
         booking.rating, booking.feedback = rating, feedback.strip()

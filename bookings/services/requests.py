@@ -8,6 +8,9 @@ from contextlib import nullcontext
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from availability.models import Allocation, AllocationKind
@@ -48,11 +51,11 @@ def approve(*, booking: Booking, actor: User, note: str = "", now: dt.datetime |
         with transaction.atomic():
             _lock_users(coach, *booking.session.co_hosts.all())
             booking = _lock_booking(booking)
-            _require_status(booking, BookingStatus.REQUESTED, message="This request has already been answered.")
+            _require_status(booking, BookingStatus.REQUESTED, message=_("This request has already been answered."))
             session = booking.session
             if session.start <= now:
                 raise DomainError(
-                    "This session's time has passed; the request can only be declined.",
+                    _("This session's time has passed; the request can only be declined."),
                     code="invalid_transition",
                     status=409,
                 )
@@ -112,10 +115,10 @@ def decline(*, booking: Booking, actor: User, reason: str, now: dt.datetime | No
     _require_manager(actor, booking)
     reason = clean_text(reason, LONG_TEXT, field="reason")
     if not reason:
-        raise DomainError("Tell the client why you are declining.", code="reason_required")
+        raise DomainError(_("Tell the client why you are declining."), code="reason_required")
     with transaction.atomic():
         booking = _lock_booking(booking)
-        _require_status(booking, BookingStatus.REQUESTED, message="This request has already been answered.")
+        _require_status(booking, BookingStatus.REQUESTED, message=_("This request has already been answered."))
         _end_request(booking, actor=actor, status=BookingStatus.DECLINED, action="declined", reason=reason, now=now)
     return booking
 
@@ -135,14 +138,14 @@ def suggest_alternatives(
     _require_manager(actor, booking)
     times = sorted({_aware(value, "suggested") for value in alternatives})
     if not times:
-        raise DomainError("Suggest at least one time.", code="invalid")
+        raise DomainError(_("Suggest at least one time."), code="invalid")
     if len(times) > MAX_ALTERNATIVES:
-        raise DomainError(f"Suggest at most {MAX_ALTERNATIVES} times.", code="invalid")
+        raise DomainError(_("Suggest at most %(count)d times.") % {"count": MAX_ALTERNATIVES}, code="invalid")
     if times[0] <= now:
-        raise DomainError("Suggested times must be in the future.", code="invalid")
+        raise DomainError(_("Suggested times must be in the future."), code="invalid")
     with transaction.atomic():
         booking = _lock_booking(booking)
-        _require_status(booking, BookingStatus.REQUESTED, message="This request has already been answered.")
+        _require_status(booking, BookingStatus.REQUESTED, message=_("This request has already been answered."))
         rules = rules_for(booking.session.coach.coach_profile, booking.session.session_type)
         own = list(Allocation.objects.filter(session=booking.session).values_list("pk", flat=True))
         for value in times:
@@ -156,7 +159,8 @@ def suggest_alternatives(
             except BookingRefused:
                 local = value.astimezone(ZoneInfo(actor.timezone))
                 raise BookingRefused(
-                    f"You already have something at {local:%a %d %b, %H:%M}.", code="slot_taken"
+                    _("You already have something at %(when)s.") % {"when": date_format(local, "D d M, H:i")},
+                    code="slot_taken",
                 ) from None
         booking.suggested_alternatives = [value.isoformat() for value in times]
         booking.coach_notes = clean_text(note, LONG_TEXT, field="note") or booking.coach_notes
@@ -181,12 +185,12 @@ def accept_alternative(*, booking: Booking, actor: User, start: dt.datetime, now
     _require_client_side(actor, booking)
     start = _aware(start)
     if booking.status != BookingStatus.REQUESTED:
-        raise DomainError("This request has already been answered.", code="invalid_transition", status=409)
+        raise DomainError(_("This request has already been answered."), code="invalid_transition", status=409)
     offered = {dt.datetime.fromisoformat(value) for value in booking.suggested_alternatives}
     if start not in offered:
-        raise DomainError("That time was not one of the suggested times.", code="invalid")
+        raise DomainError(_("That time was not one of the suggested times."), code="invalid")
     if start <= now:
-        raise BookingRefused("This time has already passed. Select another.", code="too_soon")
+        raise BookingRefused(_("This time has already passed. Select another."), code="too_soon")
     return _move(
         booking, actor=actor, start=start, status=BookingStatus.CONFIRMED, action="alternative_accepted", now=now
     )
@@ -199,8 +203,8 @@ def decline_alternatives(*, booking: Booking, actor: User, note: str = "", now: 
     _require_client_side(actor, booking)
     with transaction.atomic():
         booking = _lock_booking(booking)
-        _require_status(booking, BookingStatus.REQUESTED, message="This request has already been answered.")
-        reason = clean_text(note, LONG_TEXT, field="note") or "The client declined the suggested times."
+        _require_status(booking, BookingStatus.REQUESTED, message=_("This request has already been answered."))
+        reason = clean_text(note, LONG_TEXT, field="note") or gettext_noop("The client declined the suggested times.")
         _end_request(
             booking, actor=actor, status=BookingStatus.CANCELLED, action="alternatives_declined", reason=reason, now=now
         )
@@ -214,10 +218,10 @@ def request_information(*, booking: Booking, actor: User, question: str, now: dt
     _require_manager(actor, booking)
     question = clean_text(question, LONG_TEXT, field="question")
     if not question:
-        raise DomainError("Write your question to the client.", code="invalid")
+        raise DomainError(_("Write your question to the client."), code="invalid")
     with transaction.atomic():
         booking = _lock_booking(booking)
-        _require_status(booking, BookingStatus.REQUESTED, message="This request has already been answered.")
+        _require_status(booking, BookingStatus.REQUESTED, message=_("This request has already been answered."))
         booking.info_request = question
         booking.info_response = ""
         booking.expires_at = _request_deadline(booking.session.start, now)
@@ -235,12 +239,12 @@ def answer_information(*, booking: Booking, actor: User, answer: str, now: dt.da
     _require_client_side(actor, booking)
     answer = clean_text(answer, LONG_TEXT, field="answer")
     if not answer:
-        raise DomainError("Write your answer.", code="invalid")
+        raise DomainError(_("Write your answer."), code="invalid")
     with transaction.atomic():
         booking = _lock_booking(booking)
-        _require_status(booking, BookingStatus.REQUESTED, message="This request has already been answered.")
+        _require_status(booking, BookingStatus.REQUESTED, message=_("This request has already been answered."))
         if not booking.info_request:
-            raise DomainError("The coach hasn't asked anything.", code="invalid_transition", status=409)
+            raise DomainError(_("The coach hasn't asked anything."), code="invalid_transition", status=409)
         booking.info_response = answer
         booking.expires_at = _request_deadline(booking.session.start, now)
         booking.save()
@@ -275,7 +279,7 @@ def expire_requests(*, now: dt.datetime | None = None, limit: int = 200) -> int:
                     actor=None,
                     status=BookingStatus.DECLINED,
                     action="expired",
-                    reason="The request was not answered in time.",
+                    reason=gettext_noop("The request was not answered in time."),
                     now=now,
                 )
 

@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -619,7 +620,7 @@ def book_series(
 
 
 def _local(instant: dt.datetime, zone: ZoneInfo) -> str:
-    return timezone.localtime(instant, zone).strftime("%a %d %b %Y %H:%M")
+    return date_format(timezone.localtime(instant, zone), "D d M Y H:i")
 
 
 def _refuse(verdict: Verdict, zone: ZoneInfo) -> None:
@@ -1033,7 +1034,7 @@ def describe(series: Series, *, left: int | None = None, total: int | None = Non
     """ "Weekly, Tuesdays 18:00" (the series' zone), with "7 of 12 left" when counts are given."""
     zone = ZoneInfo(series.timezone)
     local = _wall(series.first_start, zone)
-    day = local.strftime("%A")
+    day = date_format(local, "l")
     text = {
         SeriesFrequency.WEEKLY: _("Weekly, %(day)ss %(time)s"),
         SeriesFrequency.BIWEEKLY: _("Every two weeks, %(day)ss %(time)s"),

@@ -20,7 +20,7 @@ from availability.selectors import free_slots
 from bookings import services as booking_services
 from bookings.services.common import BookingRefused
 from bookings.tests.factories import SessionTypeFactory, open_coach
-from calendar_sync import services
+from calendar_sync import services, tasks
 from calendar_sync.models import CalendarConnection
 from calendar_sync.tests.fake_calendar import calendar, event
 from calendar_sync.tests.test_ics import WEEKLY
@@ -241,6 +241,15 @@ def test_a_long_event_blocks_every_day_it_covers(calendars, coach, talk):
     assert hours_free(coach, talk, dt.date(2026, 11, 2)) == [9, 10, 11]
     assert hours_free(coach, talk, dt.date(2026, 11, 4)) == []
     assert hours_free(coach, talk, dt.date(2026, 11, 6)) == [12, 13, 14, 15, 16]
+
+
+def test_the_scheduled_read_says_why_it_failed_in_the_coachs_language(calendars, coach):
+    coach.language = "fr"
+    coach.save(update_fields=["language"])
+    failing = CalendarConnection.objects.create(coach=coach, name="Broken", url=calendars.url("/missing.ics"))
+    assert tasks.sync_due() == 1
+    failing.refresh_from_db()
+    assert failing.last_error.startswith("Il n'y a plus d'agenda à cette adresse (HTTP 404)")
 
 
 def test_due_calendars_and_the_back_off_of_a_failing_one(calendars, coach, settings):

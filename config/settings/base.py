@@ -17,6 +17,7 @@ from config.env import (
     env_int_list,
     env_list,
     env_str,
+    env_years_by_kind,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -61,10 +62,15 @@ MIDDLEWARE = [
     "config.middleware.ApiErrorShapeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the browser's (Accept-Language) or the footer's choice (a cookie);
+    # after the session, before CommonMiddleware, as Django asks.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.ViewerTimezoneMiddleware",
+    # A signed-in person's own language (their profile) wins over the browser's.
+    "accounts.language.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -88,10 +94,13 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.viewer",
             ],
+            # ``{{ value|when:"day_long" }}``: dates in the reader's language (config/dates.py).
+            "builtins": ["config.dates"],
         },
     },
 ]
@@ -175,7 +184,17 @@ ACCOUNT_RATE_LIMITS = {
     "change_password": "5/m/user",
 }
 
-LANGUAGE_CODE = "en-us"
+# Languages (README "Languages"): each person's own (their profile), else the footer's
+# choice or the browser's, else English. The names are each language's own, untranslated.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times per language (config/formats/<language>/formats.py), with the product's
+# named formats (config/dates.py) beside Django's own.
+FORMAT_MODULE_PATH = ["config.formats"]
+# The footer's choice is kept a year (a signed-in person's is also saved on their profile).
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -273,6 +292,23 @@ FIELD_ENCRYPTION_KEYS = env_fernet_keys("FIELD_ENCRYPTION_KEYS")
 # The personal data download (/account/my-data/) holds the coach's private notes about the
 # person only when this is on: some laws give clients a right to their records, others not.
 PRIVACY_EXPORT_COACH_NOTES = env_bool("PRIVACY_EXPORT_COACH_NOTES", False)
+# Erasure (pages/erasure.py): a person's request to be erased waits this many days, during
+# which they may cancel it, before the hourly task anonymises their account.
+ERASURE_GRACE_DAYS = env_int("ERASURE_GRACE_DAYS", 14, minimum=0)
+# The retention policy (pages/retention.py, every day): whole years each kind of record is
+# kept; "never" keeps it for ever. RETENTION_YEARS="notifications=1,inactive_accounts=3"
+# overrides some; an unknown kind or a bad number stops start-up.
+RETENTION_YEARS = env_years_by_kind(
+    "RETENTION_YEARS",
+    {
+        "booking_texts": 3,
+        "notifications": 2,
+        "webhook_deliveries": 1,
+        "intake_answers": 7,
+        "coach_notes": 7,
+        "inactive_accounts": 3,
+    },
+)
 # Addresses users give (calendars) may point into private networks only when this is on:
 # a server must never be made to fetch its own internal services.
 OUTBOUND_ALLOW_PRIVATE = env_bool("OUTBOUND_ALLOW_PRIVATE", False)

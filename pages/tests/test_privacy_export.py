@@ -45,6 +45,8 @@ BASE_FILES = {
     "bookings.ics",
     "payments.json",
     "notifications.json",
+    "intake_answers.json",  # the intake forms' answers (and intake_files/ when there are files)
+    "consents.json",
 }
 
 

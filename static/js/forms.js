@@ -4,13 +4,34 @@
 (function () {
   "use strict";
 
-  var text = {
-    left: function (n) { return n === 1 ? "1 character left" : n.toLocaleString() + " characters left"; },
-    over: function (n) { return n === 1 ? "1 character too many" : n.toLocaleString() + " characters too many"; },
-    search: "Search a city, region or UTC offset",
+  // The words in the page's language: the page's JSON block (config/js_text.py), English
+  // when it is missing. A count's words are chosen by the language's plural rules.
+  var words = {
+    charsLeft: { one: "%(count)s character left", other: "%(count)s characters left" },
+    charsOver: { one: "%(count)s character too many", other: "%(count)s characters too many" },
+    zoneSearch: "Search a city, region or UTC offset",
     zones: "Time zones",
-    none: "No time zone matches. Try a city such as Paris, or an offset such as +05:30.",
-    count: function (n) { return n === 1 ? "1 time zone" : n + " time zones"; },
+    zoneNone: "No time zone matches. Try a city such as Paris, or an offset such as +05:30.",
+    zoneCount: { one: "%(count)s time zone", other: "%(count)s time zones" },
+  };
+  var language = document.documentElement.lang || "en";
+  try {
+    var given = JSON.parse(document.getElementById("js-text").textContent);
+    Object.keys(given).forEach(function (key) { words[key] = given[key]; });
+  } catch (e) { /* no block on this page: English */ }
+  var plurals = null;
+  try { plurals = new Intl.PluralRules(language); } catch (e) { plurals = null; }
+  function counted(forms, n) {
+    var category = plurals ? plurals.select(n) : (n === 1 ? "one" : "other");
+    return (forms[category] || forms.other).replace("%(count)s", n.toLocaleString(language));
+  }
+  var text = {
+    left: function (n) { return counted(words.charsLeft, n); },
+    over: function (n) { return counted(words.charsOver, n); },
+    search: words.zoneSearch,
+    zones: words.zones,
+    none: words.zoneNone,
+    count: function (n) { return counted(words.zoneCount, n); },
   };
 
   // <input data-time-input>: what was typed becomes HH:MM (9 → 09:00, 930 → 09:30, 9.30 → 09:30).

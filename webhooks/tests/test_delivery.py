@@ -246,6 +246,14 @@ def test_a_failing_endpoint_is_tried_again_with_backoff_until_it_answers(receive
     assert verified(endpoint, tries[-1])["type"] == "booking.created"
 
 
+def test_what_went_wrong_is_kept_in_the_owners_language(receiver, clock):
+    endpoint_for(StaffFactory(language="fr"), receiver.answer("/hook", 500))
+    book()
+    relay.relay_pending()
+    assert webhooks.send_due() == 1
+    assert WebhookDelivery.objects.get().error == "Le point de terminaison a répondu 500."
+
+
 def test_an_endpoint_that_does_not_answer_in_time_is_tried_again(receiver, clock, settings):
     settings.WEBHOOK_TIMEOUT_SECONDS = 1
     endpoint_for(StaffFactory(), receiver.answer("/slow", 200, delay=2.5))
