@@ -56,6 +56,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -98,6 +99,23 @@ HEADER_PARAMETER: dict[str, Any] = {
 # ---------------------------------------------------------------------------------------
 # Claims
 # ---------------------------------------------------------------------------------------
+
+
+def _body_of(request: HttpRequest) -> bytes:
+    """The request's body, or for a multipart upload already parsed (its stream read) the
+    form fields and each file's name and SHA-256, which say the same."""
+    try:
+        return request.body
+    except RawPostDataException:
+        parts = sorted((name, value) for name, values in request.POST.lists() for value in values)
+        for name, uploads in request.FILES.lists():
+            for upload in uploads:
+                digest = hashlib.sha256()
+                for chunk in upload.chunks():
+                    digest.update(chunk)
+                upload.seek(0)
+                parts.append((name, f"{upload.name}:{upload.size}:{digest.hexdigest()}"))
+        return json.dumps(sorted(parts)).encode()
 
 
 def request_hash(*, method: str, path: str, query: str, body: bytes) -> str:
@@ -274,7 +292,7 @@ def claim_key(view_func: Callable[..., Any]) -> Callable[..., Any]:
                 method=request.method,
                 path=request.path,
                 query=request.META.get("QUERY_STRING", ""),
-                body=request.body,
+                body=_body_of(request),
             ),
             method=request.method,
             path=request.path,

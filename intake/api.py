@@ -62,7 +62,7 @@ def upload_file(
     try:
         kept = answers.store_file(question=found, upload=file, by=actor, client=subject)
     except ValidationError as error:
-        raise DomainError(" ".join(error.messages), code=error.code or "invalid_file", field="file") from None
+        raise DomainError(" ".join(error.messages), code="invalid_file", field="file") from None
     return Status(201, {"id": kept.pk, "name": kept.name, "size": kept.size, "content_type": kept.content_type})
 
 

@@ -99,7 +99,7 @@ def test_the_upload_endpoint_checks_type_size_and_owner(setup):
     http = api(client)
     target = question(form, "Referral letter").pk
     exe = http.post("/api/v1/intake/files", {"question": target, "file": SimpleUploadedFile("a.exe", b"MZ")})
-    assert exe.status_code == 400 and exe.json()["error"]["code"] == "file_type"
+    assert exe.status_code == 400 and exe.json()["error"]["code"] == "invalid_file"
     assert (
         http.post(
             "/api/v1/intake/files",

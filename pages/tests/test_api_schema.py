@@ -22,8 +22,8 @@ from bookings.tests.factories import SessionTypeFactory, open_coach
 
 NOW = dt.datetime(2026, 12, 1, 6, 0, tzinfo=dt.UTC)
 SOURCE_FOLDERS = ("accounts", "availability", "bookings", "notifications", "reports", "pages", "config")
-# The payments app answers over the API in these modules alone (its other codes are the pages').
-SOURCE_FILES = ("payments/series_api.py", "waitlist/services.py", "waitlist/api.py", "reports/api.py")
+# Payments, the waitlist and intake answer over the API in these modules alone (their other codes are the pages').
+SOURCE_FILES = ("payments/series_api.py", "waitlist/services.py", "waitlist/api.py", "reports/api.py", "intake/api.py")
 # Every way a code is written in the sources: a DomainError's code="…", a default code of an
 # error class, the API's and the middleware's own error answers.
 CODE_PATTERNS = (
