@@ -30,6 +30,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from availability import rooms
 from availability.models import Resource, ResourceClosure
 from availability.room_forms import KIND_LABELS, ClosureForm, HoursForm, RoomForm
+from config.dates import format_when
 from config.errors import DomainError
 from config.inputs import EARLIEST_DAY, LATEST_DAY
 
@@ -257,7 +258,7 @@ def room_closure_delete(request: HttpRequest, pk: int, closure_pk: int) -> HttpR
     messages.success(
         request,
         _("The closure from %(first)s to %(last)s is removed.")
-        % {"first": f"{closure.start_date:%d %b %Y}", "last": f"{closure.end_date:%d %b %Y}"},
+        % {"first": format_when(closure.start_date, "date_short"), "last": format_when(closure.end_date, "date_short")},
     )
     return HttpResponseRedirect(_edit_url(resource, "closures"), status=303)
 

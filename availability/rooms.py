@@ -29,6 +29,7 @@ from django.utils.translation import ngettext
 
 from accounts.models import Role, User
 from availability.models import Allocation, AllocationKind, Resource, ResourceClosure, ResourceHours, ResourceKind
+from config.dates import format_when
 from config.errors import DomainError, NotAllowed
 from config.inputs import EARLIEST_DAY, LATEST_DAY, canonical_zone, check_day, clean_text, out_of_range_message
 
@@ -304,8 +305,8 @@ def add_closure(
                 _("%(room)s is already closed from %(first)s to %(last)s; change that closure instead.")
                 % {
                     "room": resource.name,
-                    "first": f"{clash.start_date:%d %b %Y}",
-                    "last": f"{clash.end_date:%d %b %Y}",
+                    "first": format_when(clash.start_date, "date_short"),
+                    "last": format_when(clash.end_date, "date_short"),
                 },
                 code="closure_overlap",
                 status=409,

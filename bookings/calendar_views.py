@@ -22,7 +22,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
@@ -30,6 +29,7 @@ from accounts.models import Role, User
 from availability import selectors as availability_selectors
 from bookings import selectors
 from bookings.models import Booking, BookingStatus, Session
+from config.dates import format_when
 from config.inputs import in_range_day
 
 WEEK, MONTH = "week", "month"
@@ -95,7 +95,9 @@ def _viewer_time(start: dt.datetime, zone: ZoneInfo, viewer_zone: ZoneInfo | Non
     if viewer_zone is None:
         return ""
     local = start.astimezone(viewer_zone)
-    return f"{local:%H:%M}" if local.date() == start.astimezone(zone).date() else date_format(local, "D H:i")
+    return (
+        f"{local:%H:%M}" if local.date() == start.astimezone(zone).date() else format_when(local, "weekday_short_time")
+    )
 
 
 def _booking_entry(
@@ -284,11 +286,11 @@ def _render(request: HttpRequest, view: str, anchor: dt.date | None, notice: str
         prev_anchor, next_anchor = first - dt.timedelta(days=7), first + dt.timedelta(days=7)
         this_anchor = _week_start(today)
         title = (
-            f"{first.day} – {date_format(last, 'j F Y')}"
+            f"{first.day} – {format_when(last, 'date_long')}"
             if first.month == last.month
-            else f"{date_format(first, 'j M')} – {date_format(last, 'j M Y')}"
+            else f"{format_when(first, 'date_short_no_year')} – {format_when(last, 'date_short')}"
             if first.year == last.year
-            else f"{date_format(first, 'j M Y')} – {date_format(last, 'j M Y')}"
+            else f"{format_when(first, 'date_short')} – {format_when(last, 'date_short')}"
         )
     else:
         first = anchor.replace(day=1)
@@ -296,7 +298,7 @@ def _render(request: HttpRequest, view: str, anchor: dt.date | None, notice: str
         grid_first, grid_last = _week_start(first), _week_start(last) + dt.timedelta(days=6)
         prev_anchor, next_anchor = _add_months(first, -1), _add_months(first, 1)
         this_anchor = today.replace(day=1)
-        title = date_format(first, "F Y")
+        title = format_when(first, "month")
     viewer_zone = ZoneInfo(request.viewer_timezone)
     differs = viewer_zone.key != zone.key
     by_day = _entries_by_day(

@@ -9,12 +9,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from bookings import selectors
 from bookings.models import Booking
+from config.dates import format_when
 
 FONTS = Path(__file__).resolve().parent / "fonts"
 
@@ -54,7 +54,7 @@ def render(booking: Booking) -> bytes:
     minutes = round((session.end - session.start).total_seconds() / 60)
     line(
         _("with %(hosts)s, on %(day)s (%(minutes)s minutes)")
-        % {"hosts": hosts, "day": date_format(local, "j F Y"), "minutes": minutes},
+        % {"hosts": hosts, "day": format_when(local, "date_long"), "minutes": minutes},
         14,
     )
     place = session.location or (session_type.get_modality_display() if not session.location else "")

@@ -13,7 +13,6 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
 from django.utils.translation import gettext, gettext_lazy
 
@@ -21,6 +20,7 @@ from accounts.models import Role, User
 from availability.forms import TIME_ATTRS
 from bookings.models import BookingStatus, SessionType
 from bookings.services import MAX_ALTERNATIVES
+from config.dates import format_when
 
 LOCAL_INPUT_FORMAT = "%Y-%m-%dT%H:%M"
 FIRST_DAY = dt.date(1900, 1, 1)
@@ -44,7 +44,7 @@ def local_to_utc(value: str, zone: ZoneInfo) -> dt.datetime:
     if back != naive:
         raise ValidationError(
             gettext("%(when)s doesn't exist in %(zone)s: the clocks change then.")
-            % {"when": date_format(naive, "d M Y H:i"), "zone": zone.key}
+            % {"when": format_when(naive, "datetime_table"), "zone": zone.key}
         )
     return aware.astimezone(dt.UTC)
 
@@ -193,7 +193,7 @@ class PublishSessionForm(forms.Form):
         if start <= self.now:
             raise ValidationError(
                 gettext("%(when)s has already passed: choose a later time.")
-                % {"when": date_format(start.astimezone(self.zone), "D d M Y, H:i")}
+                % {"when": format_when(start.astimezone(self.zone), "datetime_short")}
             )
         return start
 
@@ -247,7 +247,7 @@ class StaffFilterForm(forms.Form):
                 gettext(
                     "“From” (%(first)s) is after “To” (%(last)s), so no day is in between: swap them or change one."
                 )
-                % {"first": date_format(first, "j M Y"), "last": date_format(last, "j M Y")},
+                % {"first": format_when(first, "date_short"), "last": format_when(last, "date_short")},
             )
         return cleaned
 

@@ -30,7 +30,6 @@ from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -65,6 +64,7 @@ from bookings.models import (
     Session,
 )
 from bookings.workshop_views import workshop_context
+from config.dates import format_when
 from config.errors import DomainError, NotAllowed
 
 REFERENCE_SHAPE = re.compile(r"BK-\d{4}-\d{1,12}")
@@ -384,7 +384,7 @@ CONFIRM_FIELD = "confirm_outside"
 
 
 def _local(instant: dt.datetime, zone: ZoneInfo) -> str:
-    return date_format(instant.astimezone(zone), "D d M, H:i")
+    return format_when(instant.astimezone(zone), "datetime_short_no_year")
 
 
 def _outside_hours_question(coach: User, times: list[dt.datetime], length: dt.timedelta, type_id: int) -> None:
@@ -437,7 +437,7 @@ def _clash_question(
         ]
         if people and not clash.session.session_type.is_group:
             what = gettext("%(title)s with %(client)s") % {"title": what, "client": ", ".join(people)}
-    span = f"{date_format(clash.start.astimezone(zone), 'D d M, H:i')}–{clash.end.astimezone(zone):%H:%M}"
+    span = f"{format_when(clash.start.astimezone(zone), 'datetime_short_no_year')}–{clash.end.astimezone(zone):%H:%M}"
     if clash.start < end and start < clash.end:
         text = gettext("%(when)s clashes with %(what)s (%(span)s).")
     else:
@@ -521,7 +521,7 @@ def _cancel_offering_times(user: User, booking: Booking, data: QueryDict) -> Boo
     link = settings.SITE_URL + reverse("book_type", args=[coach.pk, booking.session.session_type_id])
     offered = gettext("Other times I can offer (%(zone)s): %(times)s. Book one here: %(link)s") % {
         "zone": coach.timezone,
-        "times": "; ".join(date_format(start.astimezone(zone), "D d M Y, H:i") for start in sorted(times)),
+        "times": "; ".join(format_when(start.astimezone(zone), "datetime_short") for start in sorted(times)),
         "link": link,
     }
     return services.cancel(booking=booking, actor=user, reason=f"{reason}\n\n{offered}")
@@ -799,7 +799,7 @@ def session_publish(request: HttpRequest) -> HttpResponse:
             local = timezone.localtime(session.start)
             text = gettext("%(title)s published for %(when)s.") % {
                 "title": session.session_type.title,
-                "when": date_format(local, "D d M, H:i"),
+                "when": format_when(local, "datetime_short_no_year"),
             }
             if request.htmx:
                 fresh = PublishSessionForm(coach=request.user)
@@ -856,7 +856,7 @@ def session_cancel(request: HttpRequest, pk: int) -> HttpResponse:
         error, status = None, 200
     text = error or gettext("%(title)s on %(when)s is cancelled.") % {
         "title": session.session_type.title,
-        "when": date_format(timezone.localtime(session.start), "D d M, H:i"),
+        "when": format_when(timezone.localtime(session.start), "datetime_short_no_year"),
     }
     if request.htmx and session.coach_id == request.user.pk:
         context = coach_live_context(request.user)

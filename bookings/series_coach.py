@@ -14,7 +14,6 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -22,6 +21,7 @@ from accounts.models import User
 from bookings import selectors
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, Series
 from bookings.services import series as series_services
+from config.dates import format_when
 
 # How many series the dashboard lists.
 SERIES_LIMIT = 20
@@ -89,7 +89,11 @@ class SeriesRequest:
             "%(rule)s from %(first)s, %(count)d session",
             "%(rule)s from %(first)s, %(count)d sessions",
             count,
-        ) % {"rule": series_services.describe(self.series), "first": date_format(first, "j M"), "count": count}
+        ) % {
+            "rule": series_services.describe(self.series),
+            "first": format_when(first, "date_short_no_year"),
+            "count": count,
+        }
 
 
 def suggested_start(booking: Booking) -> dt.datetime | None:
@@ -107,9 +111,9 @@ def suggestion_text(booking: Booking, zone: ZoneInfo) -> str:
         return ""
     local = start.astimezone(zone)
     return _("%(day)ss %(time)s from %(first)s") % {
-        "day": date_format(local, "l"),
+        "day": format_when(local, "weekday_long"),
         "time": f"{local:%H:%M}",
-        "first": date_format(local, "j M"),
+        "first": format_when(local, "date_short_no_year"),
     }
 
 
@@ -185,5 +189,5 @@ def running_series(coach: User, *, now: dt.datetime | None = None) -> list[Runni
 def decline_one_message(booking: Booking) -> str:
     zone = ZoneInfo(booking.session.coach.timezone)
     return _("Declined %(when)s only; the rest of the series still waits for your answer.") % {
-        "when": date_format(booking.session.start.astimezone(zone), "D d M, H:i")
+        "when": format_when(booking.session.start.astimezone(zone), "datetime_short_no_year")
     }

@@ -39,7 +39,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
-from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods
@@ -66,6 +65,7 @@ from bookings.selectors import room_text
 from bookings.services.enrollment import check_enrollment, enrollments_for, sessions_left
 from bookings.services.payment import payment_needed, payments_enabled
 from config import money
+from config.dates import format_when
 from config.errors import DomainError
 from config.inputs import in_range_day, in_range_instant
 
@@ -786,7 +786,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     elif form.is_valid() and gates.missing(consents, request.POST.getlist("accept")):
         error, status = CONSENT_MISSING, 400
     elif form.is_valid() and (unanswered := _unanswered(intake := _intake(request, who, form.client(), session_type))):
-        return redirect_303_to(unanswered)  # the answers first: nothing is booked without them
+        return _to_questions(request, form, unanswered)  # the answers first: nothing is booked without them
     elif form.is_valid():
         submission = idempotency.claim_form_submission(
             request=request, scope=f"{request.path}?start={_instant_param(start)}"
@@ -818,6 +818,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             _record_consents(request, form.client(), consents, booking)
             _submit_intake(request, form.client(), intake, booking)
             submission.done(booking.reference)
+            request.session.pop(_draft_key(request), None)
             return _after_booking(booking)
         finally:
             submission.release()  # nothing booked: the form may be sent again
@@ -972,8 +973,29 @@ def _wanted(request: HttpRequest, who: WhoFor) -> User:
 
 
 def _initial_for(request: HttpRequest, form: BookingForm, who: WhoFor) -> None:
-    if "book_for" in form.fields and not form.is_bound:
+    if form.is_bound:
+        return
+    if "book_for" in form.fields:
         form.fields["book_for"].initial = _wanted(request, who).pk
+    draft = request.session.get(_draft_key(request)) if hasattr(request, "session") else None
+    if isinstance(draft, dict):  # what was typed before the Questions step (``_to_questions``)
+        for name in ("notes", "reminders", "promo_code"):
+            if name in draft and name in form.fields:
+                form.fields[name].initial = draft[name]
+
+
+def _draft_key(request: HttpRequest) -> str:
+    return f"confirm-draft:{request.path}?{request.GET.get('start', '')}"
+
+
+def _to_questions(request: HttpRequest, form: BookingForm, url: str) -> HttpResponseRedirect:
+    """On to the Questions step from a sent confirm form (a guardian who picked the
+    dependant there): what was typed is kept in the session and filled in again when the
+    step comes back here, so the notes are not lost."""
+    request.session[_draft_key(request)] = {
+        name: form.cleaned_data[name] for name in ("notes", "reminders", "promo_code") if name in form.cleaned_data
+    }
+    return redirect_303_to(url)
 
 
 def _intake(request: HttpRequest, who: WhoFor, client: User, session_type: SessionType) -> list[gates.Asked]:
@@ -1154,7 +1176,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
         elif form.is_valid() and (
             unanswered := _unanswered(intake := _intake(request, who, form.client(), session_type))
         ):
-            return redirect_303_to(unanswered)  # the answers first: nothing is booked without them
+            return _to_questions(request, form, unanswered)  # the answers first: nothing is booked without them
         elif form.is_valid():
             submission = idempotency.claim_form_submission(request=request, scope=request.path)
             if submission.repeated:
@@ -1183,6 +1205,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
                 _record_consents(request, form.client(), consents, booking)
                 _submit_intake(request, form.client(), intake, booking)
                 submission.done(booking.reference)
+                request.session.pop(_draft_key(request), None)
                 return _after_booking(booking)
             finally:
                 submission.release()
@@ -1402,8 +1425,8 @@ def reschedule_confirm(request: HttpRequest, reference: str) -> HttpResponse:
             submission.done(moved.reference)
             when = timezone.localtime(moved.session.start, zone)
             text = gettext("%(day)s at %(time)s (%(zone)s)") % {
-                "day": date_format(when, "l j F"),
-                "time": date_format(when, "H:i"),
+                "day": format_when(when, "day_long_no_year"),
+                "time": format_when(when, "time_short"),
                 "zone": zone.key,
             }
             if moved.status == BookingStatus.REQUESTED:
@@ -1507,7 +1530,7 @@ def _duration_text(delta: dt.timedelta) -> str:
 
 def _when_text(instant: dt.datetime, zone: ZoneInfo) -> str:
     local = timezone.localtime(instant, zone)
-    return f"{date_format(local, 'l j F, H:i')} ({zone.key})"
+    return f"{format_when(local, 'datetime_long_no_year')} ({zone.key})"
 
 
 @login_required
@@ -1707,4 +1730,4 @@ def _part_of_day(local: dt.datetime) -> str:
 
 
 def _day_label(day: dt.date) -> str:
-    return date_format(day, "j F Y")
+    return format_when(day, "date_long")

@@ -47,6 +47,9 @@ NAMES = (
     "weekday_time",
     "weekday_short",
     "month_short",
+    "weekday_long",
+    "weekday_short_time",
+    "month_short_year",
 )
 
 

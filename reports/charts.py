@@ -23,6 +23,8 @@ from decimal import Decimal
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
+from config.numbers import format_percent
+
 WIDTH = 640
 FONT = 22  # the font-size of .chart in reports.css; the layout below measures text with it
 PALETTE = 8  # chart-s0 … chart-s7
@@ -56,7 +58,7 @@ def format_value(value: Number | None, *, percent: bool = False, unit: str = "")
     """A value as the charts write it: whole numbers without decimals, others to one decimal,
     a share (0..1) as a whole percent; the unit after it. Nothing below zero is shown."""
     number = _number(value)
-    text = f"{number * 100:.0f}%" if percent else f"{number:.1f}".removesuffix(".0")
+    text = format_percent(number * 100) if percent else f"{number:.1f}".removesuffix(".0")
     return f"{text} {unit}" if unit else text
 
 

@@ -19,8 +19,10 @@ from accounts.models import User
 from availability.models import Resource
 from availability.rooms import utilisation as room_utilisation
 from bookings.models import BookingStatus, SessionType
+from config.dates import format_when
 from config.money import display as money_display
 from config.money import to_major
+from config.numbers import format_percent
 from reports import charts, figures
 
 # With a context, so that the report's row headers are this catalogue's words whatever
@@ -108,7 +110,7 @@ class Section:
 
 
 def percent(value: float | None) -> str:
-    return "—" if value is None else f"{round(value * 100)}%"
+    return "—" if value is None else format_percent(value * 100)
 
 
 @functools.lru_cache(maxsize=32)
@@ -142,12 +144,12 @@ def status_label(status: str) -> str:
 
 def period_label(day: dt.date, period: str) -> str:
     if period == "day":
-        return formats.date_format(day, "D j M")
+        return format_when(day, "day_short_no_year")
     if period == "week":
-        return _("Week of %(day)s") % {"day": formats.date_format(day, "j M")}
+        return _("Week of %(day)s") % {"day": format_when(day, "date_short_no_year")}
     if period == "short-week":  # under a chart's bar: the week's Monday
-        return formats.date_format(day, "j M")
-    return formats.date_format(day, "M Y")
+        return format_when(day, "date_short_no_year")
+    return format_when(day, "month_short_year")
 
 
 class Inputs:

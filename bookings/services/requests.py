@@ -8,7 +8,6 @@ from contextlib import nullcontext
 from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -36,6 +35,7 @@ from bookings.services.common import (
     series_batch,
 )
 from bookings.services.ledger import _free_seat
+from config.dates import format_when
 from config.errors import DomainError
 from config.inputs import LONG_TEXT, clean_text
 
@@ -159,7 +159,8 @@ def suggest_alternatives(
             except BookingRefused:
                 local = value.astimezone(ZoneInfo(actor.timezone))
                 raise BookingRefused(
-                    _("You already have something at %(when)s.") % {"when": date_format(local, "D d M, H:i")},
+                    _("You already have something at %(when)s.")
+                    % {"when": format_when(local, "datetime_short_no_year")},
                     code="slot_taken",
                 ) from None
         booking.suggested_alternatives = [value.isoformat() for value in times]

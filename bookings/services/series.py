@@ -30,7 +30,6 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -85,6 +84,7 @@ from bookings.services.requests import (
 from bookings.throttle import open_requests_limit
 from bookings.video import new_meeting_link
 from config import sql
+from config.dates import format_when
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, clean_text
 
@@ -620,7 +620,7 @@ def book_series(
 
 
 def _local(instant: dt.datetime, zone: ZoneInfo) -> str:
-    return date_format(timezone.localtime(instant, zone), "D d M Y H:i")
+    return format_when(timezone.localtime(instant, zone), "datetime_short")
 
 
 def _refuse(verdict: Verdict, zone: ZoneInfo) -> None:
@@ -931,7 +931,7 @@ def _shifted(bookings: list[Booking], *, zone: ZoneInfo, first: Booking, new_sta
         if not exists:
             raise BookingRefused(
                 _("%(when)s doesn't exist on %(day)s (the clocks change).")
-                % {"when": new_local.strftime("%H:%M"), "day": local.date().isoformat()},
+                % {"when": new_local.strftime("%H:%M"), "day": format_when(local.date(), "day_short")},
                 code="outside_availability",
             )
         plan.append((booking, instant))
@@ -1034,7 +1034,7 @@ def describe(series: Series, *, left: int | None = None, total: int | None = Non
     """ "Weekly, Tuesdays 18:00" (the series' zone), with "7 of 12 left" when counts are given."""
     zone = ZoneInfo(series.timezone)
     local = _wall(series.first_start, zone)
-    day = date_format(local, "l")
+    day = format_when(local, "weekday_long")
     text = {
         SeriesFrequency.WEEKLY: _("Weekly, %(day)ss %(time)s"),
         SeriesFrequency.BIWEEKLY: _("Every two weeks, %(day)ss %(time)s"),

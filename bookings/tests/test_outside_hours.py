@@ -166,7 +166,7 @@ class TestOfferOtherTimes:
         assert booked.status == BookingStatus.CANCELLED
         reason = booked.cancellation_reason
         assert reason.startswith("I'm away that day")
-        assert "Other times I can offer (Europe/Paris): Thu 03 Dec 2026, 15:00; Fri 04 Dec 2026, 10:00." in reason
+        assert "Other times I can offer (Europe/Paris): Thu 3 Dec 2026, 15:00; Fri 4 Dec 2026, 10:00." in reason
         assert f"/book/{coach.pk}/{booked.session.session_type_id}/" in reason
 
     def test_an_offered_time_that_clashes_or_no_reason_is_refused(self, coach, booked):

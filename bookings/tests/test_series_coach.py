@@ -305,7 +305,7 @@ def test_a_suggested_time_moves_the_weekday_too_and_works_without_htmx(coach, se
         ("", "14:00", "Give the new date", 400),
         ("2026-11-30", "14:00", "in the future", 400),
         ("2027-03-28", "02:30", "doesn't exist in Europe/Paris", 400),  # the clocks skip it
-        ("2026-12-03", "12:00", "You already have something at Thu 03 Dec, 12:00", 409),
+        ("2026-12-03", "12:00", "You already have something at Thu 3 Dec, 12:00", 409),
     ],
 )
 def test_a_suggestion_that_cannot_be_made_is_the_rows_error(coach, series, day, time, words, status) -> None:

@@ -60,6 +60,9 @@ ENGLISH = {
     "weekday_time": "Wednesday 14:30",
     "weekday_short": "Wed",
     "month_short": "Dec",
+    "weekday_long": "Wednesday",
+    "weekday_short_time": "Wed 14:30",
+    "month_short_year": "Dec 2026",
 }
 FRENCH = {
     "day_long": "mercredi 2 décembre 2026",
@@ -86,6 +89,9 @@ FRENCH = {
     "weekday_time": "mercredi à 14:30",
     "weekday_short": "mer.",
     "month_short": "déc.",
+    "weekday_long": "mercredi",
+    "weekday_short_time": "mer. 14:30",
+    "month_short_year": "déc. 2026",
 }
 
 
@@ -124,6 +130,9 @@ def test_english_names_the_same_formats_the_pages_always_used():
         "l H:i": "weekday_time",
         "D": "weekday_short",
         "M": "month_short",
+        "l": "weekday_long",
+        "D H:i": "weekday_short_time",
+        "M Y": "month_short_year",
     }
     assert sorted(replaced.values()) == sorted(NAMES)
     assert {fmt: date_format(name, "en") for fmt, name in replaced.items()} == {fmt: fmt for fmt in replaced}

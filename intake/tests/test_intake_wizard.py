@@ -295,6 +295,23 @@ def test_a_guardian_answers_for_their_dependent(consult, intake_form):
     assert response.client == child and response.answered_by == guardian
 
 
+def test_the_notes_a_guardian_typed_come_back_after_the_questions(consult, intake_form):
+    link = GuardianLinkFactory()
+    guardian, child = link.guardian, link.dependent
+    http = logged_in(guardian)
+    refused = book(http, consult, book_for=child.pk, notes="Sam is shy at first.", reminders="")
+    assert refused.status_code == 303
+    confirm = http.get(answer_all(http, intake_form, refused.url).url)
+    assert confirm.status_code == 200
+    html = confirm.content.decode()
+    assert "Sam is shy at first." in html
+    assert 'name="reminders"' in html and 'name="reminders" checked' not in html
+    assert book(http, consult, book_for=child.pk, notes="Sam is shy at first.").status_code == 303
+    assert Booking.objects.get(client=child).client_notes == "Sam is shy at first."
+    # Booked: the draft is gone, a later visit starts empty.
+    assert not [key for key in http.session.keys() if key.startswith("confirm-draft:")]
+
+
 def test_someone_elses_dependent_is_not_found(client_user, consult, intake_form):
     stranger_child = ClientFactory()
     http = logged_in(client_user)
