@@ -600,11 +600,6 @@ def consents_due(actor: User, client: User, coach: User, accepted: list[int]) ->
     return items
 
 
-def record_consents(request: HttpRequest, client: User, items: list[gates.Item], booking: Booking) -> None:
-    if items:
-        gates.accept(client, items, by=request.auth, address=gates.address_of(request), booking=booking)
-
-
 INTAKE_ANSWERS_FIELD = Field(
     default_factory=dict,
     description="Answers to the intake forms the session type asks ({question id: value}), as listed by a 409 "
@@ -631,10 +626,11 @@ def intake_due(actor: User, client: User, session_type: SessionType, answers: di
     return items
 
 
-def submit_intake(request: HttpRequest, client: User, items: list[gates.Asked], booking: Booking) -> None:
-    """The checked answers submitted with the booking, right after it is made."""
-    if items:
-        gates.attach(client, items, booking=booking, by=request.auth)
+def record_gates(
+    request: HttpRequest, client: User, consents: list[gates.Item], intake: list[gates.Asked], booking: Booking
+) -> None:
+    """The consents accepted and the checked answers submitted with ``booking``, right after it is made."""
+    gates.record(request, client, consents=consents, intake=intake, booking=booking, by=request.auth)
 
 
 def client_for(actor: User, client_id: int | None, *, coach: User | None = None) -> User:
@@ -686,8 +682,7 @@ def create_booking(request: HttpRequest, payload: BookIn) -> Status:
         if exc.code in SUGGEST_ON and not st.is_group:
             exc.extra["suggestions"] = suggestions_out(actor, coach, st, client, payload.start)
         raise
-    record_consents(request, client, consents, booking)
-    submit_intake(request, client, intake, booking)
+    record_gates(request, client, consents, intake, booking)
     return Status(201, fresh(actor, booking, site_of(request)))
 
 
@@ -748,8 +743,7 @@ def take_seat(request: HttpRequest, session_id: int, payload: SeatIn | None = No
         reminders=payload.reminders,
         promo_code=payload.promo_code,
     )
-    record_consents(request, client, consents, booking)
-    submit_intake(request, client, intake, booking)
+    record_gates(request, client, consents, intake, booking)
     return Status(201, fresh(actor, booking, site_of(request)))
 
 

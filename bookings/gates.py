@@ -149,3 +149,31 @@ def attach(client: User, items: list[Asked], *, booking: Booking, by: User) -> N
         own = [item for item in items if item.asker == name]
         if own:
             asker.attach(client, own, booking=booking, by=by)
+
+
+# ---------------------------------------------------------------------------------------
+# What every way of booking does with them (the wizard, a series, a waitlist offer, the API)
+# ---------------------------------------------------------------------------------------
+
+
+def unanswered(items: Iterable[Asked]) -> str:
+    """The Questions step of the first form not yet answered, or ""."""
+    return next((item.url for item in items if not item.ready), "")
+
+
+def record(
+    request: HttpRequest,
+    client: User,
+    *,
+    consents: list[Item],
+    intake: list[Asked],
+    booking: Booking,
+    by: User,
+) -> None:
+    """Once ``booking`` is made (outside its transaction, as its services own theirs): the
+    documents ticked are accepted (who, which version, when, from which address) and the
+    answers checked before are submitted with it."""
+    if consents:
+        accept(client, consents, by=by, address=address_of(request), booking=booking)
+    if intake:
+        attach(client, intake, booking=booking, by=by)

@@ -24,7 +24,19 @@ from ninja.responses import Status
 from pydantic import ConfigDict
 
 from accounts.models import Role, User
-from bookings.api import BookingDetailOut, client_for, fresh, local, site_of, zone_of
+from bookings.api import (
+    ACCEPT_CONSENTS_FIELD,
+    INTAKE_ANSWERS_FIELD,
+    BookingDetailOut,
+    client_for,
+    consents_due,
+    fresh,
+    intake_due,
+    local,
+    record_gates,
+    site_of,
+    zone_of,
+)
 from bookings.models import ACTIVE_STATUSES, BookingStatus, Series, SeriesFrequency, SessionType
 from bookings.services import series as series_services
 from config.errors import DomainError
@@ -77,6 +89,8 @@ class SeriesIn(SeriesPreviewIn):
     moves: list[SeriesMoveIn] = Field(default_factory=list, max_length=100)
     notes: str = Field("", max_length=2000, description="Notes to the coach.")
     reminders: bool = True
+    accept_consents: list[int] = ACCEPT_CONSENTS_FIELD
+    intake_answers: dict[str, Any] = INTAKE_ANSWERS_FIELD
 
 
 class SeriesCancelIn(Input):
@@ -330,14 +344,20 @@ def create_series(request: HttpRequest, payload: SeriesIn) -> Status:
     """Books every occurrence in one transaction. ``all_or_nothing`` (the default) refuses
     the whole series with the first refused occurrence's code (409); ``skip`` books the free
     ones and lists the others as ``skipped`` with their code. ``moves`` books an occurrence
-    at another time (a preview's suggestion)."""
+    at another time (a preview's suggestion). A client is asked what a single booking asks
+    first: the consent documents (409 ``consent_required``; send ``accept_consents``) and the
+    intake forms' answers (409 ``intake_required``; send ``intake_answers``), recorded with
+    the series' first booking — refused, nothing is booked."""
     actor = request.auth
     client, session_type = _booking_target(actor, payload)
+    repetition = _repetition(payload)
     moves: dict[dt.datetime, dt.datetime] = {}
     for move in payload.moves:
         if move.from_start in moves:
             raise DomainError(_("Each date can be moved once."), code="invalid", field="moves")
         moves[move.from_start] = move.to
+    consents = consents_due(actor, client, session_type.coach, payload.accept_consents)
+    intake = intake_due(actor, client, session_type, payload.intake_answers)
     series, outcomes = series_services.book_series(
         client=client,
         session_type=session_type,
@@ -347,8 +367,10 @@ def create_series(request: HttpRequest, payload: SeriesIn) -> Status:
         booked_by=actor,
         notes=payload.notes,
         reminders=payload.reminders,
-        **_repetition(payload),
+        **repetition,
     )
+    first = series_services.occurrences_of(series).first()
+    record_gates(request, client, consents, intake, first)
     zone = zone_of(actor)
     total = sum(1 for outcome in outcomes if outcome.booking is not None)
     return Status(

@@ -29,7 +29,6 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -37,11 +36,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import User
 from availability import rules as booking_rules
 from availability.selectors import free_slots
-from bookings import idempotency, services, views
+from bookings import gates, idempotency, services, views
 from bookings.forms import BookingForm
 from bookings.models import ACTIVE_STATUSES, Booking, BookingStatus, HostMode, Series, SessionKind, SessionType
 from bookings.series_forms import DEFAULT_COUNT, NewTimeForm, ReasonForm, RepeatForm
 from bookings.services import series as series_services
+from config.dates import format_when
 from config.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,21 @@ def _client_asked(people: list[User], raw: str) -> User:
     return chosen.get((raw or "").strip(), people[0])
 
 
+def _wanted(request: HttpRequest, people: list[User]) -> User:
+    """Whom the preview is for before its form is sent: ``?book_for=``, else ``?for=`` (as
+    the Questions step passes it back), else the first of ``people``."""
+    return _client_asked(people, request.GET.get("book_for") or request.GET.get("for") or "")
+
+
+def _consents(request: HttpRequest, who: views.WhoFor, client: User, coach: User) -> list[gates.Item]:
+    """What ``client`` has yet to accept before booking with ``coach`` (``bookings.gates``),
+    asked as the wizard's confirm step asks it: of a client booking for themself or a
+    dependent, not of staff or a coach booking for a client."""
+    if not who.may_book or who.picked is not None or not gates.asks(request.user):
+        return []
+    return gates.pending(client, coach)
+
+
 def _moves_posted(values: list[str]) -> dict[dt.datetime, dt.datetime]:
     """The ticked "Book at … instead" boxes: each "<occurrence>|<suggested>"."""
     moves: dict[dt.datetime, dt.datetime] = {}
@@ -158,12 +173,19 @@ def series_preview(request: HttpRequest, coach_id: int, type_id: int) -> HttpRes
     posted = request.method == "POST"
     form = BookingForm(request.POST if posted else None, people=people)
     if not posted and "book_for" in form.fields:
-        form.fields["book_for"].initial = _client_asked(people, request.GET.get("book_for", "")).pk
+        form.fields["book_for"].initial = _wanted(request, people).pk
     views._label_reminders(form, who)
-    client = form.client() if posted and form.is_valid() else _client_asked(people, request.GET.get("book_for", ""))
+    client = form.client() if posted and form.is_valid() else _wanted(request, people)
     error: str | None = None
     status = 200
     moves_ticked: set[str] = set(request.POST.getlist("move")) if posted else set()
+    # What the client accepts and answers before the series, as before a single booking
+    # (``bookings.gates``): the documents ticked here, the intake forms on the Questions
+    # step, which comes back here. Checked before anything is booked.
+    consents = _consents(request, who, client, coach)
+    intake: list[gates.Asked] = []
+    if not posted and (unanswered := gates.unanswered(views.intake_for(request, who, client, session_type))):
+        return views.redirect_303_to(unanswered)
 
     if not repeat_ok:
         error, status = repeat.error_text(), 400
@@ -173,6 +195,10 @@ def series_preview(request: HttpRequest, coach_id: int, type_id: int) -> HttpRes
         error, status = changed, 409
     elif posted and not form.is_valid():
         error, status = " ".join(str(e) for errors in form.errors.values() for e in errors), 400
+    elif posted and gates.missing(consents, request.POST.getlist("accept")):
+        error, status = str(views.CONSENT_MISSING), 400
+    elif posted and (unanswered := gates.unanswered(intake := views.intake_for(request, who, client, session_type))):
+        return views.redirect_303_to(unanswered)  # the answers first: nothing is booked without them
     elif posted:
         on_conflict = request.POST.get("on_conflict", "")
         submission = idempotency.claim_form_submission(request=request, scope=request.get_full_path())
@@ -196,6 +222,9 @@ def series_preview(request: HttpRequest, coach_id: int, type_id: int) -> HttpRes
             logger.exception("Series booking failed: type %s, start %s, by user %s", session_type.pk, start, user.pk)
             error, status = str(SERIES_FAILED), 500
         else:
+            # Accepted and answered with the series' first booking, once the series is made.
+            first = series_services.occurrences_of(series).first()
+            gates.record(request, client, consents=consents, intake=intake, booking=first, by=request.user)
             submission.done(str(series.pk))
             messages.success(request, _booked_text(series, outcomes, zone))
             return views.redirect_303("series_detail", series.pk)
@@ -244,6 +273,8 @@ def series_preview(request: HttpRequest, coach_id: int, type_id: int) -> HttpRes
             "local_time": f"{preview.occurrences[0].start.astimezone(ZoneInfo(coach.timezone)):%H:%M}" if rows else "",
             "client": client,
             "form": form,
+            "consents": consents,
+            "consents_ticked": request.POST.getlist("accept"),
             "error": error,
             "may_book": who.may_book,
             "picked": who.picked,
@@ -350,7 +381,7 @@ def _history(series: Series, zone: ZoneInfo) -> list[dict]:
             local = timezone.localtime(to, zone)
             text = gettext("%(who)s suggested another time for the series: %(day)ss %(time)s, from %(to)s.") % {
                 "who": who,
-                "day": date_format(local, "l"),
+                "day": format_when(local, "weekday_long"),
                 "time": f"{local:%H:%M}",
                 "to": _when_text(to, zone),
             }
@@ -376,7 +407,7 @@ def _parse_iso(value) -> dt.datetime | None:
 
 def _when_text(instant: dt.datetime, zone: ZoneInfo) -> str:
     local = timezone.localtime(instant, zone)
-    return date_format(local, "D j M Y, H:i")
+    return format_when(local, "datetime_short")
 
 
 def _action_url(series: Series, action: str, booking: Booking | None = None) -> str:
@@ -455,10 +486,10 @@ def _suggestion(
         "%(coach)s suggested another time for this series: %(day)ss %(time)s (your zone, %(zone)s), from %(first)s."
     ) % {
         "coach": series.coach.display_name,
-        "day": date_format(first, "l"),
+        "day": format_when(first, "weekday_long"),
         "time": f"{first:%H:%M}",
         "zone": zone.key,
-        "first": date_format(first, "D j M Y"),
+        "first": format_when(first, "day_short"),
     }
     return {
         "text": text,

@@ -774,8 +774,8 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
     if request.method == "GET":
         if not _free_at(coach, session_type, start, zone, tag_rules=tag_rules):
             return _back_to_times(type_url, start, raw, zone)
-        intake = _intake(request, who, _wanted(request, who), session_type)
-        if unanswered := _unanswered(intake):
+        intake = intake_for(request, who, _wanted(request, who), session_type)
+        if unanswered := gates.unanswered(intake):
             return redirect_303_to(unanswered)
     elif not may_book:
         error, status = NOT_A_CLIENT, 403
@@ -785,7 +785,9 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         pass  # "Apply": the quote again with the code, nothing booked
     elif form.is_valid() and gates.missing(consents, request.POST.getlist("accept")):
         error, status = CONSENT_MISSING, 400
-    elif form.is_valid() and (unanswered := _unanswered(intake := _intake(request, who, form.client(), session_type))):
+    elif form.is_valid() and (
+        unanswered := gates.unanswered(intake := intake_for(request, who, form.client(), session_type))
+    ):
         return _to_questions(request, form, unanswered)  # the answers first: nothing is booked without them
     elif form.is_valid():
         submission = idempotency.claim_form_submission(
@@ -815,8 +817,7 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
             logger.exception("Booking failed: type %s, start %s, by user %s", session_type.pk, start, user.pk)
             error = BOOKING_FAILED
         else:
-            _record_consents(request, form.client(), consents, booking)
-            _submit_intake(request, form.client(), intake, booking)
+            gates.record(request, form.client(), consents=consents, intake=intake, booking=booking, by=user)
             submission.done(booking.reference)
             request.session.pop(_draft_key(request), None)
             return _after_booking(booking)
@@ -955,12 +956,6 @@ def _consents(request: HttpRequest, who: WhoFor, form: BookingForm, coach: User)
     return gates.pending(client, coach)
 
 
-def _record_consents(request: HttpRequest, client: User, consents: list[gates.Item], booking: Booking) -> None:
-    """The documents ticked on the confirm step, accepted once the booking is made."""
-    if consents:
-        gates.accept(client, consents, by=request.user, address=gates.address_of(request), booking=booking)
-
-
 def _wanted(request: HttpRequest, who: WhoFor) -> User:
     """Whom the confirm step is for before its form is sent: ``?for=`` (one of the people
     the viewer books for, as the Questions step passes it back), else the first of them."""
@@ -998,7 +993,7 @@ def _to_questions(request: HttpRequest, form: BookingForm, url: str) -> HttpResp
     return redirect_303_to(url)
 
 
-def _intake(request: HttpRequest, who: WhoFor, client: User, session_type: SessionType) -> list[gates.Asked]:
+def intake_for(request: HttpRequest, who: WhoFor, client: User, session_type: SessionType) -> list[gates.Asked]:
     """The intake forms ``client`` answers before this booking (``bookings.gates``) — asked
     of a client booking for themself or a dependent, like the consents. Their Questions
     step comes back here, to this step for this person."""
@@ -1009,19 +1004,8 @@ def _intake(request: HttpRequest, who: WhoFor, client: User, session_type: Sessi
     return gates.asked(client, session_type, booker=request.user, next_url=f"{request.path}?{query.urlencode()}")
 
 
-def _unanswered(intake: list[gates.Asked]) -> str:
-    """The Questions step of the first form not yet answered, or ""."""
-    return next((item.url for item in intake if not item.ready), "")
-
-
 def redirect_303_to(url: str) -> HttpResponseRedirect:
     return HttpResponseRedirect(url, status=303)
-
-
-def _submit_intake(request: HttpRequest, client: User, intake: list[gates.Asked], booking: Booking) -> None:
-    """The answers submitted with the booking, right after it is made (as consents are)."""
-    if intake:
-        gates.attach(client, intake, booking=booking, by=request.user)
 
 
 def _after_booking(booking: Booking) -> HttpResponseRedirect:
@@ -1161,8 +1145,8 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
     consents = _consents(request, who, form, coach)
     intake: list[gates.Asked] = []
     if request.method == "GET" and may_book and not held:
-        intake = _intake(request, who, _wanted(request, who), session_type)
-        if unanswered := _unanswered(intake):
+        intake = intake_for(request, who, _wanted(request, who), session_type)
+        if unanswered := gates.unanswered(intake):
             return redirect_303_to(unanswered)
     if request.method == "POST":
         if not may_book:
@@ -1174,7 +1158,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
         elif form.is_valid() and gates.missing(consents, request.POST.getlist("accept")):
             error, status = CONSENT_MISSING, 400
         elif form.is_valid() and (
-            unanswered := _unanswered(intake := _intake(request, who, form.client(), session_type))
+            unanswered := gates.unanswered(intake := intake_for(request, who, form.client(), session_type))
         ):
             return _to_questions(request, form, unanswered)  # the answers first: nothing is booked without them
         elif form.is_valid():
@@ -1202,8 +1186,7 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
                 logger.exception("Seat booking failed: session %s, by user %s", session.pk, user.pk)
                 error = BOOKING_FAILED
             else:
-                _record_consents(request, form.client(), consents, booking)
-                _submit_intake(request, form.client(), intake, booking)
+                gates.record(request, form.client(), consents=consents, intake=intake, booking=booking, by=user)
                 submission.done(booking.reference)
                 request.session.pop(_draft_key(request), None)
                 return _after_booking(booking)

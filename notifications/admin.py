@@ -1,7 +1,8 @@
 """The back office for notifications.
 
-- Message templates: staff's own wording per kind and channel, checked against a sample
-  booking on save, with the variables, the built-in wording and a preview beside the form.
+- Message templates: staff's own wording per kind, channel and language (or for every
+  language), checked against a sample booking on save, with the variables, the built-in
+  wording and a preview in the template's language beside the form.
 - Notifications, deliveries, reminders and people's settings are records: read-only here
   (nothing is added or deleted behind the services' back). A failed delivery can be sent
   again; the worker's next run (within a minute) picks it up.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from csp.constants import UNSAFE_INLINE
 from csp.decorators import csp_update
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -25,7 +27,13 @@ from django.utils.translation import gettext_lazy as _
 
 from bookings.admin import ReadOnlyInline, change_link, local
 from notifications import messages as wording
-from notifications.admin_forms import PREVIEW, MessageTemplateForm, builtin_wording, preview_of
+from notifications.admin_forms import (
+    PREVIEW,
+    MessageTemplateForm,
+    builtin_wording,
+    in_template_language,
+    preview_of,
+)
 from notifications.models import (
     Channel,
     Delivery,
@@ -35,6 +43,7 @@ from notifications.models import (
     Notification,
     NotificationSettings,
     Reminder,
+    template_languages,
 )
 
 
@@ -60,27 +69,34 @@ def booking_link(booking) -> str:
 # ---------------------------------------------------------------------------------------
 
 
-def add_url(kind: str, channel: str) -> str:
-    """The add page, started from the built-in wording of ``kind`` on ``channel``."""
-    return f"{reverse('admin:notifications_messagetemplate_add')}?{urlencode({'kind': kind, 'channel': channel})}"
+def add_url(kind: str, channel: str, language: str = "") -> str:
+    """The add page, started from the built-in wording of ``kind`` on ``channel`` (in
+    ``language``, for a template for its readers; else for every language)."""
+    query = {"kind": kind, "channel": channel, **({"language": language} if language else {})}
+    return f"{reverse('admin:notifications_messagetemplate_add')}?{urlencode(query)}"
 
 
 def _choice(value: str | None, choices) -> str:
     return value if value in choices.values else ""
 
 
+def _language(value: str | None) -> str:
+    """``value`` if it is one of the site's languages, else '' (every language)."""
+    return value if value and value in dict(settings.LANGUAGES) else ""
+
+
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(admin.ModelAdmin):
     form = MessageTemplateForm
-    list_display = ["kind", "channel", "is_active", "updated", "updated_by"]
-    list_filter = ["kind", "channel", "is_active"]
+    list_display = ["kind", "channel", "language", "is_active", "updated", "updated_by"]
+    list_filter = ["kind", "channel", "language", "is_active"]
     search_fields = ["subject", "body", "html_body"]
     list_select_related = ["updated_by"]
     readonly_fields = ["updated", "updated_by"]
 
     def get_fieldsets(self, request: HttpRequest, obj: MessageTemplate | None = None):
         fieldsets = [
-            (None, {"fields": [("kind", "channel"), "is_active"]}),
+            (None, {"fields": [("kind", "channel", "language"), "is_active"]}),
             (_("Wording"), {"fields": ["subject", "body", "html_body"]}),
         ]
         if obj is not None:
@@ -96,11 +112,16 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict:
-        """``?kind=…&channel=…`` starts a new template from the built-in wording."""
+        """``?kind=…&channel=…`` starts a new template from the built-in wording (with
+        ``&language=fr``, a template for French readers, from the French wording)."""
         initial = super().get_changeform_initial_data(request)
         kind, channel = _choice(initial.get("kind"), Kind), _choice(initial.get("channel"), Channel)
+        language = _language(initial.get("language"))
+        if "language" in initial and not language:
+            del initial["language"]
         if kind and channel and not initial.get("subject") and not initial.get("body"):
-            initial.update(builtin_wording(kind, channel))
+            with in_template_language(language):
+                initial.update(builtin_wording(kind, channel))
         return initial
 
     # The email preview is a srcdoc frame, which lives under this page's
@@ -108,9 +129,12 @@ class MessageTemplateAdmin(admin.ModelAdmin):
     @method_decorator(csp_update({"style-src-attr": [UNSAFE_INLINE]}))
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         form = context["adminform"].form
-        kind, channel = self._kind_and_channel(form, obj)
-        template = self._to_preview(form, obj, kind, channel)
+        kind, channel, language = self._kind_channel_and_language(form, obj)
+        template = self._to_preview(form, obj, kind, channel, language)
         can_edit = self.has_add_permission(request) if add else self.has_change_permission(request, obj)
+        with in_template_language(language):  # the built-in wording and the sample as its readers get them
+            builtin = builtin_wording(kind, channel) if kind and channel else None
+            sample = wording.sample_context()
         context.update(
             {
                 "variables": [(name, gettext(text)) for name, text in wording.VARIABLES.items()],
@@ -122,29 +146,38 @@ class MessageTemplateAdmin(admin.ModelAdmin):
                 },
                 "chosen_kind": Kind(kind).label if kind else "",
                 "chosen_channel": Channel(channel).label if channel else "",
+                "chosen_language": dict(template_languages())[language] if language else "",
                 "is_email": channel == Channel.EMAIL,
-                "builtin": builtin_wording(kind, channel) if kind and channel else None,
-                "start_from_builtin_url": add_url(kind, channel) if add and kind and channel and can_edit else "",
+                "builtin": builtin,
+                "start_from_builtin_url": (
+                    add_url(kind, channel, language) if add and kind and channel and can_edit else ""
+                ),
                 "preview": preview_of(template) if template is not None else None,
                 "preview_blocked": form.is_bound and bool(form.errors),
                 "preview_button": PREVIEW if can_edit else "",
-                "sample": wording.sample_context(),
+                "sample": sample,
             }
         )
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     @staticmethod
-    def _kind_and_channel(form, obj: MessageTemplate | None) -> tuple[str, str]:
+    def _kind_channel_and_language(form, obj: MessageTemplate | None) -> tuple[str, str, str]:
         if form.is_bound:
             source = form.data
         elif obj is not None:
-            source = {"kind": obj.kind, "channel": obj.channel}
+            source = {"kind": obj.kind, "channel": obj.channel, "language": obj.language}
         else:
             source = form.initial
-        return _choice(source.get("kind"), Kind), _choice(source.get("channel"), Channel)
+        return (
+            _choice(source.get("kind"), Kind),
+            _choice(source.get("channel"), Channel),
+            _language(source.get("language")),
+        )
 
     @staticmethod
-    def _to_preview(form, obj: MessageTemplate | None, kind: str, channel: str) -> MessageTemplate | None:
+    def _to_preview(
+        form, obj: MessageTemplate | None, kind: str, channel: str, language: str
+    ) -> MessageTemplate | None:
         if form.is_bound:
             return form.previewed_template()
         if obj is not None:
@@ -153,6 +186,7 @@ class MessageTemplateAdmin(admin.ModelAdmin):
             return MessageTemplate(
                 kind=kind,
                 channel=channel,
+                language=language,
                 subject=form.initial.get("subject", ""),
                 body=form.initial["body"],
                 html_body=form.initial.get("html_body", ""),
@@ -160,21 +194,50 @@ class MessageTemplateAdmin(admin.ModelAdmin):
         return None
 
     def changelist_view(self, request: HttpRequest, extra_context: dict | None = None):
-        """Below the list: every kind and channel, with staff's template or the built-in wording."""
-        rows = {(t.kind, t.channel): t for t in MessageTemplate.objects.all()}
+        """Below the list: every kind and channel, with staff's templates (per language) or
+        the built-in wording. A cell's ``state`` sums it up: "custom" when a template is in
+        use (for some language at least), "off" when there are templates but none in use,
+        "builtin" when there is none; its ``templates`` name each template's language, and
+        ``add`` links to a new template for each language that has none."""
+        languages = template_languages()  # every language first, then settings.LANGUAGES
+        order = {code: index for index, (code, _name) in enumerate(languages)}
+        rows: dict[tuple[str, str], list[MessageTemplate]] = {}
+        for template in sorted(MessageTemplate.objects.all(), key=lambda t: order.get(t.language, len(order))):
+            rows.setdefault((template.kind, template.channel), []).append(template)
         can_add = self.has_add_permission(request)
         coverage = []
         for kind in Kind:
             cells = []
             for channel in Channel:
-                template = rows.get((kind.value, channel.value))
-                if template is not None:
-                    url = reverse("admin:notifications_messagetemplate_change", args=[template.pk])
-                    state = "custom" if template.is_active else "off"
+                templates = rows.get((kind.value, channel.value), [])
+                listed = [
+                    {
+                        "language": dict(languages).get(template.language, template.language),
+                        "state": "custom" if template.is_active else "off",
+                        "url": reverse("admin:notifications_messagetemplate_change", args=[template.pk]),
+                    }
+                    for template in templates
+                ]
+                if listed:
+                    state = "custom" if any(item["state"] == "custom" for item in listed) else "off"
+                    url = listed[0]["url"]
                 else:
-                    url = add_url(kind.value, channel.value) if can_add else ""
-                    state = "builtin"
-                cells.append({"channel": channel.label, "state": state, "url": url})
+                    state, url = "builtin", (add_url(kind.value, channel.value) if can_add else "")
+                written = {template.language for template in templates}
+                missing = [
+                    {"language": name, "url": add_url(kind.value, channel.value, code)}
+                    for code, name in languages
+                    if code not in written
+                ]
+                cells.append(
+                    {
+                        "channel": channel.label,
+                        "state": state,
+                        "url": url,
+                        "templates": listed,
+                        "add": missing if listed and can_add else [],
+                    }
+                )
             coverage.append({"kind": kind.label, "cells": cells})
         context = {
             "coverage": coverage,

@@ -3,19 +3,24 @@
 Staff's wording is checked against the sample booking before it is saved: every part must
 render (no syntax error, no unknown filter or variable) and say something. The preview
 shows what a person would receive: an email's subject, text and HTML, an SMS with its
-length and the number of SMS it takes, an in-app title and text.
+length and the number of SMS it takes, an in-app title and text — in the template's
+language (dates and the product's words included), or the page's for a template written
+for every language.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.template import Context, Engine
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import format_html
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
@@ -58,6 +63,14 @@ def check_part(source: str, context: dict, *, autoescape: bool, label: str) -> s
     if not output.strip():
         return gettext("%(part)s is empty with the sample booking.") % {"part": label}
     return ""
+
+
+def in_template_language(language: str | None) -> AbstractContextManager:
+    """``with in_template_language(template.language):`` — render as its readers get it:
+    in its language, or in the page's for a template for every language (or an unknown one)."""
+    if language and language in dict(settings.LANGUAGES):
+        return translation.override(language)
+    return nullcontext()
 
 
 def builtin_wording(kind: str, channel: str) -> dict[str, str]:
@@ -116,6 +129,7 @@ class Preview:
     kind: str
     channel: str
     in_use: bool
+    language: str = ""
     rendered: messages.Rendered | None = None
     sms: SmsSize | None = None
     error: str = ""
@@ -134,10 +148,17 @@ class Preview:
 
 
 def preview_of(template: MessageTemplate) -> Preview:
-    """``template`` rendered strictly with the sample booking (an error is described, never raised)."""
-    base = {"kind": template.kind, "channel": template.channel, "in_use": template.is_active}
+    """``template`` rendered strictly with the sample booking (an error is described, never
+    raised), in its language: its readers' dates and the product's words."""
+    base = {
+        "kind": template.kind,
+        "channel": template.channel,
+        "in_use": template.is_active,
+        "language": template.language,
+    }
     try:
-        rendered = messages.check_template(template, messages.sample_context())
+        with in_template_language(template.language):
+            rendered = messages.check_template(template, messages.sample_context())
     except Exception as exc:
         return Preview(**base, error=f"{type(exc).__name__}: {exc}" if not str(exc) else str(exc))
     sms = sms_size(rendered.text) if template.channel == Channel.SMS else None
@@ -154,7 +175,7 @@ SOURCE = {"class": "vLargeTextField template-source", "spellcheck": "false"}
 class MessageTemplateForm(forms.ModelForm):
     class Meta:
         model = MessageTemplate
-        fields = ["kind", "channel", "is_active", "subject", "body", "html_body"]
+        fields = ["kind", "channel", "language", "is_active", "subject", "body", "html_body"]
         widgets = {
             "subject": forms.TextInput(attrs={"class": "vLargeTextField template-source", "spellcheck": "false"}),
             "body": forms.Textarea(attrs={**SOURCE, "rows": 10}),
@@ -178,7 +199,9 @@ class MessageTemplateForm(forms.ModelForm):
             ),
         }
         error_messages = {
-            NON_FIELD_ERRORS: {"unique_together": _("There is already a template for this kind and channel.")},
+            NON_FIELD_ERRORS: {
+                "unique_together": _("There is already a template for this kind, channel and language."),
+            },
         }
 
     def __init__(self, *args, **kwargs) -> None:
@@ -197,9 +220,10 @@ class MessageTemplateForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         kind, channel = data.get("kind"), data.get("channel")
-        if not kind or not channel:
+        if not kind or not channel or "language" in self.errors:
             return data
-        self._check_duplicate(kind, channel)
+        language = data.get("language") or ""
+        self._check_duplicate(kind, channel, language)
         if channel == Channel.SMS and data.get("subject"):
             self.add_error("subject", gettext("An SMS has no subject; leave it empty."))
         elif channel != Channel.SMS and not data.get("subject") and "subject" not in self.errors:
@@ -212,7 +236,8 @@ class MessageTemplateForm(forms.ModelForm):
             self.add_error(
                 "html_body", gettext("Only emails have an HTML body; SMS and in-app messages are plain text.")
             )
-        context = messages.sample_context()
+        with in_template_language(language):
+            context = messages.sample_context()
         for field, label, autoescape in PARTS:
             if data.get(field) and field not in self.errors:
                 problem = check_part(data[field], context, autoescape=autoescape, label=str(label))
@@ -225,8 +250,13 @@ class MessageTemplateForm(forms.ModelForm):
                 self.add_error(None, gettext("The template doesn't render: %(error)s") % {"error": preview.error})
         return data
 
-    def _check_duplicate(self, kind: str, channel: str) -> None:
-        other = MessageTemplate.objects.filter(kind=kind, channel=channel).exclude(pk=self.instance.pk).first()
+    def _check_duplicate(self, kind: str, channel: str, language: str) -> None:
+        """One template per kind, channel and language (empty: every language)."""
+        other = (
+            MessageTemplate.objects.filter(kind=kind, channel=channel, language=language)
+            .exclude(pk=self.instance.pk)
+            .first()
+        )
         if other is None:
             return
         self._duplicate = True
@@ -239,6 +269,8 @@ class MessageTemplateForm(forms.ModelForm):
                 url=url,
             ),
         )
+        if not language:
+            self.add_error("language", gettext("Choose a language to write a template for its readers only."))
 
     def _post_clean(self) -> None:
         super()._post_clean()
@@ -252,6 +284,7 @@ class MessageTemplateForm(forms.ModelForm):
             pk=self.instance.pk,
             kind=data.get("kind") or "",
             channel=data.get("channel") or "",
+            language=data.get("language") or "",
             subject=data.get("subject") or "",
             body=data.get("body") or "",
             html_body=data.get("html_body") or "",

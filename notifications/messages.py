@@ -14,6 +14,7 @@ import functools
 import logging
 import time
 from collections import Counter
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -21,11 +22,12 @@ from django.conf import settings
 from django.template import Context, Engine, Template
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat
+from django.utils import dateformat, translation
 from django.utils.html import linebreaks
 from django.utils.translation import gettext, gettext_noop, ngettext, ngettext_lazy, pgettext
 
 from bookings import selectors, video
+from bookings.models import BookingStatus
 from config.dates import format_when
 from notifications.models import Channel, Kind, MessageTemplate
 
@@ -664,13 +666,17 @@ def _email_html(subject: str, body_html: str, context: dict) -> str:
 
 
 def render(kind: str, channel: str, context: dict, *, custom: MessageTemplate | None = None) -> Rendered:
-    """The message for ``kind`` on ``channel`` — from ``custom`` (staff's template for this
-    kind and channel, if any and in use), or the built-in wording when it has none or fails.
-    A message about several sessions of a series (``series_count`` set) has the built-in
-    series wording unless staff's template uses the series_* variables: a template written
-    for one session would name one date of many."""
+    """The message for ``kind`` on ``channel`` in the active language — from ``custom``
+    (staff's template for this kind and channel, if any and in use: ``custom_templates``
+    chooses it for the recipient's language), or the built-in wording when it has none or
+    fails. A template written for another language is never used: the built-in wording,
+    translated, is. A message about several sessions of a series (``series_count`` set)
+    has the built-in series wording unless staff's template uses the series_* variables: a
+    template written for one session would name one date of many."""
     series = bool(context.get("series_count"))
     if custom is not None and series and not _speaks_of_series(custom):
+        custom = None
+    if custom is not None and custom.language and custom.language != message_language():
         custom = None
     if custom is not None and custom.is_active:
         try:
@@ -712,27 +718,67 @@ def check_template(template: MessageTemplate, context: dict | None = None) -> Re
     )
 
 
+def message_language() -> str:
+    """The language a message is being written in: the active one (``in_language_of``
+    around the rendering), as one of ``settings.LANGUAGES``."""
+    try:
+        return translation.get_supported_language_variant(translation.get_language() or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+class StaffTemplates(Mapping):
+    """Staff's active templates, looked up by (kind, channel) for the language messages
+    are being written in (``message_language``): the template in that language, else the
+    one for every language (an empty language), else none — the built-in wording, which
+    is translated. So a French reader gets staff's French wording, or their wording for
+    every language, but never the wording staff wrote for English readers. Look a
+    template up inside ``in_language_of(recipient)``, where the message is rendered."""
+
+    def __init__(self, rows: dict[tuple[str, str, str], MessageTemplate]) -> None:
+        self._rows = rows
+        self._pairs = sorted({(kind, channel) for kind, channel, _language in rows})
+
+    def for_language(self, kind: str, channel: str, language: str) -> MessageTemplate | None:
+        """The template for a reader of ``language``."""
+        return self._rows.get((kind, channel, language)) or self._rows.get((kind, channel, ""))
+
+    def __getitem__(self, key: tuple[str, str]) -> MessageTemplate:
+        kind, channel = key
+        template = self.for_language(kind, channel, message_language())
+        if template is None:
+            raise KeyError(key)
+        return template
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._pairs)
+
+    def __len__(self) -> int:
+        return len(self._pairs)
+
+
 # Staff's templates are read once per process and kept for this long: a booking doesn't
 # pay a query for the few rows the admin rarely changes. Saving or deleting one forgets
 # them in the saving process at once; other processes pick the change up within this time.
 TEMPLATES_KEPT_SECONDS = 30.0
-_kept: tuple[float, dict[tuple[str, str], MessageTemplate]] | None = None
+_kept: tuple[float, dict[tuple[str, str, str], MessageTemplate]] | None = None
 
 
-def custom_templates(kinds=None) -> dict[tuple[str, str], MessageTemplate]:
-    """Staff's active templates by (kind, channel), for ``kinds`` or all."""
+def custom_templates(kinds=None) -> StaffTemplates:
+    """Staff's active templates for ``kinds`` or all: ``.get((kind, channel))`` is the one
+    for the active language's readers (see ``StaffTemplates``)."""
     global _kept
     kept = _kept
     if kept is None or time.monotonic() - kept[0] > TEMPLATES_KEPT_SECONDS:
         kept = (
             time.monotonic(),
-            {(row.kind, row.channel): row for row in MessageTemplate.objects.filter(is_active=True)},
+            {(row.kind, row.channel, row.language): row for row in MessageTemplate.objects.filter(is_active=True)},
         )
         _kept = kept
     if kinds is None:
-        return dict(kept[1])
+        return StaffTemplates(dict(kept[1]))
     kinds = set(kinds)
-    return {key: row for key, row in kept[1].items() if key[0] in kinds}
+    return StaffTemplates({key: row for key, row in kept[1].items() if key[0] in kinds})
 
 
 def forget_custom_templates(**kwargs) -> None:
@@ -983,55 +1029,74 @@ def person_context(recipient, **extra) -> dict:
     return context
 
 
+# The sample booking's session: Wed 2 Dec 2026, 10:00–11:00 in Paris.
+SAMPLE_START = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
+SAMPLE_ZONE = "Europe/Paris"
+
+
 def sample_context() -> dict:
-    """A believable booking for previews in the admin."""
+    """A believable booking for previews in the admin, in the active language: its dates,
+    and the words the product writes, as a reader of that language would get them."""
+
+    def at(**delta: int) -> str:
+        return local_when(SAMPLE_START + dt.timedelta(**delta), SAMPLE_ZONE)
+
+    notice = ngettext("%(count)s hour", "%(count)s hours", 24) % {"count": 24}
     return {
         "recipient_name": "Cleo Martin",
         "audience": "client",
         "other_party": "Nora Haddad",
         "client_name": "Cleo Martin",
         "coach_name": "Nora Haddad",
-        "hosts": "Nora Haddad and Ben Ito",
+        "hosts": selectors.names_text(["Nora Haddad", "Ben Ito"]),
         "co_host": "",
-        "room": "Room 2, 12 rue de la Paix, Paris",
-        "session_title": "Career consultation",
-        "when": "Wed 2 Dec 2026, 10:00 (Europe/Paris)",
+        "room": pgettext("sample booking", "Room 2, 12 rue de la Paix, Paris"),
+        "session_title": pgettext("sample booking", "Career consultation"),
+        "when": at(),
         "time_range": "10:00–11:00",
-        "timezone": "Europe/Paris",
-        "duration": "60 minutes",
+        "timezone": SAMPLE_ZONE,
+        "duration": minutes_text(60),
         "reference": "BK-2026-000042",
-        "status": "Confirmed",
+        "status": str(BookingStatus.CONFIRMED.label),
         "requested": "",
         "place": "https://meet.example.com/nora",
         "meeting_link": "https://meet.example.com/nora",
         "booking_url": absolute("/bookings/BK-2026-000042/"),
-        "reason": "I'm away that week.",
-        "question": "Which role are you aiming for?",
-        "answer": "Product manager in a small team.",
-        "previous_when": "Tue 1 Dec 2026, 15:00 (Europe/Paris)",
-        "alternatives": "Thu 3 Dec 2026, 09:00 (Europe/Paris)\nFri 4 Dec 2026, 14:00 (Europe/Paris)",
-        "lead": "in 2 hours",
-        "cancellation_deadline": "Tue 1 Dec 2026, 10:00 (Europe/Paris)",
-        "limit_text": "7 of 8 sessions on Wed 2 Dec",
+        "reason": pgettext("sample booking", "I'm away that week."),
+        "question": pgettext("sample booking", "Which role are you aiming for?"),
+        "answer": pgettext("sample booking", "Product manager in a small team."),
+        "previous_when": at(days=-1, hours=5),
+        "alternatives": f"{at(days=1, hours=-1)}\n{at(days=2, hours=4)}",
+        "lead": lead_text(dt.timedelta(hours=2)),
+        "cancellation_deadline": at(days=-1),
+        "limit_text": gettext("%(count)d of %(limit)d sessions on %(day)s")
+        % {
+            "count": 7,
+            "limit": 8,
+            "day": format_when(SAMPLE_START.astimezone(ZoneInfo(SAMPLE_ZONE)), "day_short_no_year"),
+        },
         "rating_url": absolute("/bookings/BK-2026-000042/#rate"),
         "site_url": settings.SITE_URL,
         "amount": "60.00 EUR",
         "paid_with_credit": "",
         "authorised": "",
         "balance": "40.00 EUR",
-        "balance_due": "Sun 29 Nov 2026, 10:00 (Europe/Paris)",
-        "refund_policy": "Cancel at least 24 hours before the session for a full refund; later, 50% is refunded.",
+        "balance_due": at(days=-3),
+        "refund_policy": gettext(
+            "Cancel at least %(notice)s before the session for a full refund; later, %(percent)s%% is refunded."
+        )
+        % {"notice": notice, "percent": 50},
         "pay_url": absolute("/payments/booking/BK-2026-000042/balance/"),
-        "hold_ends": "Tue 1 Dec 2026, 10:15 (Europe/Paris)",
-        "failure_message": "Your card was declined.",
+        "hold_ends": at(days=-1, minutes=15),
+        "failure_message": pgettext("sample booking", "Your card was declined."),
         "purchase": "",
         "item": "",
         "credits_added": "5",
-        "refund_reason": "Cancelled by the coach.",
-        "offer_ends": "Wed 2 Dec 2026, 12:00 (Europe/Paris)",
+        "refund_reason": pgettext("sample booking", "Cancelled by the coach."),
+        "offer_ends": at(hours=2),
         "offer_url": absolute("/waitlist/offers/7/"),
         "session_url": absolute("/book/session/12/"),
-        "material": "Slides of the morning",
+        "material": pgettext("sample booking", "Slides of the morning"),
         "position": "2",
         "waitlist_url": absolute("/waitlist/"),
         "endpoint_url": "https://hooks.example.com/booking",

@@ -7,7 +7,8 @@
   booking, kind, channel and due time — is held by the database itself.
 - ``Reminder``: a message planned for later (session reminders, the cancellation window
   closing, the feedback request), kept in step with the booking by ``reminders.sync``.
-- ``MessageTemplate``: staff's own wording for one kind and channel (built-in otherwise).
+- ``MessageTemplate``: staff's own wording for one kind and channel, in one language or
+  in every language (built-in otherwise).
 - ``NotificationSettings``: a person's channels per kind and which reminders they want.
 - ``CalendarFeed``: a person's private iCal feed address.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -194,11 +196,36 @@ class Reminder(models.Model):
         return f"{self.get_kind_display()} for {self.booking_id} at {self.due_at:%Y-%m-%d %H:%M}Z"
 
 
+def template_languages() -> list[tuple[str, object]]:
+    """A template's language choices: every language (empty), then each of
+    ``settings.LANGUAGES`` by its name in the reader's language. A callable, so that the
+    migration names it rather than the list, and a language added to the settings needs
+    no migration."""
+    every = [("", _("Every language"))]
+    return every + [
+        (code, translation.get_language_info(code)["name_translated"]) for code, _name in settings.LANGUAGES
+    ]
+
+
 class MessageTemplate(models.Model):
-    """Staff's wording for one kind and channel; the built-in one is used otherwise."""
+    """Staff's wording for one kind and channel, in one language or in every language
+    (empty); the built-in one is used otherwise. A recipient gets the template in their
+    language, else the one for every language, else the built-in wording in their language
+    (``messages.custom_templates``)."""
 
     kind = models.CharField(max_length=32, choices=Kind.choices)
     channel = models.CharField(max_length=16, choices=Channel.choices)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        blank=True,
+        default="",
+        choices=template_languages,
+        help_text=_(
+            "Whose messages use it: people who read this language, or everyone. A person gets the template in "
+            "their language, else the one for every language, else the built-in wording (translated)."
+        ),
+    )
     subject = models.CharField(max_length=200, blank=True, help_text=_("Email subject, or the in-app title."))
     body = models.TextField(help_text=_("Plain text (email, SMS) or the in-app text."))
     html_body = models.TextField(_("HTML body"), blank=True, help_text=_("Email only; built from the text when empty."))
@@ -209,11 +236,16 @@ class MessageTemplate(models.Model):
     )
 
     class Meta:
-        ordering = ["kind", "channel"]
-        constraints = [models.UniqueConstraint(fields=["kind", "channel"], name="template_one_per_kind_channel")]
+        ordering = ["kind", "channel", "language"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "channel", "language"], name="template_one_per_kind_channel_language"
+            ),
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.get_channel_display()}"
+        text = f"{self.get_kind_display()} · {self.get_channel_display()}"
+        return f"{text} · {self.get_language_display()}" if self.language else text
 
 
 class NotificationSettings(models.Model):

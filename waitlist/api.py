@@ -12,7 +12,9 @@
 - ``DELETE /api/v1/waitlist/{id}``: leave (a seat held for you goes to the next).
 - ``POST /api/v1/waitlist/offers/{id}/accept``: take the seat held for you — the booking
   (201; ``awaiting_payment`` when the type is priced and payments are on, like any seat);
-  409 ``offer_expired`` when its time ran out.
+  409 ``offer_expired`` when its time ran out. A client is asked first what any booking
+  asks: 409 ``consent_required`` / ``intake_required`` until ``accept_consents`` and
+  ``intake_answers`` are sent, as ``POST /bookings`` takes them; the seat stays held.
 - ``POST /api/v1/waitlist/offers/{id}/decline``: let it go to the next person.
 
 A seat refused as ``full`` (``POST /sessions/{id}/bookings``) says ``"waitlist": true`` when
@@ -22,6 +24,7 @@ the caller may join its waitlist.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
@@ -31,7 +34,17 @@ from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from accounts.selectors import coaches_visible_to
-from bookings.api import BookingOut, client_for, fresh, site_of
+from bookings.api import (
+    ACCEPT_CONSENTS_FIELD,
+    INTAKE_ANSWERS_FIELD,
+    BookingOut,
+    client_for,
+    consents_due,
+    fresh,
+    intake_due,
+    record_gates,
+    site_of,
+)
 from bookings.models import SessionKind, SessionType
 from bookings.selectors import sessions_visible_to
 from bookings.services.common import is_manager
@@ -94,6 +107,11 @@ class JoinIn(Input):
     date_from: dt.date | None = None
     date_to: dt.date | None = None
     client: int | None = Field(None, description="Join for someone else (a guardian, staff, their coach).")
+
+
+class OfferAcceptIn(Input):
+    accept_consents: list[int] = ACCEPT_CONSENTS_FIELD
+    intake_answers: dict[str, Any] = INTAKE_ANSWERS_FIELD
 
 
 class ListQuery(Input):
@@ -248,9 +266,22 @@ def _offer(request: HttpRequest, offer_id: int) -> WaitlistOffer:
 
 
 @router.post("/waitlist/offers/{offer_id}/accept", response={201: BookingOut}, summary="Take a seat held for you")
-def accept(request: HttpRequest, offer_id: int) -> Status:
-    booking = services.accept(actor=request.auth, offer=_offer(request, offer_id))
-    return Status(201, fresh(request.auth, booking, site_of(request)))
+def accept(request: HttpRequest, offer_id: int, payload: OfferAcceptIn | None = None) -> Status:
+    """The held seat or time becomes the booking. A client (or their guardian) accepts the
+    coach's consent documents and answers the intake forms first, as for any booking: 409
+    ``consent_required`` / ``intake_required`` lists them, and nothing is booked — the offer
+    stays held until it runs out. Staff and coaches are not asked."""
+    actor, payload = request.auth, payload or OfferAcceptIn()
+    offer = _offer(request, offer_id)
+    consents, intake = [], []
+    if services.still_open(offer):  # else accept answers why it can't be taken
+        client = offer.entry.client
+        coach, session_type = services.offered(offer)
+        consents = consents_due(actor, client, coach, payload.accept_consents)
+        intake = intake_due(actor, client, session_type, payload.intake_answers)
+    booking = services.accept(actor=actor, offer=offer)
+    record_gates(request, offer.entry.client, consents, intake, booking)
+    return Status(201, fresh(actor, booking, site_of(request)))
 
 
 @router.post("/waitlist/offers/{offer_id}/decline", response={200: OfferOut}, summary="Let a held seat go")

@@ -326,6 +326,22 @@ def _lock_offer(offer: WaitlistOffer) -> WaitlistOffer:
     )
 
 
+def offered(offer: WaitlistOffer) -> tuple[User, SessionType]:
+    """The coach and the session type of what ``offer`` holds (a seat, or a one-on-one time):
+    what the client accepts and answers before taking it (``bookings.gates``), as before any
+    booking with that coach."""
+    if offer.session_id:
+        return offer.session.coach, offer.session.session_type
+    return offer.session_type.coach, offer.session_type
+
+
+def still_open(offer: WaitlistOffer, *, now: dt.datetime | None = None) -> bool:
+    """Whether ``offer`` may still be accepted (pending, not run out): the only time its
+    consents and questions are asked — a closed one answers why instead. Answering them
+    (the Questions step and back) keeps the hold: nothing here lets it go."""
+    return offer.status == OfferStatus.PENDING and offer.expires_at > _now(now)
+
+
 def accept(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None) -> Booking:
     """The client takes the seat held for them: it becomes their booking (held for payment
     when the type is priced and payments are on, like any seat). Locks the offer's row,

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,6 +20,8 @@ from django.views.decorators.http import require_POST
 
 from accounts.selectors import coaches_visible_to
 from availability.forms import date_field, time_field
+from bookings import gates
+from bookings import views as booking_views
 from bookings.models import BookingStatus, Session, SessionKind, SessionType
 from bookings.services.common import is_manager
 from config.errors import DomainError
@@ -178,16 +181,37 @@ def _offer_for(request: HttpRequest, pk: int) -> WaitlistOffer:
     )
 
 
+def _gates(request: HttpRequest, held: WaitlistOffer) -> tuple[list[gates.Item], list[gates.Asked]]:
+    """What the client accepts (the consent documents) and answers (the intake forms) before
+    taking ``held``, as before any booking with its coach (``bookings.gates``); the
+    Questions step comes back to this page. Asked only while the offer is open."""
+    if not services.still_open(held):
+        return [], []
+    client = held.entry.client
+    coach, session_type = services.offered(held)
+    consents = gates.pending(client, coach) if gates.asks(request.user) else []
+    next_url = reverse("waitlist:offer", args=[held.pk])
+    return consents, gates.asked(client, session_type, booker=request.user, next_url=next_url)
+
+
 @login_required
 def offer(request: HttpRequest, pk: int) -> HttpResponse:
     """A seat or a time held for the client: accept (the booking is made, or goes on to
-    payment) or decline (it goes to the next in line)."""
+    payment) or decline (it goes to the next in line). Accepting asks first what a booking
+    asks: the consent documents' ticks here, the intake forms' answers on the Questions
+    step (a link; it comes back here, and the seat stays held meanwhile)."""
     held = _offer_for(request, pk)
     error = ""
     status = 200
-    if request.method == "POST":
+    consents, intake = _gates(request, held)
+    declining = request.POST.get("answer") == "decline"
+    if request.method == "POST" and not declining and gates.missing(consents, request.POST.getlist("accept")):
+        error, status = str(booking_views.CONSENT_MISSING), 400
+    elif request.method == "POST" and not declining and (unanswered := gates.unanswered(intake)):
+        return booking_views.redirect_303_to(unanswered)  # the answers first; the offer stays held
+    elif request.method == "POST":
         try:
-            if request.POST.get("answer") == "decline":
+            if declining:
                 services.decline(actor=request.user, offer=held)
                 messages.success(request, _("You declined; it goes to the next person waiting."))
                 return redirect("waitlist:mine")
@@ -196,6 +220,8 @@ def offer(request: HttpRequest, pk: int) -> HttpResponse:
             error, status = exc.message, exc.status
             held = _offer_for(request, pk)
         else:
+            client = held.entry.client
+            gates.record(request, client, consents=consents, intake=intake, booking=booking, by=request.user)
             if booking.status == BookingStatus.AWAITING_PAYMENT:
                 return redirect("payments:pay", booking.reference)
             return redirect("booking_done", booking.reference)
@@ -207,6 +233,9 @@ def offer(request: HttpRequest, pk: int) -> HttpResponse:
         "expired": expired,
         "st": seat.session_type if seat else held.session_type,
         "start": seat.start if seat else held.start,
+        "consents": consents,
+        "consents_ticked": request.POST.getlist("accept"),
+        "questions_url": gates.unanswered(intake),
     }
     return render(request, "waitlist/offer.html", context, status=status)
 
