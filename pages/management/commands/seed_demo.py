@@ -49,6 +49,8 @@ from bookings.models import (
 from bookings.services import series as series_services
 from bookings.services import workshops as workshop_services
 from bookings.video import default_video
+from intake import builder, consents
+from intake.models import AskWhen, ConsentDocument, ConsentKind, IntakeForm
 from pages.history import history_exists, make_history
 from waitlist import services as waitlist_services
 
@@ -167,6 +169,7 @@ class Command(BaseCommand):
         self.stdout.write(DemoCalendar(users).seed())
         self._seed_practice(users)
         self._seed_money(users)
+        self._seed_intake(users)
         # After the calendar's payments (``_seed_money`` pays them only while no booking has one).
         self.stdout.write(self._seed_history(users))
         self._quiet_demo_messages(after=last_delivery)
@@ -175,6 +178,70 @@ class Command(BaseCommand):
             label = "admin" if person.superuser else person.role
             self.stdout.write(f"  {label:<7} {person.email:<38} {person.timezone}")
         self.stdout.write(f"  password for every demo account: {DEMO_PASSWORD}")
+
+    def _seed_intake(self, users: dict[str, User]) -> None:
+        """Priya, a counselling psychologist, asks new clients to accept her consent to
+        counselling and answer a short intake form (three steps) before their first
+        consultation with her."""
+        priya = users["priya.raman@demo.booking.test"]
+        if not ConsentDocument.objects.filter(owner=priya).exists():
+            consents.create_document(
+                actor=priya,
+                kind=ConsentKind.TREATMENT,
+                title="Consent to counselling and to the keeping of notes",
+                body=(
+                    "Counselling sessions are confidential: what you say stays between us, except where "
+                    "someone's safety is at risk or the law requires otherwise.\n\n"
+                    "I keep brief notes of our sessions and your intake answers, encrypted, for seven "
+                    "years after our last session; you may ask to see them or to have them erased.\n\n"
+                    "You may end the counselling at any time."
+                ),
+            )
+        if IntakeForm.objects.filter(owner=priya).exists():
+            return
+        form = builder.create_form(actor=priya, title="Before our first session")
+        steps = [
+            (
+                "About you",
+                [
+                    {"kind": "short_text", "label": "What should I call you?", "required": True},
+                    {"kind": "date", "label": "Date of birth", "required": False},
+                ],
+            ),
+            (
+                "What brings you here",
+                [
+                    {
+                        "kind": "long_text",
+                        "label": "What would you like to work on?",
+                        "required": True,
+                        "help_text": "A few sentences are enough; we will talk it through.",
+                    },
+                    {"kind": "yes_no", "label": "Have you had counselling before?", "required": True},
+                ],
+            ),
+            (
+                "Your goals",
+                [
+                    {
+                        "kind": "multiple_choice",
+                        "label": "Which areas matter most right now?",
+                        "required": True,
+                        "choices": "Stress\nSleep\nWork\nRelationships\nLife changes",
+                    },
+                    {"kind": "scale", "label": "How are you feeling this week, from 1 to 10?", "required": True},
+                ],
+            ),
+        ]
+        for index, (title, questions) in enumerate(steps):
+            step = builder.editable(form).steps.get() if index == 0 else builder.add_step(form=form, title=title)
+            if index == 0:
+                builder.update_step(step=step, title=title, intro="")
+            for data in questions:
+                builder.add_question(step=step, data={"help_text": "", "choices": "", **data})
+        builder.publish(form=form, actor=priya)
+        consultation = SessionType.objects.get(coach=priya, title="Counselling consultation")
+        builder.set_asks(form=form, actor=priya, wanted={consultation.pk: AskWhen.FIRST_BOOKING})
 
     def _seed_history(self, users: dict[str, User]) -> str:
         """About four sessions a week per demo coach with the demo clients, over the 26 weeks
