@@ -11,20 +11,23 @@ browser's ``Intl.PluralRules`` for the page's language (French says Â« 0 caractÃ
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.utils.translation import gettext, ngettext
 
 
-def _plural(singular: str, plural: str) -> dict[str, str]:
-    # ngettext's forms for 1 and for 2: "one" and "other" in English and French alike.
-    return {"one": ngettext(singular, plural, 1), "other": ngettext(singular, plural, 2)}
+def _plural(forms: Callable[[int], str]) -> dict[str, str]:
+    # ngettext's forms for 1 and for 2: "one" and "other" in English and French alike. Each
+    # call writes its ``ngettext`` with the words themselves, so that they are extracted.
+    return {"one": forms(1), "other": forms(2)}
 
 
 def js_text() -> dict[str, object]:
     return {
-        "charsLeft": _plural("%(count)s character left", "%(count)s characters left"),
-        "charsOver": _plural("%(count)s character too many", "%(count)s characters too many"),
+        "charsLeft": _plural(lambda n: ngettext("%(count)s character left", "%(count)s characters left", n)),
+        "charsOver": _plural(lambda n: ngettext("%(count)s character too many", "%(count)s characters too many", n)),
         "zoneSearch": gettext("Search a city, region or UTC offset"),
         "zones": gettext("Time zones"),
         "zoneNone": gettext("No time zone matches. Try a city such as Paris, or an offset such as +05:30."),
-        "zoneCount": _plural("%(count)s time zone", "%(count)s time zones"),
+        "zoneCount": _plural(lambda n: ngettext("%(count)s time zone", "%(count)s time zones", n)),
     }

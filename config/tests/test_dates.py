@@ -184,9 +184,12 @@ def test_the_scripts_words_follow_the_page_language():
     with translation.override("fr"):
         french = js_text()
     assert set(french) == set(js_text())
+    english = js_text()
     for key in ("charsLeft", "charsOver", "zoneCount"):
         assert set(french[key]) == {"one", "other"}
         assert all("%(count)s" in form for form in french[key].values())
+        assert french[key] != english[key], f"{key} is not translated"
+    assert french["charsLeft"] == {"one": "%(count)s caractère restant", "other": "%(count)s caractères restants"}
 
 
 # Django's own words for dates (django/utils/dates.py): (context, msgid).
