@@ -827,6 +827,8 @@ def book_confirm(request: HttpRequest, coach_id: int, type_id: int) -> HttpRespo
         status = 400
 
     client = form.client() if form.is_bound and form.is_valid() else people[0]
+    if request.method == "POST" and not intake:
+        intake = intake_for(request, who, client, session_type)  # its step stays in the steps shown
     if client.pk != people[0].pk:
         tag_rules = tag_rules_for(client, coach)
     rules = rules_for(coach.coach_profile, session_type, tag_rules=tag_rules)
@@ -1195,6 +1197,8 @@ def book_seat(request: HttpRequest, session_id: int) -> HttpResponse:
         else:
             status = 400
     client = form.client() if form.is_bound and form.is_valid() else people[0]
+    if request.method == "POST" and may_book and not held and not intake:
+        intake = intake_for(request, who, client, session_type)  # its step stays in the steps shown
     paying = (
         _pay_context(
             form,

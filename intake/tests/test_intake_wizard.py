@@ -16,7 +16,7 @@ from accounts.tests.factories import ClientFactory, GuardianLinkFactory
 from bookings.models import Booking
 from bookings.tests.factories import SessionTypeFactory, open_coach
 from conftest import logged_in
-from intake import answers
+from intake import answers, consents
 from intake.models import AskWhen, IntakeFile, IntakeResponse, ResponseStatus
 from intake.tests.forms_helpers import (
     LATER,
@@ -132,6 +132,16 @@ def test_three_steps_then_confirm_then_the_booking_carries_the_answers(client_us
     assert "Nia" not in told.body.replace("Nia Client", "")
     assert "A new job" not in told.body and "A new job" not in told.title
     assert "#intake" in told.body
+
+
+def test_a_refused_confirm_keeps_the_questions_step_in_the_steps_shown(client_user, coach, consult, intake_form):
+    consents.create_document(actor=coach, kind="terms", title="Coaching terms", body="Fees are due at booking.")
+    http = logged_in(client_user)
+    answer_all(http, intake_form, http.get(confirm_url(consult)).url)
+    refused = book(http, consult)  # the terms not ticked
+    assert refused.status_code == 400
+    assert 'data-step="questions"' in page(refused) and "Coaching terms" in page(refused)
+    assert not Booking.objects.exists()
 
 
 def test_the_booking_is_refused_while_answers_are_missing(client_user, consult, intake_form):
