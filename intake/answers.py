@@ -34,7 +34,6 @@ from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -43,6 +42,7 @@ from bookings.gates import Asked
 from bookings.models import Booking, SessionType
 from bookings.selectors import co_hosting
 from config import crypto
+from config.dates import format_when
 from intake.models import (
     SCALE_MAX,
     SCALE_MIN,
@@ -622,7 +622,7 @@ def display(response: IntakeResponse) -> list[ShownStep]:
                 item.text = ", ".join(str(v) for v in value)
             elif question.kind == QuestionKind.DATE:
                 try:
-                    item.text = date_format(dt.date.fromisoformat(value), "DATE_FORMAT")
+                    item.text = format_when(dt.date.fromisoformat(value), "date_long")
                 except (TypeError, ValueError):
                     item.text = str(value)
             else:

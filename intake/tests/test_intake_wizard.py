@@ -11,6 +11,7 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 
 from accounts.tests.factories import ClientFactory, GuardianLinkFactory
 from bookings.models import Booking
@@ -142,6 +143,18 @@ def test_a_refused_confirm_keeps_the_questions_step_in_the_steps_shown(client_us
     assert refused.status_code == 400
     assert 'data-step="questions"' in page(refused) and "Coaching terms" in page(refused)
     assert not Booking.objects.exists()
+
+
+def test_a_date_answer_is_written_the_readers_way(client_user, coach, consult, intake_form):
+    http = logged_in(client_user)
+    answer_all(http, intake_form, http.get(confirm_url(consult)).url)
+    assert book(http, consult).status_code == 303
+    url = reverse("booking_detail", args=[Booking.objects.get().reference])
+    coach_http = logged_in(coach)
+    assert "30 April 1990" in page(coach_http.get(url))
+    coach.language = "fr"
+    coach.save(update_fields=["language"])
+    assert "30 avril 1990" in page(coach_http.get(url))
 
 
 def test_the_booking_is_refused_while_answers_are_missing(client_user, consult, intake_form):
