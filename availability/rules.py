@@ -169,26 +169,49 @@ class BookingRules:
 
     def decided_by(
         self, *, start: dt.datetime, now: dt.datetime, connected: bool, window_allows_firm: bool = True
-    ) -> str:
-        """Which rule made a booking at ``start`` firm or a request, in a short sentence for
-        the coach ("Firm because VIP", "Request: the client isn't connected")."""
+    ) -> dict:
+        """Which rule made a booking at ``start`` firm or a request, as the booking's history
+        keeps it: language-neutral (the reasons' codes, the deciding tag), worded for the
+        reader by ``decision_text`` ("Firm because VIP", "Request: the client isn't connected")."""
         reasons = self.request_reasons(start=start, now=now, connected=connected, window_allows_firm=window_allows_firm)
-        tag = self._tag_sources().get("approval")
-        if not reasons:
-            if tag:
-                return _("Firm because %(tag)s") % {"tag": tag}
-            if self.approval == ApprovalPolicy.NEVER:
-                return _("Firm: this session type never needs approval")
-            return _("Firm: your rules allow it")
-        words = {
-            TYPE_NEEDS_APPROVAL: _("this session type always needs approval"),
-            COACH_APPROVES_ALL: _("you approve every booking"),
-            NOT_CONNECTED: _("the client isn't connected"),
-            TOO_SOON: _("it starts within the firm-booking threshold"),
-            TAG_NEEDS_APPROVAL: _("%(tag)s needs approval") % {"tag": tag},
-            WINDOW_REQUESTS_ONLY: _("this availability window takes requests only"),
+        return {
+            "reasons": list(reasons),
+            "tag": self._tag_sources().get("approval") or "",
+            "never": self.approval == ApprovalPolicy.NEVER,
         }
-        return _("Request: %(reasons)s") % {"reasons": "; ".join(words[code] for code in reasons)}
+
+
+# The reasons a series adds to a single booking's (``bookings.services.series``).
+SERIES_NEEDS_APPROVAL = "series_needs_approval"
+
+
+def decision_text(decision: object) -> str:
+    """``decided_by``'s record in a short sentence for the coach, in the active language.
+    A sentence recorded by an earlier version (a string) is shown translated when it is one
+    of the product's own, else as it was written."""
+    if isinstance(decision, str):
+        return _(decision.strip()) if decision.strip() else ""
+    if not isinstance(decision, dict):
+        return ""
+    reasons = [code for code in decision.get("reasons") or [] if isinstance(code, str)]
+    tag = str(decision.get("tag") or "")
+    if not reasons:
+        if tag:
+            return _("Firm because %(tag)s") % {"tag": tag}
+        if decision.get("never"):
+            return _("Firm: this session type never needs approval")
+        return _("Firm: your rules allow it")
+    if reasons == [SERIES_NEEDS_APPROVAL]:
+        return _("Request: you approve every series")
+    words = {
+        TYPE_NEEDS_APPROVAL: _("this session type always needs approval"),
+        COACH_APPROVES_ALL: _("you approve every booking"),
+        NOT_CONNECTED: _("the client isn't connected"),
+        TOO_SOON: _("it starts within the firm-booking threshold"),
+        TAG_NEEDS_APPROVAL: _("%(tag)s needs approval") % {"tag": tag},
+        WINDOW_REQUESTS_ONLY: _("this availability window takes requests only"),
+    }
+    return _("Request: %(reasons)s") % {"reasons": "; ".join(words[code] for code in reasons if code in words)}
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from bookings.models import (
     VideoProvider,
 )
 from bookings.video import default_video, rooms_enabled
+from config import money
 from config.errors import DomainError
 
 
@@ -225,7 +226,7 @@ class SessionTypeAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("price"), ordering="price")
     def price_display(self, obj: SessionType) -> str:
-        return _("Free") if obj.is_free else f"{obj.price} {obj.currency}"
+        return _("Free") if obj.is_free else money.display_major(obj.price, obj.currency)
 
     def get_form(self, request: HttpRequest, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)

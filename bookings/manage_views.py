@@ -39,7 +39,7 @@ from accounts.access import role_required
 from accounts.models import Role, User
 from availability import hours
 from availability.models import Allocation, AllocationKind
-from availability.rules import rules_for
+from availability.rules import decision_text, rules_for
 from availability.selectors import LONGEST_ALLOCATION
 from bookings import live, selectors, series_coach, services, suggestions, video
 from bookings.manage_forms import (
@@ -64,6 +64,7 @@ from bookings.models import (
     Session,
 )
 from bookings.workshop_views import workshop_context
+from config import stored_text
 from config.dates import format_when
 from config.errors import DomainError, NotAllowed
 
@@ -92,6 +93,9 @@ ACTION_LABELS = {
     "workshop_confirmed": gettext_lazy("Workshop confirmed"),
     "material_added": gettext_lazy("Material shared"),
     "rated": gettext_lazy("Rated the session"),
+    "held_for_payment": gettext_lazy("Held while the client pays"),
+    "paid": pgettext_lazy("booking history", "Paid"),
+    "payment_expired": gettext_lazy("Not paid in time"),
 }
 
 SUCCESS_MESSAGES = {
@@ -135,7 +139,7 @@ def history_rows(booking: Booking, events: list[BookingEvent] | None = None) -> 
             action=ACTION_LABELS.get(event.action, event.action.replace("_", " ").capitalize()),
             from_status=labels.get(event.from_status, ""),
             to_status=labels.get(event.to_status, event.to_status),
-            note=gettext(event.note) if event.note else "",
+            note=stored_text.display(event.note),
             late=bool(event.data.get("late")) if isinstance(event.data, dict) else False,
         )
         for event in events
@@ -146,9 +150,8 @@ def decided_by(events: list[BookingEvent]) -> str:
     """Which rule made the booking firm or a request, as its first history entry recorded
     it ("Firm because VIP"); empty when it recorded none."""
     data = events[0].data if events else None
-    value = data.get("decided_by") if isinstance(data, dict) else None
-    # Recorded in the language of whoever booked; a fixed sentence is shown in the viewer's.
-    return gettext(value.strip()) if isinstance(value, str) and value.strip() else ""
+    # Recorded language-neutral (the reasons' codes), worded in the viewer's language.
+    return decision_text(data.get("decided_by")) if isinstance(data, dict) else ""
 
 
 def suggested_times(booking: Booking) -> list[tuple[str, dt.datetime]]:

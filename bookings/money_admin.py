@@ -23,6 +23,7 @@ from bookings import promos
 from bookings.models import Enrollment, EnrollmentSource, Programme, PromoCode
 from bookings.services import programmes
 from bookings.services.enrollment import end_enrollment, enroll, sessions_left
+from config import money
 from config.errors import DomainError
 
 
@@ -105,7 +106,7 @@ class PromoCodeAdmin(ServiceAdmin):
     def discount(self, obj: PromoCode) -> str:
         if obj.percent_off is not None:
             return f"{obj.percent_off} %"
-        return f"{obj.amount_off} {obj.currency}".strip()
+        return money.display_major(obj.amount_off, obj.currency).strip()
 
     def get_readonly_fields(self, request: HttpRequest, obj: PromoCode | None = None) -> list[str]:
         return ["coach", "times_used"] if obj is not None else ["times_used"]
@@ -141,11 +142,15 @@ class ProgrammeAdminForm(ServiceForm):
 @admin.register(Programme)
 class ProgrammeAdmin(ServiceAdmin):
     form = ProgrammeAdminForm
-    list_display = ["title", "coach", "allowance", "price", "currency", "validity_days", "is_active"]
+    list_display = ["title", "coach", "allowance", "price_display", "validity_days", "is_active"]
     list_filter = ["is_active", "currency"]
     search_fields = ["title", "coach__email", "coach__name"]
     list_select_related = ["coach"]
     filter_horizontal = ["session_types"]
+
+    @admin.display(description=_("price"), ordering="price")
+    def price_display(self, obj: Programme) -> str:
+        return money.display_major(obj.price, obj.currency) if obj.price else _("Free")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Programme | None = None) -> list[str]:
         return ["coach"] if obj is not None else []  # a programme's owner never changes

@@ -161,7 +161,7 @@ def quote(
             price = _round(price - promo.amount_off, currency)
             notes.append(
                 _("Code %(code)s: %(amount)s off")
-                % {"code": promo.code, "amount": f"{promo.amount_off} {currency.upper()}"}
+                % {"code": promo.code, "amount": money.display_major(promo.amount_off, currency)}
             )
     price = _round(price, currency)
     deposit = ZERO

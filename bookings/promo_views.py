@@ -23,6 +23,7 @@ from accounts.models import Role
 from bookings import promos
 from bookings.models import PromoCode
 from bookings.promo_forms import PromoForm
+from config import money
 from config.errors import DomainError
 
 
@@ -36,7 +37,7 @@ def _to_list(promo: PromoCode | None = None) -> HttpResponseRedirect:
 def _discount(promo: PromoCode) -> str:
     if promo.percent_off is not None:
         return _("%(percent)s%% off") % {"percent": promo.percent_off}
-    return _("%(amount)s %(currency)s off") % {"amount": promo.amount_off, "currency": promo.currency}
+    return _("%(amount)s off") % {"amount": money.display_major(promo.amount_off, promo.currency).strip()}
 
 
 def _uses(promo: PromoCode) -> str:

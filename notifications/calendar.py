@@ -55,6 +55,7 @@ from bookings.models import (
     SessionKind,
     SessionStatus,
 )
+from config import stored_text
 from notifications.vtimezone import vtimezone
 
 PRODID = "-//Session booking//Calendar 1.0//EN"
@@ -442,9 +443,9 @@ def _description(facts: BookingFacts, viewer: User, url: str) -> str:
     if session.link and _shows_link(facts, viewer):
         lines.append(gettext("Video call: %(link)s") % {"link": session.link})
     if facts.status == BookingStatus.DECLINED and facts.decline_reason:
-        lines.append(gettext("Reason: %(reason)s") % {"reason": facts.decline_reason})
+        lines.append(gettext("Reason: %(reason)s") % {"reason": stored_text.display(facts.decline_reason)})
     if facts.status == BookingStatus.CANCELLED and facts.cancellation_reason:
-        lines.append(gettext("Reason: %(reason)s") % {"reason": facts.cancellation_reason})
+        lines.append(gettext("Reason: %(reason)s") % {"reason": stored_text.display(facts.cancellation_reason)})
     lines.append(gettext("Details and changes: %(url)s") % {"url": url})
     return "\n".join(lines)
 

@@ -28,7 +28,9 @@ from django.utils.translation import gettext, gettext_noop, ngettext, ngettext_l
 
 from bookings import selectors, video
 from bookings.models import BookingStatus
+from config import stored_text
 from config.dates import format_when
+from config.money import display as money_display
 from notifications.models import Channel, Kind, MessageTemplate
 
 logger = logging.getLogger(__name__)
@@ -870,7 +872,8 @@ def booking_context(booking, recipient, **extra) -> dict:
         "place": place or gettext("Online"),
         "meeting_link": meeting_link,
         "booking_url": booking_url,
-        "reason": booking.cancellation_reason or booking.decline_reason,
+        # The product's own sentences in the recipient's language, a person's words as typed.
+        "reason": stored_text.display(booking.cancellation_reason or booking.decline_reason),
         "question": booking.info_request,
         "answer": booking.info_response,
         "previous_when": "",
@@ -887,6 +890,14 @@ def booking_context(booking, recipient, **extra) -> dict:
         **{name: "" for name in SERIES_VARIABLES},
     }
     context.update({key: value for key, value in extra.items() if value is not None})
+    return _stored_reasons(context)
+
+
+def _stored_reasons(context: dict) -> dict:
+    """A refund's reason as stored (the product's sentence in English, or what staff typed),
+    shown in the language the message is written in (``config.stored_text``)."""
+    if context.get("refund_reason"):
+        context["refund_reason"] = stored_text.display(context["refund_reason"])
     return context
 
 
@@ -1026,7 +1037,7 @@ def person_context(recipient, **extra) -> dict:
         }
     )
     context.update({key: value for key, value in extra.items() if value is not None})
-    return context
+    return _stored_reasons(context)
 
 
 # The sample booking's session: Wed 2 Dec 2026, 10:00–11:00 in Paris.
@@ -1077,10 +1088,10 @@ def sample_context() -> dict:
         },
         "rating_url": absolute("/bookings/BK-2026-000042/#rate"),
         "site_url": settings.SITE_URL,
-        "amount": "60.00 EUR",
+        "amount": money_display(6000, "EUR"),
         "paid_with_credit": "",
         "authorised": "",
-        "balance": "40.00 EUR",
+        "balance": money_display(4000, "EUR"),
         "balance_due": at(days=-3),
         "refund_policy": gettext(
             "Cancel at least %(notice)s before the session for a full refund; later, %(percent)s%% is refunded."

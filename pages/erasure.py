@@ -69,6 +69,7 @@ from calendar_sync.models import CalendarConnection
 from intake import erasure as intake_erasure
 from notifications.calendar import zone_of
 from notifications.models import CalendarFeed, Notification, NotificationSettings, Reminder
+from pages import reasons
 from pages.models import Blocked, ErasureRecord, ErasureSource, ErasureStatus
 from waitlist import services as waitlist_services
 from waitlist.models import OPEN_STATUSES, WaitlistEntry
@@ -355,7 +356,7 @@ def erase(user: User, *, now: dt.datetime | None = None) -> dict[str, int]:
         new_email = erased_email(user.pk)
 
         # Sessions still to come: cancelled by the system, told to the coach by the event stream.
-        reason = gettext("The client's account was closed.")
+        reason = reasons.ACCOUNT_CLOSED  # stored in English, shown in the reader's language
         cancelled = 0
         for booking in Booking.objects.filter(client=user, status__in=ACTIVE_STATUSES, session__start__gt=now).order_by(
             "pk"

@@ -109,7 +109,7 @@ class PaymentAdmin(RecordAdmin):
 
     @admin.display(description=_("amount"), ordering="amount_minor")
     def amount(self, obj: Payment) -> str:
-        return f"{obj.amount_minor} {obj.currency} ({gettext('minor units')})"
+        return display(obj.amount_minor, obj.currency)
 
     @admin.display(description=_("booking"))
     def booking_link(self, obj: Payment) -> str:
@@ -133,8 +133,12 @@ class PaymentAdmin(RecordAdmin):
         shares = obj.shares.select_related("booking").order_by("booking__reference")
         return (
             ", ".join(
-                f"{share.booking.reference}: {share.amount_minor}"
-                + (f" ({gettext('refunded')} {share.refunded_minor})" if share.refunded_minor else "")
+                f"{share.booking.reference}: {display(share.amount_minor, obj.currency)}"
+                + (
+                    f" ({gettext('refunded')} {display(share.refunded_minor, obj.currency)})"
+                    if share.refunded_minor
+                    else ""
+                )
                 for share in shares
             )
             or "—"
@@ -325,7 +329,7 @@ class PackageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("price"), ordering="price_minor")
     def price(self, obj: Package) -> str:
-        return f"{obj.price_minor} {obj.currency}"
+        return display(obj.price_minor, obj.currency)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Package | None = None) -> list[str]:
         return ["coach"] if obj is not None else []  # a package's owner never changes

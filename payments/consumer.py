@@ -20,11 +20,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.utils.translation import gettext as _
-
 from bookings.models import BookingEvent, BookingStatus
 from config.errors import DomainError
-from payments import credits, services
+from payments import credits, reasons, services
 from payments.models import CreditEntry, CreditKind, Payment, PaymentShare, PaymentStatus
 from payments.policy import RefundCase, refund_due
 
@@ -85,7 +83,7 @@ def _handle(
                 services.ask_refund(
                     payment,
                     amount_minor=payment.amount_minor,
-                    reason=_("The booking was not made; the payment is given back."),
+                    reason=reasons.NOT_BOOKED,
                     source_key=f"event-{event.pk}",
                 )
         return
@@ -124,14 +122,13 @@ def _handle(
             services.refund_share(
                 share,
                 amount_minor=due,
-                reason=_("%(why)s: session %(ref)s of a series paid up front")
-                % {"why": _reason(event, late), "ref": booking.reference},
+                reason=reasons.SERIES_SHARE.format(why=_reason(event, late), ref=booking.reference),
                 source_key=f"event-{event.pk}-share-{share.pk}",
             )
     if spends and not (by_client and late):
         for entry in spends:
             try:
-                credits.give_back(entry, note=_("Booking %(ref)s cancelled") % {"ref": booking.reference})
+                credits.give_back(entry, note=reasons.CREDITS_BACK.format(ref=booking.reference))
             except DomainError as exc:
                 if exc.code != "already_returned":  # a replayed event: returned the first time
                     raise
@@ -151,7 +148,7 @@ def _by_client(event: BookingEvent) -> bool:
 
 def _reason(event: BookingEvent, late: bool) -> str:
     if event.to_status == BookingStatus.DECLINED:
-        return _("Request declined")
+        return reasons.REQUEST_DECLINED
     if late:
-        return _("Late cancellation (the session type's late-cancellation share)")
-    return _("Cancelled")
+        return reasons.LATE_CANCELLATION
+    return reasons.CANCELLED

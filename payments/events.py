@@ -28,8 +28,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from payments import reasons
 from payments.models import Backend, GatewayEvent, Payment, PaymentStatus, Refund, RefundStatus
 
 logger = logging.getLogger(__name__)
@@ -252,7 +252,7 @@ def _record_outside_refund(payment: Payment, charge: dict[str, Any], refunded: i
                 payment=payment,
                 amount_minor=outside,
                 status=RefundStatus.SUCCEEDED,
-                reason=_("Refunded at the payment provider."),
+                reason=reasons.AT_PROVIDER,
                 source_key=f"gateway-{refunded}-{charge.get('id') or ''}"[:64],
             )
     except IntegrityError:

@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from config.money import display
+
 
 class Backend(models.TextChoices):
     STRIPE = "stripe", "Stripe"
@@ -103,7 +105,7 @@ class Payment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.amount_minor} {self.currency} ({self.get_status_display()})"
+        return f"{display(self.amount_minor, self.currency)} ({self.get_status_display()})"
 
 
 class PaymentShare(models.Model):

@@ -47,6 +47,12 @@ def _tell(person, kind: str, **kwargs):
         return None
 
 
+def _amount(person, minor: int, currency: str) -> str:
+    """An amount as ``person`` reads it: « 2 500,00 INR » for a French reader."""
+    with in_language_of(person):
+        return display(minor, currency)
+
+
 def _reference(payment: Payment) -> str:
     return f"#{payment.pk}"
 
@@ -60,7 +66,7 @@ def payment_failed(payment: Payment):
         return None  # nothing to try again for
     person = booking.client
     extra = {
-        "amount": display(payment.amount_minor, payment.currency),
+        "amount": _amount(person, payment.amount_minor, payment.currency),
         "failure_message": payment.failure_message,
         "pay_url": messages.absolute(reverse("payments:pay", args=[booking.reference])),
     }
@@ -73,7 +79,7 @@ def payment_failed(payment: Payment):
 def refunded(refund: Refund):
     """A refund went through: the client hears how much, and for what."""
     payment = refund.payment
-    extra = {"amount": display(refund.amount_minor, payment.currency), "refund_reason": refund.reason}
+    extra = {"amount": _amount(payment.client, refund.amount_minor, payment.currency), "refund_reason": refund.reason}
     booking = None
     if payment.booking_id:
         booking = _booking(payment.booking_id)
@@ -110,7 +116,7 @@ def package_paid(payment: Payment):
     extra = {
         "purchase": "package",
         "item": package.title,
-        "amount": display(payment.amount_minor, payment.currency),
+        "amount": _amount(payment.client, payment.amount_minor, payment.currency),
         "credits_added": str(package.credits),
         "reference": _reference(payment),
     }
@@ -122,7 +128,7 @@ def programme_paid(payment: Payment):
     extra = {
         "purchase": "programme",
         "item": payment.programme.title,
-        "amount": display(payment.amount_minor, payment.currency),
+        "amount": _amount(payment.client, payment.amount_minor, payment.currency),
         "reference": _reference(payment),
     }
     return _tell(payment.client, Kind.PAYMENT_RECEIVED, key=f"payment:{payment.pk}", extra=extra)
@@ -135,7 +141,7 @@ def series_paid(payment: Payment):
     extra = {
         "purchase": "series",
         "item": item,
-        "amount": display(payment.amount_minor, payment.currency),
+        "amount": _amount(payment.client, payment.amount_minor, payment.currency),
         "reference": _reference(payment),
     }
     return _tell(payment.client, Kind.PAYMENT_RECEIVED, key=f"payment:{payment.pk}", extra=extra)
@@ -149,7 +155,7 @@ def balance_due(booking: Booking, *, balance_minor: int, due_at: dt.datetime, no
         words = balance_extra(booking, person)
     extra = {
         **words,
-        "balance": display(balance_minor, booking.currency),
+        "balance": _amount(person, balance_minor, booking.currency),
         "pay_url": messages.absolute(reverse("payments:pay_balance", args=[booking.reference])),
     }
     return _tell(person, Kind.PAYMENT_DUE, booking=booking, due_at=due_at, extra=extra, now=now)

@@ -17,7 +17,7 @@ from bookings.models import Booking, BookingStatus, Series
 from bookings.services.payment import payment_lapsed
 from config.errors import DomainError
 from config.money import display
-from payments import local, notify, services
+from payments import local, notify, reasons, services
 from payments.models import Backend, Payment, PaymentStatus
 
 
@@ -83,7 +83,7 @@ def pay_series(request: HttpRequest, pk: int) -> HttpResponse:
 def abandon(request: HttpRequest, reference: str) -> HttpResponse:
     """The payer gives up: the hold ends now and the time is free for others."""
     booking = _my_booking(request, reference)
-    payment_lapsed(booking=booking, actor=request.user, reason=_("The client cancelled before paying."))
+    payment_lapsed(booking=booking, actor=request.user, reason=reasons.CLIENT_CANCELLED_BEFORE_PAYING)
     return redirect("booking_detail", booking.reference)
 
 

@@ -36,7 +36,7 @@ from bookings.services.enrollment import enroll
 from bookings.services.payment import payment_received
 from config.errors import DomainError, NotAllowed
 from config.money import display, to_minor
-from payments import credits, notify
+from payments import credits, notify, reasons
 from payments.gateways import PaymentGatewayError, get_gateway
 from payments.models import Package, Payment, PaymentKind, PaymentShare, PaymentStatus, Refund, RefundStatus
 
@@ -339,7 +339,7 @@ def _booking_paid(payment: Payment) -> None:
         ask_refund(
             payment,
             amount_minor=payment.amount_minor,
-            reason=_("Paid after the booking's hold ended; the booking did not go ahead."),
+            reason=reasons.PAID_AFTER_HOLD,
             source_key=f"late-{payment.pk}",
         )
 
@@ -352,7 +352,7 @@ def _package_paid(payment: Payment) -> None:
         credits=package.credits,
         package=package,
         expires_at=expires_at,
-        note=_("Bought: %(title)s") % {"title": package.title},
+        note=reasons.BOUGHT.format(title=package.title),
     )
     notify.package_paid(payment)
 
@@ -365,7 +365,7 @@ def _programme_paid(payment: Payment) -> None:
         ask_refund(
             payment,
             amount_minor=payment.amount_minor,
-            reason=_("Already enrolled in this programme."),
+            reason=reasons.ALREADY_ENROLLED,
             source_key=f"enrolled-{payment.pk}",
         )
         return
@@ -390,12 +390,12 @@ def _series_paid(payment: Payment) -> None:
     for share in shares:
         booking = share.booking
         if booking.status not in (BookingStatus.FIRM_BOOKED, BookingStatus.CONFIRMED):
-            reason = _("Session %(ref)s no longer takes place: its share of the series payment is given back.")
+            reason = reasons.SHARE_NOT_TAKING_PLACE
         elif booking.pk in direct or booking.pk in other_shares:
-            reason = _("Session %(ref)s was already paid: its share of the series payment is given back.")
+            reason = reasons.SHARE_ALREADY_PAID
         else:
             continue
-        refund_share(share, amount_minor=share.amount_minor, reason=reason % {"ref": booking.reference})
+        refund_share(share, amount_minor=share.amount_minor, reason=reason.format(ref=booking.reference))
     notify.series_paid(payment)
 
 

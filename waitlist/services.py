@@ -36,7 +36,7 @@ from bookings.models import ACTIVE_STATUSES, Booking, Session, SessionStatus, Se
 from bookings.services.common import BookingRefused, is_manager
 from config.errors import DomainError, NotAllowed
 from config.inputs import LONG_TEXT, SHORT_TEXT, clean_text
-from waitlist import notify, scoring, times
+from waitlist import notify, reasons, scoring, times
 from waitlist.models import OPEN_STATUSES, EntryStatus, OfferStatus, WaitlistEntry, WaitlistMove, WaitlistOffer
 
 logger = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def leave(*, actor: User, entry: WaitlistEntry, now: dt.datetime | None = None) 
         )
         if not entry.is_open:
             raise BookingRefused(_("This waitlist entry is already closed."), code="invalid_transition")
-        _end(entry, EntryStatus.LEFT, reason=_("Left the waitlist."), now=now)
+        _end(entry, EntryStatus.LEFT, reason=reasons.LEFT, now=now)
         if offer is not None:
             _close_offer(offer, OfferStatus.DECLINED, now=now)
             if entry.session_id:
@@ -244,7 +244,7 @@ def offer_seats_in(session_ids, *, now: dt.datetime | None = None) -> list[Waitl
             if not free.get(entry.session_id):
                 continue
             if (entry.session_id, entry.client_id) in holding:  # booked some other way meanwhile
-                _end(entry, EntryStatus.CLOSED, reason=_("Already has a place in this session."), now=now)
+                _end(entry, EntryStatus.CLOSED, reason=reasons.ALREADY_BOOKED, now=now)
                 continue
             session = by_pk[entry.session_id]
             entry.session = session
@@ -302,9 +302,7 @@ def close_waitlist(session: Session, *, now: dt.datetime) -> int:
     """The session began, ended or was called off: open entries close, pending offers are
     withdrawn (their held seats are let go with the session)."""
     closed = 0
-    reason = (
-        _("The session was called off.") if session.status == SessionStatus.CANCELLED else _("The session has begun.")
-    )
+    reason = reasons.SESSION_CALLED_OFF if session.status == SessionStatus.CANCELLED else reasons.SESSION_BEGUN
     for offer in WaitlistOffer.objects.select_for_update(no_key=True).filter(
         session=session, status=OfferStatus.PENDING
     ):
@@ -370,7 +368,7 @@ def accept(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None)
         offer.booking = booking
         offer.save(update_fields=["status", "answered_at", "booking"])
         entry.booking = booking
-        _end(entry, EntryStatus.BOOKED, reason=_("Accepted the offer."), now=now)
+        _end(entry, EntryStatus.BOOKED, reason=reasons.ACCEPTED, now=now)
     return booking
 
 
@@ -391,7 +389,7 @@ def decline(*, actor: User, offer: WaitlistOffer, now: dt.datetime | None = None
             _close_offer(offer, OfferStatus.DECLINED, now=now)
             return offer
         _close_offer(offer, OfferStatus.DECLINED, now=now)
-        _end(entry, EntryStatus.DECLINED, reason=_("Declined the seat offered."), now=now)
+        _end(entry, EntryStatus.DECLINED, reason=reasons.DECLINED, now=now)
         offer_seats(offer.session_id, now=now)
     return offer
 
@@ -413,7 +411,7 @@ def expire_offers(*, now: dt.datetime | None = None, limit: int = 200) -> int:
         for offer in due[:limit]:
             entry = WaitlistEntry.objects.select_for_update(no_key=True).get(pk=offer.entry_id)
             _close_offer(offer, OfferStatus.EXPIRED, now=now)
-            _end(entry, EntryStatus.MISSED, reason=_("The offer expired unanswered."), now=now)
+            _end(entry, EntryStatus.MISSED, reason=reasons.OFFER_EXPIRED, now=now)
             notify.offer_expired(offer)
             if offer.session_id:
                 sessions.add(offer.session_id)

@@ -31,7 +31,7 @@ from bookings.models import Booking, SessionType
 from bookings.services import BookingRefused, book_slot
 from bookings.services.holds import hold_slot, may_hold, release_slot
 from config.errors import DomainError, NotAllowed
-from waitlist import notify, scoring
+from waitlist import notify, reasons, scoring
 from waitlist.models import EntryStatus, OfferStatus, WaitlistEntry, WaitlistOffer
 
 HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -251,7 +251,7 @@ def sweep(*, now: dt.datetime, limit: int = 50) -> int:
     """Entries past their last date end; free times that waiting entries want are offered
     (new hours, a raised limit, anything an event did not tell). Returns the offers made."""
     WaitlistEntry.objects.filter(session__isnull=True, status=EntryStatus.WAITING, expires_at__lte=now).update(
-        status=EntryStatus.CLOSED, ended_at=now, end_reason=_("The dates given have passed.")
+        status=EntryStatus.CLOSED, ended_at=now, end_reason=reasons.DATES_PASSED
     )
     made = 0
     type_ids = list(

@@ -6,7 +6,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from webhooks import services
+from config import stored_text
+from webhooks import reasons, services
 from webhooks.models import WebhookDelivery, WebhookEndpoint
 
 
@@ -42,7 +43,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("why disabled"))
     def disabled_because(self, obj: WebhookEndpoint) -> str:
-        return display_for_value(obj.disabled_reason, self.get_empty_value_display())
+        return display_for_value(stored_text.display(obj.disabled_reason), self.get_empty_value_display())
 
     @admin.display(description=_("created"), ordering="created_at")
     def created(self, obj: WebhookEndpoint) -> str:
@@ -54,7 +55,7 @@ class WebhookEndpointAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Disable the selected webhooks"))
     def disable_endpoints(self, request, queryset) -> None:
-        done = sum(services.disable(endpoint, reason=str(_("Disabled by staff."))) for endpoint in queryset)
+        done = sum(services.disable(endpoint, reason=reasons.DISABLED_BY_STAFF) for endpoint in queryset)
         self.message_user(request, ngettext("%d webhook disabled.", "%d webhooks disabled.", done) % done)
 
     @admin.action(description=_("Enable the selected webhooks"))

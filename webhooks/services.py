@@ -36,7 +36,7 @@ from config.errors import DomainError
 from notifications import services as notify
 from notifications.models import Kind
 from webhooks import events as wire
-from webhooks import signing
+from webhooks import reasons, signing
 from webhooks.models import PING, DeliveryStatus, EventType, WebhookDelivery, WebhookEndpoint, new_secret
 
 logger = logging.getLogger(__name__)
@@ -294,7 +294,7 @@ def attempt(delivery: WebhookDelivery, *, now: dt.datetime | None = None) -> Web
 
 
 def _give_up_on(endpoint: WebhookEndpoint, delivery: WebhookDelivery, *, now: dt.datetime) -> None:
-    reason = _("Deliveries failed for a day; the last one: %(error)s") % {"error": delivery.error}
+    reason = reasons.DELIVERIES_FAILED.format(error=delivery.error)
     if not disable(endpoint, reason=reason, now=now):
         return
     logger.warning("Webhook endpoint %s disabled after delivery %s failed.", endpoint.pk, delivery.pk)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.access import role_required
 from accounts.models import Role
-from webhooks import services
+from webhooks import reasons, services
 from webhooks.forms import EndpointForm
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -145,7 +145,7 @@ def enable(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def disable(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint_for(request, pk)
-    services.disable(endpoint, reason=_("Disabled by %(name)s.") % {"name": request.user.display_name})
+    services.disable(endpoint, reason=reasons.DISABLED_BY.format(name=request.user.display_name))
     messages.success(request, _("“%(name)s” is disabled: nothing is sent to it.") % {"name": _name(endpoint)})
     return redirect("webhook_detail", pk=endpoint.pk)
 

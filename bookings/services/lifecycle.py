@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import transaction
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext
 
 from accounts.models import User
-from bookings import live
+from bookings import live, reasons
 from bookings.models import (
     ACTIVE_STATUSES,
     BOOKED_STATUSES,
@@ -76,13 +76,13 @@ def _finish_session(session: Session, *, actor: User | None, now: dt.datetime, a
                 actor=actor,
                 status=BookingStatus.DECLINED,
                 action="expired",
-                reason=gettext_noop("The session time passed without an answer."),
+                reason=reasons.SESSION_PASSED_UNANSWERED,
                 now=now,
             )
             continue
         if booking.status == BookingStatus.AWAITING_PAYMENT:
             # Never paid (the hold's expiry didn't run in time): it did not take place.
-            _lapse(booking, actor=None, reason=gettext("The payment was not completed in time."), now=now)
+            _lapse(booking, actor=None, reason=reasons.PAYMENT_NOT_COMPLETED, now=now)
             continue
         from_status = booking.status
         booking.status = BookingStatus.COMPLETED

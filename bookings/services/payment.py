@@ -21,10 +21,10 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from accounts.models import User
 from availability.models import Allocation, AllocationKind
+from bookings import reasons
 from bookings.models import Booking, BookingStatus, SessionType
 from bookings.pricing import give_back_promo
 from bookings.services.common import _lock_booking, _now, _record, _request_deadline, _work_through
@@ -92,7 +92,7 @@ def payment_lapsed(
         booking = _lock_booking(booking)
         if booking.status != BookingStatus.AWAITING_PAYMENT:
             return False
-        _lapse(booking, actor=actor, reason=reason or _("The payment was not completed in time."), now=now)
+        _lapse(booking, actor=actor, reason=reason or reasons.PAYMENT_NOT_COMPLETED, now=now)
     return True
 
 
@@ -124,7 +124,7 @@ def expire_payment_holds(*, now: dt.datetime | None = None, limit: int = 200) ->
         .filter(status=BookingStatus.AWAITING_PAYMENT, expires_at__lte=now)
         .order_by("expires_at")
     )
-    reason = _("The payment was not completed in time.")
+    reason = reasons.PAYMENT_NOT_COMPLETED
     return _work_through(due, lambda booking: _lapse(booking, actor=None, reason=reason, now=now), limit=limit)
 
 

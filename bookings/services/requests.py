@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from availability.models import Allocation, AllocationKind
 from availability.rules import rules_for
+from bookings import reasons
 from bookings.models import Booking, BookingStatus
 from bookings.services.changes import _move
 from bookings.services.checks import _check_coach_free
@@ -205,7 +205,7 @@ def decline_alternatives(*, booking: Booking, actor: User, note: str = "", now: 
     with transaction.atomic():
         booking = _lock_booking(booking)
         _require_status(booking, BookingStatus.REQUESTED, message=_("This request has already been answered."))
-        reason = clean_text(note, LONG_TEXT, field="note") or gettext_noop("The client declined the suggested times.")
+        reason = clean_text(note, LONG_TEXT, field="note") or reasons.ALTERNATIVES_DECLINED
         _end_request(
             booking, actor=actor, status=BookingStatus.CANCELLED, action="alternatives_declined", reason=reason, now=now
         )
@@ -280,7 +280,7 @@ def expire_requests(*, now: dt.datetime | None = None, limit: int = 200) -> int:
                     actor=None,
                     status=BookingStatus.DECLINED,
                     action="expired",
-                    reason=gettext_noop("The request was not answered in time."),
+                    reason=reasons.REQUEST_UNANSWERED,
                     now=now,
                 )
 

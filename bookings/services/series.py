@@ -37,7 +37,7 @@ from accounts.access import can_book_for
 from accounts.models import User
 from availability import slots as engine
 from availability.models import Allocation, AllocationKind
-from availability.rules import BookingRules, rules_for
+from availability.rules import SERIES_NEEDS_APPROVAL, BookingRules, rules_for
 from availability.selectors import LONGEST_ALLOCATION, availability_inputs, tag_rules_for
 from availability.series import occurrences as expand
 from availability.slots import _instant, _wall
@@ -527,9 +527,6 @@ def preview_series(
     )
 
 
-SERIES_NEEDS_APPROVAL = "series_needs_approval"
-
-
 def _request_reasons(profile, rules: BookingRules, standing: Standing, chosen: list[Verdict], now) -> tuple[str, ...]:
     """Why the series would be a request (empty: firm): the coach approves every series, or
     some occurrence would be a request by the single-booking rule."""
@@ -779,7 +776,7 @@ def _book_locked(preview, wanted, skipped, on_conflict, booking_ids, notes, remi
         )
     sql.insert_many(bookings)
     decided_by = (
-        _("Request: you approve every series")
+        {"reasons": [SERIES_NEEDS_APPROVAL], "tag": "", "never": False}
         if reasons == (SERIES_NEEDS_APPROVAL,)
         else rules.decided_by(
             start=first_start,

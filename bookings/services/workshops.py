@@ -24,9 +24,9 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.models import User
+from bookings import reasons
 from bookings.models import (
     BOOKED_STATUSES,
     Booking,
@@ -75,12 +75,8 @@ def confirm(*, session: Session, actor: User | None, now: dt.datetime | None = N
 
 
 def _shortfall_reason(session: Session, booked: int) -> str:
-    minimum = session.session_type.min_participants
-    return ngettext(
-        "Called off: %(booked)s person had booked by the deadline, and it needs at least %(minimum)s.",
-        "Called off: %(booked)s people had booked by the deadline, and it needs at least %(minimum)s.",
-        booked,
-    ) % {"booked": booked, "minimum": minimum}
+    # Stored in English, shown in the reader's language (config.stored_text).
+    return reasons.WORKSHOP_SHORTFALL.format(booked=booked, minimum=session.session_type.min_participants)
 
 
 def settle_due(*, now: dt.datetime | None = None, limit: int = 100) -> tuple[int, int]:

@@ -15,9 +15,11 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.tests.factories import ClientFactory, CoachFactory, StaffFactory
 from availability.models import Allocation, Resource
+from availability.rules import decision_text
 from bookings import selectors, services
 from bookings.models import Booking, BookingEvent, BookingStatus, Session
 from bookings.tests.factories import open_coach
@@ -161,13 +163,22 @@ def test_a_co_host_cant_answer_or_change_the_booking(ana, ben, client_user) -> N
 
 def test_the_hosts_read_which_rule_decided_and_the_client_doesnt(booked, ana, ben, client_user) -> None:
     first = booked.events.order_by("created_at", "pk").first()
-    decided = first.data["decided_by"]
+    decided = decision_text(first.data["decided_by"])
     assert decided  # the booking service records it
     for host in (ana, ben, StaffFactory()):
         html = text(signed_in(host).get(reverse("booking_detail", args=[booked.reference])))
         assert f'<dt>Firm or request</dt><dd data-testid="decided-by">{decided}</dd>' in html
     client_html = text(signed_in(client_user).get(reverse("booking_detail", args=[booked.reference])))
     assert 'data-testid="decided-by"' not in client_html
+    # Kept language-neutral: a French host reads it in French, whoever booked.
+    assert isinstance(first.data["decided_by"], dict)
+    ana.language = "fr"
+    ana.save(update_fields=["language"])
+    with translation.override("fr"):
+        french = decision_text(first.data["decided_by"])
+    assert french != decided
+    html = text(signed_in(ana).get(reverse("booking_detail", args=[booked.reference])))
+    assert f'data-testid="decided-by">{french}</dd>' in html
 
 
 def test_the_recorded_sentence_is_shown_as_written_and_nothing_when_none_was_recorded(ana, client_user) -> None:

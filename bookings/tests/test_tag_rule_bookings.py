@@ -13,7 +13,7 @@ from accounts.models import ClientTag, ClientTagging
 from accounts.tests.factories import ClientFactory
 from availability import rules as booking_rules
 from availability.models import AvailabilityWindow, TagRule
-from availability.rules import TagRuleView, rules_for
+from availability.rules import TagRuleView, decision_text, rules_for
 from availability.selectors import free_slots, tag_rules_for
 from bookings import services
 from bookings.models import BookingEvent, BookingStatus
@@ -42,7 +42,7 @@ def _tag(coach, name: str, *clients, priority: int = 0, session_type=None, **rul
 
 
 def _decided_by(booking) -> str:
-    return BookingEvent.objects.filter(booking=booking).earliest("pk").data["decided_by"]
+    return decision_text(BookingEvent.objects.filter(booking=booking).earliest("pk").data["decided_by"])
 
 
 def test_a_vip_books_firm_where_everyone_else_asks_and_the_coach_is_told_why():

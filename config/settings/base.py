@@ -100,7 +100,7 @@ TEMPLATES = [
                 "accounts.context_processors.viewer",
             ],
             # ``{{ value|when:"day_long" }}``: dates in the reader's language (config/dates.py).
-            "builtins": ["config.dates", "config.numbers"],
+            "builtins": ["config.dates", "config.numbers", "config.stored_text", "config.money"],
         },
     },
 ]

@@ -360,6 +360,6 @@ def test_the_back_office_shows_a_series_payment_and_each_sessions_share(admin_us
     page = http.get(f"/admin/payments/payment/{payment.pk}/change/")
     assert page.status_code == 200
     text = page.content.decode()
-    assert f"{bookings[0].reference}: 4500" in text and f"/admin/bookings/series/{series.pk}/change/" in text
+    assert f"{bookings[0].reference}: 45.00 USD" in text and f"/admin/bookings/series/{series.pk}/change/" in text
     listing = http.get("/admin/payments/payment/").content.decode()
     assert f"Series {series.pk}, up front" in listing

@@ -58,3 +58,8 @@ WEEKDAY_LONG_FORMAT = "l"
 WEEKDAY_SHORT_TIME_FORMAT = "D H:i"
 # Dec 2026
 MONTH_SHORT_YEAR_FORMAT = "M Y"
+
+# Amounts of money (config/money.py): "2500.00 EUR", no thousands separator (the decimal
+# point is Django's DECIMAL_SEPARATOR).
+MONEY_GROUPING = 0
+MONEY_THOUSAND_SEPARATOR = ""

@@ -58,3 +58,8 @@ WEEKDAY_LONG_FORMAT = "l"
 WEEKDAY_SHORT_TIME_FORMAT = "D. H:i"
 # déc. 2026
 MONTH_SHORT_YEAR_FORMAT = "N Y"
+
+# Amounts of money (config/money.py): « 2 500,00 EUR », a narrow no-break space (U+202F)
+# between thousands (the decimal comma is Django's DECIMAL_SEPARATOR).
+MONEY_GROUPING = 3
+MONEY_THOUSAND_SEPARATOR = "\u202f"
