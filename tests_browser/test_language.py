@@ -13,7 +13,7 @@ from django.core import mail
 from django.utils import translation
 from playwright.sync_api import Page, expect
 
-from accounts.tests.factories import ClientFactory
+from accounts.tests.factories import ClientFactory, StaffFactory
 from bookings.models import Booking, BookingStatus
 from config.dates import format_when
 from tests_browser.conftest import fill_login
@@ -139,3 +139,17 @@ def test_a_signed_in_person_switches_and_their_profile_keeps_it(page: Page) -> N
     assert client.language == "fr"
     # The profile's own choice shows it, and offers the browser's language back.
     expect(page.locator("main select[name=language]")).to_have_value("fr")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("width", [1280, 900])
+def test_the_longest_menu_in_french_wraps_instead_of_running_off_the_page(sign_in, width: int) -> None:
+    # A superuser's menu has every staff page (rooms, tags, payments, codes, reports,
+    # webhooks, consents, intake forms, the back office); French words are longer.
+    StaffFactory(email="alex@example.com", name="Alex Admin", is_superuser=True, language="fr")
+    page = sign_in("alex@example.com", "Europe/Paris", {"width": width, "height": 800})
+    for path in ("/dashboard/", "/rooms/"):
+        page.goto(path)
+        expect(page.locator("#main-nav")).to_contain_text(fr("Intake forms"))
+        width_used = page.evaluate("document.documentElement.scrollWidth")
+        assert width_used <= width, f"{path}: {width_used}px wide in a {width}px window"
