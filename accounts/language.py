@@ -5,7 +5,8 @@ else the footer's choice (Django's language cookie), else the browser's ``Accept
 (Django's ``LocaleMiddleware``), else English (``LANGUAGE_CODE``). Outside a request — an
 email, an SMS, a reminder, a calendar feed — a message is written in its reader's language:
 ``with in_language_of(person): …`` around the rendering; a person who follows their
-browser (no language saved) gets ``LANGUAGE_CODE``.
+browser (no language saved) gets the language their browser last asked for
+(``User.browser_language``, kept by ``UserLanguageMiddleware``), else ``LANGUAGE_CODE``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
@@ -24,8 +26,10 @@ def supported(code: str | None) -> bool:
 
 def language_of(person: object | None) -> str:
     """The language to write to ``person`` in when no browser is there to ask."""
-    code = getattr(person, "language", "") or ""
-    return code if supported(code) else settings.LANGUAGE_CODE
+    for code in (getattr(person, "language", ""), getattr(person, "browser_language", "")):
+        if supported(code):
+            return code
+    return settings.LANGUAGE_CODE
 
 
 def in_language_of(person: object | None) -> AbstractContextManager:
@@ -67,7 +71,18 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and supported(user.language):
-            translation.activate(user.language)
-            request.LANGUAGE_CODE = user.language
+        if user is not None and user.is_authenticated:
+            if supported(user.language):
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = user.language
+            else:
+                self._remember_browser(user, getattr(request, "LANGUAGE_CODE", ""))
         return self.get_response(request)
+
+    @staticmethod
+    def _remember_browser(user, code: str) -> None:
+        """Someone who follows their browser: their messages follow it too. Written only
+        when it changes from what their messages use now (one UPDATE, no signal)."""
+        if supported(code) and code != (user.browser_language or settings.LANGUAGE_CODE):
+            get_user_model().objects.filter(pk=user.pk).update(browser_language=code)
+            user.browser_language = code

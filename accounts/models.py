@@ -80,6 +80,9 @@ class User(AbstractUser):
         choices=language_choices,
         help_text=_("Pages and messages are in this language; empty: the browser's language."),
     )
+    # The language their browser last asked for, while ``language`` is blank: what emails,
+    # SMS and reminders are written in when no browser is there to ask.
+    browser_language = models.CharField(max_length=8, blank=True, default="", editable=False)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -64,6 +64,27 @@ class TestWhichLanguage:
         assert page_language(http.get("/profile/", HTTP_ACCEPT_LANGUAGE="fr")) == "fr"
         assert page_language(http.get("/profile/", HTTP_ACCEPT_LANGUAGE="en")) == "en"
 
+    def test_their_messages_follow_the_language_their_browser_last_asked_for(self):
+        from accounts.language import language_of
+
+        person = ClientFactory(language="")
+        http = logged_in(person)
+        http.get("/profile/")  # an English browser: nothing to remember
+        person.refresh_from_db()
+        assert person.browser_language == "" and language_of(person) == "en"
+        http.get("/profile/", HTTP_ACCEPT_LANGUAGE="fr-FR,fr;q=0.9")
+        person.refresh_from_db()
+        assert person.browser_language == "fr" and language_of(person) == "fr"
+        http.get("/profile/", HTTP_ACCEPT_LANGUAGE="en-GB")
+        person.refresh_from_db()
+        assert language_of(person) == "en"
+        # A language of their own wins, whatever the browser says.
+        person.language = "en"
+        person.save(update_fields=["language"])
+        http.get("/profile/", HTTP_ACCEPT_LANGUAGE="fr")
+        person.refresh_from_db()
+        assert person.browser_language == "en" and language_of(person) == "en"
+
     def test_the_switch_shows_the_persons_own_language(self):
         http = logged_in(ClientFactory(language="fr"))
         html = http.get("/profile/").content.decode()
