@@ -113,15 +113,6 @@ def _wanted(request: HttpRequest, people: list[User]) -> User:
     return _client_asked(people, request.GET.get("book_for") or request.GET.get("for") or "")
 
 
-def _consents(request: HttpRequest, who: views.WhoFor, client: User, coach: User) -> list[gates.Item]:
-    """What ``client`` has yet to accept before booking with ``coach`` (``bookings.gates``),
-    asked as the wizard's confirm step asks it: of a client booking for themself or a
-    dependent, not of staff or a coach booking for a client."""
-    if not who.may_book or who.picked is not None or not gates.asks(request.user):
-        return []
-    return gates.pending(client, coach)
-
-
 def _moves_posted(values: list[str]) -> dict[dt.datetime, dt.datetime]:
     """The ticked "Book at … instead" boxes: each "<occurrence>|<suggested>"."""
     moves: dict[dt.datetime, dt.datetime] = {}
@@ -182,7 +173,7 @@ def series_preview(request: HttpRequest, coach_id: int, type_id: int) -> HttpRes
     # What the client accepts and answers before the series, as before a single booking
     # (``bookings.gates``): the documents ticked here, the intake forms on the Questions
     # step, which comes back here. Checked before anything is booked.
-    consents = _consents(request, who, client, coach)
+    consents = views.consents_for(request, who, client, coach)
     intake: list[gates.Asked] = []
     if not posted and (unanswered := gates.unanswered(views.intake_for(request, who, client, session_type))):
         return views.redirect_303_to(unanswered)

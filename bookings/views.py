@@ -949,12 +949,16 @@ def _book(service, pay_with: str, **kwargs: object) -> Booking:
 
 
 def _consents(request: HttpRequest, who: WhoFor, form: BookingForm, coach: User) -> list[gates.Item]:
-    """What the person booked for has yet to accept before booking with ``coach`` (the
-    consent documents, ``bookings.gates``) — asked of a client booking for themself or a
-    dependent, not of staff or a coach booking for a client."""
+    client = form.client() if form.is_bound and form.is_valid() else who.people[0]
+    return consents_for(request, who, client, coach)
+
+
+def consents_for(request: HttpRequest, who: WhoFor, client: User, coach: User) -> list[gates.Item]:
+    """What ``client`` has yet to accept before booking with ``coach`` (the consent
+    documents, ``bookings.gates``) — asked of a client booking for themself or a dependent,
+    not of staff or a coach booking for a client. The wizard and the series preview ask it."""
     if not who.may_book or who.picked is not None or not gates.asks(request.user):
         return []
-    client = form.client() if form.is_bound and form.is_valid() else who.people[0]
     return gates.pending(client, coach)
 
 
